@@ -1,0 +1,8 @@
+import type { AnyIntegration } from '../src/capabilities/integration.js';
+
+/**
+ * The registry: an explicit list of every integration the hub ships. To add a helpdesk, an
+ * account-data source or an escalation target, add its folder beside this file (an `index.ts`
+ * exporting `defineIntegration({ … })`) and list it here.
+ */
+export const integrations: AnyIntegration[] = [];

@@ -1,0 +1,34 @@
+import express, { type Router } from 'express';
+import helmet from 'helmet';
+import type { Logger } from 'pino';
+import { errorHandler, notFoundHandler } from './http/errors.js';
+import { httpMetrics } from './http/metrics-middleware.js';
+import { requestContext } from './http/request-context.js';
+import type { HubMetrics } from './ops/metrics.js';
+
+export interface AppParts {
+  log: Logger;
+  metrics: HubMetrics;
+  bodyLimitBytes: number;
+  trustProxy: boolean;
+  /** Routers that verify signatures over the raw bytes: mounted before any JSON parser runs. */
+  rawBodyRouters: Router[];
+  /** Ordinary JSON routers (health, admin, capability APIs). */
+  routers: Router[];
+}
+
+/** Builds the Express app from the capability routers. */
+export function buildApp(parts: AppParts): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', parts.trustProxy);
+  app.use(requestContext(parts.log));
+  app.use(httpMetrics(parts.metrics));
+  app.use(helmet());
+  for (const router of parts.rawBodyRouters) app.use(router);
+  app.use(express.json({ limit: parts.bodyLimitBytes, type: ['application/json', 'application/*+json'] }));
+  for (const router of parts.routers) app.use(router);
+  app.use(notFoundHandler);
+  app.use(errorHandler);
+  return app;
+}

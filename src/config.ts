@@ -1,0 +1,234 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import YAML from 'yaml';
+import { redact, secret, secretPaths } from './config/secrets.js';
+import type { AnyIntegration } from './capabilities/integration.js';
+
+/**
+ * All settings (ARCHITECTURE §8). Sources, later wins: defaults → the `HUB_CONFIG` file (JSON or
+ * YAML) → environment variables. Flat environment keys are shorthands for paths in this schema.
+ */
+
+const envBoolean = z.union([
+  z.boolean(),
+  z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes'),
+]);
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+export const coreSchema = z.object({
+  http: z
+    .object({
+      port: int(0, 65535).default(3000),
+      host: z.string().min(1).default('0.0.0.0'),
+      /** Largest JSON/form body accepted, in bytes; bigger requests get 413. */
+      bodyLimitBytes: int(1024, 50 * 1024 * 1024).default(1024 * 1024),
+      /** Trust X-Forwarded-* from a reverse proxy (needed for Secure cookies behind TLS). */
+      trustProxy: envBoolean.default(false),
+      publicUrl: z.url().optional(),
+    })
+    .prefault({}),
+  store: z
+    .object({
+      dataDir: z.string().min(1).default('./data'),
+      databaseUrl: secret(
+        z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL').optional(),
+      ),
+      poolSize: int(2, 200).default(10),
+    })
+    .prefault({}),
+  jobs: z
+    .object({
+      /** Workers per queue in this process. */
+      concurrency: int(1, 64).default(4),
+      /** How often expired (crashed-worker) jobs are handed back; pg-boss 10 has no heartbeat. */
+      maintenanceIntervalSeconds: int(1, 3600).default(15),
+    })
+    .prefault({}),
+  log: z
+    .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+    .prefault({}),
+  shutdown: z.object({ timeoutMs: int(100, 120_000).default(10_000) }).prefault({}),
+  admin: z
+    .object({
+      /** Bearer token for the operator API under /admin (failed jobs, replay, probes); unset = off. */
+      token: secret(z.string().min(24, 'must be at least 24 characters').optional()),
+    })
+    .prefault({}),
+});
+
+export interface EnvBinding {
+  env: string;
+  path: string[];
+  description: string;
+}
+
+/** Environment shorthands of the core sections. Integrations add their own (see composeSchema). */
+export const coreEnv: EnvBinding[] = [
+  { env: 'PORT', path: ['http', 'port'], description: 'HTTP listen port' },
+  { env: 'HOST', path: ['http', 'host'], description: 'HTTP listen address' },
+  { env: 'HTTP_BODY_LIMIT_BYTES', path: ['http', 'bodyLimitBytes'], description: 'Largest request body accepted (bytes)' },
+  { env: 'TRUST_PROXY', path: ['http', 'trustProxy'], description: 'Trust X-Forwarded-* headers from a reverse proxy' },
+  { env: 'HUB_PUBLIC_URL', path: ['http', 'publicUrl'], description: 'Public base URL of the hub, used in links it sends' },
+  { env: 'HUB_DATA_DIR', path: ['store', 'dataDir'], description: 'Embedded store directory (PGlite data, lock file)' },
+  { env: 'DATABASE_URL', path: ['store', 'databaseUrl'], description: 'PostgreSQL server URL; unset = embedded PGlite' },
+  { env: 'DATABASE_POOL_SIZE', path: ['store', 'poolSize'], description: 'PostgreSQL connections per hub process' },
+  { env: 'JOBS_CONCURRENCY', path: ['jobs', 'concurrency'], description: 'Job workers per queue in this process' },
+  {
+    env: 'JOBS_MAINTENANCE_INTERVAL_SECONDS',
+    path: ['jobs', 'maintenanceIntervalSeconds'],
+    description: 'How often jobs held by a crashed process are handed back',
+  },
+  { env: 'LOG_LEVEL', path: ['log', 'level'], description: 'pino log level' },
+  { env: 'SHUTDOWN_TIMEOUT_MS', path: ['shutdown', 'timeoutMs'], description: 'Longest graceful shutdown before exit' },
+  { env: 'HUB_ADMIN_TOKEN', path: ['admin', 'token'], description: 'Bearer token of the operator API under /admin; unset = off' },
+];
+
+export function composeSchema(integrations: readonly AnyIntegration[]) {
+  const sections: Record<string, z.ZodType> = {};
+  for (const integration of integrations) sections[integration.id] = integration.configSchema.prefault({});
+  return coreSchema.extend({ integrations: z.object(sections).prefault({}) });
+}
+
+export type CoreConfig = z.infer<typeof coreSchema>;
+export type HubConfig = CoreConfig & { integrations: Record<string, Record<string, unknown>> };
+
+export function envBindings(integrations: readonly AnyIntegration[]): EnvBinding[] {
+  return [
+    ...coreEnv,
+    ...integrations.flatMap((integration) =>
+      integration.env.map((shorthand: { env: string; key: string; description: string }) => ({
+        env: shorthand.env,
+        path: ['integrations', integration.id, shorthand.key],
+        description: shorthand.description,
+      })),
+    ),
+  ];
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LoadedConfig {
+  config: HubConfig;
+  /** Dotted paths of secrets, for redaction. */
+  secretPaths: string[][];
+  redacted(): HubConfig;
+}
+
+export function loadConfig(
+  integrations: readonly AnyIntegration[],
+  env: NodeJS.ProcessEnv = process.env,
+): LoadedConfig {
+  const schema = composeSchema(integrations);
+  const bindings = envBindings(integrations);
+  const fromFile = readConfigFile(env['HUB_CONFIG']);
+  const fromEnv: Record<string, unknown> = {};
+  const envPathOwner = new Map<string, string>();
+  for (const binding of bindings) {
+    const value = env[binding.env];
+    if (value === undefined || value === '') continue;
+    setPath(fromEnv, binding.path, value);
+    envPathOwner.set(binding.path.join('.'), binding.env);
+  }
+  const merged = deepMerge(fromFile, fromEnv);
+  const result = schema.safeParse(merged);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => {
+        const key = issue.path.map(String).join('.');
+        const owner = envPathOwner.get(key);
+        const where = owner ? `${owner} (${key})` : env['HUB_CONFIG'] ? `${key} in ${env['HUB_CONFIG']}` : key;
+        return `${where}: ${issue.message}`;
+      }),
+    );
+  }
+  const config = result.data as HubConfig;
+  const problems = capabilityProblems(integrations, config, envPathOwner);
+  if (problems.length > 0) throw new ConfigError(problems);
+  const paths = secretPaths(schema);
+  return { config, secretPaths: paths, redacted: () => redact(config, paths) };
+}
+
+/**
+ * A capability with some but not all of its keys set is a typo or a half-finished setup: fail at
+ * boot naming the missing keys rather than run "not configured" and surprise the operator later.
+ */
+function capabilityProblems(
+  integrations: readonly AnyIntegration[],
+  config: HubConfig,
+  envPathOwner: Map<string, string>,
+): string[] {
+  const problems: string[] = [];
+  for (const integration of integrations) {
+    const section = config.integrations[integration.id] ?? {};
+    for (const [capability, factory] of Object.entries(integration.capabilities)) {
+      const requires: readonly string[] = factory?.requires ?? [];
+      const present = requires.filter((key) => isSet(section[key]));
+      if (present.length === 0 || present.length === requires.length) continue;
+      const name = (key: string) => {
+        const binding = integration.env.find((b: { key: string }) => b.key === key);
+        return binding ? binding.env : `integrations.${integration.id}.${key}`;
+      };
+      const missing = requires.filter((key) => !isSet(section[key])).map(name);
+      const given = present.map((key) => envPathOwner.get(`integrations.${integration.id}.${key}`) ?? name(key));
+      problems.push(
+        `${integration.name} ${capability}: ${given.join(', ')} ${given.length > 1 ? 'are' : 'is'} set but ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} missing`,
+      );
+    }
+  }
+  return problems;
+}
+
+export function isSet(value: unknown): boolean {
+  return value !== undefined && value !== null && value !== '';
+}
+
+function readConfigFile(path: string | undefined): Record<string, unknown> {
+  if (!path) return {};
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError([`HUB_CONFIG: cannot read ${path}: ${(error as Error).message}`]);
+  }
+  let parsed: unknown;
+  try {
+    // YAML is a superset of JSON, so one parser reads both.
+    parsed = YAML.parse(text);
+  } catch (error) {
+    throw new ConfigError([`HUB_CONFIG: ${path} is not valid JSON or YAML: ${(error as Error).message}`]);
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError([`HUB_CONFIG: ${path} must hold an object of settings`]);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    if (next === null || typeof next !== 'object') node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path[path.length - 1]!] = value;
+}
+
+function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const current = out[key];
+    out[key] =
+      isPlainObject(current) && isPlainObject(value) ? deepMerge(current, value) : value;
+  }
+  return out;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}

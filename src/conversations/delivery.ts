@@ -1,0 +1,68 @@
+import type { Logger } from 'pino';
+import type { JobHandler } from '../jobs/catalog.js';
+import type { ChannelKind, Contact, Conversation, Message } from '../store/schema.js';
+import type { Store } from '../store/store.js';
+import type { EventBus } from './events.js';
+
+/**
+ * The one interface the core calls to reach a customer (ARCHITECTURE §4). Chat and email each
+ * implement it. Delivery is at least once, so `deliver` must be idempotent by message id: the
+ * same message delivered twice reaches the customer once.
+ */
+export interface ChannelDelivery {
+  channel: ChannelKind;
+  deliver(delivery: OutboundDelivery): Promise<void>;
+}
+
+export interface OutboundDelivery {
+  message: Message;
+  conversation: Conversation;
+  contact: Contact;
+}
+
+export class NoChannelError extends Error {
+  constructor(channel: string) {
+    super(`no delivery is configured for the ${channel} channel; the message stays queued for retry`);
+    this.name = 'NoChannelError';
+  }
+}
+
+/** Handler of the `message.deliver` job. */
+export function deliverMessageJob(deps: {
+  store: Store;
+  bus: EventBus;
+  log: Logger;
+  channels: readonly ChannelDelivery[];
+}): JobHandler<'message.deliver'> {
+  const byChannel = new Map(deps.channels.map((channel) => [channel.channel, channel]));
+  return async ({ messageId }) => {
+    const message = await deps.store.db.selectFrom('messages').selectAll().where('id', '=', messageId).executeTakeFirst();
+    if (!message) {
+      deps.log.warn({ messageId }, 'message to deliver no longer exists; dropping the job');
+      return;
+    }
+    if (message.delivered_at || message.direction !== 'outbound') return;
+    const conversation = await deps.store.db
+      .selectFrom('conversations')
+      .selectAll()
+      .where('id', '=', message.conversation_id)
+      .executeTakeFirstOrThrow();
+    const channel = byChannel.get(conversation.channel);
+    if (!channel) throw new NoChannelError(conversation.channel);
+    const contact = await deps.store.db
+      .selectFrom('contacts')
+      .selectAll()
+      .where('id', '=', conversation.contact_id)
+      .executeTakeFirstOrThrow();
+    await channel.deliver({ message, conversation, contact });
+    const marked = await deps.store.db
+      .updateTable('messages')
+      .set({ delivered_at: new Date() })
+      .where('id', '=', messageId)
+      .where('delivered_at', 'is', null)
+      .executeTakeFirst();
+    if (Number(marked.numUpdatedRows) > 0) {
+      await deps.bus.publish([{ type: 'message.delivered', conversationId: conversation.id, messageId }]);
+    }
+  };
+}

@@ -1,0 +1,24 @@
+/**
+ * Errors with a user-facing message. The HTTP layer maps them to `{ error: { code, message } }`
+ * with their status; anything else is an internal fault (500, logged with the request id).
+ */
+export class HubError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = 'HubError';
+  }
+}
+
+export const badRequest = (message: string, code = 'bad_request') => new HubError(400, code, message);
+export const unauthorized = (message: string, code = 'unauthorized') => new HubError(401, code, message);
+export const forbidden = (message: string, code = 'forbidden') => new HubError(403, code, message);
+export const notFound = (message: string, code = 'not_found') => new HubError(404, code, message);
+export const conflict = (message: string, code = 'conflict') => new HubError(409, code, message);
+export const payloadTooLarge = (message: string) => new HubError(413, 'payload_too_large', message);
+export const tooManyRequests = (message: string, retryAfterSeconds: number) =>
+  new HubError(429, 'rate_limited', message, { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) });

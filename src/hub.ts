@@ -1,0 +1,158 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type { Logger } from 'pino';
+import { buildApp } from './app.js';
+import type { AnyIntegration } from './capabilities/integration.js';
+import { IntegrationRegistry } from './capabilities/registry.js';
+import type { LoadedConfig } from './config.js';
+import { deliverMessageJob, type ChannelDelivery } from './conversations/delivery.js';
+import { createEventBus, type EventBus } from './conversations/events.js';
+import type { InboundFollowUp, InboundMessage, IngestResult } from './conversations/inbound.js';
+import { Ingestor } from './conversations/ingest.js';
+import { reply, type OutboundReply, type ReplyResult } from './conversations/reply.js';
+import type { JobHandlers } from './jobs/catalog.js';
+import { JobQueue } from './jobs/queue.js';
+import { createLogger } from './log.js';
+import { adminRouter } from './ops/admin.js';
+import { healthRouter } from './ops/health.js';
+import { HubMetrics } from './ops/metrics.js';
+import { probeJob } from './ops/probe.js';
+import { migrate } from './store/migrate.js';
+import { openStore, type Store } from './store/store.js';
+
+export interface HubOptions {
+  integrations: readonly AnyIntegration[];
+  channels?: readonly ChannelDelivery[];
+  followUps?: readonly InboundFollowUp[];
+  /** Run job workers in this process (default true). */
+  workers?: boolean;
+  log?: Logger;
+  /** Names this process in probe rows and logs (default: pid). */
+  processTag?: string;
+  /** Fault-injection seams for crash tests. */
+  faults?: { afterProbeEffect?: (probeId: string) => void | Promise<void> };
+}
+
+export interface Hub {
+  loaded: LoadedConfig;
+  log: Logger;
+  store: Store;
+  queue: JobQueue;
+  bus: EventBus;
+  metrics: HubMetrics;
+  registry: IntegrationRegistry;
+  ingest(inbound: InboundMessage): Promise<IngestResult>;
+  reply(outbound: OutboundReply): Promise<ReplyResult>;
+  /** Starts the HTTP server; resolves with the bound port. */
+  listen(port?: number, host?: string): Promise<number>;
+  server(): Server | null;
+  /** Graceful stop, bounded by `shutdown.timeoutMs`. */
+  stop(): Promise<void>;
+}
+
+/** Composition root: config → store (migrated) → events → jobs → ingest → HTTP. */
+export async function startHub(loaded: LoadedConfig, options: HubOptions): Promise<Hub> {
+  const { config } = loaded;
+  const log = options.log ?? createLogger(config.log.level);
+  const metrics = new HubMetrics();
+  const processTag = options.processTag ?? `pid-${process.pid}`;
+  const opened: { close(): Promise<void> }[] = [];
+  try {
+    const store = await openStore({ dataDir: config.store.dataDir, databaseUrl: config.store.databaseUrl, poolSize: config.store.poolSize });
+    opened.push(store);
+    const applied = await migrate(store);
+    if (applied.length > 0) log.info({ applied }, 'database migrations applied');
+
+    const bus = await createEventBus(log, store);
+    opened.push(bus);
+    const queue = new JobQueue(
+      store,
+      log,
+      { concurrency: options.workers === false ? 0 : config.jobs.concurrency, maintenanceIntervalSeconds: config.jobs.maintenanceIntervalSeconds },
+      { onJobDone: (name, outcome, seconds) => metrics.jobRuns.observe({ queue: name, outcome }, seconds) },
+    );
+    opened.push({ close: () => queue.stop(1000) });
+    metrics.countJobsWith(() => queue.counts());
+
+    const registry = new IntegrationRegistry(options.integrations, config, { store, log, publicUrl: config.http.publicUrl });
+    const handlers: JobHandlers = {
+      'message.deliver': deliverMessageJob({ store, bus, log, channels: options.channels ?? [] }),
+      'ops.probe': probeJob({ store, processTag, afterEffect: options.faults?.afterProbeEffect }),
+    };
+    await queue.start(handlers);
+
+    const ingestor = new Ingestor({
+      store,
+      queue,
+      bus,
+      log,
+      followUps: options.followUps ?? [],
+      onIngested: (results) => {
+        for (const r of results) metrics.messagesIngested.inc({ channel: r.conversation.channel });
+      },
+    });
+
+    let shuttingDown = false;
+    const app = buildApp({
+      log,
+      metrics,
+      bodyLimitBytes: config.http.bodyLimitBytes,
+      trustProxy: config.http.trustProxy,
+      rawBodyRouters: [],
+      routers: [
+        healthRouter({ store, queue, bus, metrics, shuttingDown: () => shuttingDown }),
+        adminRouter({ token: config.admin.token, store, queue, registry }),
+      ],
+    });
+    let server: Server | null = null;
+
+    const stop = async () => {
+      if (shuttingDown) return;
+      shuttingDown = true;
+      const deadline = Date.now() + config.shutdown.timeoutMs;
+      const remaining = () => Math.max(0, deadline - Date.now());
+      if (server) {
+        const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
+        server.closeIdleConnections();
+        // In-flight requests get up to half the budget; then their connections are cut.
+        await Promise.race([closed, sleep(remaining() / 2)]);
+        server.closeAllConnections();
+      }
+      await Promise.race([ingestor.drain(), sleep(remaining() / 3)]);
+      // Running jobs finish or are handed back (failed → retried) within the budget.
+      await queue.stop(Math.max(1000, remaining() - 1500)).catch((error: Error) => log.warn({ err: error }, 'job queue stop'));
+      await bus.close();
+      await store.close();
+      log.info('hub stopped');
+    };
+
+    return {
+      loaded,
+      log,
+      store,
+      queue,
+      bus,
+      metrics,
+      registry,
+      ingest: (inbound) => ingestor.ingest(inbound),
+      reply: (outbound) => reply({ store, queue, bus }, outbound),
+      async listen(port = config.http.port, host = config.http.host) {
+        server = app.listen(port, host);
+        await once(server, 'listening');
+        // Slow clients must not hold sockets forever; keep-alive a little longer than common proxies.
+        server.keepAliveTimeout = 65_000;
+        server.headersTimeout = 66_000;
+        server.requestTimeout = 30_000;
+        return (server.address() as AddressInfo).port;
+      },
+      server: () => server,
+      stop,
+    };
+  } catch (error) {
+    for (const resource of opened.reverse()) await resource.close().catch(() => {});
+    throw error;
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());

@@ -1,0 +1,65 @@
+import { z } from 'zod';
+
+/**
+ * Every durable job the hub runs: name → payload schema → retry policy, in one place (the
+ * handlers live with their capability; `JobHandlers` makes the compiler insist on one per name).
+ */
+export interface JobSpec<Schema extends z.ZodType> {
+  schema: Schema;
+  /** Attempts after the first failure. */
+  retryLimit: number;
+  /** First retry delay; doubles each attempt (pg-boss backoff, with jitter). */
+  retryDelaySeconds: number;
+  /**
+   * pg-boss 10 has no heartbeat: a job held by a SIGKILLed process stays active until this
+   * passes, then is retried. Short for work that must resume quickly; long enough for the work.
+   */
+  expireInSeconds: number;
+}
+
+const job = <Schema extends z.ZodType>(spec: JobSpec<Schema>) => spec;
+
+export const jobCatalog = {
+  /** Deliver an outbound message (agent reply, acknowledgement) on the conversation's channel. */
+  'message.deliver': job({
+    schema: z.object({ messageId: z.uuid() }),
+    retryLimit: 12,
+    retryDelaySeconds: 5,
+    expireInSeconds: 60,
+  }),
+  /**
+   * Records one probe row, once. Proves the workers run end to end (`npm run doctor`, tests of
+   * crash recovery and multi-process work sharing).
+   */
+  'ops.probe': job({
+    schema: z.object({ probeId: z.string().min(1).max(200) }),
+    retryLimit: 5,
+    retryDelaySeconds: 1,
+    expireInSeconds: 10,
+  }),
+} as const;
+
+export type JobCatalog = typeof jobCatalog;
+export type JobName = keyof JobCatalog;
+export type JobPayload<N extends JobName> = z.infer<JobCatalog[N]['schema']>;
+
+export const jobNames = Object.keys(jobCatalog) as JobName[];
+
+/** A job to enqueue: the payload type follows from the name. */
+export type JobRequest = {
+  [N in JobName]: {
+    name: N;
+    data: JobPayload<N>;
+    /** Run no earlier than this. */
+    startAfter?: Date;
+  };
+}[JobName];
+
+export interface JobContext {
+  jobId: string;
+  name: JobName;
+  retryCount: number;
+}
+
+export type JobHandler<N extends JobName> = (payload: JobPayload<N>, context: JobContext) => Promise<void>;
+export type JobHandlers = { [N in JobName]: JobHandler<N> };

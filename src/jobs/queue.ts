@@ -1,0 +1,234 @@
+import PgBoss from 'pg-boss';
+import { sql } from 'kysely';
+import type { Logger } from 'pino';
+import type { Store, Tx } from '../store/store.js';
+import {
+  jobCatalog,
+  jobNames,
+  type JobContext,
+  type JobHandlers,
+  type JobName,
+  type JobRequest,
+} from './catalog.js';
+
+const BOSS_SCHEMA = 'pgboss';
+/** Jobs fetched per worker poll; they run concurrently. */
+const BATCH_SIZE = 10;
+
+export interface QueueOptions {
+  /** Workers per queue in this process (0 = enqueue only, e.g. a CLI). */
+  concurrency: number;
+  maintenanceIntervalSeconds: number;
+  pollingIntervalSeconds?: number;
+}
+
+export interface JobCounts {
+  queue: string;
+  state: string;
+  count: number;
+}
+
+export interface FailedJob {
+  id: string;
+  queue: string;
+  data: unknown;
+  error: string | null;
+  retryCount: number;
+  createdAt: Date;
+  failedAt: Date | null;
+}
+
+/** Observers a caller can attach (metrics, logs) without the queue knowing about them. */
+export interface QueueObserver {
+  onJobDone?(name: JobName, outcome: 'completed' | 'failed', seconds: number): void;
+}
+
+/**
+ * The durable queue: pg-boss on either backend. Jobs caused by a state change are inserted in the
+ * same transaction as the change (`enqueueIn`), so a crash cannot separate them.
+ */
+export class JobQueue {
+  private readonly boss: PgBoss;
+  private readonly workerIds = new Map<JobName, string[]>();
+  private started = false;
+  private workersRunning = false;
+  private lastError: Error | null = null;
+
+  constructor(
+    private readonly store: Store,
+    private readonly log: Logger,
+    private readonly options: QueueOptions,
+    private readonly observer: QueueObserver = {},
+  ) {
+    this.boss = new PgBoss({
+      ...store.jobsConnection,
+      schema: BOSS_SCHEMA,
+      maintenanceIntervalSeconds: options.maintenanceIntervalSeconds,
+      // Cron scheduling is not used; the clock monitor would only add polling.
+      schedule: false,
+    } as PgBoss.ConstructorOptions);
+    this.boss.on('error', (error: Error) => {
+      this.lastError = error;
+      this.log.error({ err: error }, 'job queue error');
+    });
+  }
+
+  /** Creates pg-boss's schema and our queues (idempotent), then starts workers if any. */
+  async start(handlers: JobHandlers | null): Promise<void> {
+    await this.boss.start();
+    this.started = true;
+    for (const name of jobNames) {
+      const spec = jobCatalog[name];
+      const policy = {
+        retryLimit: spec.retryLimit,
+        retryDelay: spec.retryDelaySeconds,
+        retryBackoff: true,
+        expireInSeconds: spec.expireInSeconds,
+      };
+      if (await this.boss.getQueue(name)) await this.boss.updateQueue(name, { name, ...policy });
+      else await this.boss.createQueue(name, { name, policy: 'standard', ...policy });
+    }
+    if (handlers && this.options.concurrency > 0) {
+      for (const name of jobNames) await this.startWorkers(name, handlers);
+      this.workersRunning = true;
+    }
+  }
+
+  /** Enqueue inside the caller's transaction (the transactional outbox). */
+  async enqueueIn(tx: Tx, requests: readonly JobRequest[]): Promise<void> {
+    if (requests.length === 0) return;
+    const jobs = requests.map((request) => {
+      const data = jobCatalog[request.name].schema.parse(request.data);
+      return { name: request.name, data, ...(request.startAfter ? { startAfter: request.startAfter.toISOString() } : {}) };
+    });
+    await this.boss.insert(jobs as PgBoss.JobInsert[], { db: this.store.jobsDbFor(tx) as PgBoss.Db });
+  }
+
+  /** Enqueue on its own (no surrounding state change). */
+  async enqueue(requests: readonly JobRequest[]): Promise<void> {
+    await this.store.transaction((tx) => this.enqueueIn(tx, requests));
+    this.wake(requests.map((r) => r.name));
+  }
+
+  /**
+   * After a commit that enqueued work: wake this process's idle workers instead of waiting for
+   * their next poll. (Other processes find the jobs at their next poll.)
+   */
+  wake(names: Iterable<JobName>): void {
+    for (const name of new Set(names)) {
+      for (const id of this.workerIds.get(name) ?? []) this.boss.notifyWorker(id);
+    }
+  }
+
+  private async startWorkers(name: JobName, handlers: JobHandlers): Promise<void> {
+    const ids: string[] = [];
+    for (let i = 0; i < this.options.concurrency; i++) {
+      let id = '';
+      id = await this.boss.work(
+        name,
+        { batchSize: BATCH_SIZE, includeMetadata: true, pollingIntervalSeconds: this.options.pollingIntervalSeconds ?? 0.5 },
+        async (jobs: PgBoss.Job<unknown>[]) => {
+          await this.runBatch(name, jobs, handlers);
+          // A full batch means more are probably waiting: fetch again without the polling pause.
+          if (jobs.length === BATCH_SIZE) this.boss.notifyWorker(id);
+        },
+      );
+      ids.push(id);
+    }
+    this.workerIds.set(name, ids);
+  }
+
+  /**
+   * Runs a fetched batch concurrently and settles each job by itself, so one failure does not
+   * fail its neighbours. Nothing is thrown back to pg-boss (its batch completion is then a no-op).
+   */
+  private async runBatch(name: JobName, jobs: PgBoss.Job<unknown>[], handlers: JobHandlers): Promise<void> {
+    const handler = handlers[name] as (payload: unknown, context: JobContext) => Promise<void>;
+    const spec = jobCatalog[name];
+    const completed: string[] = [];
+    await Promise.all(
+      jobs.map(async (job) => {
+        const started = performance.now();
+        const meta = job as PgBoss.Job<unknown> & { retryCount?: number };
+        try {
+          const payload = spec.schema.parse(job.data);
+          await handler(payload, { jobId: job.id, name, retryCount: meta.retryCount ?? 0 });
+          completed.push(job.id);
+          this.observer.onJobDone?.(name, 'completed', (performance.now() - started) / 1000);
+        } catch (error) {
+          const err = error as Error;
+          this.log.warn({ err, job: { id: job.id, name } }, 'job failed; it will be retried while retries remain');
+          this.observer.onJobDone?.(name, 'failed', (performance.now() - started) / 1000);
+          await this.boss
+            .fail(name, job.id, { message: err.message })
+            .catch((failError: Error) => this.log.error({ err: failError }, 'could not record job failure'));
+        }
+      }),
+    );
+    if (completed.length > 0) await this.boss.complete(name, completed);
+  }
+
+  isRunning(): boolean {
+    return this.started && (this.workersRunning || this.options.concurrency === 0);
+  }
+
+  health(): { running: boolean; lastError: string | null } {
+    return { running: this.isRunning(), lastError: this.lastError?.message ?? null };
+  }
+
+  async counts(): Promise<JobCounts[]> {
+    const result = await sql<JobCounts>`
+      SELECT name AS queue, state::text AS state, count(*)::int AS count
+      FROM ${sql.table(`${BOSS_SCHEMA}.job`)}
+      WHERE name NOT LIKE '\\_\\_%'
+      GROUP BY name, state`.execute(this.store.db);
+    return result.rows;
+  }
+
+  async listFailed(queue?: string, limit = 100): Promise<FailedJob[]> {
+    const result = await sql<{
+      id: string;
+      name: string;
+      data: unknown;
+      output: { message?: string; value?: { message?: string } } | null;
+      retry_count: number;
+      created_on: Date;
+      completed_on: Date | null;
+    }>`
+      SELECT id, name, data, output, retry_count, created_on, completed_on FROM (
+        SELECT id, name, data, output, retry_count, created_on, completed_on, state FROM ${sql.table(`${BOSS_SCHEMA}.job`)}
+        UNION ALL
+        SELECT id, name, data, output, retry_count, created_on, completed_on, state FROM ${sql.table(`${BOSS_SCHEMA}.archive`)}
+      ) jobs
+      WHERE state = 'failed' ${queue ? sql`AND name = ${queue}` : sql``}
+      ORDER BY completed_on DESC NULLS LAST
+      LIMIT ${limit}`.execute(this.store.db);
+    return result.rows.map((row) => ({
+      id: row.id,
+      queue: row.name,
+      data: row.data,
+      error: row.output?.message ?? row.output?.value?.message ?? null,
+      retryCount: row.retry_count,
+      createdAt: row.created_on,
+      failedAt: row.completed_on,
+    }));
+  }
+
+  /** Puts a failed job back in the queue (it runs again with a fresh retry budget). */
+  async retry(queue: JobName, id: string): Promise<boolean> {
+    const result = (await this.boss.retry(queue, id)) as { affected?: number } | undefined;
+    this.wake([queue]);
+    return (result?.affected ?? 0) > 0;
+  }
+
+  /**
+   * Stops fetching, lets running jobs finish within `timeoutMs`, then hands back what is still
+   * running (marked failed, so it is retried) instead of leaving it to expire.
+   */
+  async stop(timeoutMs: number): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    this.workersRunning = false;
+    await this.boss.stop({ graceful: true, timeout: timeoutMs, close: true, wait: true });
+  }
+}

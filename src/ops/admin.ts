@@ -1,0 +1,66 @@
+import { randomUUID } from 'node:crypto';
+import { Router, type RequestHandler } from 'express';
+import { z } from 'zod';
+import { forbidden, notFound, unauthorized } from '../errors.js';
+import { bearerToken, secretsEqual } from '../http/bearer.js';
+import type { IntegrationRegistry } from '../capabilities/registry.js';
+import { jobNames } from '../jobs/catalog.js';
+import type { JobQueue } from '../jobs/queue.js';
+import type { Store } from '../store/store.js';
+
+export interface AdminDeps {
+  token: string | undefined;
+  store: Store;
+  queue: JobQueue;
+  registry: IntegrationRegistry;
+}
+
+const retryBody = z.object({ queue: z.enum(jobNames as [string, ...string[]]), id: z.uuid() });
+
+/**
+ * The operator API (bearer `HUB_ADMIN_TOKEN`): integration status, failed jobs and their replay,
+ * and an end-to-end probe of the job workers. Over HTTP because on the embedded store the running
+ * hub holds the data directory, so a second process cannot open it.
+ */
+export function adminRouter(deps: AdminDeps): Router {
+  const router = Router();
+  const authenticate: RequestHandler = (req, _res, next) => {
+    if (!deps.token) throw forbidden('the admin API is disabled; set HUB_ADMIN_TOKEN to enable it', 'admin_disabled');
+    const token = bearerToken(req.get('authorization'));
+    if (!token || !secretsEqual(token, deps.token)) throw unauthorized('a valid admin bearer token is required');
+    next();
+  };
+  router.use('/admin', authenticate);
+
+  router.get('/admin/integrations', (_req, res) => {
+    res.json({ integrations: deps.registry.status() });
+  });
+
+  router.get('/admin/jobs/failed', async (req, res) => {
+    const queue = typeof req.query['queue'] === 'string' ? req.query['queue'] : undefined;
+    res.json({ jobs: await deps.queue.listFailed(queue) });
+  });
+
+  router.post('/admin/jobs/retry', async (req, res) => {
+    const { queue, id } = retryBody.parse(req.body ?? {});
+    const retried = await deps.queue.retry(queue as (typeof jobNames)[number], id);
+    if (!retried) throw notFound(`no failed ${queue} job ${id}`, 'job_not_found');
+    res.json({ retried: true });
+  });
+
+  router.post('/admin/probe', async (_req, res) => {
+    const probeId = randomUUID();
+    await deps.queue.enqueue([{ name: 'ops.probe', data: { probeId } }]);
+    res.status(202).json({ probeId });
+  });
+
+  router.get('/admin/probe/:probeId', async (req, res) => {
+    const rows = await deps.store.db
+      .selectFrom('ops_probes')
+      .select(['handled_by', 'created_at'])
+      .where('probe_id', '=', req.params['probeId']!)
+      .execute();
+    res.json({ handled: rows.length > 0, handledBy: rows[0]?.handled_by ?? null, at: rows[0]?.created_at ?? null });
+  });
+  return router;
+}

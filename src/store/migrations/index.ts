@@ -1,0 +1,16 @@
+import { core } from './0001_core.js';
+
+/**
+ * Versioned migrations, applied in order at start and by `npm run migrate`. Append only: never
+ * edit a migration that has shipped; add the next version instead.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  /** One statement per entry (PGlite's extended protocol runs one statement per query). */
+  statements: string[];
+}
+
+export const migrations: Migration[] = [core];
+
+export const latestVersion = Math.max(...migrations.map((m) => m.version));

@@ -1,0 +1,112 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+/** Typed view of the tables in migrations/. Times are UTC timestamptz; JSON columns are jsonb. */
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Json<T> = ColumnType<T, string, string>;
+
+export type ChannelKind = 'chat' | 'email' | 'helpdesk';
+export type ConversationStatus = 'open' | 'pending' | 'closed';
+export type MessageDirection = 'inbound' | 'outbound';
+export type AuthorKind = 'customer' | 'agent' | 'system';
+
+export interface AttachmentRef {
+  id: string;
+  filename: string;
+  contentType: string;
+  size: number;
+  /** Where the bytes live (e.g. `file:attachments/…` under the data dir, or a vendor URL). */
+  location: string;
+}
+
+export interface ContactsTable {
+  id: string;
+  identity_kind: string;
+  identity_key: string;
+  email: string | null;
+  name: string | null;
+  verified: boolean;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ConversationsTable {
+  id: string;
+  contact_id: string;
+  channel: ChannelKind;
+  source: string;
+  thread_key: string;
+  subject: string | null;
+  status: ConversationStatus;
+  metadata: Json<Record<string, unknown>>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  last_message_at: Timestamp;
+  first_agent_reply_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+export interface MessagesTable {
+  id: string;
+  position: Generated<number>;
+  conversation_id: string;
+  direction: MessageDirection;
+  author_kind: AuthorKind;
+  author_name: string | null;
+  text: string;
+  html: string | null;
+  attachments: Json<AttachmentRef[]>;
+  source: string;
+  source_message_id: string;
+  metadata: Json<Record<string, unknown>>;
+  created_at: Timestamp;
+  delivered_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  read_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+export interface ExternalRefsTable {
+  integration_id: string;
+  entity_kind: 'conversation' | 'message' | 'contact';
+  entity_id: string;
+  external_id: string;
+  metadata: Json<Record<string, unknown>>;
+  created_at: Timestamp;
+}
+
+export interface DeliveriesTable {
+  source: string;
+  delivery_id: string;
+  received_at: Timestamp;
+}
+
+export interface JobEffectsTable {
+  key: string;
+  job_name: string;
+  created_at: Timestamp;
+}
+
+export interface OpsProbesTable {
+  probe_id: string;
+  handled_by: string;
+  created_at: Timestamp;
+}
+
+export interface HubMigrationsTable {
+  version: number;
+  name: string;
+  applied_at: Timestamp;
+}
+
+export interface HubDatabase {
+  contacts: ContactsTable;
+  conversations: ConversationsTable;
+  messages: MessagesTable;
+  external_refs: ExternalRefsTable;
+  deliveries: DeliveriesTable;
+  job_effects: JobEffectsTable;
+  ops_probes: OpsProbesTable;
+  hub_migrations: HubMigrationsTable;
+}
+
+export type Contact = Selectable<ContactsTable>;
+export type Conversation = Selectable<ConversationsTable>;
+export type Message = Selectable<MessagesTable>;
+export type NewMessage = Insertable<MessagesTable>;
