@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HubEvent } from '../../src/conversations/events.js';
+import { backends } from '../support/backends.js';
+import { RecordingChannel, startTestHub, waitFor, type TestHub } from '../support/hub.js';
+import { chatMessage } from '../support/inbound.js';
+
+describe.each(backends)('reply() and channel delivery on %s', (backend) => {
+  let t: TestHub;
+  const chat = new RecordingChannel('chat');
+  const events: HubEvent[] = [];
+  beforeAll(async () => {
+    t = await startTestHub(backend, { channels: [chat] });
+    t.hub.bus.subscribe((event) => events.push(event));
+  });
+  afterAll(() => t?.stop());
+
+  it('stores an agent reply, announces it at once and delivers it to the customer once', async () => {
+    const inbound = await t.hub.ingest(chatMessage({ id: 'r-1', user: 'ivy' }));
+    const sent = await t.hub.reply({
+      conversationId: inbound.conversation.id,
+      source: 'helpdesk-test',
+      sourceMessageId: 'thread-1',
+      authorKind: 'agent',
+      authorName: 'Agent Smith',
+      text: 'We are on it',
+    });
+    expect(sent.created).toBe(true);
+    expect(sent.message).toMatchObject({ direction: 'outbound', author_kind: 'agent', text: 'We are on it' });
+    // The event is published right after commit, before any worker polls.
+    expect(events).toContainEqual(expect.objectContaining({ type: 'message.created', messageId: sent.message.id, direction: 'outbound' }));
+    await waitFor(() => chat.delivered.find((d) => d.message.id === sent.message.id), 20_000, 'delivery');
+    const stored = await waitFor(
+      () => t.hub.store.db.selectFrom('messages').selectAll().where('id', '=', sent.message.id).where('delivered_at', 'is not', null).executeTakeFirst(),
+      10_000,
+      'delivered_at',
+    );
+    expect(stored.delivered_at).toBeInstanceOf(Date);
+    const conversation = await t.hub.store.db.selectFrom('conversations').selectAll().where('id', '=', inbound.conversation.id).executeTakeFirstOrThrow();
+    expect(conversation.first_agent_reply_at).toBeInstanceOf(Date);
+  });
+
+  it('a reply redelivered by the helpdesk is stored once and sent once', async () => {
+    const inbound = await t.hub.ingest(chatMessage({ id: 'r-2', user: 'jack' }));
+    const reply = { conversationId: inbound.conversation.id, source: 'helpdesk-test', sourceMessageId: 'thread-2', authorKind: 'agent' as const, text: 'Once' };
+    const [a, b, c] = await Promise.all([t.hub.reply(reply), t.hub.reply(reply), t.hub.reply(reply)]);
+    expect([a, b, c].filter((r) => r!.created)).toHaveLength(1);
+    await waitFor(() => chat.delivered.find((d) => d.message.id === a!.message.id), 20_000, 'delivery');
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    expect(chat.delivered.filter((d) => d.message.source_message_id === 'thread-2')).toHaveLength(1);
+  });
+
+  it('keeps retrying while the customer channel is down, then delivers', async () => {
+    chat.failuresLeft = 1;
+    const inbound = await t.hub.ingest(chatMessage({ id: 'r-3', user: 'kim' }));
+    const sent = await t.hub.reply({ conversationId: inbound.conversation.id, source: 'helpdesk-test', sourceMessageId: 'thread-3', authorKind: 'agent', text: 'Eventually' });
+    await waitFor(() => chat.delivered.find((d) => d.message.id === sent.message.id), 40_000, 'delivery after retry');
+    expect(chat.failuresLeft).toBe(0);
+  });
+
+  it('refuses a reply to an unknown conversation and stores nothing', async () => {
+    await expect(
+      t.hub.reply({ conversationId: '00000000-0000-4000-8000-000000000009', source: 'helpdesk-test', sourceMessageId: 'thread-x', authorKind: 'agent', text: 'x' }),
+    ).rejects.toMatchObject({ status: 404 });
+    await expect(t.hub.reply({ conversationId: 'not-a-uuid', source: 's', sourceMessageId: 'x', authorKind: 'agent', text: 'x' })).rejects.toMatchObject({ status: 400 });
+    const stored = await t.hub.store.db.selectFrom('messages').select('id').where('source_message_id', '=', 'thread-x').execute();
+    expect(stored).toHaveLength(0);
+  });
+});

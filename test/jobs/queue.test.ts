@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { backends } from '../support/backends.js';
+import { startTestHub, waitFor, type TestHub } from '../support/hub.js';
+import { chatMessage } from '../support/inbound.js';
+
+describe.each(backends)('durable jobs on %s', (backend) => {
+  let t: TestHub;
+  beforeAll(async () => {
+    t = await startTestHub(backend);
+  });
+  afterAll(() => t?.stop());
+
+  const probeRows = (probeId: string) => t.hub.store.db.selectFrom('ops_probes').selectAll().where('probe_id', '=', probeId).execute();
+
+  it('runs an enqueued job, and its effect happens once even when the job is delivered twice', async () => {
+    await t.hub.queue.enqueue([{ name: 'ops.probe', data: { probeId: 'twice' } }, { name: 'ops.probe', data: { probeId: 'twice' } }]);
+    await waitFor(async () => (await probeRows('twice')).length > 0, 20_000, 'probe effect');
+    await waitFor(async () => {
+      const r = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'ops.probe' AND data->>'probeId' = 'twice' AND state = 'completed'`.execute(t.hub.store.db);
+      return r.rows[0]!.n === 2;
+    }, 20_000, 'both deliveries completed');
+    expect(await probeRows('twice')).toHaveLength(1);
+  });
+
+  it('a job enqueued in a transaction that rolls back does not exist (transactional outbox)', async () => {
+    await expect(
+      t.hub.store.transaction(async (tx) => {
+        await t.hub.queue.enqueueIn(tx, [{ name: 'ops.probe', data: { probeId: 'rolled-back' } }]);
+        throw new Error('the state change failed');
+      }),
+    ).rejects.toThrow('the state change failed');
+    const r = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pgboss.job WHERE data->>'probeId' = 'rolled-back'`.execute(t.hub.store.db);
+    expect(r.rows[0]!.n).toBe(0);
+  });
+
+  it('refuses to enqueue a payload that does not match its schema', async () => {
+    await expect(t.hub.queue.enqueue([{ name: 'message.deliver', data: { messageId: 'nope' } }])).rejects.toThrow();
+  });
+
+  it('keeps failed jobs listable, and a replay runs them again', async () => {
+    // No chat channel is configured in this hub, so delivering a reply fails until retries run out.
+    const inbound = await t.hub.ingest(chatMessage({ id: 'j-1', user: 'lee' }));
+    const sent = await t.hub.reply({ conversationId: inbound.conversation.id, source: 'helpdesk-test', sourceMessageId: 'j-thread', authorKind: 'agent', text: 'hi' });
+    const job = await sql<{ id: string }>`SELECT id FROM pgboss.job WHERE name = 'message.deliver' AND data->>'messageId' = ${sent.message.id}`.execute(t.hub.store.db);
+    const jobId = job.rows[0]!.id;
+    // Exhaust the retries now rather than wait for the backoff.
+    await sql`UPDATE pgboss.job SET retry_limit = 0 WHERE id = ${jobId}`.execute(t.hub.store.db);
+    const failed = await waitFor(async () => (await t.hub.queue.listFailed('message.deliver')).find((j) => j.id === jobId), 30_000, 'failed job');
+    expect(failed.error).toContain('no delivery is configured for the chat channel');
+    expect(failed.data).toEqual({ messageId: sent.message.id });
+    expect(await t.hub.queue.retry('message.deliver', jobId)).toBe(true);
+    const state = await sql<{ state: string }>`SELECT state::text FROM pgboss.job WHERE id = ${jobId}`.execute(t.hub.store.db);
+    expect(['retry', 'active']).toContain(state.rows[0]!.state);
+    // It runs again (and, with still no channel, fails again later than the first time).
+    await waitFor(async () => {
+      const again = (await t.hub.queue.listFailed('message.deliver')).find((j) => j.id === jobId);
+      return again && again.failedAt! > failed.failedAt!;
+    }, 30_000, 'the replayed job to run');
+    expect(await t.hub.queue.retry('message.deliver', '00000000-0000-4000-8000-000000000000')).toBe(false);
+  });
+
+  it('reports job counts by queue and state for /metrics', async () => {
+    const counts = await t.hub.queue.counts();
+    expect(counts).toContainEqual(expect.objectContaining({ queue: 'ops.probe', state: 'completed' }));
+  });
+});
