@@ -54,8 +54,8 @@ export async function writeInboundBatch(tx: Tx, items: readonly ParsedInbound[],
   // 3. Contacts: one upsert for all distinct identities (later fields win, verified is sticky).
   const contacts = await upsertContacts(tx, fresh.map((f) => f.item), now);
 
-  // 4. Conversations by threading key: insert the missing ones, read the rest.
-  const threads = await findOrCreateThreads(tx, fresh.map((f) => f.item), contacts, now);
+  // 4. Conversations by threading key: created or touched in one statement.
+  const threads = await upsertThreads(tx, fresh.map((f) => f.item), contacts, now);
 
   // 5. Messages: one insert; a row a concurrent transaction stored first comes back as duplicate.
   const messageRows = fresh.map(({ item }) => {
@@ -91,10 +91,11 @@ export async function writeInboundBatch(tx: Tx, items: readonly ParsedInbound[],
     for (const [key, value] of late) existing.set(key, value);
   }
 
-  // 6. Touch each conversation that got a message: newest activity, and a customer writing again
-  //    reopens a closed conversation.
+  // 6. Touch conversations named by id that got a message (threads were touched in step 4): newest
+  //    activity, and a customer writing again reopens a closed conversation.
   const touched = new Map<string, Date>();
   for (const row of inserted.values()) {
+    if (!knownConversations.has(row.conversation_id)) continue;
     const at = touched.get(row.conversation_id);
     if (!at || row.created_at > at) touched.set(row.conversation_id, row.created_at);
   }
@@ -127,6 +128,7 @@ export async function writeInboundBatch(tx: Tx, items: readonly ParsedInbound[],
       updatedConversations.get(message.conversation_id) ??
       existing.get(key)?.conversation ??
       conversationOf(item, knownConversations, threads.rows);
+    // (For a thread, conversationOf returns the row as step 4 left it.)
     const contact = contactsById.get(conversation.contact_id) ?? existing.get(key)?.contact;
     if (!contact) {
       results[index] = new Error(`contact of conversation ${conversation.id} not found`);
@@ -242,24 +244,32 @@ async function upsertContacts(tx: Tx, items: readonly ParsedInbound[], now: Date
   return byKey;
 }
 
-async function findOrCreateThreads(
+/**
+ * Find-or-create by threading key and touch in one statement: new threads are inserted, existing
+ * ones get their newest activity (and a closed one reopens because the customer wrote again).
+ * `xmax = 0` tells a row this statement inserted from one it updated.
+ */
+async function upsertThreads(
   tx: Tx,
   items: readonly ParsedInbound[],
   contacts: Map<string, Contact>,
   now: Date,
 ): Promise<{ rows: Map<string, Conversation>; createdIds: Set<string> }> {
-  const wanted = new Map<string, ParsedInbound>();
+  const wanted = new Map<string, { item: ParsedInbound; latest: Date }>();
   for (const item of items) {
     if (!('key' in item.thread)) continue;
     const key = threadKey(item.source, item.thread.key);
-    if (!wanted.has(key)) wanted.set(key, item);
+    const at = item.receivedAt ?? now;
+    const seen = wanted.get(key);
+    if (!seen) wanted.set(key, { item, latest: at });
+    else if (at > seen.latest) seen.latest = at;
   }
   const rows = new Map<string, Conversation>();
   const createdIds = new Set<string>();
   if (wanted.size === 0) return { rows, createdIds };
   const values = [...wanted.entries()]
     .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([, item]) => {
+    .map(([, { item, latest }]) => {
       const contact = contacts.get(contactKey(item.contact.identityKind, item.contact.identityKey))!;
       return {
         id: randomUUID(),
@@ -272,36 +282,25 @@ async function findOrCreateThreads(
         metadata: '{}',
         created_at: item.receivedAt ?? now,
         updated_at: now,
-        last_message_at: item.receivedAt ?? now,
+        last_message_at: latest,
       };
     });
-  const created = await tx
+  const stored = await tx
     .insertInto('conversations')
     .values(values)
-    .onConflict((oc) => oc.columns(['source', 'thread_key']).doNothing())
+    .onConflict((oc) =>
+      oc.columns(['source', 'thread_key']).doUpdateSet({
+        last_message_at: sql`GREATEST(conversations.last_message_at, excluded.last_message_at)`,
+        updated_at: sql`excluded.updated_at`,
+        status: sql`CASE WHEN conversations.status = 'closed' THEN 'open' ELSE conversations.status END`,
+      }),
+    )
     .returningAll()
+    .returning(sql<boolean>`(xmax = 0)`.as('inserted'))
     .execute();
-  for (const row of created) {
+  for (const { inserted, ...row } of stored) {
     rows.set(threadKey(row.source, row.thread_key), row);
-    createdIds.add(row.id);
-  }
-  const missing = [...wanted.keys()].filter((key) => !rows.has(key));
-  if (missing.length > 0) {
-    const found = await tx
-      .selectFrom('conversations')
-      .selectAll()
-      .where((eb) =>
-        eb(
-          eb.refTuple('source', 'thread_key'),
-          'in',
-          missing.map((key) => {
-            const item = wanted.get(key)!;
-            return eb.tuple(item.source, (item.thread as { key: string }).key);
-          }),
-        ),
-      )
-      .execute();
-    for (const row of found) rows.set(threadKey(row.source, row.thread_key), row);
+    if (inserted) createdIds.add(row.id);
   }
   return { rows, createdIds };
 }

@@ -36,7 +36,7 @@ export interface ConversationsTable {
   source: string;
   thread_key: string;
   subject: string | null;
-  status: ConversationStatus;
+  status: ColumnType<ConversationStatus, ConversationStatus | undefined, ConversationStatus>;
   metadata: Json<Record<string, unknown>>;
   created_at: Timestamp;
   updated_at: Timestamp;
