@@ -1,4 +1,8 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { CompiledQuery, Kysely, PostgresDialect, type Transaction } from 'kysely';
@@ -37,6 +41,10 @@ export interface StoreOptions {
   poolSize: number;
 }
 
+const execFileAsync = promisify(execFile);
+// The child resolves '@electric-sql/pglite' from here, wherever the hub was started from.
+const moduleDir = dirname(fileURLToPath(import.meta.url));
+
 // int8 (counts, positions) as a JS number on both backends; PGlite already does this.
 const INT8_OID = 20;
 pg.types.setTypeParser(INT8_OID, (value: string) => Number(value));
@@ -52,7 +60,9 @@ async function openPglite(options: StoreOptions): Promise<Store> {
   const lock: DataDirLock = acquireDataDirLock(dataDir);
   let pglite: PGlite;
   try {
-    pglite = await PGlite.create(join(dataDir, 'pg'));
+    const pgDir = join(dataDir, 'pg');
+    if (!existsSync(join(pgDir, 'PG_VERSION'))) await initPgliteDir(pgDir);
+    pglite = await PGlite.create(pgDir);
   } catch (error) {
     lock.release();
     throw error;
@@ -73,6 +83,20 @@ async function openPglite(options: StoreOptions): Promise<Store> {
       lock.release();
     },
   };
+}
+
+/**
+ * initdb leaves its PGlite instance holding ~900 MB of WebAssembly memory that never shrinks. Run
+ * it in a short-lived child process, whose memory is returned to the system when it exits, so the
+ * hub itself only ever reopens a data directory (~400 MB).
+ */
+async function initPgliteDir(pgDir: string): Promise<void> {
+  const script = `import('@electric-sql/pglite').then(async ({ PGlite }) => { await (await PGlite.create(process.argv[1])).close(); })`;
+  try {
+    await execFileAsync(process.execPath, ['-e', script, pgDir], { cwd: moduleDir });
+  } catch (error) {
+    throw new Error(`initialising the embedded database in ${pgDir} failed: ${(error as { stderr?: string }).stderr || (error as Error).message}`);
+  }
 }
 
 async function openPostgres(databaseUrl: string, options: StoreOptions): Promise<Store> {
