@@ -1,0 +1,4 @@
+import { integrations } from '../../integrations/index.js';
+import { configTable } from './table.js';
+
+console.log(configTable(integrations));
