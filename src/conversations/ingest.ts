@@ -12,15 +12,27 @@ export interface IngestorOptions {
   /** Most messages written by one transaction. */
   maxBatch?: number;
   /**
-   * Transactions in flight at once. PGlite runs one at a time. On a server two overlap their round
-   * trips; more only contend (measured with bench:ingest on 2 cores).
+   * Transactions in flight at once (lanes). PGlite runs one at a time. On a server more lanes
+   * overlap round trips but split groups; with 8 callers on 2 cores one lane measured best
+   * (bench:ingest), and several hub processes already write in parallel.
    */
   maxConcurrentBatches?: number;
   clock?: () => Date;
 }
 
-/** Below this, splitting a group costs more round trips than it overlaps. */
-const MIN_SPLIT = 2;
+interface Lane {
+  pending: Pending[];
+  active: boolean;
+  scheduled: boolean;
+}
+
+/** FNV-1a: a stable, cheap spread of customer identities over lanes. */
+function laneOf(key: string, lanes: number): number {
+  if (lanes === 1) return 0;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % lanes;
+}
 
 interface Pending {
   item: ParsedInbound;
@@ -43,14 +55,15 @@ export interface IngestorDeps {
  * follow-up jobs in the same transaction. Calls that arrive while a transaction is in flight are
  * grouped into the next one (group commit): every caller still gets its own result only after
  * its message and jobs are committed.
+ *
+ * Messages are spread over lanes by customer identity. Lanes commit in parallel (on a server,
+ * their round trips overlap); within a lane batches commit one after another, so one customer's
+ * messages — and so each conversation's — are stored in the order they arrived.
  */
 export class Ingestor {
-  private readonly pending: Pending[] = [];
-  private active = 0;
-  private flushScheduled = false;
+  private readonly lanes: Lane[];
   private readonly idle: (() => void)[] = [];
   private readonly maxBatch: number;
-  private readonly maxConcurrent: number;
   private readonly clock: () => Date;
 
   constructor(
@@ -58,7 +71,8 @@ export class Ingestor {
     options: IngestorOptions = {},
   ) {
     this.maxBatch = options.maxBatch ?? 200;
-    this.maxConcurrent = options.maxConcurrentBatches ?? (deps.store.backend === 'pglite' ? 1 : 2);
+    const lanes = options.maxConcurrentBatches ?? 1;
+    this.lanes = Array.from({ length: lanes }, () => ({ pending: [], active: false, scheduled: false }));
     this.clock = options.clock ?? (() => new Date());
   }
 
@@ -70,47 +84,42 @@ export class Ingestor {
       const detail = error instanceof ZodError ? error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : String(error);
       return Promise.reject(badRequest(`invalid inbound message: ${detail}`, 'invalid_message'));
     }
+    const lane = this.lanes[laneOf(`${item.contact.identityKind}\u0000${item.contact.identityKey}`, this.lanes.length)]!;
     return new Promise<IngestResult>((resolve, reject) => {
-      this.pending.push({ item, resolve, reject });
-      this.pump();
+      lane.pending.push({ item, resolve, reject });
+      this.pump(lane);
     });
   }
 
   /** Resolves once every accepted call has been committed or rejected (graceful shutdown). */
   drain(): Promise<void> {
-    if (this.active === 0 && this.pending.length === 0) return Promise.resolve();
+    if (this.isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.idle.push(resolve));
   }
 
-  /**
-   * Starts the next batch one macrotask later, not synchronously: callers released together by
-   * the previous commit (all their promises resolve in one tick) then share the next transaction
-   * instead of the first of them running alone while the rest wait behind it.
-   */
-  private pump(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      this.flush();
-    });
+  private isIdle(): boolean {
+    return this.lanes.every((lane) => !lane.active && lane.pending.length === 0);
   }
 
-  private flush(): void {
-    // Spread what is waiting over the free transaction slots: on a server, parallel transactions
-    // overlap their round trips; on PGlite there is one slot and everything shares it.
-    const slots = this.maxConcurrent - this.active;
-    if (slots <= 0 || this.pending.length === 0) return;
-    const size = Math.min(this.maxBatch, Math.max(MIN_SPLIT, Math.ceil(this.pending.length / slots)));
-    while (this.active < this.maxConcurrent && this.pending.length > 0) {
-      const batch = this.pending.splice(0, size);
-      this.active++;
+  /**
+   * Starts the lane's next batch one macrotask later, not synchronously: callers released
+   * together by the previous commit (their promises resolve in one tick) then share the next
+   * transaction instead of the first of them running alone while the rest wait behind it.
+   */
+  private pump(lane: Lane): void {
+    if (lane.scheduled || lane.active) return;
+    lane.scheduled = true;
+    setImmediate(() => {
+      lane.scheduled = false;
+      if (lane.active || lane.pending.length === 0) return;
+      const batch = lane.pending.splice(0, this.maxBatch);
+      lane.active = true;
       void this.run(batch).finally(() => {
-        this.active--;
-        this.pump();
-        if (this.active === 0 && this.pending.length === 0) for (const done of this.idle.splice(0)) done();
+        lane.active = false;
+        if (lane.pending.length > 0) this.pump(lane);
+        else if (this.isIdle()) for (const done of this.idle.splice(0)) done();
       });
-    }
+    });
   }
 
   private async run(batch: Pending[]): Promise<void> {
