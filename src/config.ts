@@ -3,6 +3,8 @@ import { z } from 'zod';
 import YAML from 'yaml';
 import { redact, secret, secretPaths } from './config/secrets.js';
 import type { AnyIntegration } from './capabilities/integration.js';
+import { chatSchema } from './channels/chat/config.js';
+import { teamSchema } from './team/hours.js';
 
 /**
  * All settings (ARCHITECTURE §8). Sources, later wins: defaults → the `HUB_CONFIG` file (JSON or
@@ -54,6 +56,8 @@ export const coreSchema = z.object({
       token: secret(z.string().min(24, 'must be at least 24 characters').optional()),
     })
     .prefault({}),
+  chat: chatSchema.prefault({}),
+  team: teamSchema,
 });
 
 export interface EnvBinding {
@@ -81,6 +85,26 @@ export const coreEnv: EnvBinding[] = [
   { env: 'LOG_LEVEL', path: ['log', 'level'], description: 'pino log level' },
   { env: 'SHUTDOWN_TIMEOUT_MS', path: ['shutdown', 'timeoutMs'], description: 'Longest graceful shutdown before exit' },
   { env: 'HUB_ADMIN_TOKEN', path: ['admin', 'token'], description: 'Bearer token of the operator API under /admin; unset = off' },
+  { env: 'CHAT_APP_ID', path: ['chat', 'appId'], description: 'Chat app id (single-app shorthand; several apps: `chat.apps` in the file)' },
+  { env: 'CHAT_IDENTITY_SECRET', path: ['chat', 'identitySecret'], description: 'HMAC key of `user_hash` identity verification for that app' },
+  { env: 'CHAT_ALLOW_ANONYMOUS', path: ['chat', 'allowAnonymous'], description: 'Let visitors chat without an identity (server-issued visitor id)' },
+  { env: 'CHAT_ALLOWED_ORIGINS', path: ['chat', 'allowedOrigins'], description: 'Comma-separated browser origins allowed to call the SDK API (`*` = any)' },
+  { env: 'CHAT_PUSH_WEBHOOK_URL', path: ['chat', 'pushWebhookUrl'], description: "Product backend URL that receives signed 'unread reply' events for mobile pushes" },
+  { env: 'CHAT_PUSH_SECRET', path: ['chat', 'pushSecret'], description: 'Signing secret of those events (default: the identity secret)' },
+  { env: 'CHAT_SESSION_TTL_SECONDS', path: ['chat', 'sessionTtlSeconds'], description: 'Lifetime of an SDK session token' },
+  { env: 'CHAT_UNREAD_NOTIFY_AFTER_SECONDS', path: ['chat', 'unreadNotifyAfterSeconds'], description: 'An agent reply unread this long triggers the push event' },
+  { env: 'CHAT_MAX_MESSAGE_LENGTH', path: ['chat', 'maxMessageLength'], description: 'Longest chat message accepted (characters)' },
+  { env: 'CHAT_ATTACHMENT_MAX_BYTES', path: ['chat', 'attachmentMaxBytes'], description: 'Largest chat attachment accepted (bytes)' },
+  { env: 'CHAT_SESSION_MESSAGES_PER_MINUTE', path: ['chat', 'sessionMessagesPerMinute'], description: 'Messages one SDK session may send per minute' },
+  { env: 'CHAT_APP_REQUESTS_PER_SECOND', path: ['chat', 'appRequestsPerSecond'], description: 'SDK API requests one app may make per second (per hub process)' },
+  { env: 'TEAM_TIME_ZONE', path: ['team', 'timeZone'], description: 'Time zone of the support team (IANA name)' },
+  { env: 'TEAM_BUSINESS_HOURS', path: ['team', 'businessHours'], description: 'Weekly hours, e.g. `mon-fri 09:00-17:00; sat 10:00-14:00`' },
+  { env: 'TEAM_HOLIDAYS', path: ['team', 'holidays'], description: 'Comma-separated closed dates (YYYY-MM-DD)' },
+  {
+    env: 'TEAM_FIRST_RESPONSE_TARGET_MINUTES',
+    path: ['team', 'firstResponseTargetMinutes'],
+    description: 'Target first-response time within business hours (minutes)',
+  },
 ];
 
 export function composeSchema(integrations: readonly AnyIntegration[]) {
@@ -134,14 +158,20 @@ export function loadConfig(
     setPath(fromEnv, binding.path, value);
     envPathOwner.set(binding.path.join('.'), binding.env);
   }
+  const bindingByPath = new Map(bindings.map((b) => [b.path.join('.'), b.env]));
   const merged = deepMerge(fromFile, fromEnv);
   const result = schema.safeParse(merged);
   if (!result.success) {
     throw new ConfigError(
       result.error.issues.map((issue) => {
         const key = issue.path.map(String).join('.');
-        const owner = envPathOwner.get(key);
-        const where = owner ? `${owner} (${key})` : env['HUB_CONFIG'] ? `${key} in ${env['HUB_CONFIG']}` : key;
+        // A list item's problem belongs to the setting that holds the list.
+        const prefixes = issue.path.map((_, i) => issue.path.slice(0, issue.path.length - i).map(String).join('.'));
+        const owner = prefixes.map((p) => envPathOwner.get(p)).find(Boolean);
+        const binding = prefixes.map((p) => bindingByPath.get(p)).find(Boolean);
+        const where = owner
+          ? `${owner} (${key})`
+          : `${key}${env['HUB_CONFIG'] ? ` in ${env['HUB_CONFIG']}` : ''}${binding ? ` (or ${binding})` : ''}`;
         return `${where}: ${issue.message}`;
       }),
     );

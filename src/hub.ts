@@ -11,6 +11,7 @@ import { createEventBus, type EventBus } from './conversations/events.js';
 import type { InboundFollowUp, InboundMessage, IngestResult } from './conversations/inbound.js';
 import { Ingestor } from './conversations/ingest.js';
 import { reply, type OutboundReply, type ReplyResult } from './conversations/reply.js';
+import { createChatChannel, type ChatChannel } from './channels/chat/index.js';
 import type { JobHandlers } from './jobs/catalog.js';
 import { JobQueue } from './jobs/queue.js';
 import { createLogger } from './log.js';
@@ -42,6 +43,7 @@ export interface Hub {
   bus: EventBus;
   metrics: HubMetrics;
   registry: IntegrationRegistry;
+  chat: ChatChannel;
   ingest(inbound: InboundMessage): Promise<IngestResult>;
   reply(outbound: OutboundReply): Promise<ReplyResult>;
   /** Starts the HTTP server; resolves with the bound port. */
@@ -76,12 +78,6 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
     metrics.countJobsWith(() => queue.counts());
 
     const registry = new IntegrationRegistry(options.integrations, config, { store, log, publicUrl: config.http.publicUrl });
-    const handlers: JobHandlers = {
-      'message.deliver': deliverMessageJob({ store, bus, log, channels: options.channels ?? [] }),
-      'ops.probe': probeJob({ store, processTag, afterEffect: options.faults?.afterProbeEffect }),
-    };
-    await queue.start(handlers);
-
     const ingestor = new Ingestor({
       store,
       queue,
@@ -92,6 +88,16 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
         for (const r of results) metrics.messagesIngested.inc({ channel: r.conversation.channel });
       },
     });
+    const chat = createChatChannel({ store, bus, queue, log, chat: config.chat, team: config.team, ingest: (m) => ingestor.ingest(m) });
+    opened.push({ close: async () => chat.close() });
+    // Channels given by the caller (tests) stand in for the built-in one of the same kind.
+    const channels = new Map([chat.delivery, ...(options.channels ?? [])].map((c) => [c.channel, c]));
+    const handlers: JobHandlers = {
+      'message.deliver': deliverMessageJob({ store, bus, log, channels: [...channels.values()] }),
+      'chat.unread-check': chat.unreadCheck,
+      'ops.probe': probeJob({ store, processTag, afterEffect: options.faults?.afterProbeEffect }),
+    };
+    await queue.start(handlers);
 
     let shuttingDown = false;
     const app = buildApp({
@@ -103,6 +109,7 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
       routers: [
         healthRouter({ store, queue, bus, metrics, shuttingDown: () => shuttingDown }),
         adminRouter({ token: config.admin.token, store, queue, registry }),
+        chat.router,
       ],
     });
     let server: Server | null = null;
@@ -112,6 +119,7 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
       shuttingDown = true;
       const deadline = Date.now() + config.shutdown.timeoutMs;
       const remaining = () => Math.max(0, deadline - Date.now());
+      chat.close();
       if (server) {
         const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
         server.closeIdleConnections();
@@ -135,11 +143,13 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
       bus,
       metrics,
       registry,
+      chat,
       ingest: (inbound) => ingestor.ingest(inbound),
       reply: (outbound) => reply({ store, queue, bus }, outbound),
       async listen(port = config.http.port, host = config.http.host) {
         server = app.listen(port, host);
         await once(server, 'listening');
+        chat.attach(server);
         // Slow clients must not hold sockets forever; keep-alive a little longer than common proxies.
         server.keepAliveTimeout = 65_000;
         server.headersTimeout = 66_000;

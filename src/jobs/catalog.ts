@@ -27,6 +27,13 @@ export const jobCatalog = {
     retryDelaySeconds: 5,
     expireInSeconds: 60,
   }),
+  /** An agent reply still unread after the configured time: tell the product's backend (push). */
+  'chat.unread-check': job({
+    schema: z.object({ messageId: z.uuid() }),
+    retryLimit: 10,
+    retryDelaySeconds: 10,
+    expireInSeconds: 60,
+  }),
   /**
    * Records one probe row, once. Proves the workers run end to end (`npm run doctor`, tests of
    * crash recovery and multi-process work sharing).

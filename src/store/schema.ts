@@ -89,6 +89,30 @@ export interface OpsProbesTable {
   created_at: Timestamp;
 }
 
+export interface ChatSessionsTable {
+  id: string;
+  token_hash: string;
+  app_id: string;
+  user_kind: 'identified' | 'anonymous';
+  user_id: string;
+  contact_id: string;
+  device: Json<Record<string, unknown>>;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  revoked_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+export interface AttachmentsTable {
+  id: string;
+  contact_id: string;
+  filename: string;
+  content_type: string;
+  size: number;
+  sha256: string;
+  content: Buffer;
+  created_at: Timestamp;
+}
+
 export interface HubMigrationsTable {
   version: number;
   name: string;
@@ -104,9 +128,13 @@ export interface HubDatabase {
   job_effects: JobEffectsTable;
   ops_probes: OpsProbesTable;
   hub_migrations: HubMigrationsTable;
+  chat_sessions: ChatSessionsTable;
+  attachments: AttachmentsTable;
 }
 
 export type Contact = Selectable<ContactsTable>;
 export type Conversation = Selectable<ConversationsTable>;
 export type Message = Selectable<MessagesTable>;
+export type ChatSession = Selectable<ChatSessionsTable>;
+export type Attachment = Selectable<AttachmentsTable>;
 export type NewMessage = Insertable<MessagesTable>;

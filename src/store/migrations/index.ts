@@ -1,4 +1,5 @@
 import { core } from './0001_core.js';
+import { chat } from './0002_chat.js';
 
 /**
  * Versioned migrations, applied in order at start and by `npm run migrate`. Append only: never
@@ -11,6 +12,6 @@ export interface Migration {
   statements: string[];
 }
 
-export const migrations: Migration[] = [core];
+export const migrations: Migration[] = [core, chat];
 
 export const latestVersion = Math.max(...migrations.map((m) => m.version));

@@ -1,0 +1,69 @@
+import { sql } from 'kysely';
+import type { Logger } from 'pino';
+import type { ChannelDelivery } from '../../conversations/delivery.js';
+import type { JobHandler } from '../../jobs/catalog.js';
+import type { JobQueue } from '../../jobs/queue.js';
+import { HUB_SIGNATURE_HEADER, signHubPayload } from '../../http/hub-signature.js';
+import type { Store } from '../../store/store.js';
+import type { ChatConfig } from './config.js';
+
+/**
+ * The chat channel's delivery (the durable side): the reply already reached open sockets through
+ * the event bus at commit, and a reconnecting client catches up from its cursor. What remains is
+ * the customer who is not looking: schedule the unread check that may push them.
+ */
+export function chatDelivery(deps: { queue: JobQueue; chat: ChatConfig }): ChannelDelivery {
+  return {
+    channel: 'chat',
+    async deliver({ message }) {
+      if (message.author_kind !== 'agent') return;
+      const startAfter = new Date(message.created_at.getTime() + deps.chat.unreadNotifyAfterSeconds * 1000);
+      await deps.queue.enqueue([{ name: 'chat.unread-check', data: { messageId: message.id }, startAfter }]);
+    },
+  };
+}
+
+const PUSH_TIMEOUT_MS = 10_000;
+
+/**
+ * `chat.unread-check`: if the reply is still unread, POST a signed event (X-Hub-Signature) to the
+ * app's push webhook so the product can send an APNs/FCM notification. Sent once: the ledger row
+ * is written after the receiver accepted it, and the event id (stable per message) lets the
+ * receiver drop the one duplicate a crash between the two could cause.
+ */
+export function unreadCheckJob(deps: { store: Store; chat: ChatConfig; log: Logger; fetch?: typeof fetch }): JobHandler<'chat.unread-check'> {
+  const post = deps.fetch ?? fetch;
+  return async ({ messageId }) => {
+    const row = await deps.store.db
+      .selectFrom('messages as m')
+      .innerJoin('conversations as c', 'c.id', 'm.conversation_id')
+      .innerJoin('contacts as k', 'k.id', 'c.contact_id')
+      .select(['m.id', 'm.text', 'm.read_at', 'm.author_kind', 'm.author_name', 'm.created_at', 'c.id as conversation_id', 'c.source', 'k.identity_kind', 'k.identity_key'])
+      .where('m.id', '=', messageId)
+      .executeTakeFirst();
+    if (!row || row.read_at) return;
+    const app = deps.chat.apps.find((a) => `chat:${a.id}` === row.source);
+    if (!app?.pushWebhookUrl) return;
+    const key = `chat.push:${messageId}`;
+    const done = await deps.store.db.selectFrom('job_effects').select('key').where('key', '=', key).executeTakeFirst();
+    if (done) return;
+    const body = JSON.stringify({
+      id: `evt_unread_${messageId}`,
+      type: 'chat.reply.unread',
+      created_at: new Date().toISOString(),
+      app_id: app.id,
+      user: { id: row.identity_key.slice(app.id.length + 1), kind: row.identity_kind === 'chat' ? 'identified' : 'anonymous' },
+      conversation_id: row.conversation_id,
+      message: { id: row.id, author: { kind: row.author_kind, name: row.author_name }, preview: row.text.slice(0, 200), created_at: row.created_at.toISOString() },
+    });
+    const response = await post(app.pushWebhookUrl, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', [HUB_SIGNATURE_HEADER]: signHubPayload(app.pushSecret ?? app.identitySecret, body) },
+      body,
+      signal: AbortSignal.timeout(PUSH_TIMEOUT_MS),
+    });
+    if (!response.ok) throw new Error(`push webhook answered ${response.status}; will retry`);
+    await sql`INSERT INTO job_effects (key, job_name) VALUES (${key}, 'chat.unread-check') ON CONFLICT DO NOTHING`.execute(deps.store.db);
+    deps.log.info({ messageId, appId: app.id }, 'unread reply pushed to the product backend');
+  };
+}

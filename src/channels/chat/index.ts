@@ -1,0 +1,48 @@
+import { existsSync, readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { Router } from 'express';
+import type { Logger } from 'pino';
+import type { ChannelDelivery } from '../../conversations/delivery.js';
+import type { EventBus } from '../../conversations/events.js';
+import type { InboundMessage, IngestResult } from '../../conversations/inbound.js';
+import type { JobHandler } from '../../jobs/catalog.js';
+import type { JobQueue } from '../../jobs/queue.js';
+import type { Store } from '../../store/store.js';
+import type { TeamConfig } from '../../team/hours.js';
+import { chatApiRouter } from './api.js';
+import type { ChatConfig } from './config.js';
+import { chatDelivery, unreadCheckJob } from './delivery.js';
+import { ChatStream } from './stream.js';
+
+export interface ChatChannel {
+  router: Router;
+  delivery: ChannelDelivery;
+  unreadCheck: JobHandler<'chat.unread-check'>;
+  attach(server: Server): void;
+  stream: ChatStream;
+  close(): void;
+}
+
+const OPENAPI_PATH = new URL('./openapi.json', import.meta.url);
+
+/** The in-app chat channel: SDK API v1, WebSocket stream, delivery, unread pushes. */
+export function createChatChannel(deps: {
+  store: Store;
+  bus: EventBus;
+  queue: JobQueue;
+  log: Logger;
+  chat: ChatConfig;
+  team: TeamConfig;
+  ingest(inbound: InboundMessage): Promise<IngestResult>;
+}): ChatChannel {
+  const openApiDocument = existsSync(OPENAPI_PATH) ? readFileSync(OPENAPI_PATH, 'utf8') : null;
+  const stream = new ChatStream({ store: deps.store, bus: deps.bus, chat: deps.chat, log: deps.log });
+  return {
+    router: chatApiRouter({ store: deps.store, chat: deps.chat, team: deps.team, ingest: deps.ingest, openApiDocument }),
+    delivery: chatDelivery({ queue: deps.queue, chat: deps.chat }),
+    unreadCheck: unreadCheckJob({ store: deps.store, chat: deps.chat, log: deps.log }),
+    attach: (server) => stream.attach(server),
+    stream,
+    close: () => stream.close(),
+  };
+}

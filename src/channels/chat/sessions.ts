@@ -1,0 +1,145 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import { z } from 'zod';
+import { forbidden, unauthorized } from '../../errors.js';
+import type { Store } from '../../store/store.js';
+import type { ChatApp } from './config.js';
+import { hashToken, newSessionToken, newVisitorId, verifyUserHash } from './identity.js';
+
+const text = z.string().max(200).nullish();
+export const deviceSchema = z
+  .object({ platform: text, osVersion: text, appVersion: text, sdkVersion: text, model: text, network: text, locale: text, timeZone: text })
+  .partial();
+
+export const sessionRequestSchema = z.object({
+  user: z.object({ id: z.string().min(1).max(200), email: z.string().max(320).nullish(), name: z.string().max(200).nullish() }).optional(),
+  user_hash: z.string().max(200).optional(),
+  device: deviceSchema.optional(),
+});
+
+export interface ChatUser {
+  sessionId: string;
+  appId: string;
+  kind: 'identified' | 'anonymous';
+  userId: string;
+  contactId: string;
+  email: string | null;
+  name: string | null;
+  verified: boolean;
+  device: Record<string, unknown>;
+}
+
+/** The contact identity of an SDK user: identified users by the product's id, visitors by ours. */
+export function chatIdentity(appId: string, kind: 'identified' | 'anonymous', userId: string) {
+  return { identityKind: kind === 'identified' ? 'chat' : 'chat-visitor', identityKey: `${appId}:${userId}` };
+}
+
+export async function createSession(
+  store: Store,
+  app: ChatApp,
+  request: z.infer<typeof sessionRequestSchema>,
+  ttlSeconds: number,
+  now: Date = new Date(),
+): Promise<{ token: string; expiresAt: Date; user: ChatUser }> {
+  let kind: 'identified' | 'anonymous';
+  let userId: string;
+  if (request.user) {
+    if (!verifyUserHash(app.identitySecret, request.user.id, request.user_hash)) {
+      throw unauthorized('the identity could not be verified: user_hash must be the hex HMAC-SHA256 of the user id with the app\'s identity secret', 'identity_not_verified');
+    }
+    kind = 'identified';
+    userId = request.user.id;
+  } else {
+    if (!app.allowAnonymous) throw forbidden('this app does not allow anonymous visitors; identify the user', 'anonymous_not_allowed');
+    kind = 'anonymous';
+    userId = newVisitorId();
+  }
+  const identity = chatIdentity(app.id, kind, userId);
+  const token = newSessionToken();
+  const expiresAt = new Date(now.getTime() + ttlSeconds * 1000);
+  const sessionId = randomUUID();
+  const contact = await store.transaction(async (tx) => {
+    const row = await tx
+      .insertInto('contacts')
+      .values({
+        id: randomUUID(),
+        identity_kind: identity.identityKind,
+        identity_key: identity.identityKey,
+        email: request.user?.email ?? null,
+        name: request.user?.name ?? null,
+        // The product's backend vouched for this user id (user_hash); a visitor proved nothing.
+        verified: kind === 'identified',
+      })
+      .onConflict((oc) =>
+        oc.columns(['identity_kind', 'identity_key']).doUpdateSet((eb) => ({
+          email: eb.fn.coalesce('excluded.email', 'contacts.email'),
+          name: eb.fn.coalesce('excluded.name', 'contacts.name'),
+          verified: sql<boolean>`contacts.verified OR excluded.verified`,
+          updated_at: now,
+        })),
+      )
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await tx
+      .insertInto('chat_sessions')
+      .values({
+        id: sessionId,
+        token_hash: hashToken(token),
+        app_id: app.id,
+        user_kind: kind,
+        user_id: userId,
+        contact_id: row.id,
+        device: JSON.stringify(request.device ?? {}),
+        created_at: now,
+        expires_at: expiresAt,
+      })
+      .execute();
+    return row;
+  });
+  return {
+    token,
+    expiresAt,
+    user: {
+      sessionId,
+      appId: app.id,
+      kind,
+      userId,
+      contactId: contact.id,
+      email: contact.email,
+      name: contact.name,
+      verified: contact.verified && kind === 'identified',
+      device: request.device ?? {},
+    },
+  };
+}
+
+export async function authenticate(store: Store, appId: string, token: string | null, now: Date = new Date()): Promise<ChatUser> {
+  if (!token) throw unauthorized('a session token is required (Authorization: Bearer …)', 'invalid_token');
+  const row = await store.db
+    .selectFrom('chat_sessions as s')
+    .innerJoin('contacts as c', 'c.id', 's.contact_id')
+    .select(['s.id', 's.app_id', 's.user_kind', 's.user_id', 's.contact_id', 's.device', 's.expires_at', 's.revoked_at', 'c.email', 'c.name', 'c.verified'])
+    .where('s.token_hash', '=', hashToken(token))
+    .executeTakeFirst();
+  if (!row || row.app_id !== appId || row.revoked_at) throw unauthorized('the session token is not valid', 'invalid_token');
+  if (row.expires_at <= now) throw unauthorized('the session token has expired; open a new session', 'token_expired');
+  return {
+    sessionId: row.id,
+    appId: row.app_id,
+    kind: row.user_kind,
+    userId: row.user_id,
+    contactId: row.contact_id,
+    email: row.email,
+    name: row.name,
+    verified: row.verified && row.user_kind === 'identified',
+    device: row.device as Record<string, unknown>,
+  };
+}
+
+export async function revokeSession(store: Store, sessionId: string, now: Date = new Date()): Promise<void> {
+  await store.db.updateTable('chat_sessions').set({ revoked_at: now }).where('id', '=', sessionId).execute();
+}
+
+export function presentUser(user: ChatUser) {
+  return { id: user.userId, kind: user.kind, email: user.email, name: user.name, verified: user.verified };
+}
