@@ -9,6 +9,8 @@ const baseEnv = { ...process.env, LOG_LEVEL: 'warn', PORT: '0', HOST: '127.0.0.1
 
 export interface HubProcess {
   child: ChildProcess;
+  /** The HTTP port the hub listens on (127.0.0.1). */
+  port: number;
   events: HubEvent[];
   output: () => string;
   call<T = unknown>(command: Record<string, unknown>): Promise<T>;
@@ -35,9 +37,9 @@ export async function startHubProcess(env: Record<string, string>): Promise<HubP
     for (const p of pending.values()) p.reject(new Error(`hub process exited (${code ?? signal}) during a call`));
     return { code: code as number | null, signal: signal as NodeJS.Signals | null };
   });
-  const ready = new Promise<void>((resolve, reject) => {
-    child.on('message', (message: { type: string; id?: number; event?: HubEvent; error?: string; result?: unknown }) => {
-      if (message.type === 'ready') resolve();
+  const ready = new Promise<number>((resolve, reject) => {
+    child.on('message', (message: { type: string; id?: number; event?: HubEvent; error?: string; result?: unknown; port?: number }) => {
+      if (message.type === 'ready') resolve(message.port!);
       if (message.type === 'event') events.push(message.event!);
       if (message.type === 'done') {
         const call = pending.get(message.id!);
@@ -48,9 +50,10 @@ export async function startHubProcess(env: Record<string, string>): Promise<HubP
     });
     void exited.then(({ code, signal }) => reject(new Error(`hub process exited before ready (${code ?? signal}):\n${output}`)));
   });
-  await ready;
+  const port = await ready;
   return {
     child,
+    port,
     events,
     output: () => output,
     exited,
