@@ -12,6 +12,8 @@ import type { InboundFollowUp, InboundMessage, IngestResult } from './conversati
 import { Ingestor } from './conversations/ingest.js';
 import { reply, type OutboundReply, type ReplyResult } from './conversations/reply.js';
 import { createChatChannel, type ChatChannel } from './channels/chat/index.js';
+import { buildWidget } from './channels/chat/widget/build.js';
+import { widgetRouter } from './channels/chat/widget/routes.js';
 import type { JobHandlers } from './jobs/catalog.js';
 import { JobQueue } from './jobs/queue.js';
 import { createLogger } from './log.js';
@@ -99,6 +101,8 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
     };
     await queue.start(handlers);
 
+    // The embeddable chat widget is bundled at start (milliseconds when its sources are unchanged).
+    const widget = await buildWidget();
     let shuttingDown = false;
     const app = buildApp({
       log,
@@ -110,6 +114,7 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
         healthRouter({ store, queue, bus, metrics, shuttingDown: () => shuttingDown }),
         adminRouter({ token: config.admin.token, store, queue, registry }),
         chat.router,
+        widgetRouter({ widgetFile: widget.file, demoAppId: config.chat.apps[0]?.id ?? null }),
       ],
     });
     let server: Server | null = null;
@@ -145,7 +150,16 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
       registry,
       chat,
       ingest: (inbound) => ingestor.ingest(inbound),
-      reply: (outbound) => reply({ store, queue, bus }, outbound),
+      reply: (outbound) =>
+        reply(
+          {
+            store,
+            queue,
+            bus,
+            jobsOnStore: (message, conversation) => channels.get(conversation.channel)?.jobsOnStore?.(message, conversation) ?? [],
+          },
+          outbound,
+        ),
       async listen(port = config.http.port, host = config.http.host) {
         server = app.listen(port, host);
         await once(server, 'listening');

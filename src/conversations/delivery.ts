@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { JobHandler } from '../jobs/catalog.js';
+import type { JobHandler, JobRequest } from '../jobs/catalog.js';
 import type { ChannelKind, Contact, Conversation, Message } from '../store/schema.js';
 import type { Store } from '../store/store.js';
 import type { EventBus } from './events.js';
@@ -12,6 +12,11 @@ import type { EventBus } from './events.js';
 export interface ChannelDelivery {
   channel: ChannelKind;
   deliver(delivery: OutboundDelivery): Promise<void>;
+  /**
+   * Jobs the channel wants enqueued in the same transaction that stores an outbound message
+   * (e.g. chat's check for a reply left unread), so they exist exactly when the message does.
+   */
+  jobsOnStore?(message: Message, conversation: Conversation): JobRequest[];
 }
 
 export interface OutboundDelivery {

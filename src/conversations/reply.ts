@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { z, ZodError } from 'zod';
 import { badRequest, notFound } from '../errors.js';
 import type { JobQueue } from '../jobs/queue.js';
-import type { Message } from '../store/schema.js';
+import type { Conversation, Message } from '../store/schema.js';
+import type { JobRequest } from '../jobs/catalog.js';
 import type { Store } from '../store/store.js';
 import type { EventBus, HubEvent } from './events.js';
 import { withTransientRetry } from './transient.js';
@@ -35,7 +36,14 @@ export interface ReplyResult {
  * durable delivery job is the fallback that makes it arrive anyway.
  */
 export async function reply(
-  deps: { store: Store; queue: JobQueue; bus: EventBus; clock?: () => Date },
+  deps: {
+    store: Store;
+    queue: JobQueue;
+    bus: EventBus;
+    clock?: () => Date;
+    /** Channel jobs enqueued with the reply (ChannelDelivery.jobsOnStore). */
+    jobsOnStore?: (message: Message, conversation: Conversation) => JobRequest[];
+  },
   input: OutboundReply,
 ): Promise<ReplyResult> {
   let outbound: z.output<typeof outboundReplySchema>;
@@ -48,11 +56,14 @@ export async function reply(
   const now = deps.clock?.() ?? new Date();
   const committed = await withTransientRetry(() =>
     deps.store.transaction(async (tx) => {
-      // The row lock orders concurrent replies to one conversation.
+      // Lock the customer's row (as ingest does) and the conversation: all of one customer's
+      // messages then commit in the order their positions were assigned, so a client resuming
+      // "after position N" can never skip one that committed late.
       const conversation = await tx
         .selectFrom('conversations')
-        .selectAll()
-        .where('id', '=', outbound.conversationId)
+        .innerJoin('contacts', 'contacts.id', 'conversations.contact_id')
+        .selectAll('conversations')
+        .where('conversations.id', '=', outbound.conversationId)
         .forUpdate()
         .executeTakeFirst();
       if (!conversation) throw notFound(`conversation ${outbound.conversationId} does not exist`, 'conversation_not_found');
@@ -93,7 +104,10 @@ export async function reply(
         })
         .where('id', '=', conversation.id)
         .execute();
-      await deps.queue.enqueueIn(tx, [{ name: 'message.deliver', data: { messageId: inserted.id } }]);
+      await deps.queue.enqueueIn(tx, [
+        { name: 'message.deliver', data: { messageId: inserted.id } },
+        ...(deps.jobsOnStore?.(inserted, conversation) ?? []),
+      ]);
       const events: HubEvent[] = [
         {
           type: 'message.created',
@@ -110,6 +124,6 @@ export async function reply(
     }),
   );
   deps.bus.emitLocal(committed.events);
-  if (committed.created) deps.queue.wake(['message.deliver']);
+  if (committed.created) deps.queue.wake(['message.deliver', 'chat.unread-check']);
   return { created: committed.created, message: committed.message };
 }

@@ -12,11 +12,12 @@ import type { ChatApp, ChatConfig } from './config.js';
 import { decodeCursor, encodeCursor, presentAttachment, presentConversation, presentMessage } from './presenters.js';
 import { messagesAfter, ownConversation, unreadCounts } from './queries.js';
 import { RateLimiter } from './rate-limit.js';
-import { authenticate, chatIdentity, createSession, presentUser, revokeSession, sessionRequestSchema, type ChatUser } from './sessions.js';
+import { authenticate, chatIdentity, createSession, presentUser, revokeSession, sessionRequestSchema, type ChatUser, type SessionCache } from './sessions.js';
 import { sniffContentType } from './sniff.js';
 
 export interface ChatApiDeps {
   store: Store;
+  sessions: SessionCache;
   chat: ChatConfig;
   team: TeamConfig;
   ingest(inbound: InboundMessage): Promise<IngestResult>;
@@ -91,7 +92,7 @@ export function chatApiRouter(deps: ChatApiDeps): Router {
     next();
   };
   const requireUser: RequestHandler = async (req, _res, next) => {
-    req.chatUser = await authenticate(store, req.chatApp!.id, bearerToken(req.get('authorization')), now());
+    req.chatUser = await authenticate(store, req.chatApp!.id, bearerToken(req.get('authorization')), now(), deps.sessions);
     next();
   };
   const user = (req: Request) => req.chatUser!;
@@ -108,7 +109,7 @@ export function chatApiRouter(deps: ChatApiDeps): Router {
   });
 
   router.delete('/v1/sessions/current', resolveApp, requireUser, async (req, res) => {
-    await revokeSession(store, user(req).sessionId, now());
+    await revokeSession(store, user(req).sessionId, now(), deps.sessions);
     res.status(204).end();
   });
 

@@ -2,23 +2,24 @@ import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { ChannelDelivery } from '../../conversations/delivery.js';
 import type { JobHandler } from '../../jobs/catalog.js';
-import type { JobQueue } from '../../jobs/queue.js';
 import { HUB_SIGNATURE_HEADER, signHubPayload } from '../../http/hub-signature.js';
 import type { Store } from '../../store/store.js';
 import type { ChatConfig } from './config.js';
 
 /**
- * The chat channel's delivery (the durable side): the reply already reached open sockets through
- * the event bus at commit, and a reconnecting client catches up from its cursor. What remains is
- * the customer who is not looking: schedule the unread check that may push them.
+ * The chat channel's delivery. The reply reaches open sockets through the event bus right after
+ * commit, and a reconnecting client catches up from its cursor, so the durable delivery job has
+ * nothing left to send. For the customer who is not looking, the check that may push them is
+ * enqueued with the reply itself.
  */
-export function chatDelivery(deps: { queue: JobQueue; chat: ChatConfig }): ChannelDelivery {
+export function chatDelivery(deps: { chat: ChatConfig }): ChannelDelivery {
   return {
     channel: 'chat',
-    async deliver({ message }) {
-      if (message.author_kind !== 'agent') return;
+    async deliver() {},
+    jobsOnStore(message) {
+      if (message.author_kind !== 'agent') return [];
       const startAfter = new Date(message.created_at.getTime() + deps.chat.unreadNotifyAfterSeconds * 1000);
-      await deps.queue.enqueue([{ name: 'chat.unread-check', data: { messageId: message.id }, startAfter }]);
+      return [{ name: 'chat.unread-check', data: { messageId: message.id }, startAfter }];
     },
   };
 }

@@ -12,6 +12,7 @@ import type { TeamConfig } from '../../team/hours.js';
 import { chatApiRouter } from './api.js';
 import type { ChatConfig } from './config.js';
 import { chatDelivery, unreadCheckJob } from './delivery.js';
+import { SessionCache } from './sessions.js';
 import { ChatStream } from './stream.js';
 
 export interface ChatChannel {
@@ -36,10 +37,11 @@ export function createChatChannel(deps: {
   ingest(inbound: InboundMessage): Promise<IngestResult>;
 }): ChatChannel {
   const openApiDocument = existsSync(OPENAPI_PATH) ? readFileSync(OPENAPI_PATH, 'utf8') : null;
-  const stream = new ChatStream({ store: deps.store, bus: deps.bus, chat: deps.chat, log: deps.log });
+  const sessions = new SessionCache();
+  const stream = new ChatStream({ store: deps.store, bus: deps.bus, chat: deps.chat, log: deps.log, sessions });
   return {
-    router: chatApiRouter({ store: deps.store, chat: deps.chat, team: deps.team, ingest: deps.ingest, openApiDocument }),
-    delivery: chatDelivery({ queue: deps.queue, chat: deps.chat }),
+    router: chatApiRouter({ store: deps.store, sessions, chat: deps.chat, team: deps.team, ingest: deps.ingest, openApiDocument }),
+    delivery: chatDelivery({ chat: deps.chat }),
     unreadCheck: unreadCheckJob({ store: deps.store, chat: deps.chat, log: deps.log }),
     attach: (server) => stream.attach(server),
     stream,

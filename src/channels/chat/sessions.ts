@@ -113,17 +113,54 @@ export async function createSession(
   };
 }
 
-export async function authenticate(store: Store, appId: string, token: string | null, now: Date = new Date()): Promise<ChatUser> {
+/**
+ * Recently verified sessions, so a chatty client does not cost a database read per request.
+ * Revocation in this process evicts at once; in another process it takes effect within the TTL.
+ */
+export class SessionCache {
+  private readonly entries = new Map<string, { user: ChatUser; expiresAt: Date; cachedAt: number }>();
+
+  constructor(private readonly ttlMs = 30_000) {}
+
+  get(tokenHash: string, now: Date): { user: ChatUser; expiresAt: Date } | undefined {
+    const entry = this.entries.get(tokenHash);
+    if (!entry || Date.now() - entry.cachedAt > this.ttlMs || entry.expiresAt <= now) {
+      this.entries.delete(tokenHash);
+      return undefined;
+    }
+    return entry;
+  }
+
+  set(tokenHash: string, user: ChatUser, expiresAt: Date): void {
+    if (this.entries.size > 50_000) this.entries.clear();
+    this.entries.set(tokenHash, { user, expiresAt, cachedAt: Date.now() });
+  }
+
+  evictSession(sessionId: string): void {
+    for (const [hash, entry] of this.entries) if (entry.user.sessionId === sessionId) this.entries.delete(hash);
+  }
+}
+
+export async function authenticate(
+  store: Store,
+  appId: string,
+  token: string | null,
+  now: Date = new Date(),
+  cache?: SessionCache,
+): Promise<ChatUser> {
   if (!token) throw unauthorized('a session token is required (Authorization: Bearer …)', 'invalid_token');
+  const tokenHash = hashToken(token);
+  const cached = cache?.get(tokenHash, now);
+  if (cached && cached.user.appId === appId) return cached.user;
   const row = await store.db
     .selectFrom('chat_sessions as s')
     .innerJoin('contacts as c', 'c.id', 's.contact_id')
     .select(['s.id', 's.app_id', 's.user_kind', 's.user_id', 's.contact_id', 's.device', 's.expires_at', 's.revoked_at', 'c.email', 'c.name', 'c.verified'])
-    .where('s.token_hash', '=', hashToken(token))
+    .where('s.token_hash', '=', tokenHash)
     .executeTakeFirst();
   if (!row || row.app_id !== appId || row.revoked_at) throw unauthorized('the session token is not valid', 'invalid_token');
   if (row.expires_at <= now) throw unauthorized('the session token has expired; open a new session', 'token_expired');
-  return {
+  const user: ChatUser = {
     sessionId: row.id,
     appId: row.app_id,
     kind: row.user_kind,
@@ -134,10 +171,13 @@ export async function authenticate(store: Store, appId: string, token: string | 
     verified: row.verified && row.user_kind === 'identified',
     device: row.device as Record<string, unknown>,
   };
+  cache?.set(tokenHash, user, row.expires_at);
+  return user;
 }
 
-export async function revokeSession(store: Store, sessionId: string, now: Date = new Date()): Promise<void> {
+export async function revokeSession(store: Store, sessionId: string, now: Date = new Date(), cache?: SessionCache): Promise<void> {
   await store.db.updateTable('chat_sessions').set({ revoked_at: now }).where('id', '=', sessionId).execute();
+  cache?.evictSession(sessionId);
 }
 
 export function presentUser(user: ChatUser) {

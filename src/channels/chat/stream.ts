@@ -6,10 +6,11 @@ import { HubError } from '../../errors.js';
 import type { EventBus, HubEvent } from '../../conversations/events.js';
 import { bearerToken } from '../../http/bearer.js';
 import type { Store } from '../../store/store.js';
+import type { Message } from '../../store/schema.js';
 import type { ChatConfig } from './config.js';
 import { decodeCursor, encodeCursor, presentConversation, presentMessage } from './presenters.js';
 import { messagesAfter, unreadCounts } from './queries.js';
-import { authenticate, type ChatUser } from './sessions.js';
+import { authenticate, type ChatUser, type SessionCache } from './sessions.js';
 
 /** WebSocket close codes of API v1 (4000–4999 are the application's). */
 export const CLOSE = { badRequest: 4400, unauthorized: 4401, flooding: 4429, shuttingDown: 1001 } as const;
@@ -24,6 +25,8 @@ interface Client {
   user: ChatUser;
   /** Highest message position sent; live events at or below it were already delivered. */
   sent: number;
+  /** Ids recently sent (an event from another process may arrive after a later one). */
+  recent: Set<string>;
   /** Events that arrived while the backlog was being replayed. */
   replaying: boolean;
   held: number[];
@@ -45,7 +48,7 @@ export class ChatStream {
   private readonly unsubscribe: () => void;
 
   constructor(
-    private readonly deps: { store: Store; bus: EventBus; chat: ChatConfig; log: Logger; clock?: () => Date },
+    private readonly deps: { store: Store; bus: EventBus; chat: ChatConfig; log: Logger; sessions?: SessionCache; clock?: () => Date },
   ) {
     this.unsubscribe = deps.bus.subscribe((event) => void this.onEvent(event));
     this.heartbeat = setInterval(() => this.beat(), PING_EVERY_MS).unref();
@@ -80,14 +83,14 @@ export class ChatStream {
     }
     let user: ChatUser;
     try {
-      user = await authenticate(this.deps.store, app.id, token, this.now());
+      user = await authenticate(this.deps.store, app.id, token, this.now(), this.deps.sessions);
     } catch (error) {
       const reason = error instanceof HubError ? error.code : 'invalid_token';
       return socket.close(CLOSE.unauthorized, reason);
     }
     const after = decodeCursor(url.searchParams.get('cursor'));
     if (Number.isNaN(after)) return socket.close(CLOSE.badRequest, 'cursor is not one this API issued');
-    const client: Client = { socket, user, sent: after ?? 0, replaying: false, held: [], lastHeard: Date.now(), frames: { windowStart: Date.now(), count: 0 } };
+    const client: Client = { socket, user, sent: after ?? 0, recent: new Set(), replaying: false, held: [], lastHeard: Date.now(), frames: { windowStart: Date.now(), count: 0 } };
     const set = this.byContact.get(user.contactId) ?? new Set<Client>();
     set.add(client);
     this.byContact.set(user.contactId, set);
@@ -128,13 +131,11 @@ export class ChatStream {
   private async replay(client: Client, after: number): Promise<void> {
     client.replaying = true;
     client.sent = after;
+    client.recent.clear(); // the client asked for everything after its cursor, seen or not
     try {
       for (;;) {
         const page = await messagesAfter(this.deps.store, { contactId: client.user.contactId }, client.sent, BACKLOG_PAGE);
-        for (const message of page) {
-          this.send(client, { type: 'message', message: presentMessage(message) });
-          client.sent = message.position;
-        }
+        for (const message of page) this.sendMessage(client, message);
         if (page.length < BACKLOG_PAGE) break;
       }
       client.replaying = false;
@@ -154,9 +155,12 @@ export class ChatStream {
         const contactId = await this.ownerOf(event.conversationId);
         const clients = contactId ? this.byContact.get(contactId) : undefined;
         if (!clients) return;
+        // One read per event, however many devices the customer has connected.
+        const message = await this.deps.store.db.selectFrom('messages').selectAll().where('id', '=', event.messageId).executeTakeFirst();
+        if (!message) return;
         for (const client of clients) {
           if (client.replaying) client.held.push(event.position);
-          else if (event.position > client.sent) await this.sendNew(client);
+          else this.sendMessage(client, message);
         }
       } else if (event.type === 'conversation.updated') {
         const contactId = await this.ownerOf(event.conversationId);
@@ -172,18 +176,22 @@ export class ChatStream {
     }
   }
 
-  /**
-   * Sends what this client has not seen yet, read from the store in position order. Reading
-   * rather than forwarding the event keeps order and fills any gap (an event from another process
-   * may arrive before an earlier one).
-   */
+  /** After a replay: whatever committed while it ran, read in position order. */
   private async sendNew(client: Client): Promise<void> {
     const messages = await messagesAfter(this.deps.store, { contactId: client.user.contactId }, client.sent, BACKLOG_PAGE);
-    for (const message of messages) {
-      if (message.position <= client.sent) continue;
-      this.send(client, { type: 'message', message: presentMessage(message) });
-      client.sent = message.position;
-    }
+    for (const message of messages) this.sendMessage(client, message);
+  }
+
+  /**
+   * Sends a message once per client; the cursor only moves forward. A message older than the
+   * cursor but unseen (an event from another process overtaken by a later one) is still sent.
+   */
+  private sendMessage(client: Client, message: Message): void {
+    if (client.recent.has(message.id)) return;
+    client.recent.add(message.id);
+    if (client.recent.size > 256) client.recent.delete(client.recent.values().next().value!);
+    this.send(client, { type: 'message', message: presentMessage(message) });
+    if (message.position > client.sent) client.sent = message.position;
   }
 
   private async ownerOf(conversationId: string): Promise<string | null> {

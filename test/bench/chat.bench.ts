@@ -1,0 +1,138 @@
+/**
+ * `npm run bench:chat`: 1,000 WebSocket clients on one hub process (embedded store), this process
+ * generating the load: each client sends one message every 5 s over the SDK API and receives one
+ * agent reply every 5 s on its socket, for 60 s. Beside it, the same clients and rhythm against a
+ * bare `ws` echo server in its own process (the baseline).
+ *
+ *   BENCH_CLIENTS (1000)  BENCH_SECONDS (60)  BENCH_PERIOD_MS (5000)
+ */
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
+import { killAll, startHubProcess } from '../support/processes.js';
+import { chatEnv, Sdk } from '../channels/chat/support.js';
+
+const CLIENTS = Number(process.env['BENCH_CLIENTS'] ?? 1000);
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 60);
+const PERIOD_MS = Number(process.env['BENCH_PERIOD_MS'] ?? 5000);
+
+const p99 = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length * 0.99)] ?? 0;
+};
+const fmt = (n: number) => (n >= 100 ? Math.round(n).toString() : n.toFixed(2));
+
+/** Runs `tick(i)` for client i once per period, clients evenly staggered over the period. */
+async function rhythm(tick: (client: number) => void): Promise<void> {
+  const timers: NodeJS.Timeout[] = [];
+  for (let i = 0; i < CLIENTS; i++) {
+    const offset = (PERIOD_MS * i) / CLIENTS;
+    timers.push(
+      setTimeout(() => {
+        tick(i);
+        timers.push(setInterval(() => tick(i), PERIOD_MS));
+      }, offset),
+    );
+  }
+  await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
+  for (const timer of timers) clearTimeout(timer);
+}
+
+async function benchHub() {
+  const dataDir = mkdtempSync(join(tmpdir(), 'hub-bench-chat-'));
+  const hub = await startHubProcess({ HUB_DATA_DIR: dataDir, ...chatEnv, CHAT_APP_REQUESTS_PER_SECOND: '100000', CHAT_SESSION_MESSAGES_PER_MINUTE: '600', LOG_LEVEL: 'warn' });
+  try {
+    const base = `http://127.0.0.1:${hub.port}`;
+    console.log(`hub pid ${hub.child.pid} on ${base}; opening ${CLIENTS} sessions, conversations and sockets`);
+    const clients: { sdk: Sdk; conversationId: string; socket: WebSocket }[] = [];
+    const deliveries: number[] = [];
+    for (let i = 0; i < CLIENTS; i += 50) {
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(50, CLIENTS - i) }, async (_, j) => {
+          const sdk = new Sdk(base);
+          await sdk.identify(`bench-user-${i + j}`);
+          const start = await sdk.startConversation('hello', `start-${i + j}`);
+          const socket = new WebSocket(sdk.streamUrl(start.body['message']['cursor']));
+          socket.on('message', (data) => {
+            const frame = JSON.parse(data.toString()) as { type: string; message?: { direction: string; created_at: string } };
+            // Agent replies carry their commit time: delivery latency = now − commit.
+            if (frame.type === 'message' && frame.message?.direction === 'outbound') deliveries.push(Date.now() - Date.parse(frame.message.created_at));
+          });
+          await once(socket, 'open');
+          return { sdk, conversationId: start.body['conversation']['id'] as string, socket };
+        }),
+      );
+      clients.push(...batch);
+    }
+    const before = await hub.call<{ rssBytes: number; sockets: number }>({ type: 'stats', reset: true });
+    console.log(`${before.sockets} sockets connected; hub RSS ${fmt(before.rssBytes / 1e6)} MB; running ${SECONDS} s`);
+    const acks: number[] = [];
+    let sent = 0;
+    let failed = 0;
+    let replies = 0;
+    await rhythm((i) => {
+      const client = clients[i]!;
+      const started = performance.now();
+      const n = sent++;
+      void client.sdk
+        .call('POST', `/v1/conversations/${client.conversationId}/messages`, { text: `message ${n}`, client_id: `m-${n}` })
+        .then((res) => (res.status === 201 ? acks.push(performance.now() - started) : failed++), () => failed++);
+      const r = replies++;
+      void hub.call({ type: 'reply', conversationId: client.conversationId, sourceMessageId: `bench-reply-${r}`, text: `reply ${r}` }).catch(() => failed++);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const after = await hub.call<{ rssBytes: number; lagP99Ms: number; sockets: number }>({ type: 'stats' });
+    for (const client of clients) client.socket.close();
+    return {
+      msgsPerS: (acks.length + deliveries.length) / SECONDS,
+      sendAckP99: p99(acks),
+      deliveryP99: p99(deliveries),
+      lagP99: after.lagP99Ms,
+      rssGrowthMb: (after.rssBytes - before.rssBytes) / 1e6,
+      sent,
+      acked: acks.length,
+      replies,
+      delivered: deliveries.length,
+      failed,
+    };
+  } finally {
+    await hub.call({ type: 'stop' }).catch(() => {});
+    killAll();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function benchEcho() {
+  const child = fork(fileURLToPath(new URL('./echo-server.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const [ready] = (await once(child, 'message')) as [{ port: number }];
+  const rtts: number[] = [];
+  const sockets = await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
+      const socket = new WebSocket(`ws://127.0.0.1:${ready.port}`);
+      socket.on('message', (data) => rtts.push(Date.now() - Number(data.toString())));
+      await once(socket, 'open');
+      return socket;
+    }),
+  );
+  // The same rhythm: one frame out and one frame back per client per period.
+  await rhythm((i) => sockets[i]!.send(String(Date.now())));
+  for (const socket of sockets) socket.close();
+  child.kill();
+  return { p99: p99(rtts), count: rtts.length };
+}
+
+const hubFigures = await benchHub();
+const echo = await benchEcho();
+console.log(
+  `hub: ${hubFigures.acked}/${hubFigures.sent} messages acknowledged, ${hubFigures.delivered}/${hubFigures.replies} replies delivered, ${hubFigures.failed} failures; echo baseline: ${echo.count} round trips`,
+);
+console.log(
+  `bench chat sockets=${CLIENTS} msgs_per_s=${fmt(hubFigures.msgsPerS)} send_ack_p99_ms=${fmt(hubFigures.sendAckP99)} ` +
+    `reply_delivery_p99_ms=${fmt(hubFigures.deliveryP99)} loop_lag_p99_ms=${fmt(hubFigures.lagP99)} ` +
+    `rss_growth_mb=${fmt(hubFigures.rssGrowthMb)} baseline_echo_p99_ms=${fmt(echo.p99)}`,
+);
+process.exit(0);
