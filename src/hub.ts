@@ -14,6 +14,7 @@ import { reply, type OutboundReply, type ReplyResult } from './conversations/rep
 import { createChatChannel, type ChatChannel } from './channels/chat/index.js';
 import { buildWidget } from './channels/chat/widget/build.js';
 import { widgetRouter } from './channels/chat/widget/routes.js';
+import { triageFollowUp, triageJob } from './triage/job.js';
 import type { JobHandlers } from './jobs/catalog.js';
 import { JobQueue } from './jobs/queue.js';
 import { createLogger } from './log.js';
@@ -85,7 +86,7 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
       queue,
       bus,
       log,
-      followUps: options.followUps ?? [],
+      followUps: [triageFollowUp, ...(options.followUps ?? [])],
       onIngested: (results) => {
         for (const r of results) metrics.messagesIngested.inc({ channel: r.conversation.channel });
       },
@@ -97,6 +98,7 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
     const handlers: JobHandlers = {
       'message.deliver': deliverMessageJob({ store, bus, log, channels: [...channels.values()] }),
       'chat.unread-check': chat.unreadCheck,
+      'conversation.triage': triageJob({ store, bus }),
       'ops.probe': probeJob({ store, processTag, afterEffect: options.faults?.afterProbeEffect }),
     };
     await queue.start(handlers);

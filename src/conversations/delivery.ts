@@ -47,18 +47,35 @@ export function deliverMessageJob(deps: {
       return;
     }
     if (message.delivered_at || message.direction !== 'outbound') return;
-    const conversation = await deps.store.db
-      .selectFrom('conversations')
-      .selectAll()
-      .where('id', '=', message.conversation_id)
+    // Conversation and customer in one read.
+    const row = await deps.store.db
+      .selectFrom('conversations as c')
+      .innerJoin('contacts as k', 'k.id', 'c.contact_id')
+      .selectAll('c')
+      .select([
+        'k.identity_kind as k_identity_kind',
+        'k.identity_key as k_identity_key',
+        'k.email as k_email',
+        'k.name as k_name',
+        'k.verified as k_verified',
+        'k.created_at as k_created_at',
+        'k.updated_at as k_updated_at',
+      ])
+      .where('c.id', '=', message.conversation_id)
       .executeTakeFirstOrThrow();
+    const { k_identity_kind, k_identity_key, k_email, k_name, k_verified, k_created_at, k_updated_at, ...conversation } = row;
     const channel = byChannel.get(conversation.channel);
     if (!channel) throw new NoChannelError(conversation.channel);
-    const contact = await deps.store.db
-      .selectFrom('contacts')
-      .selectAll()
-      .where('id', '=', conversation.contact_id)
-      .executeTakeFirstOrThrow();
+    const contact: Contact = {
+      id: conversation.contact_id,
+      identity_kind: k_identity_kind,
+      identity_key: k_identity_key,
+      email: k_email,
+      name: k_name,
+      verified: k_verified,
+      created_at: k_created_at,
+      updated_at: k_updated_at,
+    };
     await channel.deliver({ message, conversation, contact });
     const marked = await deps.store.db
       .updateTable('messages')

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import pg from 'pg';
 import type { Logger } from 'pino';
-import type { ChannelKind, ConversationStatus, MessageDirection, AuthorKind } from '../store/schema.js';
+import type { ChannelKind, ConversationStatus, MessageDirection, AuthorKind, Message } from '../store/schema.js';
 import type { Store, Tx } from '../store/store.js';
 
 /** What changed in the canonical store. Small on purpose: listeners load details they need. */
@@ -18,8 +18,11 @@ export type HubEvent =
       direction: MessageDirection;
       authorKind: AuthorKind;
       channel: ChannelKind;
+      /** The committed row, attached only in the process that wrote it (never sent over NOTIFY). */
+      row?: Message;
     }
   | { type: 'message.delivered'; conversationId: string; messageId: string }
+  | { type: 'triage.updated'; conversationId: string; level: 'urgent' | 'high' | 'normal' | 'low' }
   | { type: 'probe'; probeId: string; origin: string };
 
 export type EventListener = (event: HubEvent) => void;
@@ -157,7 +160,9 @@ class PostgresEventBus extends LocalEventBus {
   private *envelopes(events: readonly HubEvent[]): Generator<string> {
     let batch: HubEvent[] = [];
     let size = 0;
-    for (const event of events) {
+    for (const full of events) {
+      // Rows attached for local listeners stay local: NOTIFY carries ids only.
+      const event = full.type === 'message.created' && full.row ? (({ row: _row, ...rest }) => rest)(full) : full;
       const length = Buffer.byteLength(JSON.stringify(event));
       if (batch.length > 0 && size + length > MAX_PAYLOAD) {
         yield JSON.stringify({ origin: this.origin, events: batch });

@@ -151,11 +151,18 @@ export class Ingestor {
         return { results, stored, jobs, events };
       }),
     );
-    bus.emitLocal(committed.events);
+    bus.emitLocal(committed.events.map((event) => withRow(event, committed.stored)));
     queue.wake(committed.jobs.map((job) => job.name));
     if (committed.stored.length > 0) this.deps.onIngested?.(committed.stored);
     return committed.results;
   }
+}
+
+/** In this process listeners get the committed row with the event and need not read it back. */
+function withRow(event: HubEvent, stored: readonly IngestResult[]): HubEvent {
+  if (event.type !== 'message.created') return event;
+  const row = stored.find((r) => r.message.id === event.messageId)?.message;
+  return row ? { ...event, row } : event;
 }
 
 function eventsOf(result: IngestResult): HubEvent[] {

@@ -123,7 +123,7 @@ export async function reply(
       return { created: true, message: inserted, events };
     }),
   );
-  deps.bus.emitLocal(committed.events);
-  if (committed.created) deps.queue.wake(['message.deliver', 'chat.unread-check']);
+  deps.bus.emitLocal(committed.events.map((event) => ({ ...event, row: committed.message })));
+  if (committed.created) deps.queue.wake(['message.deliver']);
   return { created: committed.created, message: committed.message };
 }

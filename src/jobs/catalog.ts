@@ -27,6 +27,13 @@ export const jobCatalog = {
     retryDelaySeconds: 5,
     expireInSeconds: 60,
   }),
+  /** Urgency call for a conversation after a customer message (classifier in src/triage). */
+  'conversation.triage': job({
+    schema: z.object({ conversationId: z.uuid(), messageId: z.uuid() }),
+    retryLimit: 5,
+    retryDelaySeconds: 2,
+    expireInSeconds: 30,
+  }),
   /** An agent reply still unread after the configured time: tell the product's backend (push). */
   'chat.unread-check': job({
     schema: z.object({ messageId: z.uuid() }),

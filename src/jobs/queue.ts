@@ -50,6 +50,9 @@ export interface QueueObserver {
 export class JobQueue {
   private readonly boss: PgBoss;
   private readonly workerIds = new Map<JobName, string[]>();
+  private readonly pendingWakes = new Set<JobName>();
+  private readonly nextWorker = new Map<JobName, number>();
+  private wakeScheduled = false;
   private started = false;
   private workersRunning = false;
   private lastError: Error | null = null;
@@ -111,13 +114,25 @@ export class JobQueue {
   }
 
   /**
-   * After a commit that enqueued work: wake this process's idle workers instead of waiting for
-   * their next poll. (Other processes find the jobs at their next poll.)
+   * After a commit that enqueued work: wake one of this process's workers per queue instead of
+   * waiting for its next poll. Wakes within one tick are coalesced, so a burst of commits costs one
+   * fetch (of up to a batch) rather than one per worker per commit. (Other processes find the jobs
+   * at their next poll.)
    */
   wake(names: Iterable<JobName>): void {
-    for (const name of new Set(names)) {
-      for (const id of this.workerIds.get(name) ?? []) this.boss.notifyWorker(id);
-    }
+    for (const name of names) this.pendingWakes.add(name);
+    if (this.wakeScheduled) return;
+    this.wakeScheduled = true;
+    setImmediate(() => {
+      this.wakeScheduled = false;
+      for (const name of this.pendingWakes) {
+        const ids = this.workerIds.get(name) ?? [];
+        const next = (this.nextWorker.get(name) ?? 0) % Math.max(1, ids.length);
+        this.nextWorker.set(name, next + 1);
+        if (ids[next]) this.boss.notifyWorker(ids[next]);
+      }
+      this.pendingWakes.clear();
+    });
   }
 
   private async startWorkers(name: JobName, handlers: JobHandlers): Promise<void> {

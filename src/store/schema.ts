@@ -113,6 +113,17 @@ export interface AttachmentsTable {
   created_at: Timestamp;
 }
 
+export interface TriageResultsTable {
+  conversation_id: string;
+  message_id: string;
+  level: 'urgent' | 'high' | 'normal' | 'low';
+  score: number;
+  confidence: 'high' | 'medium' | 'low';
+  evidence: Json<unknown[]>;
+  classified_text: string;
+  classified_at: Timestamp;
+}
+
 export interface HubMigrationsTable {
   version: number;
   name: string;
@@ -130,6 +141,7 @@ export interface HubDatabase {
   hub_migrations: HubMigrationsTable;
   chat_sessions: ChatSessionsTable;
   attachments: AttachmentsTable;
+  triage_results: TriageResultsTable;
 }
 
 export type Contact = Selectable<ContactsTable>;

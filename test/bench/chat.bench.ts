@@ -5,6 +5,7 @@
  * bare `ws` echo server in its own process (the baseline).
  *
  *   BENCH_CLIENTS (1000)  BENCH_SECONDS (60)  BENCH_PERIOD_MS (5000)
+ *   BENCH_HUB_PROFILE=DIR  write a CPU profile of the hub process into DIR
  */
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
@@ -44,7 +45,9 @@ async function rhythm(tick: (client: number) => void): Promise<void> {
 
 async function benchHub() {
   const dataDir = mkdtempSync(join(tmpdir(), 'hub-bench-chat-'));
-  const hub = await startHubProcess({ HUB_DATA_DIR: dataDir, ...chatEnv, CHAT_APP_REQUESTS_PER_SECOND: '100000', CHAT_SESSION_MESSAGES_PER_MINUTE: '600', LOG_LEVEL: 'warn' });
+  const hub = await startHubProcess({ HUB_DATA_DIR: dataDir, ...chatEnv, CHAT_APP_REQUESTS_PER_SECOND: '100000', CHAT_SESSION_MESSAGES_PER_MINUTE: '600', LOG_LEVEL: 'warn' }, {
+    execArgv: process.env['BENCH_HUB_PROFILE'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_HUB_PROFILE']}`] : [],
+  });
   try {
     const base = `http://127.0.0.1:${hub.port}`;
     console.log(`hub pid ${hub.child.pid} on ${base}; opening ${CLIENTS} sessions, conversations and sockets`);
@@ -101,6 +104,8 @@ async function benchHub() {
     };
   } finally {
     await hub.call({ type: 'stop' }).catch(() => {});
+    // Let it exit by itself (a CPU profile is written at exit), but never wait forever.
+    await Promise.race([hub.exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
     killAll();
     rmSync(dataDir, { recursive: true, force: true });
   }

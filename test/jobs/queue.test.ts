@@ -1,13 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { backends } from '../support/backends.js';
-import { startTestHub, waitFor, type TestHub } from '../support/hub.js';
+import { RecordingChannel, startTestHub, waitFor, type TestHub } from '../support/hub.js';
 import { chatMessage } from '../support/inbound.js';
 
 describe.each(backends)('durable jobs on %s', (backend) => {
   let t: TestHub;
+  // A customer channel that is always down, so a delivery job fails until its retries run out.
+  const downChannel = new RecordingChannel('email');
+  downChannel.failuresLeft = Number.POSITIVE_INFINITY;
   beforeAll(async () => {
-    t = await startTestHub(backend);
+    t = await startTestHub(backend, { channels: [downChannel] });
   });
   afterAll(() => t?.stop());
 
@@ -39,15 +42,14 @@ describe.each(backends)('durable jobs on %s', (backend) => {
   });
 
   it('keeps failed jobs listable, and a replay runs them again', async () => {
-    // No chat channel is configured in this hub, so delivering a reply fails until retries run out.
-    const inbound = await t.hub.ingest(chatMessage({ id: 'j-1', user: 'lee' }));
+    const inbound = await t.hub.ingest({ ...chatMessage({ id: 'j-1', user: 'lee' }), channel: 'email', source: 'email:support@example.com' });
     const sent = await t.hub.reply({ conversationId: inbound.conversation.id, source: 'helpdesk-test', sourceMessageId: 'j-thread', authorKind: 'agent', text: 'hi' });
     const job = await sql<{ id: string }>`SELECT id FROM pgboss.job WHERE name = 'message.deliver' AND data->>'messageId' = ${sent.message.id}`.execute(t.hub.store.db);
     const jobId = job.rows[0]!.id;
     // Exhaust the retries now rather than wait for the backoff.
     await sql`UPDATE pgboss.job SET retry_limit = 0 WHERE id = ${jobId}`.execute(t.hub.store.db);
     const failed = await waitFor(async () => (await t.hub.queue.listFailed('message.deliver')).find((j) => j.id === jobId), 30_000, 'failed job');
-    expect(failed.error).toContain('no delivery is configured for the chat channel');
+    expect(failed.error).toContain('customer channel unavailable');
     expect(failed.data).toEqual({ messageId: sent.message.id });
     expect(await t.hub.queue.retry('message.deliver', jobId)).toBe(true);
     const state = await sql<{ state: string }>`SELECT state::text FROM pgboss.job WHERE id = ${jobId}`.execute(t.hub.store.db);

@@ -18,17 +18,17 @@ export interface HubProcess {
 }
 
 /** Starts the IPC-driven fixture hub; resolves once it is ready. */
-export async function startHubProcess(env: Record<string, string>): Promise<HubProcess> {
+export async function startHubProcess(env: Record<string, string>, options: { execArgv?: string[] } = {}): Promise<HubProcess> {
   const child = fork(fixture, [], {
     cwd: root,
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...(options.execArgv ?? [])],
     env: { ...baseEnv, ...env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   live.add(child);
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => { output += chunk; if (process.env['BENCH_SHOW_HUB_STDERR']) process.stderr.write(chunk); });
   const events: HubEvent[] = [];
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let nextId = 1;

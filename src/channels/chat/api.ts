@@ -10,7 +10,7 @@ import type { TeamConfig } from '../../team/hours.js';
 import { availability } from './availability.js';
 import type { ChatApp, ChatConfig } from './config.js';
 import { decodeCursor, encodeCursor, presentAttachment, presentConversation, presentMessage } from './presenters.js';
-import { messagesAfter, ownConversation, unreadCounts } from './queries.js';
+import { assertOwnConversation, messagesAfter, ownConversation, unreadCounts } from './queries.js';
 import { RateLimiter } from './rate-limit.js';
 import { authenticate, chatIdentity, createSession, presentUser, revokeSession, sessionRequestSchema, type ChatUser, type SessionCache } from './sessions.js';
 import { sniffContentType } from './sniff.js';
@@ -154,10 +154,11 @@ export function chatApiRouter(deps: ChatApiDeps): Router {
 
   router.post('/v1/conversations/:id/messages', resolveApp, requireUser, async (req, res) => {
     const me = user(req);
-    const conversation = await ownConversation(store, me.contactId, String(req.params['id']));
+    const conversationId = String(req.params['id']);
+    await assertOwnConversation(store, me.contactId, conversationId);
     const body = messageBody(chat.maxMessageLength).parse(req.body ?? {});
     messageLimiter.take(me.sessionId, 'messages');
-    const result = await deps.ingest({ ...(await inbound(me, body)), thread: { conversationId: conversation.id } });
+    const result = await deps.ingest({ ...(await inbound(me, body)), thread: { conversationId } });
     res.status(result.created ? 201 : 200).json({ message: presentMessage(result.message) });
   });
 

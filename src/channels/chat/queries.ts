@@ -3,6 +3,19 @@ import type { Conversation, Message } from '../../store/schema.js';
 import type { Store } from '../../store/store.js';
 import { notFound } from '../../errors.js';
 
+/**
+ * Conversations never change owner, so "does this chat conversation belong to this contact" is
+ * remembered (bounded) and a customer's every message costs no ownership read.
+ */
+const owners = new Map<string, string>();
+
+export async function assertOwnConversation(store: Store, contactId: string, conversationId: string): Promise<void> {
+  if (owners.get(conversationId) === contactId) return;
+  const row = await ownConversation(store, contactId, conversationId);
+  if (owners.size > 100_000) owners.clear();
+  owners.set(row.id, contactId);
+}
+
 /** Reads the SDK API needs, always scoped to the session's contact (another user's id is a 404). */
 export async function ownConversation(store: Store, contactId: string, conversationId: string): Promise<Conversation> {
   const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(conversationId);

@@ -155,8 +155,8 @@ export class ChatStream {
         const contactId = await this.ownerOf(event.conversationId);
         const clients = contactId ? this.byContact.get(contactId) : undefined;
         if (!clients) return;
-        // One read per event, however many devices the customer has connected.
-        const message = await this.deps.store.db.selectFrom('messages').selectAll().where('id', '=', event.messageId).executeTakeFirst();
+        // The writing process has the row; others read it once, however many devices are connected.
+        const message = event.row ?? (await this.deps.store.db.selectFrom('messages').selectAll().where('id', '=', event.messageId).executeTakeFirst());
         if (!message) return;
         for (const client of clients) {
           if (client.replaying) client.held.push(event.position);

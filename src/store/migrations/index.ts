@@ -1,5 +1,6 @@
 import { core } from './0001_core.js';
 import { chat } from './0002_chat.js';
+import { triage } from './0003_triage.js';
 
 /**
  * Versioned migrations, applied in order at start and by `npm run migrate`. Append only: never
@@ -12,6 +13,6 @@ export interface Migration {
   statements: string[];
 }
 
-export const migrations: Migration[] = [core, chat];
+export const migrations: Migration[] = [core, chat, triage];
 
 export const latestVersion = Math.max(...migrations.map((m) => m.version));

@@ -1,0 +1,169 @@
+/**
+ * The urgency classifier: a pure, deterministic function from a customer message (plus what we
+ * know of the account) to a level, a score, a confidence and the evidence behind them, so staff
+ * can see why a message was called urgent and correct it.
+ */
+import { findExclamations, findShouting } from './intensity.js';
+import { defaultLexicon, type CompiledLexicon } from './lexicon.js';
+import { findPhrases, type PhraseHit } from './match.js';
+import { stripQuotedAndSignature } from './strip.js';
+import { tokenize, type Token } from './tokens.js';
+
+export type UrgencyLevel = 'urgent' | 'high' | 'normal' | 'low';
+export type Confidence = 'high' | 'medium' | 'low';
+export type PlanTier = 'free' | 'trial' | 'paid' | 'enterprise';
+export type Channel = 'chat' | 'email' | 'helpdesk';
+
+export interface TriageInput {
+  subject?: string | null;
+  text: string;
+  planTier?: PlanTier | null;
+  channel?: Channel;
+  repeatContactWithin24h?: boolean;
+}
+
+export interface Evidence {
+  /** The words as written (for a non-text signal, a short description such as "plan: enterprise"). */
+  phrase: string;
+  /** Lexicon category, or a signal: intensity, repeat_contact, plan_tier, channel. */
+  category: string;
+  /** What this piece added to the score (negative: made it less urgent). */
+  weight: number;
+  /** Offsets into `text`; null for signals that are not in the text (plan, channel, repeat contact). */
+  start: number | null;
+  end: number | null;
+  /** Set when a negation ("not", "isn't", "no") turned an alarm phrase around. */
+  negated?: true;
+}
+
+export interface TriageResult {
+  level: UrgencyLevel;
+  score: number;
+  confidence: Confidence;
+  evidence: Evidence[];
+  /** The classified text (subject + "\n" + body without quoted history or signature); evidence offsets index into it. */
+  text: string;
+}
+
+// NFKC folds full-width letters, ligatures and compatibility forms ("ＵＲＧＥＮＴ", "ﬁx") into
+// plain ones; ASCII is already in that form, and skipping it is most of the cost.
+const NON_ASCII = /[^\x00-\x7f]/;
+function nfkc(text: string): string {
+  return NON_ASCII.test(text) ? text.normalize('NFKC') : text;
+}
+
+/** Subject and body after Unicode NFKC and stripping: what the classifier reads and staff see. */
+export function classifiedText(input: Pick<TriageInput, 'subject' | 'text'>): string {
+  const subject = nfkc(input.subject ?? '').replace(/\s+/g, ' ').trim();
+  const body = stripQuotedAndSignature(nfkc(input.text));
+  return `${subject}\n${body}`;
+}
+
+/** Per-hit contribution before per-category decay: negation flips, questions and reply subjects damp. */
+function hitWeight(hit: PhraseHit, start: number, replySubjectEnd: number, lexicon: CompiledLexicon): number {
+  const { negation, questionFactor, replySubjectFactor } = lexicon.source.scoring;
+  let weight = hit.phrase.weight;
+  if (start < replySubjectEnd) weight *= replySubjectFactor;
+  if (hit.negatedBy !== null) return weight > 0 ? -negation.flip * weight : 0;
+  return hit.inQuestion && weight > 0 ? weight * questionFactor : weight;
+}
+
+// "Re:", "Fwd:" and their common translations (AW, WG, SV, VS, RV, TR) mark an inherited subject.
+const REPLY_SUBJECT = /^(?:(?:re|fwd?|aw|wg|sv|vs|rv|tr)\s*(?:\[\d+\])?\s*:\s*)+/i;
+
+/**
+ * Hits of one category add up with decay (each further one counts `repeatDecay` of the previous),
+ * so ten mentions of "error" do not outweigh one "data breach".
+ */
+function decayedEvidence(hits: PhraseHit[], tokens: Token[], text: string, replySubjectEnd: number, lexicon: CompiledLexicon): Evidence[] {
+  const decay = lexicon.source.scoring.repeatDecay;
+  const scored = hits
+    .map((hit) => ({ hit, weight: hitWeight(hit, tokens[hit.first]!.start, replySubjectEnd, lexicon) }))
+    .filter((s) => s.weight !== 0);
+  const byCategory = new Map<string, { hit: PhraseHit; weight: number }[]>();
+  for (const s of scored) {
+    const list = byCategory.get(s.hit.phrase.category) ?? [];
+    list.push(s);
+    byCategory.set(s.hit.phrase.category, list);
+  }
+  const evidence: Evidence[] = [];
+  for (const list of byCategory.values()) {
+    // Strongest first within each sign, so decay never discounts the best piece of evidence.
+    list.sort((a, b) => Math.abs(b.weight) - Math.abs(a.weight));
+    let positive = 1;
+    let negative = 1;
+    for (const { hit, weight } of list) {
+      const factor = weight > 0 ? positive : negative;
+      if (weight > 0) positive *= decay;
+      else negative *= decay;
+      const start = tokens[hit.negatedBy ?? hit.first]!.start;
+      const end = tokens[hit.last]!.end;
+      const item: Evidence = { phrase: text.slice(start, end), category: hit.phrase.category, weight: round(weight * factor), start, end };
+      if (hit.negatedBy !== null) item.negated = true;
+      evidence.push(item);
+    }
+  }
+  return evidence;
+}
+
+export function classify(input: TriageInput, lexicon: CompiledLexicon = defaultLexicon()): TriageResult {
+  const text = classifiedText(input);
+  const { signals, thresholds, scoring } = lexicon.source;
+  const replySubjectEnd = REPLY_SUBJECT.test(text) ? text.indexOf('\n') : 0;
+  const tokenized = tokenize(text);
+  const evidence = decayedEvidence(findPhrases(tokenized, lexicon), tokenized.tokens, text, replySubjectEnd, lexicon);
+
+  const shouting = findShouting(text, tokenized.tokens);
+  if (shouting && signals.allCaps !== 0) {
+    const weight = shouting.start < replySubjectEnd ? round(signals.allCaps * scoring.replySubjectFactor) : signals.allCaps;
+    evidence.push({ phrase: text.slice(shouting.start, shouting.end), category: 'intensity', weight, ...shouting });
+  }
+  const exclamations = findExclamations(text);
+  if (exclamations && signals.exclamations !== 0) {
+    evidence.push({ phrase: text.slice(exclamations.start, exclamations.end), category: 'intensity', weight: signals.exclamations, ...exclamations });
+  }
+  if (input.repeatContactWithin24h && signals.repeatContact !== 0) {
+    evidence.push({ phrase: 'contacted again within 24 h', category: 'repeat_contact', weight: signals.repeatContact, start: null, end: null });
+  }
+  const channelWeight = input.channel ? signals.channel[input.channel] : 0;
+  if (input.channel && channelWeight !== 0) {
+    evidence.push({ phrase: `channel: ${input.channel}`, category: 'channel', weight: channelWeight, start: null, end: null });
+  }
+
+  let score = evidence.reduce((sum, e) => sum + e.weight, 0);
+  // Plan tier scales urgency that is there; it never makes a calm message urgent by itself.
+  if (input.planTier && score > 0) {
+    const boost = score * (signals.planTier[input.planTier] - 1);
+    if (boost !== 0) {
+      evidence.push({ phrase: `plan: ${input.planTier}`, category: 'plan_tier', weight: round(boost), start: null, end: null });
+      score += boost;
+    }
+  }
+  score = round(score);
+  // Strongest reasons first; among equals, in reading order (signals outside the text last).
+  evidence.sort((a, b) => Math.abs(b.weight) - Math.abs(a.weight) || (a.start ?? Infinity) - (b.start ?? Infinity));
+
+  const level: UrgencyLevel =
+    score >= thresholds.urgent ? 'urgent' : score >= thresholds.high ? 'high' : score <= thresholds.low ? 'low' : 'normal';
+  return { level, score, confidence: confidenceOf(score, level, evidence.length, lexicon), evidence, text };
+}
+
+/** Distance to the nearest level boundary: a score that sits right on one could easily be the other level. */
+function confidenceOf(score: number, level: UrgencyLevel, evidenceCount: number, lexicon: CompiledLexicon): Confidence {
+  if (evidenceCount === 0) return 'low';
+  const { thresholds, scoring } = lexicon.source;
+  const bounds: Record<UrgencyLevel, [number, number]> = {
+    urgent: [thresholds.urgent, Infinity],
+    high: [thresholds.high, thresholds.urgent],
+    normal: [thresholds.low, thresholds.high],
+    low: [-Infinity, thresholds.low],
+  };
+  const [lower, upper] = bounds[level];
+  const margin = Math.min(score - lower, upper - score);
+  if (margin >= scoring.confidence.highMargin) return 'high';
+  return margin >= scoring.confidence.mediumMargin ? 'medium' : 'low';
+}
+
+function round(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}

@@ -1,0 +1,78 @@
+/**
+ * `npm run triage:classify -- "message text"` (or the text on stdin), for people tuning the
+ * lexicon: prints the level, score, confidence and each piece of evidence with its place in the
+ * text. Options: --subject S, --plan free|trial|paid|enterprise, --channel chat|email|helpdesk,
+ * --repeat (contacted again within 24 h), --json, --lexicon FILE.yaml.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { classify, type TriageResult } from '../classify.js';
+import { defaultLexicon, loadLexicon } from '../lexicon.js';
+import { exitQuietlyOnClosedPipe } from './pipe.js';
+
+const USAGE =
+  'usage: triage:classify -- [--subject S] [--plan free|trial|paid|enterprise] [--channel chat|email|helpdesk] [--repeat] [--json] [--lexicon FILE.yaml] "text" (or text on stdin)';
+
+const OptionsSchema = z.object({
+  plan: z.enum(['free', 'trial', 'paid', 'enterprise']).optional(),
+  channel: z.enum(['chat', 'email', 'helpdesk']).optional(),
+});
+
+function render(result: TriageResult): string {
+  const lines = [`level=${result.level} score=${result.score} confidence=${result.confidence}`];
+  if (result.evidence.length === 0) lines.push('  (no evidence: nothing in the lexicon matched)');
+  for (const e of result.evidence) {
+    const where = e.start === null ? '' : ` @${e.start}-${e.end}`;
+    const sign = e.weight > 0 ? '+' : '';
+    lines.push(`  ${`${sign}${e.weight}`.padStart(7)}  ${e.category.padEnd(20)} "${e.phrase}"${where}${e.negated ? ' (negated)' : ''}`);
+  }
+  lines.push('classified text:', ...result.text.split('\n').map((l) => `  | ${l}`));
+  return lines.join('\n');
+}
+
+function main(argv: string[]): number {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      subject: { type: 'string' },
+      plan: { type: 'string' },
+      channel: { type: 'string' },
+      repeat: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      lexicon: { type: 'string' },
+    },
+  });
+  const parsed = OptionsSchema.safeParse({ plan: values.plan, channel: values.channel });
+  if (!parsed.success) {
+    console.error(USAGE);
+    return 2;
+  }
+  const text = positionals.length > 0 ? positionals.join(' ') : process.stdin.isTTY ? '' : readFileSync(0, 'utf8');
+  if (text.trim() === '' && !values.subject) {
+    console.error(USAGE);
+    return 2;
+  }
+  const lexicon = values.lexicon ? loadLexicon(values.lexicon) : defaultLexicon();
+  const result = classify(
+    {
+      subject: values.subject ?? null,
+      text,
+      planTier: parsed.data.plan ?? null,
+      ...(parsed.data.channel ? { channel: parsed.data.channel } : {}),
+      repeatContactWithin24h: values.repeat,
+    },
+    lexicon,
+  );
+  console.log(values.json ? JSON.stringify(result, null, 2) : render(result));
+  return 0;
+}
+
+exitQuietlyOnClosedPipe();
+try {
+  process.exitCode = main(process.argv.slice(2));
+} catch (error) {
+  console.error(`triage:classify: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,163 @@
+/**
+ * The urgency lexicon is data (lexicon.yaml next to this file): categories of terms and phrases
+ * with weights, the thresholds between levels and the weights of non-text signals. It is
+ * validated with zod once and compiled into an index by first stem, so people tuning it edit
+ * YAML, not code.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { expandWord } from './tokens.js';
+import { stem, tokenizeWords } from './natural.js';
+
+const weight = z.number().finite();
+
+const CategorySchema = z.object({
+  description: z.string().min(1),
+  /**
+   * phrase → weight. Words are matched after stemming; `*` stands for up to two words; `=word`
+   * matches that word exactly, for words whose stem collides ("=production" is not "product").
+   */
+  terms: z.record(z.string().min(1), weight),
+});
+
+const ThresholdsSchema = z
+  .object({ urgent: weight, high: weight, low: weight })
+  .refine((t) => t.urgent > t.high && t.high > t.low, { message: 'thresholds must satisfy urgent > high > low' });
+
+export const LexiconSchema = z.object({
+  version: z.literal(1),
+  thresholds: ThresholdsSchema,
+  scoring: z.object({
+    /** Each further hit in one category counts this much of the previous one. */
+    repeatDecay: z.number().min(0).max(1),
+    /** Alarm words inside a question ("is it down for maintenance?") count this much. */
+    questionFactor: z.number().min(0).max(1),
+    /** Phrases in a "Re:"/"Fwd:" subject count this much: it was written for an earlier message. */
+    replySubjectFactor: z.number().min(0).max(1),
+    negation: z.object({
+      terms: z.array(z.string().min(1)).min(1),
+      /** How many words after a negator it still reaches (never past a clause). */
+      window: z.int().min(1).max(8),
+      /** A negated alarm ("isn't down") counts as minus this share of its weight. */
+      flip: z.number().min(0).max(1),
+    }),
+    confidence: z.object({ highMargin: z.number().positive(), mediumMargin: z.number().positive() }),
+  }),
+  signals: z.object({
+    allCaps: weight,
+    exclamations: weight,
+    repeatContact: weight,
+    /** Multipliers on a positive score: paying and higher tiers weigh more. */
+    planTier: z.object({ free: z.number().positive(), trial: z.number().positive(), paid: z.number().positive(), enterprise: z.number().positive() }),
+    channel: z.object({ chat: weight, email: weight, helpdesk: weight }),
+  }),
+  categories: z.record(z.string().regex(/^[a-z][a-z_]*$/), CategorySchema),
+});
+
+export type Lexicon = z.infer<typeof LexiconSchema>;
+
+/** One word of a phrase: its stem, and the exact word when it must match unstemmed. */
+export interface PhraseWord {
+  stem: string;
+  exact: string | null;
+}
+
+export interface CompiledPhrase {
+  category: string;
+  phrase: string;
+  weight: number;
+  /** Words to match; null is a wildcard (`*`). */
+  words: (PhraseWord | null)[];
+  /** Phrases that contain a negator ("not working") are never negated themselves. */
+  containsNegator: boolean;
+}
+
+export interface CompiledLexicon {
+  source: Lexicon;
+  byFirstStem: Map<string, CompiledPhrase[]>;
+  negators: Set<string>;
+}
+
+export class LexiconError extends Error {
+  override readonly name = 'LexiconError';
+}
+
+/** Words of a phrase, normalised and stemmed exactly as message text is. */
+export function phraseWords(phrase: string): (PhraseWord | null)[] {
+  const out: (PhraseWord | null)[] = [];
+  for (const part of phrase.trim().split(/\s+/)) {
+    if (part === '*') {
+      out.push(null);
+      continue;
+    }
+    const exact = part.startsWith('=');
+    for (const word of tokenizeWords(part)) {
+      for (const norm of expandWord(word)) out.push({ stem: stem(norm), exact: exact ? norm : null });
+    }
+  }
+  return out;
+}
+
+function wordKey(word: PhraseWord | null): string {
+  return word === null ? '*' : (word.exact ?? `~${word.stem}`);
+}
+
+export function compileLexicon(lexicon: Lexicon): CompiledLexicon {
+  const negators = new Set(lexicon.scoring.negation.terms.flatMap((t) => phraseWords(t)).flatMap((w) => (w ? [w.stem] : [])));
+  const byFirstStem = new Map<string, CompiledPhrase[]>();
+  const seen = new Map<string, string>();
+  for (const [category, { terms }] of Object.entries(lexicon.categories)) {
+    for (const [phrase, weight] of Object.entries(terms)) {
+      const words = phraseWords(phrase);
+      const first = words[0];
+      if (first === undefined || first === null || words[words.length - 1] === null) {
+        throw new LexiconError(`lexicon: phrase "${phrase}" in ${category} must start and end with a word`);
+      }
+      const key = words.map(wordKey).join(' ');
+      const previous = seen.get(key);
+      if (previous !== undefined) {
+        throw new LexiconError(`lexicon: phrase "${phrase}" in ${category} matches the same words as one in ${previous}`);
+      }
+      seen.set(key, category);
+      const compiled: CompiledPhrase = {
+        category,
+        phrase,
+        weight,
+        words,
+        containsNegator: words.some((w) => w !== null && negators.has(w.stem)),
+      };
+      const list = byFirstStem.get(first.stem) ?? [];
+      list.push(compiled);
+      byFirstStem.set(first.stem, list);
+    }
+  }
+  return { source: lexicon, byFirstStem, negators };
+}
+
+export function parseLexicon(text: string, origin: string): CompiledLexicon {
+  let data: unknown;
+  try {
+    data = parseYaml(text);
+  } catch (error) {
+    throw new LexiconError(`lexicon ${origin}: not valid YAML (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`);
+  }
+  const parsed = LexiconSchema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new LexiconError(`lexicon ${origin}: ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'invalid'}`);
+  }
+  return compileLexicon(parsed.data);
+}
+
+export function loadLexicon(path: string | URL): CompiledLexicon {
+  return parseLexicon(readFileSync(path, 'utf8'), String(path));
+}
+
+let shipped: CompiledLexicon | undefined;
+
+/** The lexicon shipped with the hub, loaded and validated once. */
+export function defaultLexicon(): CompiledLexicon {
+  shipped ??= loadLexicon(new URL('./lexicon.yaml', import.meta.url));
+  return shipped;
+}

@@ -1,0 +1,89 @@
+/**
+ * Finds lexicon phrases in tokenised text: longest phrase wins where phrases overlap, then the
+ * negation window ("not urgent", "isn't down", "no data loss") and the question damping apply.
+ */
+import type { CompiledLexicon, CompiledPhrase, PhraseWord } from './lexicon.js';
+import type { Token, TokenizedText } from './tokens.js';
+
+export interface PhraseHit {
+  phrase: CompiledPhrase;
+  /** Token index range [first, last]. */
+  first: number;
+  last: number;
+  /** Index of the negating token, when the hit is negated. */
+  negatedBy: number | null;
+  inQuestion: boolean;
+}
+
+// `*` spans up to this many words.
+const WILDCARD_MAX = 2;
+
+/** Token index just after the phrase if it matches at `at` (within one sentence), else -1. */
+function matchAt(tokens: Token[], at: number, words: (PhraseWord | null)[], k: number): number {
+  if (k === words.length) return at;
+  const want = words[k]!;
+  if (want === null) {
+    // Longest wildcard first, so "lost * data" prefers "lost all our data" over "lost all".
+    for (let skip = WILDCARD_MAX; skip >= 0; skip--) {
+      const next = at + skip;
+      if (next >= tokens.length || tokens[next]!.sentence !== tokens[at - 1]!.sentence) continue;
+      const end = matchAt(tokens, next, words, k + 1);
+      if (end >= 0) return end;
+    }
+    return -1;
+  }
+  const token = tokens[at];
+  if (token === undefined || token.stem !== want.stem || (want.exact !== null && token.norm !== want.exact)) return -1;
+  if (k > 0 && token.sentence !== tokens[at - 1]!.sentence) return -1;
+  return matchAt(tokens, at + 1, words, k + 1);
+}
+
+export function findPhrases(text: TokenizedText, lexicon: CompiledLexicon): PhraseHit[] {
+  const { tokens } = text;
+  const candidates: PhraseHit[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const phrases = lexicon.byFirstStem.get(tokens[i]!.stem);
+    if (phrases === undefined) continue;
+    for (const phrase of phrases) {
+      const end = matchAt(tokens, i, phrase.words, 0);
+      if (end < 0) continue;
+      candidates.push({ phrase, first: i, last: end - 1, negatedBy: null, inQuestion: text.questionSentences[tokens[i]!.sentence] === true });
+    }
+  }
+  // Longest first, then the stronger weight, then the earlier: "down for maintenance" beats "down".
+  candidates.sort(
+    (a, b) => b.last - b.first - (a.last - a.first) || Math.abs(b.phrase.weight) - Math.abs(a.phrase.weight) || a.first - b.first,
+  );
+  const taken = new Uint8Array(tokens.length);
+  const hits: PhraseHit[] = [];
+  for (const hit of candidates) {
+    let free = true;
+    for (let t = hit.first; t <= hit.last && free; t++) free = taken[t] === 0;
+    if (!free) continue;
+    for (let t = hit.first; t <= hit.last; t++) taken[t] = 1;
+    hits.push(hit);
+  }
+  hits.sort((a, b) => a.first - b.first);
+  applyNegation(tokens, hits, taken, lexicon);
+  return hits;
+}
+
+/**
+ * A negator ("not", "no", "never", "isn't") within the window before a hit, in the same clause,
+ * negates it — unless the negator belongs to a phrase of its own ("not working", "no longer").
+ */
+function applyNegation(tokens: Token[], hits: PhraseHit[], taken: Uint8Array, lexicon: CompiledLexicon): void {
+  const window = lexicon.source.scoring.negation.window;
+  for (const hit of hits) {
+    if (hit.phrase.containsNegator) continue;
+    const clause = tokens[hit.first]!.clause;
+    for (let t = hit.first - 1; t >= Math.max(0, hit.first - window); t--) {
+      const token = tokens[t]!;
+      if (token.clause !== clause) break;
+      if (taken[t] === 0 && lexicon.negators.has(token.stem)) {
+        hit.negatedBy = t;
+        break;
+      }
+    }
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * Turns the classified text into normalised, stemmed tokens that remember where they came from,
+ * so every piece of evidence can be highlighted in the text staff see.
+ */
+import { stem, tokenizeWords } from './natural.js';
+
+export interface Token {
+  /** Lower-cased word, contractions expanded ("isn't" gives "is" then "not"). */
+  norm: string;
+  stem: string;
+  /** Offsets of the whole written word in the classified text (both halves of a contraction share them). */
+  start: number;
+  end: number;
+  /** Sentence number; sentences end at . ! ? or a line break. */
+  sentence: number;
+  /** Clause number; clauses also end at , ; : and "but" — negation never reaches past one. */
+  clause: number;
+}
+
+export interface TokenizedText {
+  tokens: Token[];
+  /** Per sentence: does it end with a question mark? */
+  questionSentences: boolean[];
+}
+
+// Contractions that matter for meaning (negation, "I'm"); the possessive "'s" is dropped.
+const CONTRACTION_SUFFIXES: [suffix: string, expansion: string][] = [
+  ["n't", 'not'],
+  ["'m", 'am'],
+  ["'re", 'are'],
+  ["'ve", 'have'],
+  ["'ll", 'will'],
+  ["'d", 'would'],
+];
+const IRREGULAR_NEGATIONS: Record<string, string> = { "can't": 'can', "won't": 'will', "shan't": 'shall', "ain't": 'is' };
+const IS_CONTRACTIONS = new Set(["it's", "that's", "what's", "there's", "here's", "he's", "she's", "who's", "where's"]);
+
+export function expandWord(word: string): string[] {
+  const lower = word.toLowerCase().replace(/’/g, "'");
+  if (lower === 'cannot') return ['can', 'not'];
+  if (!lower.includes("'")) return [lower];
+  const irregular = IRREGULAR_NEGATIONS[lower];
+  if (irregular) return [irregular, 'not'];
+  if (lower === "let's") return ['let', 'us'];
+  if (IS_CONTRACTIONS.has(lower)) return [lower.slice(0, -2), 'is'];
+  for (const [suffix, expansion] of CONTRACTION_SUFFIXES) {
+    if (lower.endsWith(suffix) && lower.length > suffix.length) return [lower.slice(0, -suffix.length), expansion];
+  }
+  if (lower.endsWith("'s")) return [lower.slice(0, -2)];
+  // Quotes used as quotation marks around a word ("'urgent'") are not part of it.
+  return [lower.replace(/'/g, '')].filter((w) => w !== '');
+}
+
+interface WordForm {
+  norm: string;
+  stem: string;
+}
+
+// Messages repeat the same words: remember each written word's expansion and stems. Bounded,
+// because ids, typos and numbers in arbitrary input must not grow memory without limit.
+const wordForms = new Map<string, readonly WordForm[]>();
+const WORD_FORMS_LIMIT = 50_000;
+
+function formsOf(word: string): readonly WordForm[] {
+  let forms = wordForms.get(word);
+  if (forms === undefined) {
+    forms = expandWord(word).map((norm) => ({ norm, stem: stem(norm) }));
+    if (wordForms.size >= WORD_FORMS_LIMIT) wordForms.clear();
+    wordForms.set(word, forms);
+  }
+  return forms;
+}
+
+// Boundaries between words, weakest first.
+const Boundary = { None: 0, Clause: 1, Sentence: 2, Question: 3 } as const;
+type Boundary = (typeof Boundary)[keyof typeof Boundary];
+
+/** The strongest boundary in text[from, to): a sentence end (. ! ? line break) or a clause end. */
+function boundaryIn(text: string, from: number, to: number): Boundary {
+  let found: Boundary = Boundary.None;
+  for (let i = from; i < to; i++) {
+    switch (text.charCodeAt(i)) {
+      case 0x3f: // ?
+        return Boundary.Question;
+      case 0x21: // !
+      case 0x0a: // line break
+        found = Boundary.Sentence;
+        break;
+      case 0x2e: {
+        // "." ends a sentence only before a space or the end: not in "3.5" or "example.com".
+        const next = i + 1 < text.length ? text.charCodeAt(i + 1) : 0x20;
+        if (next === 0x20 || next === 0x0a || next === 0x0d || next === 0x09) found = Boundary.Sentence;
+        break;
+      }
+      case 0x2c: // ,
+      case 0x3b: // ;
+      case 0x3a: // :
+      case 0x28: // (
+      case 0x29: // )
+      case 0x2013: // en dash
+      case 0x2014: // em dash
+        if (found === Boundary.None) found = Boundary.Clause;
+        break;
+    }
+  }
+  return found;
+}
+
+export function tokenize(text: string): TokenizedText {
+  const words = tokenizeWords(text);
+  const tokens: Token[] = [];
+  const questionSentences: boolean[] = [false];
+  let sentence = 0;
+  let clause = 0;
+  let cursor = 0;
+  for (const word of words) {
+    // natural returns plain strings in order: find each one after the previous to get offsets.
+    const start = text.indexOf(word, cursor);
+    if (start < 0) continue;
+    const boundary = tokens.length > 0 ? boundaryIn(text, cursor, start) : Boundary.None;
+    if (boundary >= Boundary.Sentence) {
+      if (boundary === Boundary.Question) questionSentences[sentence] = true;
+      sentence++;
+      clause++;
+      questionSentences[sentence] = false;
+    } else if (boundary === Boundary.Clause) {
+      clause++;
+    }
+    const end = start + word.length;
+    cursor = end;
+    for (const form of formsOf(word)) {
+      if (form.norm === 'but') clause++;
+      tokens.push({ norm: form.norm, stem: form.stem, start, end, sentence, clause });
+    }
+  }
+  if (boundaryIn(text, cursor, text.length) === Boundary.Question) questionSentences[sentence] = true;
+  return { tokens, questionSentences };
+}
