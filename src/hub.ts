@@ -10,7 +10,7 @@ import { deliverMessageJob, type ChannelDelivery } from './conversations/deliver
 import { createEventBus, type EventBus } from './conversations/events.js';
 import type { InboundFollowUp, InboundMessage, IngestResult } from './conversations/inbound.js';
 import { Ingestor } from './conversations/ingest.js';
-import { reply, type OutboundReply, type ReplyResult } from './conversations/reply.js';
+import { Replier, type OutboundReply, type ReplyResult } from './conversations/reply.js';
 import { createChatChannel, type ChatChannel } from './channels/chat/index.js';
 import { buildWidget } from './channels/chat/widget/build.js';
 import { widgetRouter } from './channels/chat/widget/routes.js';
@@ -102,6 +102,13 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
       'ops.probe': probeJob({ store, processTag, afterEffect: options.faults?.afterProbeEffect }),
     };
     await queue.start(handlers);
+    const replier = new Replier({
+      store,
+      queue,
+      bus,
+      log,
+      jobsOnStore: (message, conversation) => channels.get(conversation.channel)?.jobsOnStore?.(message, conversation) ?? [],
+    });
 
     // The embeddable chat widget is bundled at start (milliseconds when its sources are unchanged).
     const widget = await buildWidget();
@@ -134,7 +141,7 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
         await Promise.race([closed, sleep(remaining() / 2)]);
         server.closeAllConnections();
       }
-      await Promise.race([ingestor.drain(), sleep(remaining() / 3)]);
+      await Promise.race([Promise.all([ingestor.drain(), replier.drain()]), sleep(remaining() / 3)]);
       // Running jobs finish or are handed back (failed → retried) within the budget.
       await queue.stop(Math.max(1000, remaining() - 1500)).catch((error: Error) => log.warn({ err: error }, 'job queue stop'));
       await bus.close();
@@ -152,16 +159,7 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
       registry,
       chat,
       ingest: (inbound) => ingestor.ingest(inbound),
-      reply: (outbound) =>
-        reply(
-          {
-            store,
-            queue,
-            bus,
-            jobsOnStore: (message, conversation) => channels.get(conversation.channel)?.jobsOnStore?.(message, conversation) ?? [],
-          },
-          outbound,
-        ),
+      reply: (outbound) => replier.reply(outbound),
       async listen(port = config.http.port, host = config.http.host) {
         server = app.listen(port, host);
         await once(server, 'listening');

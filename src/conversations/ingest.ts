@@ -7,6 +7,7 @@ import type { EventBus, HubEvent } from './events.js';
 import { inboundMessageSchema, type InboundFollowUp, type InboundMessage, type IngestResult, type ParsedInbound } from './inbound.js';
 import { writeInboundBatch } from './ingest-batch.js';
 import { withTransientRetry } from './transient.js';
+import { GroupCommitter } from './group-commit.js';
 
 export interface IngestorOptions {
   /** Most messages written by one transaction. */
@@ -18,26 +19,6 @@ export interface IngestorOptions {
    */
   maxConcurrentBatches?: number;
   clock?: () => Date;
-}
-
-interface Lane {
-  pending: Pending[];
-  active: boolean;
-  scheduled: boolean;
-}
-
-/** FNV-1a: a stable, cheap spread of customer identities over lanes. */
-function laneOf(key: string, lanes: number): number {
-  if (lanes === 1) return 0;
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
-  return (hash >>> 0) % lanes;
-}
-
-interface Pending {
-  item: ParsedInbound;
-  resolve: (result: IngestResult) => void;
-  reject: (error: Error) => void;
 }
 
 export interface IngestorDeps {
@@ -52,28 +33,26 @@ export interface IngestorDeps {
 /**
  * `ingest()`: stores a customer message — contact upserted, conversation found or created by its
  * threading key, message deduplicated by (source, source message id) — and enqueues its
- * follow-up jobs in the same transaction. Calls that arrive while a transaction is in flight are
- * grouped into the next one (group commit): every caller still gets its own result only after
- * its message and jobs are committed.
- *
- * Messages are spread over lanes by customer identity. Lanes commit in parallel (on a server,
- * their round trips overlap); within a lane batches commit one after another, so one customer's
- * messages — and so each conversation's — are stored in the order they arrived.
+ * follow-up jobs in the same transaction. Concurrent calls share transactions (group commit),
+ * laned by customer identity so one customer's messages are stored in arrival order.
  */
 export class Ingestor {
-  private readonly lanes: Lane[];
-  private readonly idle: (() => void)[] = [];
-  private readonly maxBatch: number;
+  private readonly group: GroupCommitter<ParsedInbound, IngestResult>;
   private readonly clock: () => Date;
 
   constructor(
     private readonly deps: IngestorDeps,
     options: IngestorOptions = {},
   ) {
-    this.maxBatch = options.maxBatch ?? 200;
-    const lanes = options.maxConcurrentBatches ?? 1;
-    this.lanes = Array.from({ length: lanes }, () => ({ pending: [], active: false, scheduled: false }));
     this.clock = options.clock ?? (() => new Date());
+    this.group = new GroupCommitter({
+      commit: (items) => this.commit(items),
+      laneKey: (item) => `${item.contact.identityKind}\u0000${item.contact.identityKey}`,
+      lanes: options.maxConcurrentBatches ?? 1,
+      maxBatch: options.maxBatch ?? 200,
+      log: deps.log,
+      what: 'ingest',
+    });
   }
 
   ingest(inbound: InboundMessage): Promise<IngestResult> {
@@ -84,57 +63,12 @@ export class Ingestor {
       const detail = error instanceof ZodError ? error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : String(error);
       return Promise.reject(badRequest(`invalid inbound message: ${detail}`, 'invalid_message'));
     }
-    const lane = this.lanes[laneOf(`${item.contact.identityKind}\u0000${item.contact.identityKey}`, this.lanes.length)]!;
-    return new Promise<IngestResult>((resolve, reject) => {
-      lane.pending.push({ item, resolve, reject });
-      this.pump(lane);
-    });
+    return this.group.submit(item);
   }
 
   /** Resolves once every accepted call has been committed or rejected (graceful shutdown). */
   drain(): Promise<void> {
-    if (this.isIdle()) return Promise.resolve();
-    return new Promise((resolve) => this.idle.push(resolve));
-  }
-
-  private isIdle(): boolean {
-    return this.lanes.every((lane) => !lane.active && lane.pending.length === 0);
-  }
-
-  /**
-   * Starts the lane's next batch one macrotask later, not synchronously: callers released
-   * together by the previous commit (their promises resolve in one tick) then share the next
-   * transaction instead of the first of them running alone while the rest wait behind it.
-   */
-  private pump(lane: Lane): void {
-    if (lane.scheduled || lane.active) return;
-    lane.scheduled = true;
-    setImmediate(() => {
-      lane.scheduled = false;
-      if (lane.active || lane.pending.length === 0) return;
-      const batch = lane.pending.splice(0, this.maxBatch);
-      lane.active = true;
-      void this.run(batch).finally(() => {
-        lane.active = false;
-        if (lane.pending.length > 0) this.pump(lane);
-        else if (this.isIdle()) for (const done of this.idle.splice(0)) done();
-      });
-    });
-  }
-
-  private async run(batch: Pending[]): Promise<void> {
-    try {
-      const results = await this.commit(batch.map((p) => p.item));
-      results.forEach((result, i) => (result instanceof Error ? batch[i]!.reject(result) : batch[i]!.resolve(result)));
-    } catch (error) {
-      if (batch.length === 1) {
-        batch[0]!.reject(error as Error);
-        return;
-      }
-      // One bad message must not sink its neighbours: write each on its own.
-      this.deps.log.warn({ err: error, size: batch.length }, 'ingest batch failed; retrying its messages one by one');
-      for (const pending of batch) await this.run([pending]);
-    }
+    return this.group.drain();
   }
 
   private async commit(items: ParsedInbound[]): Promise<(IngestResult | Error)[]> {

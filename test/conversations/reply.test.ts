@@ -57,6 +57,26 @@ describe.each(backends)('reply() and channel delivery on %s', (backend) => {
     expect(chat.failuresLeft).toBe(0);
   });
 
+  it('concurrent replies share a transaction: each stored once, in order, a bad one failing alone', async () => {
+    const a = await t.hub.ingest(chatMessage({ id: 'rb-a', user: 'batch-a' }));
+    const b = await t.hub.ingest(chatMessage({ id: 'rb-b', user: 'batch-b' }));
+    const calls = [
+      t.hub.reply({ conversationId: a.conversation.id, source: 'helpdesk-test', sourceMessageId: 'rb-1', authorKind: 'agent', text: 'a1' }),
+      t.hub.reply({ conversationId: b.conversation.id, source: 'helpdesk-test', sourceMessageId: 'rb-2', authorKind: 'agent', text: 'b1' }),
+      t.hub.reply({ conversationId: a.conversation.id, source: 'helpdesk-test', sourceMessageId: 'rb-3', authorKind: 'system', text: 'a2' }),
+      t.hub.reply({ conversationId: a.conversation.id, source: 'helpdesk-test', sourceMessageId: 'rb-1', authorKind: 'agent', text: 'a1' }),
+      t.hub.reply({ conversationId: '00000000-0000-4000-8000-00000000000b', source: 'helpdesk-test', sourceMessageId: 'rb-x', authorKind: 'agent', text: 'lost' }),
+    ];
+    const settled = await Promise.allSettled(calls);
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'rejected']);
+    const [r1, r2, r3, r1again] = settled.slice(0, 4).map((s) => (s as PromiseFulfilledResult<Awaited<ReturnType<typeof t.hub.reply>>>).value);
+    expect([r1!.created, r2!.created, r3!.created, r1again!.created]).toEqual([true, true, true, false]);
+    expect(r1again!.message.id).toBe(r1!.message.id);
+    expect(r3!.message.position).toBeGreaterThan(r1!.message.position);
+    const stored = await t.hub.store.db.selectFrom('messages').select('text').where('source_message_id', 'in', ['rb-1', 'rb-2', 'rb-3', 'rb-x']).orderBy('position').execute();
+    expect(stored.map((m) => m.text)).toEqual(['a1', 'b1', 'a2']);
+  });
+
   it('refuses a reply to an unknown conversation and stores nothing', async () => {
     await expect(
       t.hub.reply({ conversationId: '00000000-0000-4000-8000-000000000009', source: 'helpdesk-test', sourceMessageId: 'thread-x', authorKind: 'agent', text: 'x' }),

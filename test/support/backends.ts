@@ -37,10 +37,24 @@ export async function createTestDatabase(backend: BackendName): Promise<TestData
     env: { DATABASE_URL: url.toString(), HUB_DATA_DIR: dataDir },
     dataDir,
     async drop() {
+      // Connections of a stopped hub may still be closing; forcing them mid-goodbye makes their
+      // clients emit errors nobody listens to any more. Give them a moment first.
+      for (let i = 0; i < 50 && (await connectionsTo(serverUrl, name)) > 0; i++) await new Promise((r) => setTimeout(r, 100));
       await adminQuery(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+async function connectionsTo(serverUrl: string, database: string): Promise<number> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    const result = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [database]);
+    return result.rows[0]!.n;
+  } finally {
+    await client.end();
+  }
 }
 
 async function adminQuery(serverUrl: string, text: string): Promise<void> {
