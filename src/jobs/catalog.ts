@@ -76,4 +76,13 @@ export interface JobContext {
 }
 
 export type JobHandler<N extends JobName> = (payload: JobPayload<N>, context: JobContext) => Promise<void>;
-export type JobHandlers = { [N in JobName]: JobHandler<N> };
+
+/**
+ * A handler for a whole fetched batch (up to the worker's batch size), for jobs whose work reads
+ * and writes better set-based. Returns, per job in order, null on success or the job's error.
+ */
+export interface BatchJobHandler<N extends JobName> {
+  batch(jobs: { payload: JobPayload<N>; context: JobContext }[]): Promise<(Error | null)[]>;
+}
+
+export type JobHandlers = { [N in JobName]: JobHandler<N> | BatchJobHandler<N> };

@@ -154,32 +154,58 @@ export class JobQueue {
   }
 
   /**
-   * Runs a fetched batch concurrently and settles each job by itself, so one failure does not
-   * fail its neighbours. Nothing is thrown back to pg-boss (its batch completion is then a no-op).
+   * Runs a fetched batch — each job concurrently, or all at once through a batch handler — and
+   * settles each job by itself, so one failure does not fail its neighbours. Nothing is thrown
+   * back to pg-boss (its own batch completion is then a no-op).
    */
   private async runBatch(name: JobName, jobs: PgBoss.Job<unknown>[], handlers: JobHandlers): Promise<void> {
-    const handler = handlers[name] as (payload: unknown, context: JobContext) => Promise<void>;
+    const handler = handlers[name] as
+      | ((payload: unknown, context: JobContext) => Promise<void>)
+      | { batch(jobs: { payload: unknown; context: JobContext }[]): Promise<(Error | null)[]> };
     const spec = jobCatalog[name];
+    const started = performance.now();
+    const outcomes = new Map<string, Error | null>();
+    const valid: { job: PgBoss.Job<unknown>; payload: unknown; context: JobContext }[] = [];
+    for (const job of jobs) {
+      const parsed = spec.schema.safeParse(job.data);
+      const retryCount = (job as PgBoss.Job<unknown> & { retryCount?: number }).retryCount ?? 0;
+      if (parsed.success) valid.push({ job, payload: parsed.data, context: { jobId: job.id, name, retryCount } });
+      else outcomes.set(job.id, new Error(`payload does not match the ${name} schema: ${parsed.error.message}`));
+    }
+    if (typeof handler === 'function') {
+      await Promise.all(
+        valid.map(async ({ job, payload, context }) => {
+          try {
+            await handler(payload, context);
+            outcomes.set(job.id, null);
+          } catch (error) {
+            outcomes.set(job.id, error as Error);
+          }
+        }),
+      );
+    } else if (valid.length > 0) {
+      try {
+        const results = await handler.batch(valid.map(({ payload, context }) => ({ payload, context })));
+        valid.forEach(({ job }, i) => outcomes.set(job.id, results[i] ?? null));
+      } catch (error) {
+        for (const { job } of valid) outcomes.set(job.id, error as Error);
+      }
+    }
+    const seconds = (performance.now() - started) / 1000 / Math.max(1, jobs.length);
     const completed: string[] = [];
-    await Promise.all(
-      jobs.map(async (job) => {
-        const started = performance.now();
-        const meta = job as PgBoss.Job<unknown> & { retryCount?: number };
-        try {
-          const payload = spec.schema.parse(job.data);
-          await handler(payload, { jobId: job.id, name, retryCount: meta.retryCount ?? 0 });
-          completed.push(job.id);
-          this.observer.onJobDone?.(name, 'completed', (performance.now() - started) / 1000);
-        } catch (error) {
-          const err = error as Error;
-          this.log.warn({ err, job: { id: job.id, name } }, 'job failed; it will be retried while retries remain');
-          this.observer.onJobDone?.(name, 'failed', (performance.now() - started) / 1000);
-          await this.boss
-            .fail(name, job.id, { message: err.message })
-            .catch((failError: Error) => this.log.error({ err: failError }, 'could not record job failure'));
-        }
-      }),
-    );
+    for (const job of jobs) {
+      const error = outcomes.get(job.id);
+      if (!error) {
+        completed.push(job.id);
+        this.observer.onJobDone?.(name, 'completed', seconds);
+        continue;
+      }
+      this.log.warn({ err: error, job: { id: job.id, name } }, 'job failed; it will be retried while retries remain');
+      this.observer.onJobDone?.(name, 'failed', seconds);
+      await this.boss
+        .fail(name, job.id, { message: error.message })
+        .catch((failError: Error) => this.log.error({ err: failError }, 'could not record job failure'));
+    }
     if (completed.length > 0) await this.boss.complete(name, completed);
   }
 

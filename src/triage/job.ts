@@ -1,10 +1,11 @@
 import { sql } from 'kysely';
 import type { EventBus } from '../conversations/events.js';
 import type { InboundFollowUp } from '../conversations/inbound.js';
-import type { JobHandler } from '../jobs/catalog.js';
+import type { BatchJobHandler } from '../jobs/catalog.js';
 import type { Store } from '../store/store.js';
-import { classify } from './classify.js';
+import { classify, type UrgencyLevel } from './classify.js';
 
+const RANK: Record<UrgencyLevel, number> = { low: 0, normal: 1, high: 2, urgent: 3 };
 const rankSql = (level: ReturnType<typeof sql.ref>) =>
   sql`CASE ${level} WHEN 'urgent' THEN 3 WHEN 'high' THEN 2 WHEN 'normal' THEN 1 ELSE 0 END`;
 
@@ -15,53 +16,78 @@ export const triageFollowUp: InboundFollowUp = (result) =>
     : [];
 
 /**
- * `conversation.triage`: classifies the conversation's subject with the new customer message and
- * stores the call with its evidence. A follow-up can raise the level, never lower it by itself
- * ("no rush, it works now" after an outage report is for staff to judge). Idempotent: a
- * redelivered job recomputes the same result.
+ * `conversation.triage`, a fetched batch at a time: classifies each conversation's subject with
+ * the new customer message and stores the call with its evidence in one write. A follow-up can
+ * raise the level, never lower it by itself ("no rush, it works now" after an outage report is
+ * for staff to judge); the rank is compared in SQL, so racing jobs cannot lower it either.
+ * Idempotent: a redelivered job recomputes the same result.
  */
-export function triageJob(deps: { store: Store; bus: EventBus }): JobHandler<'conversation.triage'> {
-  return async ({ conversationId, messageId }) => {
-    const row = await deps.store.db
-      .selectFrom('messages as m')
-      .innerJoin('conversations as c', 'c.id', 'm.conversation_id')
-      .select(['m.text', 'm.created_at', 'c.subject', 'c.channel', 'c.contact_id'])
-      .where('m.id', '=', messageId)
-      .where('c.id', '=', conversationId)
-      .executeTakeFirst();
-    if (!row) return;
-    // The same customer already wrote in another conversation in the last 24 hours.
-    const repeat = await sql<{ repeat: boolean }>`
-      SELECT EXISTS (
-        SELECT 1 FROM messages m JOIN conversations c ON c.id = m.conversation_id
-        WHERE c.contact_id = ${row.contact_id} AND c.id <> ${conversationId} AND m.direction = 'inbound'
-          AND m.created_at BETWEEN ${row.created_at}::timestamptz - interval '24 hours' AND ${row.created_at}::timestamptz
-      ) AS repeat`.execute(deps.store.db);
-    // Plan tier joins when account data (Stripe, product lookup) is wired into triage.
-    const result = classify({ subject: row.subject, text: row.text, channel: row.channel, repeatContactWithin24h: repeat.rows[0]?.repeat ?? false });
-    // One statement: insert, or replace only a lower call (rank compared in SQL, so two racing
-    // jobs for one conversation cannot lower it either).
-    const values = {
-      message_id: messageId,
-      level: result.level,
-      score: result.score,
-      confidence: result.confidence,
-      evidence: JSON.stringify(result.evidence),
-      classified_text: result.text,
-      classified_at: new Date(),
-    };
-    const written = await deps.store.db
-      .insertInto('triage_results')
-      .values({ conversation_id: conversationId, ...values })
-      .onConflict((oc) =>
-        oc
-          .column('conversation_id')
-          .doUpdateSet(values)
-          .where(sql<boolean>`${rankSql(sql.ref('triage_results.level'))} < ${rankSql(sql.ref('excluded.level'))}`),
-      )
-      .returning('conversation_id')
-      .executeTakeFirst();
-    const stored = Boolean(written);
-    if (stored) await deps.bus.publish([{ type: 'triage.updated', conversationId, level: result.level }]);
+export function triageJob(deps: { store: Store; bus: EventBus }): BatchJobHandler<'conversation.triage'> {
+  return {
+    async batch(jobs) {
+      const messageIds = jobs.map((j) => j.payload.messageId);
+      // Each message with its conversation, and whether the same customer wrote in another
+      // conversation in the 24 hours before it (a repeat contact).
+      const rows = await sql<{
+        message_id: string;
+        conversation_id: string;
+        text: string;
+        subject: string | null;
+        channel: 'chat' | 'email' | 'helpdesk';
+        repeat: boolean;
+      }>`
+        SELECT m.id AS message_id, c.id AS conversation_id, m.text, c.subject, c.channel,
+          EXISTS (
+            SELECT 1 FROM messages o JOIN conversations oc ON oc.id = o.conversation_id
+            WHERE oc.contact_id = c.contact_id AND oc.id <> c.id AND o.direction = 'inbound'
+              AND o.created_at BETWEEN m.created_at - interval '24 hours' AND m.created_at
+          ) AS repeat
+        FROM messages m JOIN conversations c ON c.id = m.conversation_id
+        WHERE m.id IN (${sql.join(messageIds)})`.execute(deps.store.db);
+      // One call per conversation in this batch: the most urgent of its messages.
+      const best = new Map<string, { messageId: string; result: ReturnType<typeof classify> }>();
+      for (const row of rows.rows) {
+        const result = classify({ subject: row.subject, text: row.text, channel: row.channel, repeatContactWithin24h: row.repeat });
+        const current = best.get(row.conversation_id);
+        if (!current || RANK[result.level] > RANK[current.result.level]) best.set(row.conversation_id, { messageId: row.message_id, result });
+      }
+      if (best.size > 0) {
+        const now = new Date();
+        const written = await deps.store.db
+          .insertInto('triage_results')
+          .values(
+            [...best.entries()].map(([conversationId, { messageId, result }]) => ({
+              conversation_id: conversationId,
+              message_id: messageId,
+              level: result.level,
+              score: result.score,
+              confidence: result.confidence,
+              evidence: JSON.stringify(result.evidence),
+              classified_text: result.text,
+              classified_at: now,
+            })),
+          )
+          .onConflict((oc) =>
+            oc
+              .column('conversation_id')
+              .doUpdateSet({
+                message_id: sql`excluded.message_id`,
+                level: sql`excluded.level`,
+                score: sql`excluded.score`,
+                confidence: sql`excluded.confidence`,
+                evidence: sql`excluded.evidence`,
+                classified_text: sql`excluded.classified_text`,
+                classified_at: sql`excluded.classified_at`,
+              })
+              .where(sql<boolean>`${rankSql(sql.ref('triage_results.level'))} < ${rankSql(sql.ref('excluded.level'))}`),
+          )
+          .returning(['conversation_id', 'level'])
+          .execute();
+        if (written.length > 0) {
+          await deps.bus.publish(written.map((w) => ({ type: 'triage.updated' as const, conversationId: w.conversation_id, level: w.level })));
+        }
+      }
+      return jobs.map(() => null);
+    },
   };
 }
