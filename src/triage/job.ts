@@ -26,8 +26,9 @@ export function triageJob(deps: { store: Store; bus: EventBus }): BatchJobHandle
   return {
     async batch(jobs) {
       const messageIds = jobs.map((j) => j.payload.messageId);
-      // Each message with its conversation, and whether the same customer wrote in another
-      // conversation in the 24 hours before it (a repeat contact).
+      // Each message with its conversation, and whether the same customer had another
+      // conversation active in the 24 hours before it (a repeat contact). Asked of conversations,
+      // not messages, so the (contact, last activity) index answers it without a scan.
       const rows = await sql<{
         message_id: string;
         conversation_id: string;
@@ -38,9 +39,9 @@ export function triageJob(deps: { store: Store; bus: EventBus }): BatchJobHandle
       }>`
         SELECT m.id AS message_id, c.id AS conversation_id, m.text, c.subject, c.channel,
           EXISTS (
-            SELECT 1 FROM messages o JOIN conversations oc ON oc.id = o.conversation_id
-            WHERE oc.contact_id = c.contact_id AND oc.id <> c.id AND o.direction = 'inbound'
-              AND o.created_at BETWEEN m.created_at - interval '24 hours' AND m.created_at
+            SELECT 1 FROM conversations oc
+            WHERE oc.contact_id = c.contact_id AND oc.id <> c.id
+              AND oc.last_message_at >= m.created_at - interval '24 hours' AND oc.created_at <= m.created_at
           ) AS repeat
         FROM messages m JOIN conversations c ON c.id = m.conversation_id
         WHERE m.id IN (${sql.join(messageIds)})`.execute(deps.store.db);

@@ -33,6 +33,16 @@ describe('every customer message gets an urgency call', () => {
     expect((await triageOf(first.conversation.id))!.level).toBe(before.level);
   });
 
+  it('counts a customer coming back in another conversation within 24 hours as a repeat contact', async () => {
+    await t.hub.ingest(chatMessage({ id: 'tr-4a', user: 'returning', thread: 'first-visit', text: 'The export is not working' }));
+    const again = await t.hub.ingest(chatMessage({ id: 'tr-4b', user: 'returning', thread: 'second-visit', text: 'The export is still not working' }));
+    const triage = await waitFor(() => triageOf(again.conversation.id), 20_000, 'triage result');
+    expect((triage.evidence as { category: string }[]).map((e) => e.category)).toContain('repeat_contact');
+    const firstTime = await t.hub.ingest(chatMessage({ id: 'tr-4c', user: 'newcomer', text: 'The export is not working' }));
+    const single = await waitFor(() => triageOf(firstTime.conversation.id), 20_000, 'triage result');
+    expect((single.evidence as { category: string }[]).map((e) => e.category)).not.toContain('repeat_contact');
+  });
+
   it('an ordinary question is not urgent', async () => {
     const result = await t.hub.ingest(chatMessage({ id: 'tr-3', user: 'curious', text: 'How do I change the colour of my invoices?' }));
     const triage = await waitFor(() => triageOf(result.conversation.id), 20_000, 'triage result');
