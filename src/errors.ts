@@ -22,3 +22,14 @@ export const conflict = (message: string, code = 'conflict') => new HubError(409
 export const payloadTooLarge = (message: string) => new HubError(413, 'payload_too_large', message);
 export const tooManyRequests = (message: string, retryAfterSeconds: number) =>
   new HubError(429, 'rate_limited', message, { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) });
+
+/** Parses input at the edge; a mismatch becomes a 400 naming each bad field. */
+export function parseInput<T extends { parse(input: unknown): unknown }>(schema: T, input: unknown, what: string, code: string): ReturnType<T['parse']> {
+  try {
+    return schema.parse(input) as ReturnType<T['parse']>;
+  } catch (error) {
+    const issues = (error as { issues?: { path: PropertyKey[]; message: string }[] }).issues;
+    const detail = issues ? issues.map((i) => `${i.path.map(String).join('.')}: ${i.message}`).join('; ') : String(error);
+    throw badRequest(`invalid ${what}: ${detail}`, code);
+  }
+}

@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
-import { ZodError } from 'zod';
-import { badRequest } from '../errors.js';
+import { parseInput } from '../errors.js';
 import type { JobQueue } from '../jobs/queue.js';
 import type { Store } from '../store/store.js';
 import type { EventBus, HubEvent } from './events.js';
@@ -58,10 +57,9 @@ export class Ingestor {
   ingest(inbound: InboundMessage): Promise<IngestResult> {
     let item: ParsedInbound;
     try {
-      item = inboundMessageSchema.parse(inbound);
+      item = parseInput(inboundMessageSchema, inbound, 'inbound message', 'invalid_message');
     } catch (error) {
-      const detail = error instanceof ZodError ? error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : String(error);
-      return Promise.reject(badRequest(`invalid inbound message: ${detail}`, 'invalid_message'));
+      return Promise.reject(error);
     }
     return this.group.submit(item);
   }

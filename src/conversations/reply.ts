@@ -1,6 +1,6 @@
-import { z, ZodError } from 'zod';
+import { z } from 'zod';
 import type { Logger } from 'pino';
-import { badRequest } from '../errors.js';
+import { parseInput } from '../errors.js';
 import type { JobQueue } from '../jobs/queue.js';
 import type { Conversation, Message } from '../store/schema.js';
 import type { JobRequest } from '../jobs/catalog.js';
@@ -66,10 +66,9 @@ export class Replier {
   reply(input: OutboundReply): Promise<ReplyResult> {
     let outbound: ParsedReply;
     try {
-      outbound = outboundReplySchema.parse(input);
+      outbound = parseInput(outboundReplySchema, input, 'reply', 'invalid_reply');
     } catch (error) {
-      const detail = error instanceof ZodError ? error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : String(error);
-      return Promise.reject(badRequest(`invalid reply: ${detail}`, 'invalid_reply'));
+      return Promise.reject(error);
     }
     return this.group.submit(outbound);
   }

@@ -1,7 +1,7 @@
 import type { InboundMessage } from '../../src/conversations/inbound.js';
 
 /** A chat message from user `user` of app `app`, threaded by `thread`. */
-export function chatMessage(overrides: Partial<InboundMessage> & { id: string; thread?: string; user?: string }): InboundMessage {
+export function chatMessage(overrides: Omit<Partial<InboundMessage>, 'thread'> & { id: string; thread?: string; user?: string }): InboundMessage {
   const { id, thread, user, ...rest } = overrides;
   const userId = user ?? 'user-1';
   return {

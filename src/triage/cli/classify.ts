@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { classify, type TriageResult } from '../classify.js';
 import { defaultLexicon, loadLexicon } from '../lexicon.js';
-import { exitQuietlyOnClosedPipe } from './pipe.js';
+import { runCli } from './pipe.js';
 
 const USAGE =
   'usage: triage:classify -- [--subject S] [--plan free|trial|paid|enterprise] [--channel chat|email|helpdesk] [--repeat] [--json] [--lexicon FILE.yaml] "text" (or text on stdin)';
@@ -69,10 +69,4 @@ function main(argv: string[]): number {
   return 0;
 }
 
-exitQuietlyOnClosedPipe();
-try {
-  process.exitCode = main(process.argv.slice(2));
-} catch (error) {
-  console.error(`triage:classify: ${error instanceof Error ? error.message : String(error)}`);
-  process.exitCode = 1;
-}
+runCli('triage:classify', main);

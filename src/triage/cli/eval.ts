@@ -13,7 +13,7 @@ import { PRIORITIES, readLabelledTickets } from '../eval/csv.js';
 import { evaluate, type MethodResult } from '../eval/evaluate.js';
 import { precisionAtRecall } from '../eval/metrics.js';
 import { featuresOf, tune, type Tuning } from '../eval/tune.js';
-import { exitQuietlyOnClosedPipe } from './pipe.js';
+import { runCli } from './pipe.js';
 
 const USAGE = 'usage: triage:eval -- FILE.csv [--folds N] [--baseline] [--lexicon FILE.yaml] [--fit]';
 
@@ -106,10 +106,4 @@ function main(argv: string[]): number {
   return 0;
 }
 
-exitQuietlyOnClosedPipe();
-try {
-  process.exitCode = main(process.argv.slice(2));
-} catch (error) {
-  console.error(`triage:eval: ${error instanceof Error ? error.message : String(error)}`);
-  process.exitCode = 1;
-}
+runCli('triage:eval', main);

@@ -8,3 +8,14 @@ export function exitQuietlyOnClosedPipe(): void {
     throw error;
   });
 }
+
+/** Runs a CLI's `main`: its return is the exit code; a thrown error is one line, exit 1. */
+export function runCli(name: string, main: (args: string[]) => number): void {
+  exitQuietlyOnClosedPipe();
+  try {
+    process.exitCode = main(process.argv.slice(2));
+  } catch (error) {
+    console.error(`${name}: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  }
+}

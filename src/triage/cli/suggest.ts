@@ -11,7 +11,7 @@ import { classify } from '../classify.js';
 import { defaultLexicon } from '../lexicon.js';
 import { PRIORITIES, readLabelledTickets, type Priority } from '../eval/csv.js';
 import { suggestTerms } from '../suggest.js';
-import { exitQuietlyOnClosedPipe } from './pipe.js';
+import { runCli } from './pipe.js';
 
 const USAGE = 'usage: triage:suggest -- FILE.csv [--top N] [--min-tickets N] [--max-words N]';
 const HEADINGS: Record<Priority, string> = {
@@ -64,10 +64,4 @@ function main(argv: string[]): number {
   return 0;
 }
 
-exitQuietlyOnClosedPipe();
-try {
-  process.exitCode = main(process.argv.slice(2));
-} catch (error) {
-  console.error(`triage:suggest: ${error instanceof Error ? error.message : String(error)}`);
-  process.exitCode = 1;
-}
+runCli('triage:suggest', main);
