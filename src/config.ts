@@ -4,6 +4,7 @@ import YAML from 'yaml';
 import { redact, secret, secretPaths } from './config/secrets.js';
 import type { AnyIntegration } from './capabilities/integration.js';
 import { chatSchema } from './channels/chat/config.js';
+import { mailSchema } from './channels/email/config.js';
 import { teamSchema } from './team/hours.js';
 
 /**
@@ -58,6 +59,7 @@ export const coreSchema = z.object({
     .prefault({}),
   chat: chatSchema.prefault({}),
   team: teamSchema,
+  mail: mailSchema,
 });
 
 export interface EnvBinding {
@@ -97,6 +99,10 @@ export const coreEnv: EnvBinding[] = [
   { env: 'CHAT_ATTACHMENT_MAX_BYTES', path: ['chat', 'attachmentMaxBytes'], description: 'Largest chat attachment accepted (bytes)' },
   { env: 'CHAT_SESSION_MESSAGES_PER_MINUTE', path: ['chat', 'sessionMessagesPerMinute'], description: 'Messages one SDK session may send per minute' },
   { env: 'CHAT_APP_REQUESTS_PER_SECOND', path: ['chat', 'appRequestsPerSecond'], description: 'SDK API requests one app may make per second (per hub process)' },
+  { env: 'MAIL_SMTP_URL', path: ['mail', 'smtpUrl'], description: 'Outbound SMTP relay, e.g. `smtp://user:password@smtp.example.com:587`' },
+  { env: 'MAIL_FROM', path: ['mail', 'from'], description: 'From of mail the hub sends, e.g. `Acme Support <support@acme.example>`' },
+  { env: 'MAIL_DOMAIN', path: ['mail', 'domain'], description: "Domain of the hub's Message-IDs (default: the From domain)" },
+  { env: 'CHAT_EMAIL_LINK_URL', path: ['chat', 'emailLinkUrl'], description: 'Link in unread-reply emails back to the app; `{conversation_id}` is filled in' },
   { env: 'TEAM_TIME_ZONE', path: ['team', 'timeZone'], description: 'Time zone of the support team (IANA name)' },
   { env: 'TEAM_BUSINESS_HOURS', path: ['team', 'businessHours'], description: 'Weekly hours, e.g. `mon-fri 09:00-17:00; sat 10:00-14:00`' },
   { env: 'TEAM_HOLIDAYS', path: ['team', 'holidays'], description: 'Comma-separated closed dates (YYYY-MM-DD)' },

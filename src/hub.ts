@@ -15,6 +15,7 @@ import { createChatChannel, type ChatChannel } from './channels/chat/index.js';
 import { buildWidget } from './channels/chat/widget/build.js';
 import { widgetRouter } from './channels/chat/widget/routes.js';
 import { triageFollowUp, triageJob } from './triage/job.js';
+import { createMailer } from './channels/email/mailer.js';
 import type { JobHandlers } from './jobs/catalog.js';
 import { JobQueue } from './jobs/queue.js';
 import { createLogger } from './log.js';
@@ -91,7 +92,9 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
         for (const r of results) metrics.messagesIngested.inc({ channel: r.conversation.channel });
       },
     });
-    const chat = createChatChannel({ store, bus, queue, log, chat: config.chat, team: config.team, ingest: (m) => ingestor.ingest(m) });
+    const mailer = createMailer(config.mail);
+    opened.push({ close: async () => mailer?.close() });
+    const chat = createChatChannel({ store, bus, queue, log, chat: config.chat, team: config.team, mailer, ingest: (m) => ingestor.ingest(m) });
     opened.push({ close: async () => chat.close() });
     // Channels given by the caller (tests) stand in for the built-in one of the same kind.
     const channels = new Map([chat.delivery, ...(options.channels ?? [])].map((c) => [c.channel, c]));
@@ -145,6 +148,7 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
       // Running jobs finish or are handed back (failed → retried) within the budget.
       await queue.stop(Math.max(1000, remaining() - 1500)).catch((error: Error) => log.warn({ err: error }, 'job queue stop'));
       await bus.close();
+      mailer?.close();
       await store.close();
       log.info('hub stopped');
     };

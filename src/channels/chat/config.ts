@@ -22,6 +22,8 @@ export const chatAppSchema = z.object({
   pushWebhookUrl: z.url().optional(),
   /** Signs those events (X-Hub-Signature); defaults to the identity secret when unset. */
   pushSecret: secret(z.string().min(16).optional()),
+  /** Link in "you have a reply" emails back to the app; `{conversation_id}` is filled in. */
+  emailLinkUrl: z.url().optional(),
 });
 export type ChatApp = z.infer<typeof chatAppSchema>;
 
@@ -35,6 +37,7 @@ export const chatSchema = z
     allowedOrigins: originList.optional(),
     pushWebhookUrl: z.string().optional(),
     pushSecret: secret(z.string().optional()),
+    emailLinkUrl: z.string().optional(),
     sessionTtlSeconds: z.coerce.number().int().min(60).max(365 * 86400).default(30 * 86400),
     /** An agent reply still unread after this long triggers the push webhook (and email later). */
     unreadNotifyAfterSeconds: z.coerce.number().int().min(5).max(7 * 86400).default(300),
@@ -54,6 +57,7 @@ export const chatSchema = z
         allowedOrigins: chat.allowedOrigins ?? [],
         pushWebhookUrl: chat.pushWebhookUrl || undefined,
         pushSecret: chat.pushSecret || undefined,
+        emailLinkUrl: chat.emailLinkUrl || undefined,
       });
       if (!single.success) {
         for (const issue of single.error.issues) ctx.addIssue({ ...issue, path: [shorthandKey(String(issue.path[0]))] } as never);
@@ -69,7 +73,7 @@ export const chatSchema = z
       if (ids.has(app.id)) ctx.addIssue({ code: 'custom', path: ['apps'], message: `chat app id "${app.id}" is configured twice` });
       ids.add(app.id);
     }
-    const { appId: _a, identitySecret: _s, allowAnonymous: _n, allowedOrigins: _o, pushWebhookUrl: _p, pushSecret: _ps, ...rest } = chat;
+    const { appId: _a, identitySecret: _s, allowAnonymous: _n, allowedOrigins: _o, pushWebhookUrl: _p, pushSecret: _ps, emailLinkUrl: _e, ...rest } = chat;
     return { ...rest, apps };
   });
 export type ChatConfig = z.output<typeof chatSchema>;

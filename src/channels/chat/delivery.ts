@@ -5,6 +5,7 @@ import type { JobHandler } from '../../jobs/catalog.js';
 import { HUB_SIGNATURE_HEADER, signHubPayload } from '../../http/hub-signature.js';
 import type { Store } from '../../store/store.js';
 import type { ChatConfig } from './config.js';
+import type { Mailer, OutboundMail } from '../email/mailer.js';
 
 /**
  * The chat channel's delivery. The reply reaches open sockets through the event bus right after
@@ -27,44 +28,106 @@ export function chatDelivery(deps: { chat: ChatConfig }): ChannelDelivery {
 const PUSH_TIMEOUT_MS = 10_000;
 
 /**
- * `chat.unread-check`: if the reply is still unread, POST a signed event (X-Hub-Signature) to the
- * app's push webhook so the product can send an APNs/FCM notification. Sent once: the ledger row
- * is written after the receiver accepted it, and the event id (stable per message) lets the
- * receiver drop the one duplicate a crash between the two could cause.
+ * `chat.unread-check`: if the reply is still unread, tell the customer another way — a signed
+ * event (X-Hub-Signature) to the app's push webhook, so the product sends an APNs/FCM
+ * notification, and an email when the customer's address is known and verified (identified
+ * users; never an anonymous visitor's claim). Each at most once: its ledger row is written after
+ * it was accepted, and a stable event id / Message-ID lets the receiver drop the one duplicate a
+ * crash between the two could cause.
  */
-export function unreadCheckJob(deps: { store: Store; chat: ChatConfig; log: Logger; fetch?: typeof fetch }): JobHandler<'chat.unread-check'> {
+export function unreadCheckJob(deps: {
+  store: Store;
+  chat: ChatConfig;
+  log: Logger;
+  mailer: Mailer | null;
+  fetch?: typeof fetch;
+}): JobHandler<'chat.unread-check'> {
   const post = deps.fetch ?? fetch;
+  const once = async (key: string, send: () => Promise<void>) => {
+    const done = await deps.store.db.selectFrom('job_effects').select('key').where('key', '=', key).executeTakeFirst();
+    if (done) return;
+    await send();
+    await sql`INSERT INTO job_effects (key, job_name) VALUES (${key}, 'chat.unread-check') ON CONFLICT DO NOTHING`.execute(deps.store.db);
+  };
   return async ({ messageId }) => {
     const row = await deps.store.db
       .selectFrom('messages as m')
       .innerJoin('conversations as c', 'c.id', 'm.conversation_id')
       .innerJoin('contacts as k', 'k.id', 'c.contact_id')
-      .select(['m.id', 'm.text', 'm.read_at', 'm.author_kind', 'm.author_name', 'm.created_at', 'c.id as conversation_id', 'c.source', 'k.identity_kind', 'k.identity_key'])
+      .select([
+        'm.id',
+        'm.text',
+        'm.read_at',
+        'm.author_kind',
+        'm.author_name',
+        'm.created_at',
+        'c.id as conversation_id',
+        'c.source',
+        'c.subject',
+        'k.identity_kind',
+        'k.identity_key',
+        'k.email',
+        'k.name',
+        'k.verified',
+      ])
       .where('m.id', '=', messageId)
       .executeTakeFirst();
     if (!row || row.read_at) return;
     const app = deps.chat.apps.find((a) => `chat:${a.id}` === row.source);
-    if (!app?.pushWebhookUrl) return;
-    const key = `chat.push:${messageId}`;
-    const done = await deps.store.db.selectFrom('job_effects').select('key').where('key', '=', key).executeTakeFirst();
-    if (done) return;
-    const body = JSON.stringify({
-      id: `evt_unread_${messageId}`,
-      type: 'chat.reply.unread',
-      created_at: new Date().toISOString(),
-      app_id: app.id,
-      user: { id: row.identity_key.slice(app.id.length + 1), kind: row.identity_kind === 'chat' ? 'identified' : 'anonymous' },
-      conversation_id: row.conversation_id,
-      message: { id: row.id, author: { kind: row.author_kind, name: row.author_name }, preview: row.text.slice(0, 200), created_at: row.created_at.toISOString() },
-    });
-    const response = await post(app.pushWebhookUrl, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', [HUB_SIGNATURE_HEADER]: signHubPayload(app.pushSecret ?? app.identitySecret, body) },
-      body,
-      signal: AbortSignal.timeout(PUSH_TIMEOUT_MS),
-    });
-    if (!response.ok) throw new Error(`push webhook answered ${response.status}; will retry`);
-    await sql`INSERT INTO job_effects (key, job_name) VALUES (${key}, 'chat.unread-check') ON CONFLICT DO NOTHING`.execute(deps.store.db);
-    deps.log.info({ messageId, appId: app.id }, 'unread reply pushed to the product backend');
+    if (!app) return;
+    if (app.pushWebhookUrl) {
+      const url = app.pushWebhookUrl;
+      await once(`chat.push:${messageId}`, async () => {
+        const body = JSON.stringify({
+          id: `evt_unread_${messageId}`,
+          type: 'chat.reply.unread',
+          created_at: new Date().toISOString(),
+          app_id: app.id,
+          user: { id: row.identity_key.slice(app.id.length + 1), kind: row.identity_kind === 'chat' ? 'identified' : 'anonymous' },
+          conversation_id: row.conversation_id,
+          message: { id: row.id, author: { kind: row.author_kind, name: row.author_name }, preview: row.text.slice(0, 200), created_at: row.created_at.toISOString() },
+        });
+        const response = await post(url, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', [HUB_SIGNATURE_HEADER]: signHubPayload(app.pushSecret ?? app.identitySecret, body) },
+          body,
+          signal: AbortSignal.timeout(PUSH_TIMEOUT_MS),
+        });
+        if (!response.ok) throw new Error(`push webhook answered ${response.status}; will retry`);
+        deps.log.info({ messageId, appId: app.id }, 'unread reply pushed to the product backend');
+      });
+    }
+    const mailer = deps.mailer;
+    if (mailer && row.email && row.verified && row.identity_kind === 'chat') {
+      const email = row.email;
+      await once(`chat.email:${messageId}`, async () => {
+        await mailer.send(unreadReplyMail({ ...row, email }, app.emailLinkUrl));
+        deps.log.info({ messageId, appId: app.id }, 'unread reply notified by email');
+      });
+    }
+  };
+}
+
+function unreadReplyMail(
+  row: { id: string; text: string; author_name: string | null; conversation_id: string; subject: string | null; name: string | null; email: string },
+  linkTemplate: string | undefined,
+): OutboundMail {
+  const who = row.author_name ?? 'Our support team';
+  const preview = row.text.length > 500 ? `${row.text.slice(0, 500)}…` : row.text;
+  const link = linkTemplate?.replace('{conversation_id}', encodeURIComponent(row.conversation_id));
+  return {
+    to: row.email,
+    subject: row.subject ? `New reply: ${row.subject}` : `${who} replied to your message`,
+    text: [
+      `Hi${row.name ? ` ${row.name}` : ''},`,
+      '',
+      `${who} replied to your conversation:`,
+      '',
+      ...preview.split('\n').map((line) => `> ${line}`),
+      '',
+      link ? `Read it and answer in the app: ${link}` : 'Open the app to read it and answer.',
+    ].join('\n'),
+    key: `chat-unread:${row.id}`,
+    automatic: 'auto-generated',
   };
 }

@@ -9,6 +9,7 @@ import type { JobHandler } from '../../jobs/catalog.js';
 import type { JobQueue } from '../../jobs/queue.js';
 import type { Store } from '../../store/store.js';
 import type { TeamConfig } from '../../team/hours.js';
+import type { Mailer } from '../email/mailer.js';
 import { chatApiRouter } from './api.js';
 import type { ChatConfig } from './config.js';
 import { chatDelivery, unreadCheckJob } from './delivery.js';
@@ -34,6 +35,7 @@ export function createChatChannel(deps: {
   log: Logger;
   chat: ChatConfig;
   team: TeamConfig;
+  mailer: Mailer | null;
   ingest(inbound: InboundMessage): Promise<IngestResult>;
 }): ChatChannel {
   const openApiDocument = existsSync(OPENAPI_PATH) ? readFileSync(OPENAPI_PATH, 'utf8') : null;
@@ -42,7 +44,7 @@ export function createChatChannel(deps: {
   return {
     router: chatApiRouter({ store: deps.store, sessions, chat: deps.chat, team: deps.team, ingest: deps.ingest, openApiDocument }),
     delivery: chatDelivery({ chat: deps.chat }),
-    unreadCheck: unreadCheckJob({ store: deps.store, chat: deps.chat, log: deps.log }),
+    unreadCheck: unreadCheckJob({ store: deps.store, chat: deps.chat, log: deps.log, mailer: deps.mailer }),
     attach: (server) => stream.attach(server),
     stream,
     close: () => stream.close(),

@@ -1,0 +1,70 @@
+import { createHash } from 'node:crypto';
+import nodemailer, { type Transporter } from 'nodemailer';
+import type { MailConfig } from './config.js';
+
+export interface OutboundMail {
+  to: string;
+  subject: string;
+  text: string;
+  html?: string;
+  /**
+   * Names this mail for good: the Message-ID is derived from it, so a retried send after a lost
+   * answer is the same message to every mail system that dedupes by Message-ID.
+   */
+  key: string;
+  /** RFC 3834: `auto-generated` (notifications) or `auto-replied` (answers to a mail). Absent for mail written by a person. */
+  automatic?: 'auto-generated' | 'auto-replied';
+  inReplyTo?: string;
+  references?: string[];
+  replyTo?: string;
+}
+
+/** The hub's outbound SMTP: one pooled transport, Message-IDs of our own domain. */
+export class Mailer {
+  private readonly transport: Transporter;
+  readonly domain: string;
+
+  constructor(private readonly config: Required<Pick<MailConfig, 'smtpUrl' | 'from'>> & MailConfig) {
+    this.transport = nodemailer.createTransport(config.smtpUrl, { from: config.from });
+    this.domain = config.domain ?? /@([^>\s]+)/.exec(config.from)![1]!.toLowerCase();
+  }
+
+  messageIdFor(key: string): string {
+    return `<${createHash('sha256').update(key).digest('hex').slice(0, 40)}@${this.domain}>`;
+  }
+
+  async send(mail: OutboundMail): Promise<{ messageId: string }> {
+    const messageId = this.messageIdFor(mail.key);
+    await this.transport.sendMail({
+      from: this.config.from,
+      to: mail.to,
+      subject: mail.subject,
+      text: mail.text,
+      ...(mail.html ? { html: mail.html } : {}),
+      messageId,
+      ...(mail.replyTo ? { replyTo: mail.replyTo } : {}),
+      ...(mail.inReplyTo ? { inReplyTo: mail.inReplyTo } : {}),
+      ...(mail.references?.length ? { references: mail.references } : {}),
+      headers: mail.automatic
+        ? {
+            'Auto-Submitted': mail.automatic,
+            // Ask Exchange and friends not to answer automatic mail with their own (mail loops).
+            'X-Auto-Response-Suppress': 'All',
+          }
+        : {},
+    });
+    return { messageId };
+  }
+
+  async verify(): Promise<void> {
+    await this.transport.verify();
+  }
+
+  close(): void {
+    this.transport.close();
+  }
+}
+
+export function createMailer(config: MailConfig): Mailer | null {
+  return config.smtpUrl && config.from ? new Mailer({ ...config, smtpUrl: config.smtpUrl, from: config.from }) : null;
+}
