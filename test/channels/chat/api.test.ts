@@ -78,6 +78,17 @@ describe('in-app chat API v1', () => {
       expect((await sdk.call('GET', '/v1/conversations')).status).toBe(401);
     });
 
+    it('refuses an expired token with 401 token_expired, over HTTP and WebSocket', async () => {
+      const sdk = Sdk.forServer(server);
+      await sdk.identify('user-expired');
+      await t.hub.store.db.updateTable('chat_sessions').set({ expires_at: new Date(Date.now() - 1000) }).where('user_id', '=', 'user-expired').execute();
+      const res = await sdk.call('GET', '/v1/conversations');
+      expect(res.status).toBe(401);
+      expect(res.body['error']['code']).toBe('token_expired');
+      const stream = await openStream(sdk.streamUrl());
+      expect(await stream.closed).toEqual({ code: 4401, reason: 'token_expired' });
+    });
+
     it('names the app: a missing or unknown X-Hub-App-Id is a 400', async () => {
       expect((await new Sdk(Sdk.forServer(server).baseUrl, 'nope').call('GET', '/v1/availability')).body['error']['code']).toBe('unknown_app');
       const res = await fetch(`${Sdk.forServer(server).baseUrl}/v1/availability`);
@@ -294,6 +305,15 @@ describe('in-app chat API v1', () => {
       for (const c of cases) expect(c.body['error']['message']).toEqual(expect.any(String));
       const after = await t.hub.store.db.selectFrom('messages').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
       expect(Number(after.n)).toBe(Number(before.n));
+    });
+
+    it('refuses an oversize JSON body with 413 and stores nothing', async () => {
+      const sdk = Sdk.forServer(server);
+      await sdk.identify('oversize');
+      const res = await sdk.call('POST', '/v1/conversations', { message: { text: 'x'.repeat(2 * 1024 * 1024), client_id: 'huge' } });
+      expect(res.status).toBe(413);
+      expect(res.body['error']['code']).toBe('payload_too_large');
+      expect(await t.hub.store.db.selectFrom('messages').select('id').where('source_message_id', 'like', '%:huge').execute()).toHaveLength(0);
     });
 
     it('ignores unknown request fields (newer SDKs may send more)', async () => {
