@@ -16,6 +16,7 @@ import { buildWidget } from './channels/chat/widget/build.js';
 import { widgetRouter } from './channels/chat/widget/routes.js';
 import { triageFollowUp, triageJob } from './triage/job.js';
 import { createMailer } from './channels/email/mailer.js';
+import { createEmailChannel } from './channels/email/index.js';
 import type { JobHandlers } from './jobs/catalog.js';
 import { JobQueue } from './jobs/queue.js';
 import { createLogger } from './log.js';
@@ -48,6 +49,8 @@ export interface Hub {
   metrics: HubMetrics;
   registry: IntegrationRegistry;
   chat: ChatChannel;
+  /** Port of the built-in SMTP listener (null when inbound mail is off). */
+  smtpPort: number | null;
   ingest(inbound: InboundMessage): Promise<IngestResult>;
   reply(outbound: OutboundReply): Promise<ReplyResult>;
   /** Starts the HTTP server; resolves with the bound port. */
@@ -96,8 +99,10 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
     opened.push({ close: async () => mailer?.close() });
     const chat = createChatChannel({ store, bus, queue, log, chat: config.chat, team: config.team, mailer, ingest: (m) => ingestor.ingest(m) });
     opened.push({ close: async () => chat.close() });
+    const email = createEmailChannel({ store, log, mail: config.mail, mailer, ingest: (m) => ingestor.ingest(m) });
+    opened.push({ close: () => email.close() });
     // Channels given by the caller (tests) stand in for the built-in one of the same kind.
-    const channels = new Map([chat.delivery, ...(options.channels ?? [])].map((c) => [c.channel, c]));
+    const channels = new Map([chat.delivery, email.delivery, ...(options.channels ?? [])].map((c) => [c.channel, c]));
     const handlers: JobHandlers = {
       'message.deliver': deliverMessageJob({ store, bus, log, channels: [...channels.values()] }),
       'chat.unread-check': chat.unreadCheck,
@@ -105,6 +110,8 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
       'ops.probe': probeJob({ store, processTag, afterEffect: options.faults?.afterProbeEffect }),
     };
     await queue.start(handlers);
+    const smtpPort = await email.start();
+    if (smtpPort !== null) log.info({ port: smtpPort, mailbox: config.mail.inboundAddress }, 'SMTP listener ready');
     const replier = new Replier({
       store,
       queue,
@@ -137,6 +144,7 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
       const deadline = Date.now() + config.shutdown.timeoutMs;
       const remaining = () => Math.max(0, deadline - Date.now());
       chat.close();
+      await email.close();
       if (server) {
         const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
         server.closeIdleConnections();
@@ -162,6 +170,7 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
       metrics,
       registry,
       chat,
+      smtpPort,
       ingest: (inbound) => ingestor.ingest(inbound),
       reply: (outbound) => replier.reply(outbound),
       async listen(port = config.http.port, host = config.http.host) {

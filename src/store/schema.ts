@@ -124,6 +124,15 @@ export interface TriageResultsTable {
   classified_at: Timestamp;
 }
 
+export interface MailMessageIdsTable {
+  mailbox: string;
+  message_id: string;
+  conversation_id: string;
+  direction: 'inbound' | 'outbound';
+  raw: Buffer | null;
+  created_at: Timestamp;
+}
+
 export interface HubMigrationsTable {
   version: number;
   name: string;
@@ -142,6 +151,7 @@ export interface HubDatabase {
   chat_sessions: ChatSessionsTable;
   attachments: AttachmentsTable;
   triage_results: TriageResultsTable;
+  mail_message_ids: MailMessageIdsTable;
 }
 
 export type Contact = Selectable<ContactsTable>;

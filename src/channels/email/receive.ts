@@ -1,0 +1,68 @@
+import type { Logger } from 'pino';
+import type { InboundMessage, IngestResult } from '../../conversations/inbound.js';
+import type { Store } from '../../store/store.js';
+import { classifyAutomatedMail } from './loop-guard.js';
+import { parseMail } from './parse.js';
+import { stripEmailHistory } from './quoted.js';
+import { identifySender } from './sender.js';
+import { findThread, recordMessageId } from './threading.js';
+
+export interface ReceiveDeps {
+  store: Store;
+  log: Logger;
+  ingest(inbound: InboundMessage): Promise<IngestResult>;
+  mailbox: string;
+  domain: string;
+  replySecret: string;
+  maxMessageBytes: number;
+}
+
+export type ReceiveOutcome =
+  | { kind: 'stored'; result: IngestResult; autoReply: boolean }
+  | { kind: 'bounce'; reasons: string[] }
+  | { kind: 'rejected'; reason: string };
+
+/**
+ * One inbound mail through the pipeline: parse → loop and bounce guard → identify sender →
+ * thread → strip quoted history → `ingest()`. The full MIME is kept beside the message. A bounce
+ * is never turned into a conversation. Throws only on a temporary failure (the database), so the
+ * sending server keeps the mail and retries: nothing accepted is lost.
+ */
+export async function receiveMail(deps: ReceiveDeps, raw: Buffer, envelopeRecipients: readonly string[]): Promise<ReceiveOutcome> {
+  let mail;
+  try {
+    mail = await parseMail(raw, { maxMessageBytes: deps.maxMessageBytes });
+  } catch (error) {
+    return { kind: 'rejected', reason: (error as Error).message };
+  }
+  const verdict = classifyAutomatedMail(mail, { ownDomains: [deps.domain], ownAddresses: [deps.mailbox] });
+  if (verdict.bounce) {
+    deps.log.info({ messageId: mail.messageId, reasons: verdict.reasons }, 'bounce received; not a conversation');
+    return { kind: 'bounce', reasons: verdict.reasons };
+  }
+  const sender = identifySender(mail, { ownAddresses: [deps.mailbox] });
+  if (!sender) return { kind: 'rejected', reason: 'the mail names no sender' };
+  const thread = await findThread(deps, mail, envelopeRecipients);
+  const stripped = stripEmailHistory(mail.text);
+  const result = await deps.ingest({
+    channel: 'email',
+    source: `email:${deps.mailbox}`,
+    // Dedupe key (mailbox, Message-ID): the same mail delivered twice is stored once.
+    sourceMessageId: mail.messageId,
+    thread,
+    // Unverified until SPF/DKIM/DMARC verdicts are recorded: account data stays hidden for it.
+    contact: { identityKind: 'email', identityKey: sender.address, email: sender.address, name: sender.name || null, verified: false },
+    subject: mail.subject || null,
+    text: stripped || mail.text.trim() || '(no text)',
+    html: mail.html,
+    metadata: {
+      messageId: mail.messageId,
+      inReplyTo: mail.inReplyTo,
+      references: mail.references,
+      autoReply: verdict.autoReply,
+      ...(verdict.autoReply ? { autoReplyReasons: verdict.reasons } : {}),
+    },
+  });
+  await recordMessageId(deps.store, { mailbox: deps.mailbox, messageId: mail.messageId, conversationId: result.conversation.id, direction: 'inbound', raw });
+  return { kind: 'stored', result, autoReply: verdict.autoReply };
+}

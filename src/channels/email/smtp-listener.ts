@@ -1,0 +1,65 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { SMTPServer } from 'smtp-server';
+import { conversationOfReplyAddress } from './reply-address.js';
+import { receiveMail, type ReceiveDeps } from './receive.js';
+
+/** An SMTP reply code with the error, as smtp-server expects it. */
+function smtpError(code: number, message: string): Error & { responseCode: number } {
+  return Object.assign(new Error(message), { responseCode: code });
+}
+
+/**
+ * The built-in SMTP listener for the support mailbox: unknown recipients are refused at RCPT
+ * time, oversize mail at DATA (announced with SIZE), and a mail is acknowledged only after it is
+ * committed — a database problem answers 451 so the sending server retries.
+ */
+export class SmtpListener {
+  private readonly server: SMTPServer;
+
+  constructor(private readonly deps: ReceiveDeps & { log: Logger }) {
+    this.server = new SMTPServer({
+      name: deps.domain,
+      banner: 'Support Hub',
+      size: deps.maxMessageBytes,
+      authOptional: true,
+      disabledCommands: ['AUTH', 'STARTTLS'],
+      logger: false,
+      onRcptTo: (address, _session, callback) => {
+        const recipient = address.address.toLowerCase();
+        if (recipient === deps.mailbox || conversationOfReplyAddress(deps.replySecret, recipient, deps.domain)) callback();
+        else callback(smtpError(550, `5.1.1 <${recipient}>: no such mailbox here`));
+      },
+      onData: (stream, session, callback) => {
+        const chunks: Buffer[] = [];
+        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+        stream.on('end', () => {
+          if ((stream as unknown as { sizeExceeded?: boolean }).sizeExceeded) {
+            callback(smtpError(552, `5.3.4 message exceeds the ${deps.maxMessageBytes} byte limit`));
+            return;
+          }
+          const recipients = session.envelope.rcptTo.map((r) => r.address.toLowerCase());
+          receiveMail(deps, Buffer.concat(chunks), recipients).then(
+            (outcome) => (outcome.kind === 'rejected' ? callback(smtpError(550, `5.6.0 ${outcome.reason}`)) : callback()),
+            (error: Error) => {
+              deps.log.error({ err: error }, 'inbound mail could not be stored; asking the sender to retry');
+              callback(smtpError(451, '4.3.0 temporary failure, please retry'));
+            },
+          );
+        });
+      },
+    });
+    this.server.on('error', (error) => deps.log.warn({ err: error }, 'SMTP listener error'));
+  }
+
+  async listen(port: number, host: string): Promise<number> {
+    this.server.listen(port, host);
+    await once(this.server.server, 'listening');
+    return (this.server.server.address() as AddressInfo).port;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}

@@ -1,0 +1,52 @@
+import type { Store } from '../../store/store.js';
+import type { ParsedMail } from './parse.js';
+import { conversationOfReplyAddress } from './reply-address.js';
+
+export type MailThread = { conversationId: string } | { key: string };
+
+/**
+ * Which conversation an inbound mail belongs to, most trusted first:
+ * 1. our signed reply address among its recipients;
+ * 2. its In-Reply-To, then its References, looked up in every Message-ID we received or sent;
+ * 3. otherwise a thread of its own, keyed by the root of its References (so two replies to the
+ *    same unknown thread still meet), else its own Message-ID.
+ */
+export async function findThread(
+  deps: { store: Store; mailbox: string; domain: string; replySecret: string },
+  mail: Pick<ParsedMail, 'messageId' | 'inReplyTo' | 'references' | 'to' | 'cc'>,
+  envelopeRecipients: readonly string[],
+): Promise<MailThread> {
+  const recipients = [...envelopeRecipients, ...mail.to.map((a) => a.address), ...mail.cc.map((a) => a.address)];
+  for (const recipient of recipients) {
+    const conversationId = conversationOfReplyAddress(deps.replySecret, recipient, deps.domain);
+    if (!conversationId) continue;
+    const exists = await deps.store.db.selectFrom('conversations').select('id').where('id', '=', conversationId).executeTakeFirst();
+    if (exists) return { conversationId };
+  }
+  const candidates = [...(mail.inReplyTo ? [mail.inReplyTo] : []), ...[...mail.references].reverse()];
+  if (candidates.length > 0) {
+    const known = await deps.store.db
+      .selectFrom('mail_message_ids')
+      .select(['message_id', 'conversation_id'])
+      .where('mailbox', '=', deps.mailbox)
+      .where('message_id', 'in', candidates)
+      .execute();
+    // The closest ancestor wins: In-Reply-To, then the newest reference.
+    for (const id of candidates) {
+      const match = known.find((k) => k.message_id === id);
+      if (match) return { conversationId: match.conversation_id };
+    }
+  }
+  return { key: mail.references[0] ?? mail.inReplyTo ?? mail.messageId };
+}
+
+export async function recordMessageId(
+  store: Store,
+  entry: { mailbox: string; messageId: string; conversationId: string; direction: 'inbound' | 'outbound'; raw?: Buffer },
+): Promise<void> {
+  await store.db
+    .insertInto('mail_message_ids')
+    .values({ mailbox: entry.mailbox, message_id: entry.messageId, conversation_id: entry.conversationId, direction: entry.direction, raw: entry.raw ?? null })
+    .onConflict((oc) => oc.columns(['mailbox', 'message_id']).doNothing())
+    .execute();
+}
