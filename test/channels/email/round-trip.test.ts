@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import nodemailer from 'nodemailer';
+import nodemailer, { type Transporter } from 'nodemailer';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { startTestHub, waitFor, type TestHub } from '../../support/hub.js';
@@ -27,7 +27,7 @@ async function smtpSink() {
 describe('email: a real SMTP round trip with correct threading', () => {
   let t: TestHub;
   let sink: Awaited<ReturnType<typeof smtpSink>>;
-  let customer: nodemailer.Transporter;
+  let customer: Transporter;
 
   beforeAll(async () => {
     sink = await smtpSink();
