@@ -128,7 +128,7 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
       metrics,
       bodyLimitBytes: config.http.bodyLimitBytes,
       trustProxy: config.http.trustProxy,
-      rawBodyRouters: [],
+      rawBodyRouters: [email.relayRouter],
       routers: [
         healthRouter({ store, queue, bus, metrics, shuttingDown: () => shuttingDown }),
         adminRouter({ token: config.admin.token, store, queue, registry }),

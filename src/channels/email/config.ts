@@ -18,11 +18,23 @@ export const mailSchema = z
     maxMessageBytes: z.coerce.number().int().min(1024).max(200 * 1024 * 1024).default(25 * 1024 * 1024),
     /** Signs reply addresses (reply+token@domain) so a reply finds its conversation and nobody can forge one. */
     replySecret: secret(z.string().min(16, 'must be at least 16 characters').optional()),
+    /**
+     * Poll an IMAP folder for inbound mail as well (or instead of pointing MX at the listener):
+     * imap://user:password@host:143/INBOX or imaps://…:993/INBOX (folder default INBOX).
+     * Optional `?moveTo=Folder` moves each processed mail there after flagging it \Seen.
+     */
+    imapUrl: secret(z.string().regex(/^imaps?:\/\/[^/]+/, 'must be an imap:// or imaps:// URL').optional()),
+    imapPollSeconds: z.coerce.number().int().min(1).max(86_400).default(60),
+    /** Verifies raw-MIME relays to POST /inbound/email/raw (X-Hub-Signature). */
+    relaySecret: secret(z.string().min(16, 'must be at least 16 characters').optional()),
+    /** "user:password" providers send as basic auth to POST /inbound/email/{postmark,…}. */
+    relayBasicAuth: secret(z.string().regex(/^[^:]+:.{12,}$/, 'must look like user:password with a password of 12+ characters').optional()),
   })
   .prefault({})
   .superRefine((mail, ctx) => {
     if (mail.smtpUrl && !mail.from) ctx.addIssue({ code: 'custom', path: ['from'], message: 'is required when an SMTP URL is set' });
     if (mail.from && !/[^<\s@]+@[^>\s@]+/.test(mail.from)) ctx.addIssue({ code: 'custom', path: ['from'], message: 'must contain an email address' });
+    if (mail.imapUrl && !mail.inboundAddress) ctx.addIssue({ code: 'custom', path: ['inboundAddress'], message: 'is required when an IMAP URL is set (the mailbox the polled mail is for)' });
     if (mail.inboundAddress && !mail.replySecret) ctx.addIssue({ code: 'custom', path: ['replySecret'], message: 'is required when an inbound address is set' });
   });
 export type MailConfig = z.output<typeof mailSchema>;

@@ -6,9 +6,14 @@ import type { MailConfig } from './config.js';
 import { emailDelivery } from './delivery.js';
 import type { Mailer } from './mailer.js';
 import { SmtpListener } from './smtp-listener.js';
+import { receiveMail, type ReceiveDeps } from './receive.js';
+import { inboundRelayRouter } from './relay.js';
+import type { Router } from 'express';
 
 export interface EmailChannel {
   delivery: ChannelDelivery;
+  /** `POST /inbound/email/{provider}` (mounted before any JSON parser: signatures need raw bytes). */
+  relayRouter: Router;
   /** The SMTP listener when an inbound address is configured. */
   listener: SmtpListener | null;
   /** Starts the listener; resolves with its port (null when inbound mail is off). */
@@ -26,9 +31,9 @@ export function createEmailChannel(deps: {
 }): EmailChannel {
   const { mail } = deps;
   const domain = mail.inboundAddress?.split('@')[1] ?? null;
-  const listener =
+  const receiveDeps: ReceiveDeps | null =
     mail.inboundAddress && mail.replySecret && domain
-      ? new SmtpListener({
+      ? {
           store: deps.store,
           log: deps.log,
           ingest: deps.ingest,
@@ -36,10 +41,17 @@ export function createEmailChannel(deps: {
           domain,
           replySecret: mail.replySecret,
           maxMessageBytes: mail.maxMessageBytes,
-        })
+        }
       : null;
+  const listener = receiveDeps ? new SmtpListener(receiveDeps) : null;
   return {
     delivery: emailDelivery({ store: deps.store, mailer: deps.mailer, replySecret: mail.replySecret, domain }),
+    relayRouter: inboundRelayRouter({
+      receive: receiveDeps ? (raw) => receiveMail(receiveDeps, raw, [receiveDeps.mailbox]) : null,
+      relaySecret: mail.relaySecret,
+      relayBasicAuth: mail.relayBasicAuth,
+      maxMessageBytes: mail.maxMessageBytes,
+    }),
     listener,
     start: async () => (listener ? listener.listen(mail.smtpPort, mail.smtpHost) : null),
     close: async () => listener?.close(),
