@@ -133,6 +133,14 @@ export interface MailMessageIdsTable {
   created_at: Timestamp;
 }
 
+export interface ImapStateTable {
+  account: string;
+  /** bigint: a string from pg, a number or bigint from PGlite — read it with Number() (IMAP values are 32-bit). */
+  uid_validity: ColumnType<string | number | bigint, string | number, string | number>;
+  last_uid: ColumnType<string | number | bigint, string | number, string | number>;
+  updated_at: Timestamp;
+}
+
 export interface HubMigrationsTable {
   version: number;
   name: string;
@@ -152,6 +160,7 @@ export interface HubDatabase {
   attachments: AttachmentsTable;
   triage_results: TriageResultsTable;
   mail_message_ids: MailMessageIdsTable;
+  imap_state: ImapStateTable;
 }
 
 export type Contact = Selectable<ContactsTable>;

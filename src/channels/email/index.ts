@@ -4,6 +4,7 @@ import type { InboundMessage, IngestResult } from '../../conversations/inbound.j
 import type { Store } from '../../store/store.js';
 import type { MailConfig } from './config.js';
 import { emailDelivery } from './delivery.js';
+import { ImapPoller } from './imap-poller.js';
 import type { Mailer } from './mailer.js';
 import { SmtpListener } from './smtp-listener.js';
 import { receiveMail, type ReceiveDeps } from './receive.js';
@@ -16,7 +17,9 @@ export interface EmailChannel {
   relayRouter: Router;
   /** The SMTP listener when an inbound address is configured. */
   listener: SmtpListener | null;
-  /** Starts the listener; resolves with its port (null when inbound mail is off). */
+  /** The IMAP poller when `MAIL_IMAP_URL` is set (polls from start() until close()). */
+  poller: ImapPoller | null;
+  /** Starts the listener and the IMAP poller; resolves with the listener's port (null when inbound mail is off). */
   start(): Promise<number | null>;
   close(): Promise<void>;
 }
@@ -44,6 +47,7 @@ export function createEmailChannel(deps: {
         }
       : null;
   const listener = receiveDeps ? new SmtpListener(receiveDeps) : null;
+  const poller = receiveDeps && mail.imapUrl ? new ImapPoller({ ...receiveDeps, url: mail.imapUrl }) : null;
   return {
     delivery: emailDelivery({ store: deps.store, mailer: deps.mailer, replySecret: mail.replySecret, domain }),
     relayRouter: inboundRelayRouter({
@@ -53,7 +57,15 @@ export function createEmailChannel(deps: {
       maxMessageBytes: mail.maxMessageBytes,
     }),
     listener,
-    start: async () => (listener ? listener.listen(mail.smtpPort, mail.smtpHost) : null),
-    close: async () => listener?.close(),
+    poller,
+    start: async () => {
+      const port = listener ? await listener.listen(mail.smtpPort, mail.smtpHost) : null;
+      poller?.start(mail.imapPollSeconds * 1000);
+      return port;
+    },
+    close: async () => {
+      await poller?.stop();
+      await listener?.close();
+    },
   };
 }

@@ -2,6 +2,7 @@ import { core } from './0001_core.js';
 import { chat } from './0002_chat.js';
 import { triage } from './0003_triage.js';
 import { email } from './0004_email.js';
+import { imap } from './0005_imap.js';
 
 /**
  * Versioned migrations, applied in order at start and by `npm run migrate`. Append only: never
@@ -14,6 +15,6 @@ export interface Migration {
   statements: string[];
 }
 
-export const migrations: Migration[] = [core, chat, triage, email];
+export const migrations: Migration[] = [core, chat, triage, email, imap];
 
 export const latestVersion = Math.max(...migrations.map((m) => m.version));
