@@ -47,6 +47,9 @@ const moduleDir = dirname(fileURLToPath(import.meta.url));
 
 // int8 (counts, positions) as a JS number on both backends; PGlite already does this.
 const INT8_OID = 20;
+// bytea as a Buffer on both backends (node-postgres's default; PGlite would give a Uint8Array).
+const BYTEA_OID = 17;
+const PGLITE_PARSERS = { [BYTEA_OID]: (value: string) => Buffer.from(value.slice(2), 'hex') };
 pg.types.setTypeParser(INT8_OID, (value: string) => Number(value));
 
 export async function openStore(options: StoreOptions): Promise<Store> {
@@ -62,7 +65,7 @@ async function openPglite(options: StoreOptions): Promise<Store> {
   try {
     const pgDir = join(dataDir, 'pg');
     if (!existsSync(join(pgDir, 'PG_VERSION'))) await initPgliteDir(pgDir);
-    pglite = await PGlite.create(pgDir);
+    pglite = await PGlite.create(pgDir, { parsers: PGLITE_PARSERS });
   } catch (error) {
     lock.release();
     throw error;

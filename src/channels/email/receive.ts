@@ -1,8 +1,10 @@
+import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { InboundMessage, IngestResult } from '../../conversations/inbound.js';
 import type { Store } from '../../store/store.js';
+import type { AttachmentRef } from '../../store/schema.js';
 import { classifyAutomatedMail } from './loop-guard.js';
-import { parseMail } from './parse.js';
+import { parseMail, type MailAttachment } from './parse.js';
 import { stripEmailHistory } from './quoted.js';
 import { identifySender } from './sender.js';
 import { findThread, recordMessageId } from './threading.js';
@@ -64,5 +66,30 @@ export async function receiveMail(deps: ReceiveDeps, raw: Buffer, envelopeRecipi
     },
   });
   await recordMessageId(deps.store, { mailbox: deps.mailbox, messageId: mail.messageId, conversationId: result.conversation.id, direction: 'inbound', raw });
+  if (result.created) await keepAttachments(deps.store, result, mail.attachments);
   return { kind: 'stored', result, autoReply: verdict.autoReply };
+}
+
+/**
+ * Attachments become rows of their own (what staff and helpdesk sync read), referenced from the
+ * message. Written after the message, so a crash in between leaves them only in the kept MIME,
+ * from which they can be recovered; one over the size limit is listed without content.
+ */
+async function keepAttachments(store: Store, result: IngestResult, attachments: readonly MailAttachment[]): Promise<void> {
+  const kept = attachments.filter((a) => a.content && !a.overLimit);
+  if (kept.length === 0) return;
+  const rows = kept.map((a) => ({
+    id: randomUUID(),
+    contact_id: result.contact.id,
+    filename: a.filename || 'attachment',
+    content_type: a.contentType || 'application/octet-stream',
+    size: a.content!.length,
+    sha256: createHash('sha256').update(a.content!).digest('hex'),
+    content: a.content!,
+  }));
+  const refs: AttachmentRef[] = rows.map((r) => ({ id: r.id, filename: r.filename, contentType: r.content_type, size: r.size, location: `attachment:${r.id}` }));
+  await store.transaction(async (tx) => {
+    await tx.insertInto('attachments').values(rows).execute();
+    await tx.updateTable('messages').set({ attachments: JSON.stringify(refs) }).where('id', '=', result.message.id).execute();
+  });
 }

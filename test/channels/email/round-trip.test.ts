@@ -107,6 +107,29 @@ describe('email: a real SMTP round trip with correct threading', () => {
     expect(answer.conversation_id).toBe(first.conversation_id);
   });
 
+  it('keeps attachments as rows referenced from the message', async () => {
+    await customer.sendMail({
+      from: 'Carla Customer <carla@example.com>',
+      to: 'support@acme.example',
+      subject: 'Screenshot',
+      text: 'See the attached screenshot.',
+      messageId: '<attach@example.com>',
+      attachments: [{ filename: 'screen.txt', content: 'pretend this is a screenshot', contentType: 'text/plain' }],
+    });
+    const message = await waitFor(
+      () => t.hub.store.db.selectFrom('messages').selectAll().where('source_message_id', '=', '<attach@example.com>').executeTakeFirst(),
+      10_000,
+      'the mail stored',
+    );
+    const refs = await waitFor(async () => {
+      const row = await t.hub.store.db.selectFrom('messages').select('attachments').where('id', '=', message.id).executeTakeFirstOrThrow();
+      return (row.attachments as { id: string; filename: string }[]).length > 0 ? (row.attachments as { id: string; filename: string }[]) : null;
+    }, 10_000, 'attachment refs');
+    expect(refs.map((r) => r.filename)).toEqual(['screen.txt']);
+    const stored = await t.hub.store.db.selectFrom('attachments').selectAll().where('id', '=', refs[0]!.id).executeTakeFirstOrThrow();
+    expect(stored.content.toString()).toBe('pretend this is a screenshot');
+  });
+
   it('refuses unknown recipients at RCPT time and oversize mail at DATA', async () => {
     await expect(customer.sendMail({ from: 'x@example.com', to: 'nobody@acme.example', subject: 's', text: 't' })).rejects.toMatchObject({ responseCode: 550 });
     await expect(customer.sendMail({ from: 'x@example.com', to: 'reply+00000000000000000000000000000000aaaaaaaaaaaaaaaa@acme.example', subject: 's', text: 't' })).rejects.toMatchObject({ responseCode: 550 });
