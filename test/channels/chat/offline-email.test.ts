@@ -1,27 +1,9 @@
-import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { simpleParser, type ParsedMail } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
+import type { ParsedMail } from 'mailparser';
 import { startTestHub, waitFor, type TestHub } from '../../support/hub.js';
+import { smtpSink } from '../../support/smtp-sink.js';
 import { chatEnv, Sdk } from './support.js';
 
-/** A real SMTP server standing in for the relay: it keeps every mail it is given. */
-async function smtpSink() {
-  const mails: ParsedMail[] = [];
-  const server = new SMTPServer({
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    authOptional: true,
-    onData(stream, _session, callback) {
-      simpleParser(stream).then((mail) => {
-        mails.push(mail);
-        callback();
-      }, callback);
-    },
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server.server, 'listening');
-  return { mails, port: (server.server.address() as { port: number }).port, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
 
 describe('offline chat customers get one email about an unread reply', () => {
   let t: TestHub;

@@ -1,28 +1,10 @@
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import nodemailer, { type Transporter } from 'nodemailer';
-import { simpleParser, type ParsedMail } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
+import type { ParsedMail } from 'mailparser';
 import { startTestHub, waitFor, type TestHub } from '../../support/hub.js';
+import { smtpSink } from '../../support/smtp-sink.js';
 
-/** The relay the hub sends through: a real SMTP server that keeps what it is given. */
-async function smtpSink() {
-  const mails: ParsedMail[] = [];
-  const server = new SMTPServer({
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    authOptional: true,
-    onData(stream, _session, callback) {
-      simpleParser(stream).then((mail) => {
-        mails.push(mail);
-        callback();
-      }, callback);
-    },
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server.server, 'listening');
-  return { mails, port: (server.server.address() as { port: number }).port, close: () => new Promise<void>((r) => server.close(() => r())) };
-}
 
 describe('email: a real SMTP round trip with correct threading', () => {
   let t: TestHub;
