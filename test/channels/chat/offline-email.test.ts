@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ParsedMail } from 'mailparser';
 import { startTestHub, waitFor, type TestHub } from '../../support/hub.js';
 import { smtpSink } from '../../support/smtp-sink.js';
 import { chatEnv, Sdk } from './support.js';
