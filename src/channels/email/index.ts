@@ -54,7 +54,13 @@ export function createEmailChannel(deps: {
       receive: receiveDeps ? (raw) => receiveMail(receiveDeps, raw, [receiveDeps.mailbox]) : null,
       relaySecret: mail.relaySecret,
       relayBasicAuth: mail.relayBasicAuth,
+      mailgunSigningKey: mail.mailgunSigningKey,
       maxMessageBytes: mail.maxMessageBytes,
+      seenDelivery: async (source, id) =>
+        Boolean(await deps.store.db.selectFrom('deliveries').select('delivery_id').where('source', '=', source).where('delivery_id', '=', id).executeTakeFirst()),
+      recordDelivery: async (source, id) => {
+        await deps.store.db.insertInto('deliveries').values({ source, delivery_id: id }).onConflict((oc) => oc.columns(['source', 'delivery_id']).doNothing()).execute();
+      },
     }),
     listener,
     poller,

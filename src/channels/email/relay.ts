@@ -1,7 +1,9 @@
 import express, { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import MailComposer from 'nodemailer/lib/mail-composer';
-import { HubError, notFound, unauthorized } from '../../errors.js';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import Busboy from 'busboy';
+import { badRequest, HubError, notFound, payloadTooLarge, unauthorized } from '../../errors.js';
 import { secretsEqual } from '../../http/bearer.js';
 import { HUB_SIGNATURE_HEADER, verifyHubSignature } from '../../http/hub-signature.js';
 import type { ReceiveOutcome } from './receive.js';
@@ -13,6 +15,11 @@ export interface RelayDeps {
   relaySecret: string | undefined;
   /** "user:password" that providers put in the webhook URL (Postmark, SendGrid). */
   relayBasicAuth: string | undefined;
+  /** Mailgun's HTTP webhook signing key. */
+  mailgunSigningKey: string | undefined;
+  /** Remembers Mailgun tokens already processed (replays are answered, not processed again). */
+  seenDelivery(source: string, id: string): Promise<boolean>;
+  recordDelivery(source: string, id: string): Promise<void>;
   maxMessageBytes: number;
 }
 
@@ -41,14 +48,18 @@ export function inboundRelayRouter(deps: RelayDeps): Router {
     next();
   };
 
-  async function deliver(mime: Buffer, res: express.Response): Promise<void> {
+  /**
+   * Runs the pipeline and answers in the provider's terms. `refusedStatus` is what makes that
+   * provider stop retrying a mail we will never accept (Postmark 403, Mailgun 406, others 422).
+   */
+  async function deliver(mime: Buffer, res: express.Response, refusedStatus = 422): Promise<void> {
     let outcome: ReceiveOutcome;
     try {
       outcome = await deps.receive!(mime);
     } catch {
       throw new HubError(503, 'temporarily_unavailable', 'the mail could not be stored now; retry later', { 'Retry-After': '60' });
     }
-    if (outcome.kind === 'rejected') throw new HubError(422, 'mail_rejected', `the mail was refused: ${outcome.reason}`);
+    if (outcome.kind === 'rejected') throw new HubError(refusedStatus, 'mail_rejected', `the mail was refused: ${outcome.reason}`);
     res.json(
       outcome.kind === 'stored'
         ? { status: outcome.result.created ? 'stored' : 'duplicate', conversation_id: outcome.result.conversation.id }
@@ -68,10 +79,66 @@ export function inboundRelayRouter(deps: RelayDeps): Router {
   // Postmark's inbound JSON, basic auth in the webhook URL.
   router.post('/inbound/email/postmark', requireInbound, basicAuth, json, async (req, res) => {
     const mail = postmarkInbound.parse(req.body ?? {});
-    await deliver(mail.RawEmail ? Buffer.from(mail.RawEmail, 'utf8') : await composePostmark(mail), res);
+    await deliver(mail.RawEmail ? Buffer.from(mail.RawEmail, 'utf8') : await composePostmark(mail), res, 403);
+  });
+
+  // Mailgun's "forward" route to a URL ending in mime: the raw MIME in `body-mime`, proven by
+  // hex HMAC-SHA256(signing key, timestamp + token); a token is processed once.
+  router.post('/inbound/email/mailgun', requireInbound, async (req, res) => {
+    if (!deps.mailgunSigningKey) throw unauthorized('set MAILGUN_SIGNING_KEY to accept Mailgun routes', 'relay_auth_off');
+    const form = await readForm(req, deps.maxMessageBytes);
+    const { timestamp, token, signature } = { timestamp: form['timestamp'] ?? '', token: form['token'] ?? '', signature: form['signature'] ?? '' };
+    const expected = createHmac('sha256', deps.mailgunSigningKey).update(timestamp + token).digest('hex');
+    if (!/^[0-9a-f]{64}$/.test(signature) || !timingSafeEqual(Buffer.from(signature, 'hex'), Buffer.from(expected, 'hex'))) {
+      throw unauthorized('the Mailgun signature does not match', 'bad_signature');
+    }
+    if (Math.abs(Date.now() / 1000 - Number(timestamp)) > 300) throw unauthorized('the Mailgun timestamp is outside the 5-minute window', 'bad_signature');
+    if (await deps.seenDelivery('mailgun', token)) {
+      res.json({ status: 'duplicate' });
+      return;
+    }
+    const mime = form['body-mime'];
+    if (!mime) throw new HubError(406, 'mail_rejected', 'no body-mime field: point the route at a URL ending in /mime-style raw MIME');
+    await deliver(Buffer.from(mime, 'utf8'), res, 406);
+    await deps.recordDelivery('mailgun', token);
+  });
+
+  // SendGrid Inbound Parse with "POST the raw, full MIME message": the MIME in `email`, basic auth
+  // in the webhook URL. SendGrid retries every non-2xx for days, so a refused mail answers 200.
+  router.post('/inbound/email/sendgrid', requireInbound, basicAuth, async (req, res) => {
+    const form = await readForm(req, deps.maxMessageBytes);
+    if (!form['email']) throw badRequest('no email field: turn on "POST the raw, full MIME message" in Inbound Parse', 'invalid_request');
+    try {
+      await deliver(Buffer.from(form['email'], 'utf8'), res);
+    } catch (error) {
+      if (error instanceof HubError && error.code === 'mail_rejected') res.json({ status: 'rejected', reason: error.message });
+      else throw error;
+    }
   });
 
   return router;
+}
+
+/** The text fields of a multipart/form-data or urlencoded POST (files are not expected here). */
+function readForm(req: express.Request, limit: number): Promise<Record<string, string>> {
+  return new Promise((resolve, reject) => {
+    let parser: Busboy.Busboy;
+    try {
+      parser = Busboy({ headers: req.headers, limits: { fieldSize: limit, fields: 100, files: 0 } });
+    } catch {
+      reject(badRequest('expected a multipart/form-data or urlencoded body', 'invalid_request'));
+      return;
+    }
+    const fields: Record<string, string> = {};
+    let tooLarge = false;
+    parser.on('field', (name, value, info) => {
+      if (info.valueTruncated) tooLarge = true;
+      fields[name] = value;
+    });
+    parser.on('close', () => (tooLarge ? reject(payloadTooLarge(`a field exceeds ${limit} bytes`)) : resolve(fields)));
+    parser.on('error', () => reject(badRequest('the form body could not be read', 'invalid_request')));
+    req.pipe(parser);
+  });
 }
 
 const address = z.object({ Email: z.string(), Name: z.string().nullish() });

@@ -1,11 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { Server } from 'node:http';
+import { createHmac } from 'node:crypto';
 import { signHubPayload } from '../../../src/http/hub-signature.js';
 import { startTestHub, type TestHub } from '../../support/hub.js';
 
 const RELAY_SECRET = 'relay-secret-0123456789abcdef';
 const BASIC = 'postmark:relay-password-0123';
+const MAILGUN_KEY = 'key-mailgun-signing-0123456789';
+const mailgunSignature = (timestamp: string, token: string, key = MAILGUN_KEY) => createHmac('sha256', key).update(timestamp + token).digest('hex');
 
 const rawMail = (messageId: string, extra = '') =>
   Buffer.from(
@@ -22,6 +25,7 @@ describe('inbound mail relayed over HTTP', () => {
         MAIL_REPLY_SECRET: 'reply-secret-0123456789abcdef',
         MAIL_RELAY_SECRET: RELAY_SECRET,
         MAIL_RELAY_BASIC_AUTH: BASIC,
+        MAILGUN_SIGNING_KEY: MAILGUN_KEY,
         SMTP_PORT: '0',
         SMTP_HOST: '127.0.0.1',
       },
@@ -82,6 +86,37 @@ describe('inbound mail relayed over HTTP', () => {
     expect(malformed.status).toBe(400);
     const wrongShape = await request(server).post('/inbound/email/postmark').set('Authorization', auth).send({ Subject: 'no sender' });
     expect(wrongShape.status).toBe(400);
+  });
+
+  it('accepts a Mailgun MIME route with a valid signature, once per token', async () => {
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const token = 'a'.repeat(50);
+    const post = (sig: string, ts = timestamp, tok = token) =>
+      request(server).post('/inbound/email/mailgun').field('timestamp', ts).field('token', tok).field('signature', sig).field('body-mime', rawMail('<mg-1@example.com>').toString());
+    expect((await post('0'.repeat(64))).status).toBe(401);
+    expect((await post(mailgunSignature(timestamp, token, 'another-key-0123456789'))).status).toBe(401);
+    const stale = String(Math.floor(Date.now() / 1000) - 3600);
+    expect((await post(mailgunSignature(stale, token), stale)).status).toBe(401);
+    expect(await stored('<mg-1@example.com>')).toHaveLength(0);
+    const ok = await post(mailgunSignature(timestamp, token));
+    expect(ok.status).toBe(200);
+    expect(ok.body.status).toBe('stored');
+    expect((await post(mailgunSignature(timestamp, token))).body.status).toBe('duplicate');
+    expect(await stored('<mg-1@example.com>')).toHaveLength(1);
+    // A mail we will never accept answers 406, which stops Mailgun's retries.
+    const other = 'b'.repeat(50);
+    const refused = await request(server).post('/inbound/email/mailgun').field('timestamp', timestamp).field('token', other).field('signature', mailgunSignature(timestamp, other)).field('body-mime', 'garbage');
+    expect(refused.status).toBe(406);
+  });
+
+  it('accepts SendGrid Inbound Parse raw MIME with basic auth', async () => {
+    const auth = `Basic ${Buffer.from(BASIC).toString('base64')}`;
+    expect((await request(server).post('/inbound/email/sendgrid').field('email', rawMail('<sg-1@example.com>').toString())).status).toBe(401);
+    const ok = await request(server).post('/inbound/email/sendgrid').set('Authorization', auth).field('email', rawMail('<sg-1@example.com>').toString()).field('to', 'support@acme.example');
+    expect(ok.status).toBe(200);
+    expect(await stored('<sg-1@example.com>')).toHaveLength(1);
+    const noEmail = await request(server).post('/inbound/email/sendgrid').set('Authorization', auth).field('to', 'support@acme.example');
+    expect(noEmail.status).toBe(400);
   });
 
   it('answers 422 for a mail the pipeline refuses', async () => {
