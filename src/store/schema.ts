@@ -130,6 +130,7 @@ export interface MailMessageIdsTable {
   conversation_id: string;
   direction: 'inbound' | 'outbound';
   raw: Buffer | null;
+  hub_message_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Timestamp;
 }
 

@@ -44,7 +44,7 @@ export function emailDelivery(deps: { store: Store; mailer: Mailer | null; reply
         references: keepRootAndNewest(thread.map((t) => t.message_id), 20),
         replyTo: replyAddress(replySecret, conversation.id, domain),
       });
-      await recordMessageId(deps.store, { mailbox, messageId, conversationId: conversation.id, direction: 'outbound' });
+      await recordMessageId(deps.store, { mailbox, messageId, conversationId: conversation.id, direction: 'outbound', hubMessageId: message.id });
     },
   };
 }

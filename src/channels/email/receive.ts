@@ -1,10 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import { sql } from 'kysely';
 import type { InboundMessage, IngestResult } from '../../conversations/inbound.js';
 import type { Store } from '../../store/store.js';
 import type { AttachmentRef } from '../../store/schema.js';
 import { classifyAutomatedMail } from './loop-guard.js';
-import { parseMail, type MailAttachment } from './parse.js';
+import { parseMail, type MailAttachment, type ParsedMail } from './parse.js';
 import { stripEmailHistory } from './quoted.js';
 import { identifySender } from './sender.js';
 import { findThread, recordMessageId } from './threading.js';
@@ -39,7 +40,8 @@ export async function receiveMail(deps: ReceiveDeps, raw: Buffer, envelopeRecipi
   }
   const verdict = classifyAutomatedMail(mail, { ownDomains: [deps.domain], ownAddresses: [deps.mailbox] });
   if (verdict.bounce) {
-    deps.log.info({ messageId: mail.messageId, reasons: verdict.reasons }, 'bounce received; not a conversation');
+    const bounced = await recordBounce(deps, mail, raw, verdict.reasons);
+    deps.log.info({ messageId: mail.messageId, reasons: verdict.reasons, bounced }, 'bounce received; recorded, not a conversation');
     return { kind: 'bounce', reasons: verdict.reasons };
   }
   const sender = identifySender(mail, { ownAddresses: [deps.mailbox] });
@@ -92,4 +94,33 @@ async function keepAttachments(store: Store, result: IngestResult, attachments: 
     await tx.insertInto('attachments').values(rows).execute();
     await tx.updateTable('messages').set({ attachments: JSON.stringify(refs) }).where('id', '=', result.message.id).execute();
   });
+}
+
+/**
+ * A bounce of our own mail is recorded on the message it bounced (staff see the customer did
+ * not get it), found by the Message-IDs it names: its threading headers, or the original
+ * headers a delivery-status report quotes.
+ */
+async function recordBounce(deps: ReceiveDeps, mail: ParsedMail, raw: Buffer, reasons: string[]): Promise<string[]> {
+  const ours = new RegExp(`<[^<>\\s]+@${deps.domain.replace(/[.]/g, '\\.')}>`, 'gi');
+  const candidates = [...new Set([mail.inReplyTo, ...mail.references, ...(raw.toString('latin1').match(ours) ?? [])].filter((id): id is string => Boolean(id)))];
+  if (candidates.length === 0) return [];
+  const sent = await deps.store.db
+    .selectFrom('mail_message_ids')
+    .select('hub_message_id')
+    .where('mailbox', '=', deps.mailbox)
+    .where('direction', '=', 'outbound')
+    .where('message_id', 'in', candidates.slice(0, 50))
+    .where('hub_message_id', 'is not', null)
+    .execute();
+  const ids = sent.map((s) => s.hub_message_id!);
+  if (ids.length > 0) {
+    const bounce = JSON.stringify({ bounce: { at: new Date().toISOString(), reasons, report: mail.messageId } });
+    await deps.store.db
+      .updateTable('messages')
+      .set({ metadata: sql`metadata || ${bounce}::jsonb` })
+      .where('id', 'in', ids)
+      .execute();
+  }
+  return ids;
 }

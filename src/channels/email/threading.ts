@@ -42,11 +42,18 @@ export async function findThread(
 
 export async function recordMessageId(
   store: Store,
-  entry: { mailbox: string; messageId: string; conversationId: string; direction: 'inbound' | 'outbound'; raw?: Buffer },
+  entry: { mailbox: string; messageId: string; conversationId: string; direction: 'inbound' | 'outbound'; raw?: Buffer; hubMessageId?: string },
 ): Promise<void> {
   await store.db
     .insertInto('mail_message_ids')
-    .values({ mailbox: entry.mailbox, message_id: entry.messageId, conversation_id: entry.conversationId, direction: entry.direction, raw: entry.raw ?? null })
+    .values({
+      mailbox: entry.mailbox,
+      message_id: entry.messageId,
+      conversation_id: entry.conversationId,
+      direction: entry.direction,
+      raw: entry.raw ?? null,
+      hub_message_id: entry.hubMessageId ?? null,
+    })
     .onConflict((oc) => oc.columns(['mailbox', 'message_id']).doNothing())
     .execute();
 }

@@ -112,6 +112,47 @@ describe('email: a real SMTP round trip with correct threading', () => {
     expect(stored.content.toString()).toBe('pretend this is a screenshot');
   });
 
+  it('records a bounce of our reply on that reply, and makes no conversation of it', async () => {
+    const first = await customerWrites({ messageId: '<bounce-root@example.com>', subject: 'Address typo', text: 'Please answer me.' });
+    const out = await agentReplies(first.conversation_id, 'a-bounce', 'This answer will bounce.');
+    const before = await t.hub.store.db.selectFrom('conversations').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const report = [
+      'From: MAILER-DAEMON@mx.example.com',
+      'To: support@acme.example',
+      'Subject: Undelivered Mail Returned to Sender',
+      'Message-ID: <report-1@mx.example.com>',
+      'Auto-Submitted: auto-replied',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/report; report-type=delivery-status; boundary="b1"',
+      '',
+      '--b1',
+      'Content-Type: text/plain',
+      '',
+      'This is the mail system. Your message could not be delivered.',
+      '--b1',
+      'Content-Type: message/delivery-status',
+      '',
+      'Final-Recipient: rfc822; carla@example.com',
+      'Action: failed',
+      'Status: 5.1.1',
+      '--b1',
+      'Content-Type: text/rfc822-headers',
+      '',
+      `Message-ID: ${out.messageId}`,
+      'Subject: Re: Address typo',
+      '--b1--',
+      '',
+    ].join('\r\n');
+    await customer.sendMail({ envelope: { from: '', to: 'support@acme.example' }, raw: report });
+    const reply = await waitFor(async () => {
+      const row = await t.hub.store.db.selectFrom('messages').selectAll().where('source_message_id', '=', 'a-bounce').executeTakeFirstOrThrow();
+      return (row.metadata as { bounce?: unknown }).bounce ? row : null;
+    }, 10_000, 'the bounce recorded on the reply');
+    expect((reply.metadata as { bounce: { report: string } }).bounce.report).toBe('<report-1@mx.example.com>');
+    const after = await t.hub.store.db.selectFrom('conversations').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    expect(Number(after.n)).toBe(Number(before.n));
+  });
+
   it('refuses unknown recipients at RCPT time and oversize mail at DATA', async () => {
     await expect(customer.sendMail({ from: 'x@example.com', to: 'nobody@acme.example', subject: 's', text: 't' })).rejects.toMatchObject({ responseCode: 550 });
     await expect(customer.sendMail({ from: 'x@example.com', to: 'reply+00000000000000000000000000000000aaaaaaaaaaaaaaaa@acme.example', subject: 's', text: 't' })).rejects.toMatchObject({ responseCode: 550 });
