@@ -44,6 +44,7 @@ export function createEmailChannel(deps: {
           domain,
           replySecret: mail.replySecret,
           maxMessageBytes: mail.maxMessageBytes,
+          threadBySubject: mail.threadBySubject,
         }
       : null;
   const listener = receiveDeps ? new SmtpListener(receiveDeps) : null;

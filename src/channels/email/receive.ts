@@ -18,6 +18,8 @@ export interface ReceiveDeps {
   domain: string;
   replySecret: string;
   maxMessageBytes: number;
+  /** Threading rule 3: same sender, same subject, within 7 days (opt-in). */
+  threadBySubject?: boolean;
 }
 
 export type ReceiveOutcome =
@@ -46,7 +48,7 @@ export async function receiveMail(deps: ReceiveDeps, raw: Buffer, envelopeRecipi
   }
   const sender = identifySender(mail, { ownAddresses: [deps.mailbox] });
   if (!sender) return { kind: 'rejected', reason: 'the mail names no sender' };
-  const thread = await findThread(deps, mail, envelopeRecipients);
+  const thread = await findThread(deps, mail, envelopeRecipients, sender.address);
   const stripped = stripEmailHistory(mail.text);
   const result = await deps.ingest({
     channel: 'email',

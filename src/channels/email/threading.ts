@@ -12,9 +12,10 @@ export type MailThread = { conversationId: string } | { key: string };
  *    same unknown thread still meet), else its own Message-ID.
  */
 export async function findThread(
-  deps: { store: Store; mailbox: string; domain: string; replySecret: string },
-  mail: Pick<ParsedMail, 'messageId' | 'inReplyTo' | 'references' | 'to' | 'cc'>,
+  deps: { store: Store; mailbox: string; domain: string; replySecret: string; threadBySubject?: boolean },
+  mail: Pick<ParsedMail, 'messageId' | 'inReplyTo' | 'references' | 'to' | 'cc' | 'subject'>,
   envelopeRecipients: readonly string[],
+  sender?: string,
 ): Promise<MailThread> {
   const recipients = [...envelopeRecipients, ...mail.to.map((a) => a.address), ...mail.cc.map((a) => a.address)];
   for (const recipient of recipients) {
@@ -37,7 +38,39 @@ export async function findThread(
       if (match) return { conversationId: match.conversation_id };
     }
   }
+  // Rule 3 (opt-in): a mail that names no thread at all, from the same sender, with the same
+  // subject once reply prefixes are gone, within 7 days. Off by default: merging unrelated
+  // conversations is worse than splitting one.
+  if (deps.threadBySubject && sender && !mail.inReplyTo && mail.references.length === 0) {
+    const subject = normalizeSubject(mail.subject);
+    if (subject.length >= 4) {
+      const recent = await deps.store.db
+        .selectFrom('conversations as c')
+        .innerJoin('contacts as k', 'k.id', 'c.contact_id')
+        .select(['c.id', 'c.subject'])
+        .where('c.source', '=', `email:${deps.mailbox}`)
+        .where('k.identity_kind', '=', 'email')
+        .where('k.identity_key', '=', sender)
+        .where('c.last_message_at', '>', new Date(Date.now() - 7 * 24 * 3600_000))
+        .orderBy('c.last_message_at', 'desc')
+        .limit(20)
+        .execute();
+      const match = recent.find((c) => normalizeSubject(c.subject ?? '') === subject);
+      if (match) return { conversationId: match.id };
+    }
+  }
   return { key: mail.references[0] ?? mail.inReplyTo ?? mail.messageId };
+}
+
+/** "Re: Fwd: [Ticket] Invoice  wrong" → "[ticket] invoice wrong": reply and forward prefixes in several languages. */
+export function normalizeSubject(subject: string): string {
+  let s = subject.trim();
+  for (;;) {
+    const next = s.replace(/^(?:re|fw|fwd|aw|wg|sv|vs|tr|rv|antw|odp)(?:\[\d+\])?\s*:\s*/i, '');
+    if (next === s) break;
+    s = next;
+  }
+  return s.replace(/\s+/g, ' ').toLowerCase();
 }
 
 export async function recordMessageId(
