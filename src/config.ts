@@ -112,6 +112,7 @@ export const coreEnv: EnvBinding[] = [
   { env: 'MAIL_RELAY_SECRET', path: ['mail', 'relaySecret'], description: 'Verifies raw MIME relayed to `POST /inbound/email/raw` (X-Hub-Signature)' },
   { env: 'MAIL_RELAY_BASIC_AUTH', path: ['mail', 'relayBasicAuth'], description: '`user:password` relays (Postmark) send as basic auth to `/inbound/email/{provider}`' },
   { env: 'MAIL_THREAD_BY_SUBJECT', path: ['mail', 'threadBySubject'], description: 'Thread mail naming no thread by subject (same sender, 7 days); off by default' },
+  { env: 'MAIL_CHECK_SENDERS', path: ['mail', 'checkSenders'], description: 'Check SPF/DKIM/DMARC of inbound mail; only a DMARC pass verifies a sender' },
   { env: 'MAILGUN_SIGNING_KEY', path: ['mail', 'mailgunSigningKey'], description: 'Verifies Mailgun routes posting to `/inbound/email/mailgun`' },
   { env: 'CHAT_EMAIL_LINK_URL', path: ['chat', 'emailLinkUrl'], description: 'Link in unread-reply emails back to the app; `{conversation_id}` is filled in' },
   { env: 'TEAM_TIME_ZONE', path: ['team', 'timeZone'], description: 'Time zone of the support team (IANA name)' },

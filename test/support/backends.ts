@@ -72,5 +72,6 @@ export function testConfig(
   env: Record<string, string> = {},
   integrations: readonly AnyIntegration[] = [],
 ): LoadedConfig {
-  return loadConfig(integrations, { LOG_LEVEL: 'silent', PORT: '0', HOST: '127.0.0.1', ...database.env, ...env });
+  // Tests run offline: sender authentication (DNS) is off unless a test turns it on with its own resolver.
+  return loadConfig(integrations, { LOG_LEVEL: 'silent', PORT: '0', HOST: '127.0.0.1', MAIL_CHECK_SENDERS: 'false', ...database.env, ...env });
 }

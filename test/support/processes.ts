@@ -5,7 +5,7 @@ import type { HubEvent } from '../../src/conversations/events.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const fixture = fileURLToPath(new URL('../fixtures/hub-process.ts', import.meta.url));
-const baseEnv = { ...process.env, LOG_LEVEL: 'warn', PORT: '0', HOST: '127.0.0.1' };
+const baseEnv = { ...process.env, LOG_LEVEL: 'warn', PORT: '0', HOST: '127.0.0.1', MAIL_CHECK_SENDERS: 'false' };
 
 export interface HubProcess {
   child: ChildProcess;

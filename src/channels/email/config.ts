@@ -30,6 +30,8 @@ export const mailSchema = z
     /** "user:password" providers send as basic auth to POST /inbound/email/{postmark,…}. */
     /** Thread mail that names no thread by subject (same sender, 7 days). Off: rather split than merge. */
     threadBySubject: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(false),
+    /** Record SPF/DKIM/DMARC verdicts and verify senders by DMARC (needs DNS). */
+    checkSenders: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(true),
     /** Mailgun's HTTP webhook signing key (Settings → API security). */
     mailgunSigningKey: secret(z.string().min(8).optional()),
     relayBasicAuth: secret(z.string().regex(/^[^:]+:.{12,}$/, 'must look like user:password with a password of 12+ characters').optional()),

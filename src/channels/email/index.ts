@@ -45,6 +45,7 @@ export function createEmailChannel(deps: {
           replySecret: mail.replySecret,
           maxMessageBytes: mail.maxMessageBytes,
           threadBySubject: mail.threadBySubject,
+          checkSenders: mail.checkSenders,
         }
       : null;
   const listener = receiveDeps ? new SmtpListener(receiveDeps) : null;

@@ -9,6 +9,8 @@ import { parseMail, type MailAttachment, type ParsedMail } from './parse.js';
 import { stripEmailHistory } from './quoted.js';
 import { identifySender } from './sender.js';
 import { findThread, recordMessageId } from './threading.js';
+import { authenticateSender, type SmtpContext } from './authenticity.js';
+import type { DNSResolver } from 'mailauth';
 
 export interface ReceiveDeps {
   store: Store;
@@ -20,6 +22,9 @@ export interface ReceiveDeps {
   maxMessageBytes: number;
   /** Threading rule 3: same sender, same subject, within 7 days (opt-in). */
   threadBySubject?: boolean;
+  /** Check SPF/DKIM/DMARC (mailauth); the resolver is injectable for offline tests. */
+  checkSenders?: boolean;
+  resolver?: DNSResolver;
 }
 
 export type ReceiveOutcome =
@@ -33,7 +38,12 @@ export type ReceiveOutcome =
  * is never turned into a conversation. Throws only on a temporary failure (the database), so the
  * sending server keeps the mail and retries: nothing accepted is lost.
  */
-export async function receiveMail(deps: ReceiveDeps, raw: Buffer, envelopeRecipients: readonly string[]): Promise<ReceiveOutcome> {
+export async function receiveMail(
+  deps: ReceiveDeps,
+  raw: Buffer,
+  envelopeRecipients: readonly string[],
+  smtp: SmtpContext = {},
+): Promise<ReceiveOutcome> {
   let mail;
   try {
     mail = await parseMail(raw, { maxMessageBytes: deps.maxMessageBytes });
@@ -49,6 +59,8 @@ export async function receiveMail(deps: ReceiveDeps, raw: Buffer, envelopeRecipi
   const sender = identifySender(mail, { ownAddresses: [deps.mailbox] });
   if (!sender) return { kind: 'rejected', reason: 'the mail names no sender' };
   const thread = await findThread(deps, mail, envelopeRecipients, sender.address);
+  // Only a DMARC pass proves the From address; anyone can claim a customer's address otherwise.
+  const auth = deps.checkSenders ? await authenticateSender(raw, smtp, { mta: deps.domain, ...(deps.resolver ? { resolver: deps.resolver } : {}) }) : null;
   const stripped = stripEmailHistory(mail.text);
   const result = await deps.ingest({
     channel: 'email',
@@ -56,8 +68,8 @@ export async function receiveMail(deps: ReceiveDeps, raw: Buffer, envelopeRecipi
     // Dedupe key (mailbox, Message-ID): the same mail delivered twice is stored once.
     sourceMessageId: mail.messageId,
     thread,
-    // Unverified until SPF/DKIM/DMARC verdicts are recorded: account data stays hidden for it.
-    contact: { identityKind: 'email', identityKey: sender.address, email: sender.address, name: sender.name || null, verified: false },
+    // Unverified unless DMARC passed: staff see it, and account data stays hidden for it.
+    contact: { identityKind: 'email', identityKey: sender.address, email: sender.address, name: sender.name || null, verified: auth?.verified ?? false },
     subject: mail.subject || null,
     text: stripped || mail.text.trim() || '(no text)',
     html: mail.html,
@@ -67,6 +79,7 @@ export async function receiveMail(deps: ReceiveDeps, raw: Buffer, envelopeRecipi
       references: mail.references,
       autoReply: verdict.autoReply,
       ...(verdict.autoReply ? { autoReplyReasons: verdict.reasons } : {}),
+      ...(auth ? { senderAuthentication: { spf: auth.spf, dkim: auth.dkim, dmarc: auth.dmarc } } : {}),
     },
   });
   await recordMessageId(deps.store, { mailbox: deps.mailbox, messageId: mail.messageId, conversationId: result.conversation.id, direction: 'inbound', raw });

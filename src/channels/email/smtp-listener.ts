@@ -40,7 +40,12 @@ export class SmtpListener {
             return;
           }
           const recipients = session.envelope.rcptTo.map((r) => r.address.toLowerCase());
-          receiveMail(deps, Buffer.concat(chunks), recipients).then(
+          const smtp = {
+            ip: session.remoteAddress,
+            helo: session.hostNameAppearsAs,
+            ...(session.envelope.mailFrom ? { mailFrom: session.envelope.mailFrom.address } : {}),
+          };
+          receiveMail(deps, Buffer.concat(chunks), recipients, smtp).then(
             (outcome) => (outcome.kind === 'rejected' ? callback(smtpError(550, `5.6.0 ${outcome.reason}`)) : callback()),
             (error: Error) => {
               deps.log.error({ err: error }, 'inbound mail could not be stored; asking the sender to retry');
