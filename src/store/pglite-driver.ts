@@ -132,11 +132,16 @@ export function pgliteDialect(pglite: PGlite, gate: PgliteGate): Dialect {
 /**
  * pg-boss's database adapter for PGlite (STACK-NOTES): parameterised SQL through `query`, other
  * text through `exec` (pg-boss sends multi-statement scripts), all behind the gate.
+ *
+ * After each batch pg-boss fires its own `complete()` without awaiting it (ours already settled
+ * every job). If the hub closes the database in that moment, the late call finds it closed; it is
+ * answered with no rows instead of becoming an unhandled rejection.
  */
 export function pgliteJobsDb(pglite: PGlite, gate: PgliteGate) {
   return {
     async executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] } | { rows: unknown[] }[]> {
       return gate.run(async () => {
+        if (pglite.closed) return { rows: [] };
         if (values && values.length > 0) return pglite.query(text, values);
         const results: Results[] = await pglite.exec(text);
         return results.length === 1 ? results[0]! : results;
