@@ -135,13 +135,14 @@ export function pgliteDialect(pglite: PGlite, gate: PgliteGate): Dialect {
  *
  * After each batch pg-boss fires its own `complete()` without awaiting it (ours already settled
  * every job). If the hub closes the database in that moment, the late call finds it closed; it is
- * answered with no rows instead of becoming an unhandled rejection.
+ * answered with nothing — exactly what pg-boss's own database wrapper answers once closed, and
+ * what its callers handle — instead of becoming an unhandled rejection.
  */
 export function pgliteJobsDb(pglite: PGlite, gate: PgliteGate) {
   return {
-    async executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] } | { rows: unknown[] }[]> {
+    async executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] } | { rows: unknown[] }[] | undefined> {
       return gate.run(async () => {
-        if (pglite.closed) return { rows: [] };
+        if (pglite.closed) return undefined;
         if (values && values.length > 0) return pglite.query(text, values);
         const results: Results[] = await pglite.exec(text);
         return results.length === 1 ? results[0]! : results;
