@@ -1,65 +1,115 @@
 import type { RawRequest, VerifyResult } from './webhook.js';
 
 /**
- * What the sync engine asks of a helpdesk (Help Scout, Zendesk, …). Every push is keyed by our
- * own ids so the adapter can make a retry harmless at the vendor (idempotency key, external_id,
- * or look-up-before-retry where the vendor offers neither).
+ * What the sync engine (src/sync) asks of a helpdesk: Help Scout, Zendesk, or the next one added
+ * under `integrations/`. The engine owns ordering, retries, leases, rate budgets and the
+ * "did my lost write land?" bookkeeping; an adapter only maps one operation onto the vendor's
+ * API and answers lookups. Every write is keyed by our own ids so a retry can be made harmless.
  */
-export type HelpdeskSyncEvent =
-  | {
-      kind: 'conversation.created';
-      conversationId: string;
-      channel: 'chat' | 'email' | 'helpdesk';
-      subject: string | null;
-      customer: { email: string | null; name: string | null; verified: boolean };
-      firstMessage: SyncedMessage;
-    }
-  | { kind: 'message.appended'; conversationId: string; externalConversationId: string; messages: SyncedMessage[] }
-  | { kind: 'note.added'; conversationId: string; externalConversationId: string; noteId: string; text: string }
-  | {
-      kind: 'triage.updated';
-      conversationId: string;
-      externalConversationId: string;
-      level: 'urgent' | 'high' | 'normal' | 'low';
-      tags: string[];
-      note: string;
-    };
 
+/** A customer message (or several combined) as pushed to the vendor. */
 export interface SyncedMessage {
   messageId: string;
+  text: string;
+  html: string | null;
+  createdAt: Date;
+  attachments: SyncedAttachment[];
+}
+
+export interface SyncedAttachment {
+  filename: string;
+  contentType: string;
+  size: number;
+  /** The bytes, read from the hub's store on demand (adapters upload what fits the vendor's limit). */
+  load(): Promise<Buffer>;
+  /** A link to the file on the hub, for files over the vendor's limit (null when no public URL is configured). */
+  url: string | null;
+}
+
+export interface HelpdeskCustomer {
+  email: string | null;
+  name: string | null;
+  /** Proven identity (user_hash, DMARC pass); shown to agents when false. */
+  verified: boolean;
+}
+
+/** Our conversation as the vendor knows it, with what the adapter kept from the create response. */
+export interface ConversationRef {
+  conversationId: string;
+  externalId: string;
+  /** Adapter-owned facts from earlier writes (e.g. Zendesk's requester id, Help Scout's customer id). */
+  metadata: Record<string, unknown>;
+}
+
+export type HelpdeskWrite =
+  | {
+      kind: 'create';
+      conversationId: string;
+      /** How the conversation reached us: chat → a chat conversation, email → an email one. */
+      channel: 'chat' | 'email';
+      subject: string | null;
+      customer: HelpdeskCustomer;
+      /** In order. Adapters that cannot create with several threads combine them into one. */
+      messages: SyncedMessage[];
+      tags: string[];
+    }
+  | { kind: 'append'; ref: ConversationRef; channel: 'chat' | 'email'; customer: HelpdeskCustomer; messages: SyncedMessage[] }
+  /** A private note (device context, the acknowledgement and its promise). `key` is ours, stable across retries. */
+  | { kind: 'note'; ref: ConversationRef; key: string; text: string }
+  | {
+      kind: 'triage';
+      ref: ConversationRef;
+      key: string;
+      level: 'urgent' | 'high' | 'normal' | 'low';
+      tags: string[];
+      /** Private note text explaining the call (evidence). */
+      note: string;
+    }
+  /** A public reply from the hub, for conversations that started in the helpdesk (the helpdesk mails it). */
+  | { kind: 'reply'; ref: ConversationRef; key: string; text: string };
+
+export interface WriteOutcome {
+  /** Set by `create`: the vendor's conversation/ticket id. */
+  externalId?: string;
+  /** Vendor ids of the threads/comments this write produced (one for a combined append). */
+  threadIds: string[];
+  /** Merged into ConversationRef.metadata. */
+  metadata?: Record<string, unknown>;
+}
+
+/** One thread/comment of a vendor conversation, as the engine reads them back. */
+export interface HelpdeskThread {
+  id: string;
+  kind: 'customer' | 'agent' | 'note' | 'other';
+  /** Visible to the customer (an agent's reply, not a draft or private note). */
+  public: boolean;
+  /** Written through the hub's own API identity (our pushes, our acknowledgements): never echoed back. */
+  byHub: boolean;
+  authorName: string | null;
   text: string;
   html: string | null;
   createdAt: Date;
   attachments: { filename: string; contentType: string; size: number; url: string | null }[];
 }
 
-export interface HelpdeskPushResult {
-  /** The vendor's id for the conversation/ticket (and for each pushed message where it has one). */
-  externalConversationId: string;
-  externalMessageIds?: Record<string, string>;
+export interface HelpdeskConversationInfo {
+  externalId: string;
+  /** Our conversation id when the hub created it (Help Scout tag, Zendesk external_id); null when it started in the helpdesk. */
+  hubConversationId: string | null;
+  subject: string | null;
+  status: 'open' | 'pending' | 'closed';
+  customer: { email: string | null; name: string | null };
+  createdAt: Date;
 }
 
-/** Canonical events a helpdesk webhook turns into. */
-export type HelpdeskInboundEvent =
-  | {
-      kind: 'agent.replied';
-      externalConversationId: string;
-      externalMessageId: string;
-      agentName: string | null;
-      text: string | null;
-      html: string | null;
-      createdAt: Date;
-    }
-  | { kind: 'conversation.status_changed'; externalConversationId: string; status: 'open' | 'pending' | 'closed' }
-  | {
-      kind: 'conversation.started';
-      externalConversationId: string;
-      customer: { email: string; name: string | null };
-      subject: string | null;
-      text: string;
-      externalMessageId: string;
-      createdAt: Date;
-    };
+/** Canonical events a verified webhook turns into. The engine re-reads the conversation rather than trusting event order. */
+export type HelpdeskWebhookEvent = {
+  kind: 'conversation.created' | 'agent.replied' | 'customer.replied' | 'status.changed' | 'assigned' | 'other';
+  externalId: string;
+  /** Our conversation id when the payload carries it (tag / external_id), else null. */
+  hubConversationId: string | null;
+  status?: 'open' | 'pending' | 'closed';
+};
 
 export interface ConnectionCheck {
   ok: boolean;
@@ -68,10 +118,34 @@ export interface ConnectionCheck {
   hint?: string;
 }
 
+export interface HelpdeskTraits {
+  /** Most messages one `create` or `append` may carry (the engine batches beyond it). */
+  maxMessagesPerWrite: number;
+  /**
+   * How long a lookup by our id (search) may still miss a conversation the vendor created: after a
+   * create whose response was lost, the engine waits this long before concluding it did not land.
+   */
+  searchLagMs: number;
+  /** Who mails agent replies to the customer for conversations the hub created (ARCHITECTURE §6). */
+  replyDelivery: { chat: 'hub' | 'helpdesk'; email: 'hub' | 'helpdesk' };
+}
+
 export interface HelpdeskCapability {
-  push(event: HelpdeskSyncEvent, signal?: AbortSignal): Promise<HelpdeskPushResult>;
+  readonly traits: HelpdeskTraits;
+  write(op: HelpdeskWrite, signal?: AbortSignal): Promise<WriteOutcome>;
+  /**
+   * After a write whose outcome is unknown (timeout, connection reset, 5xx): what of it the vendor
+   * already holds, or null if nothing. `knownThreadIds` are the thread ids already recorded for
+   * this conversation, so an earlier identical message is not mistaken for this one.
+   */
+  findWrite(op: HelpdeskWrite, knownThreadIds: ReadonlySet<string>, signal?: AbortSignal): Promise<WriteOutcome | null>;
+  /** The conversation's threads, oldest first. */
+  threads(externalId: string, signal?: AbortSignal): Promise<HelpdeskThread[]>;
+  conversation(externalId: string, signal?: AbortSignal): Promise<HelpdeskConversationInfo | null>;
+  /** Conversations changed at the vendor since a time (reconciliation poll for lost webhooks). */
+  changedSince(since: Date, signal?: AbortSignal): Promise<{ externalId: string; updatedAt: Date }[]>;
   verifyWebhook(request: RawRequest): VerifyResult;
-  /** Parses a verified webhook body; `deliveryId` is what dedupes a redelivery. */
-  parseWebhook(request: RawRequest): { deliveryId: string; events: HelpdeskInboundEvent[] };
-  checkConnection(): Promise<ConnectionCheck>;
+  /** Parses a verified webhook body; `deliveryId` is what dedupes a redelivery. Throws HubError(400) on a malformed body. */
+  parseWebhook(request: RawRequest): { deliveryId: string; events: HelpdeskWebhookEvent[] };
+  checkConnection(signal?: AbortSignal): Promise<ConnectionCheck>;
 }

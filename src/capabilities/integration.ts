@@ -25,6 +25,8 @@ export interface IntegrationContext {
   log: Logger;
   /** The hub's public base URL, for links the integration hands out (may be undefined). */
   publicUrl: string | undefined;
+  /** Counts every vendor call (status null = no response); feeds /metrics and bench:sync. */
+  onVendorRequest?(integrationId: string, method: string, path: string, status: number | null): void;
 }
 
 export interface CapabilityFactory<Config, Capability> {

@@ -142,6 +142,53 @@ export interface ImapStateTable {
   updated_at: Timestamp;
 }
 
+export interface IntegrationStateTable {
+  integration_id: string;
+  status: ColumnType<'active' | 'needs_reauth', 'active' | 'needs_reauth' | undefined, 'active' | 'needs_reauth'>;
+  auth_failures: ColumnType<number, number | undefined, number>;
+  reason: string | null;
+  changed_at: Timestamp;
+  reconciled_through: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  next_reconcile_at: Timestamp;
+}
+
+export interface RateBucketsTable {
+  key: string;
+  tokens: number;
+  updated_at: Timestamp;
+}
+
+/** The write in flight for a conversation, recorded before the call so a lost response can be looked up. */
+export interface PendingWrite {
+  kind: 'create' | 'append' | 'note' | 'triage' | 'reply';
+  /** Message ids (create/append) or the note/triage/reply key. */
+  items: string[];
+  startedAt: string;
+}
+
+export interface SyncConversationsTable {
+  integration_id: string;
+  conversation_id: string;
+  external_id: string | null;
+  metadata: Json<Record<string, unknown>>;
+  dirty: ColumnType<boolean, boolean | undefined, boolean>;
+  lease_owner: string | null;
+  lease_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  pending_write: ColumnType<PendingWrite | null, string | null | undefined, string | null>;
+  triage_pushed: string | null;
+  last_error: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface SyncPushedTable {
+  integration_id: string;
+  item_id: string;
+  conversation_id: string;
+  thread_id: string | null;
+  pushed_at: Timestamp;
+}
+
 export interface HubMigrationsTable {
   version: number;
   name: string;
@@ -162,6 +209,10 @@ export interface HubDatabase {
   triage_results: TriageResultsTable;
   mail_message_ids: MailMessageIdsTable;
   imap_state: ImapStateTable;
+  integration_state: IntegrationStateTable;
+  rate_buckets: RateBucketsTable;
+  sync_conversations: SyncConversationsTable;
+  sync_pushed: SyncPushedTable;
 }
 
 export type Contact = Selectable<ContactsTable>;

@@ -1,0 +1,205 @@
+import type { Logger } from 'pino';
+import { abortableSleep, bucketShape, RateBudget, type BucketSpec, type RateLimitSpec } from './rate-budget.js';
+import { VendorError } from './vendor-error.js';
+
+/** A budget a request draws from: which requests it covers and what each costs. */
+export interface VendorBudget {
+  /** Stable key shared by every process talking to the same vendor account, e.g. `helpscout:<client id>`. */
+  key: string;
+  spec: RateLimitSpec;
+  /** Units this request costs against the budget (0 = not counted). */
+  cost(method: string, path: string): number;
+  /** Largest cost of one request (sizes the bucket's burst). */
+  maxCost: number;
+}
+
+export interface VendorHttpOptions {
+  /** Names the vendor in errors and logs. */
+  vendor: string;
+  baseUrl: string;
+  log: Logger;
+  /** Shared rate budgets (omit for no client-side limiting). */
+  budgets?: { rate: RateBudget; list: VendorBudget[] };
+  /** Authorization headers for the next request. */
+  auth(signal?: AbortSignal): Promise<Record<string, string>>;
+  /** Called on a 401: refresh credentials and return true to retry once. */
+  onUnauthorized?(signal?: AbortSignal): Promise<boolean>;
+  /** The vendor's rate headers: how much is left in its window, and how long to wait after a 429. */
+  rateHeaders(headers: Headers): { remaining: number | null; retryAfterMs: number | null };
+  timeoutMs?: number;
+  /** Longest a call waits out 429s (in total) before giving up with `rate_limited`. */
+  maxRateWaitMs?: number;
+  fetch?: typeof fetch;
+  /** Counts every request sent (benchmarks report vendor calls per message). */
+  onRequest?(method: string, path: string, status: number | null): void;
+}
+
+export interface VendorRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  path: string;
+  query?: Record<string, string | number | undefined>;
+  json?: unknown;
+  body?: Buffer | string;
+  headers?: Record<string, string>;
+  /**
+   * Safe to resend after an unknown outcome (reads; writes carrying an idempotency key). Other
+   * writes are never resent here: their failure is reported with `outcomeUnknown` so the engine
+   * can look up what landed first.
+   */
+  idempotent?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface VendorResponse<T = unknown> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+/**
+ * The thin HTTP client every adapter's `client.ts` builds on: auth headers, shared rate budgets,
+ * 429 handling (Retry-After honoured, every process paused), retries with backoff and jitter for
+ * requests that are safe to resend, and vendor failures mapped to `VendorError` kinds.
+ */
+export class VendorHttp {
+  private readonly buckets: { budget: VendorBudget; bucket: BucketSpec }[];
+  private readonly timeoutMs: number;
+  private readonly maxRateWaitMs: number;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(private readonly options: VendorHttpOptions) {
+    this.timeoutMs = options.timeoutMs ?? 15_000;
+    this.maxRateWaitMs = options.maxRateWaitMs ?? 60_000;
+    this.fetchImpl = options.fetch ?? fetch;
+    this.buckets = (options.budgets?.list ?? []).map((budget) => ({
+      budget,
+      bucket: { key: budget.key, ...bucketShape(budget.spec, budget.maxCost) },
+    }));
+  }
+
+  async request<T = unknown>(request: VendorRequest): Promise<VendorResponse<T>> {
+    const { vendor } = this.options;
+    let rateWaited = 0;
+    let refreshed = false;
+    let transientAttempts = 0;
+    for (;;) {
+      request.signal?.throwIfAborted();
+      await this.takeBudget(request);
+      let response: Response;
+      try {
+        response = await this.send(request);
+      } catch (error) {
+        if (request.signal?.aborted) throw request.signal.reason;
+        this.options.onRequest?.(request.method, request.path, null);
+        const detail = `${vendor} ${request.method} ${request.path}: ${(error as Error).message}`;
+        if (request.idempotent && transientAttempts < 3) {
+          await abortableSleep(backoffMs(transientAttempts++), request.signal);
+          continue;
+        }
+        throw new VendorError('unavailable', detail, { outcomeUnknown: request.method !== 'GET', cause: error });
+      }
+      this.options.onRequest?.(request.method, request.path, response.status);
+      const { remaining, retryAfterMs } = this.options.rateHeaders(response.headers);
+      if (response.status === 429) {
+        await response.body?.cancel();
+        const waitMs = Math.min(this.maxRateWaitMs, Math.max(250, retryAfterMs ?? 1000)) + Math.random() * 250;
+        await this.pauseBudgets(request, waitMs);
+        if (rateWaited + waitMs > this.maxRateWaitMs) {
+          throw new VendorError('rate_limited', `${vendor} ${request.method} ${request.path}: 429 Too Many Requests`, { status: 429, retryAfterMs: waitMs });
+        }
+        this.options.log.warn({ vendor, path: request.path, waitMs: Math.round(waitMs) }, 'vendor rate limit hit; waiting');
+        rateWaited += waitMs;
+        await abortableSleep(waitMs, request.signal);
+        continue;
+      }
+      // The vendor reports less left than our bucket believes (another client on the account):
+      // let every process wait out the rest of its window.
+      if (remaining !== null && remaining <= 2) await this.pauseBudgets(request, this.windowMs(request) / 4);
+      if (response.status === 401 && !refreshed && this.options.onUnauthorized) {
+        await response.body?.cancel();
+        refreshed = true;
+        if (await this.options.onUnauthorized(request.signal)) continue;
+      }
+      if (response.status === 401 || response.status === 403) {
+        const text = await safeText(response);
+        throw new VendorError('auth', `${vendor} ${request.method} ${request.path}: ${response.status} ${text}`, { status: response.status });
+      }
+      if (response.status >= 500) {
+        const text = await safeText(response);
+        const detail = `${vendor} ${request.method} ${request.path}: ${response.status} ${text}`;
+        if (request.idempotent && transientAttempts < 3) {
+          await abortableSleep(backoffMs(transientAttempts++), request.signal);
+          continue;
+        }
+        throw new VendorError('unavailable', detail, { status: response.status, outcomeUnknown: request.method !== 'GET' });
+      }
+      if (response.status === 404) {
+        const text = await safeText(response);
+        throw new VendorError('not_found', `${vendor} ${request.method} ${request.path}: 404 ${text}`, { status: 404 });
+      }
+      if (response.status >= 400) {
+        const text = await safeText(response);
+        throw new VendorError('rejected', `${vendor} ${request.method} ${request.path}: ${response.status} ${text}`, { status: response.status });
+      }
+      const raw = await response.text();
+      let body: unknown = null;
+      if (raw.length > 0) {
+        try {
+          body = JSON.parse(raw);
+        } catch {
+          body = raw;
+        }
+      }
+      return { status: response.status, headers: response.headers, body: body as T };
+    }
+  }
+
+  private async send(request: VendorRequest): Promise<Response> {
+    const url = new URL(request.path.replace(/^\//, ''), this.options.baseUrl.endsWith('/') ? this.options.baseUrl : `${this.options.baseUrl}/`);
+    for (const [key, value] of Object.entries(request.query ?? {})) if (value !== undefined) url.searchParams.set(key, String(value));
+    const headers: Record<string, string> = { accept: 'application/json', ...(await this.options.auth(request.signal)), ...request.headers };
+    let body: string | Buffer | undefined = request.body;
+    if (request.json !== undefined) {
+      headers['content-type'] = 'application/json; charset=UTF-8';
+      body = JSON.stringify(request.json);
+    }
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
+    return this.fetchImpl(url, { method: request.method, headers, body: body as BodyInit | undefined, signal });
+  }
+
+  private async takeBudget(request: VendorRequest): Promise<void> {
+    const rate = this.options.budgets?.rate;
+    if (!rate) return;
+    for (const { budget, bucket } of this.buckets) {
+      const cost = budget.cost(request.method, request.path);
+      if (cost > 0) await rate.take(bucket, cost, request.signal);
+    }
+  }
+
+  private async pauseBudgets(request: VendorRequest, ms: number): Promise<void> {
+    const rate = this.options.budgets?.rate;
+    if (!rate) return;
+    for (const { budget, bucket } of this.buckets) {
+      if (budget.cost(request.method, request.path) > 0) await rate.pause(bucket, ms);
+    }
+  }
+
+  private windowMs(request: VendorRequest): number {
+    const applicable = this.buckets.filter(({ budget }) => budget.cost(request.method, request.path) > 0);
+    return Math.max(1000, ...applicable.map(({ budget }) => budget.spec.windowSeconds * 1000));
+  }
+}
+
+/** Exponential backoff with full jitter: 0–200 ms, 0–400 ms, 0–800 ms … */
+export function backoffMs(attempt: number, baseMs = 200, capMs = 10_000): number {
+  return Math.random() * Math.min(capMs, baseMs * 2 ** attempt);
+}
+
+async function safeText(response: Response): Promise<string> {
+  try {
+    return (await response.text()).slice(0, 300);
+  } catch {
+    return '';
+  }
+}
