@@ -6,6 +6,7 @@ import type { AnyIntegration } from './capabilities/integration.js';
 import { chatSchema } from './channels/chat/config.js';
 import { mailSchema } from './channels/email/config.js';
 import { teamSchema } from './team/hours.js';
+import { syncEnv, syncSchema } from './sync/config.js';
 
 /**
  * All settings (ARCHITECTURE §8). Sources, later wins: defaults → the `HUB_CONFIG` file (JSON or
@@ -60,6 +61,7 @@ export const coreSchema = z.object({
   chat: chatSchema.prefault({}),
   team: teamSchema,
   mail: mailSchema,
+  sync: syncSchema,
 });
 
 export interface EnvBinding {
@@ -123,6 +125,7 @@ export const coreEnv: EnvBinding[] = [
     path: ['team', 'firstResponseTargetMinutes'],
     description: 'Target first-response time within business hours (minutes)',
   },
+  ...syncEnv,
 ];
 
 export function composeSchema(integrations: readonly AnyIntegration[]) {

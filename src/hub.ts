@@ -5,7 +5,9 @@ import type { Logger } from 'pino';
 import { buildApp } from './app.js';
 import type { AnyIntegration } from './capabilities/integration.js';
 import { IntegrationRegistry } from './capabilities/registry.js';
-import type { LoadedConfig } from './config.js';
+import { ConfigError, type LoadedConfig } from './config.js';
+import { createHelpdeskSync, replaySync, type HelpdeskSync } from './sync/index.js';
+import { routingProblems } from './sync/config.js';
 import { deliverMessageJob, type ChannelDelivery } from './conversations/delivery.js';
 import { createEventBus, type EventBus } from './conversations/events.js';
 import type { InboundFollowUp, InboundMessage, IngestResult } from './conversations/inbound.js';
@@ -49,6 +51,7 @@ export interface Hub {
   metrics: HubMetrics;
   registry: IntegrationRegistry;
   chat: ChatChannel;
+  sync: HelpdeskSync;
   /** Port of the built-in SMTP listener (null when inbound mail is off). */
   smtpPort: number | null;
   ingest(inbound: InboundMessage): Promise<IngestResult>;
@@ -84,13 +87,37 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
     opened.push({ close: () => queue.stop(1000) });
     metrics.countJobsWith(() => queue.counts());
 
-    const registry = new IntegrationRegistry(options.integrations, config, { store, log, publicUrl: config.http.publicUrl });
-    const ingestor = new Ingestor({
+    const registry = new IntegrationRegistry(options.integrations, config, {
+      store,
+      log,
+      publicUrl: config.http.publicUrl,
+      onVendorRequest: (integrationId, _method, _path, status) =>
+        metrics.vendorCalls.inc({ integration: integrationId, status: status === null ? 'none' : String(status) }),
+    });
+    const routing = routingProblems(config.sync, registry.all('helpdesk').map((h) => h.integrationId));
+    if (routing.length > 0) throw new ConfigError(routing);
+    // Sync and the ingest/reply paths refer to each other: sync queues pushes when messages are
+    // stored, and stores what it pulls through ingest() and reply().
+    let ingestor: Ingestor | null = null;
+    let replier: Replier | null = null;
+    const sync: HelpdeskSync = createHelpdeskSync({
+      store,
+      queue,
+      log,
+      registry,
+      config: config.sync,
+      processTag,
+      maxWebhookBytes: config.http.bodyLimitBytes,
+      ingest: (m) => ingestor!.ingest(m),
+      reply: (r) => replier!.reply(r),
+      attachmentUrl: () => null,
+    });
+    ingestor = new Ingestor({
       store,
       queue,
       bus,
       log,
-      followUps: [triageFollowUp, ...(options.followUps ?? [])],
+      followUps: [triageFollowUp, sync.followUp, ...(options.followUps ?? [])],
       onIngested: (results) => {
         for (const r of results) metrics.messagesIngested.inc({ channel: r.conversation.channel });
       },
@@ -102,23 +129,29 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
     const email = createEmailChannel({ store, log, mail: config.mail, mailer, ingest: (m) => ingestor.ingest(m) });
     opened.push({ close: () => email.close() });
     // Channels given by the caller (tests) stand in for the built-in one of the same kind.
-    const channels = new Map([chat.delivery, email.delivery, ...(options.channels ?? [])].map((c) => [c.channel, c]));
+    const channels = new Map([chat.delivery, email.delivery, sync.helpdeskChannel, ...(options.channels ?? [])].map((c) => [c.channel, c]));
     const handlers: JobHandlers = {
       'message.deliver': deliverMessageJob({ store, bus, log, channels: [...channels.values()] }),
       'chat.unread-check': chat.unreadCheck,
-      'conversation.triage': triageJob({ store, bus }),
+      'conversation.triage': triageJob({ store, bus, queue, jobsOnTriage: sync.jobsOnTriage }),
+      ...sync.handlers,
       'ops.probe': probeJob({ store, processTag, afterEffect: options.faults?.afterProbeEffect }),
     };
     await queue.start(handlers);
     const smtpPort = await email.start();
     if (smtpPort !== null) log.info({ port: smtpPort, mailbox: config.mail.inboundAddress }, 'SMTP listener ready');
-    const replier = new Replier({
+    replier = new Replier({
       store,
       queue,
       bus,
       log,
-      jobsOnStore: (message, conversation) => channels.get(conversation.channel)?.jobsOnStore?.(message, conversation) ?? [],
+      jobsOnStore: (message, conversation) => [
+        ...(channels.get(conversation.channel)?.jobsOnStore?.(message, conversation) ?? []),
+        ...sync.jobsOnReply(message, conversation),
+      ],
     });
+    sync.start();
+    opened.push({ close: () => sync.stop() });
 
     // The embeddable chat widget is bundled at start (milliseconds when its sources are unchanged).
     const widget = await buildWidget();
@@ -128,10 +161,10 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
       metrics,
       bodyLimitBytes: config.http.bodyLimitBytes,
       trustProxy: config.http.trustProxy,
-      rawBodyRouters: [email.relayRouter],
+      rawBodyRouters: [email.relayRouter, sync.router],
       routers: [
-        healthRouter({ store, queue, bus, metrics, shuttingDown: () => shuttingDown }),
-        adminRouter({ token: config.admin.token, store, queue, registry }),
+        healthRouter({ store, queue, bus, metrics, shuttingDown: () => shuttingDown, integrations: () => sync.health() }),
+        adminRouter({ token: config.admin.token, store, queue, registry, syncReplay: () => replaySync({ queue, store, sync }) }),
         chat.router,
         widgetRouter({ widgetFile: widget.file, demoAppId: config.chat.apps[0]?.id ?? null }),
       ],
@@ -152,7 +185,8 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
         await Promise.race([closed, sleep(remaining() / 2)]);
         server.closeAllConnections();
       }
-      await Promise.race([Promise.all([ingestor.drain(), replier.drain()]), sleep(remaining() / 3)]);
+      await sync.stop();
+      await Promise.race([Promise.all([ingestor!.drain(), replier!.drain()]), sleep(remaining() / 3)]);
       // Running jobs finish or are handed back (failed → retried) within the budget.
       await queue.stop(Math.max(1000, remaining() - 1500)).catch((error: Error) => log.warn({ err: error }, 'job queue stop'));
       await bus.close();
@@ -171,8 +205,9 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
       registry,
       chat,
       smtpPort,
-      ingest: (inbound) => ingestor.ingest(inbound),
-      reply: (outbound) => replier.reply(outbound),
+      sync,
+      ingest: (inbound) => ingestor!.ingest(inbound),
+      reply: (outbound) => replier!.reply(outbound),
       async listen(port = config.http.port, host = config.http.host) {
         server = app.listen(port, host);
         await once(server, 'listening');

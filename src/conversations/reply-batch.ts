@@ -69,6 +69,8 @@ export async function writeReplyBatch(tx: Tx, items: readonly ParsedReply[], now
             source_message_id: item.sourceMessageId,
             metadata: JSON.stringify(item.metadata),
             created_at: now,
+            // The helpdesk mails its own replies in conversations that started there (ARCHITECTURE §6).
+            delivered_at: item.deliveredBy === 'helpdesk' ? now : null,
           };
         }),
       )

@@ -24,6 +24,8 @@ export const outboundReplySchema = z.object({
     .array(z.object({ id: z.string(), filename: z.string(), contentType: z.string(), size: z.number().int().nonnegative(), location: z.string() }))
     .default([]),
   metadata: z.record(z.string(), z.unknown()).default({}),
+  /** `helpdesk`: the helpdesk itself reaches the customer; the hub stores the reply and sends nothing. */
+  deliveredBy: z.enum(['hub', 'helpdesk']).default('hub'),
 });
 export type OutboundReply = z.input<typeof outboundReplySchema>;
 
@@ -85,7 +87,7 @@ export class Replier {
         const results = await writeReplyBatch(tx, items, now);
         const created = results.filter((r): r is StoredReply => !(r instanceof Error) && r.created);
         const jobs: JobRequest[] = created.flatMap(({ message, conversation }) => [
-          { name: 'message.deliver' as const, data: { messageId: message.id } },
+          ...(message.delivered_at ? [] : [{ name: 'message.deliver' as const, data: { messageId: message.id } }]),
           ...(this.deps.jobsOnStore?.(message, conversation) ?? []),
         ]);
         await queue.enqueueIn(tx, jobs);

@@ -15,6 +15,11 @@ export interface JobSpec<Schema extends z.ZodType> {
    * passes, then is retried. Short for work that must resume quickly; long enough for the work.
    */
   expireInSeconds: number;
+  /**
+   * pg-boss queue policy. `short`: at most one job per singleton key waits in the queue, so a
+   * burst asking for the same work (a conversation's sync) queues it once.
+   */
+  policy?: 'standard' | 'short';
 }
 
 const job = <Schema extends z.ZodType>(spec: JobSpec<Schema>) => spec;
@@ -41,6 +46,23 @@ export const jobCatalog = {
     retryDelaySeconds: 10,
     expireInSeconds: 60,
   }),
+  /** Push what a conversation has not yet pushed to its helpdesk, in order (src/sync/push.ts). */
+  'sync.push': job({
+    schema: z.object({ integrationId: z.string().min(1), conversationId: z.uuid() }),
+    retryLimit: 20,
+    retryDelaySeconds: 5,
+    // Short, so a push held by a SIGKILLed process is handed back within a minute.
+    expireInSeconds: 30,
+    policy: 'short',
+  }),
+  /** Read a helpdesk conversation back: new agent replies to deliver, status, imports (src/sync/pull.ts). */
+  'sync.pull': job({
+    schema: z.object({ integrationId: z.string().min(1), externalId: z.string().min(1).max(200) }),
+    retryLimit: 10,
+    retryDelaySeconds: 5,
+    expireInSeconds: 60,
+    policy: 'short',
+  }),
   /**
    * Records one probe row, once. Proves the workers run end to end (`npm run doctor`, tests of
    * crash recovery and multi-process work sharing).
@@ -66,6 +88,8 @@ export type JobRequest = {
     data: JobPayload<N>;
     /** Run no earlier than this. */
     startAfter?: Date;
+    /** With a `short` policy queue: at most one waiting job per key. */
+    singletonKey?: string;
   };
 }[JobName];
 

@@ -89,7 +89,7 @@ export class JobQueue {
         expireInSeconds: spec.expireInSeconds,
       };
       if (await this.boss.getQueue(name)) await this.boss.updateQueue(name, { name, ...policy });
-      else await this.boss.createQueue(name, { name, policy: 'standard', ...policy });
+      else await this.boss.createQueue(name, { name, policy: spec.policy ?? 'standard', ...policy });
     }
     if (handlers && this.options.concurrency > 0) {
       for (const name of jobNames) await this.startWorkers(name, handlers);
@@ -102,7 +102,12 @@ export class JobQueue {
     if (requests.length === 0) return;
     const jobs = requests.map((request) => {
       const data = jobCatalog[request.name].schema.parse(request.data);
-      return { name: request.name, data, ...(request.startAfter ? { startAfter: request.startAfter.toISOString() } : {}) };
+      return {
+        name: request.name,
+        data,
+        ...(request.startAfter ? { startAfter: request.startAfter.toISOString() } : {}),
+        ...(request.singletonKey ? { singletonKey: request.singletonKey } : {}),
+      };
     });
     await this.boss.insert(jobs as PgBoss.JobInsert[], { db: this.store.jobsDbFor(tx) as PgBoss.Db });
   }

@@ -13,6 +13,8 @@ export interface AdminDeps {
   store: Store;
   queue: JobQueue;
   registry: IntegrationRegistry;
+  /** Helpdesk sync: replay of its failed jobs and a forced reconciliation round. */
+  syncReplay?: () => Promise<{ retried: number; requeued: number }>;
 }
 
 const retryBody = z.object({ queue: z.enum(jobNames as [string, ...string[]]), id: z.uuid() });
@@ -46,6 +48,13 @@ export function adminRouter(deps: AdminDeps): Router {
     const retried = await deps.queue.retry(queue as (typeof jobNames)[number], id);
     if (!retried) throw notFound(`no failed ${queue} job ${id}`, 'job_not_found');
     res.json({ retried: true });
+  });
+
+  // `npm run sync:replay`: every failed sync job back in the queue, every conversation with work
+  // left queued again, and a reconciliation round now (agent replies whose webhook never came).
+  router.post('/admin/sync/replay', async (_req, res) => {
+    if (!deps.syncReplay) throw notFound('helpdesk sync is not running in this hub', 'sync_disabled');
+    res.json(await deps.syncReplay());
   });
 
   router.post('/admin/probe', async (_req, res) => {

@@ -17,6 +17,8 @@ export interface HealthDeps {
   bus: EventBus;
   metrics: HubMetrics;
   shuttingDown: () => boolean;
+  /** Helpdesk integrations' sync state; a paused one ("needs re-auth") is reported, not made unready. */
+  integrations?: () => Promise<Record<string, { status: string; reason?: string; since?: Date }>>;
 }
 
 const DATABASE_TIMEOUT_MS = 2000;
@@ -51,7 +53,10 @@ export function healthRouter(deps: HealthDeps): Router {
     checks['events'] = { ok: deps.bus.connected(), detail: deps.bus.connected() ? 'connected' : 'LISTEN connection down; reconnecting' };
     if (deps.shuttingDown()) checks['process'] = { ok: false, detail: 'shutting down' };
     const ready = Object.values(checks).every((c) => c.ok);
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', checks });
+    // Another process serving traffic would not fix a revoked vendor token, so a paused
+    // integration does not make the hub unready; it is shown for operators and `npm run doctor`.
+    const integrations = checks['database'].ok && deps.integrations ? await deps.integrations().catch(() => ({})) : {};
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', checks, integrations });
   });
 
   router.get('/metrics', async (_req, res) => {

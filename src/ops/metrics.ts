@@ -24,6 +24,12 @@ export class HubMetrics {
     buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
     registers: [this.registry],
   });
+  readonly vendorCalls = new Counter({
+    name: 'hub_vendor_requests_total',
+    help: 'Requests to vendor APIs (helpdesks) by integration and response status (none = no response)',
+    labelNames: ['integration', 'status'] as const,
+    registers: [this.registry],
+  });
   private jobCounts: (() => Promise<JobCounts[]>) | null = null;
 
   constructor() {

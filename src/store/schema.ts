@@ -146,7 +146,7 @@ export interface IntegrationStateTable {
   integration_id: string;
   status: ColumnType<'active' | 'needs_reauth', 'active' | 'needs_reauth' | undefined, 'active' | 'needs_reauth'>;
   auth_failures: ColumnType<number, number | undefined, number>;
-  reason: string | null;
+  reason: Nullable<string>;
   changed_at: Timestamp;
   reconciled_through: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   next_reconcile_at: Timestamp;
@@ -166,17 +166,19 @@ export interface PendingWrite {
   startedAt: string;
 }
 
+type Nullable<T> = ColumnType<T | null, T | null | undefined, T | null>;
+
 export interface SyncConversationsTable {
   integration_id: string;
   conversation_id: string;
-  external_id: string | null;
-  metadata: Json<Record<string, unknown>>;
+  external_id: Nullable<string>;
+  metadata: ColumnType<Record<string, unknown>, string | undefined, string>;
   dirty: ColumnType<boolean, boolean | undefined, boolean>;
-  lease_owner: string | null;
+  lease_owner: Nullable<string>;
   lease_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   pending_write: ColumnType<PendingWrite | null, string | null | undefined, string | null>;
-  triage_pushed: string | null;
-  last_error: string | null;
+  triage_pushed: Nullable<string>;
+  last_error: Nullable<string>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -185,7 +187,7 @@ export interface SyncPushedTable {
   integration_id: string;
   item_id: string;
   conversation_id: string;
-  thread_id: string | null;
+  thread_id: Nullable<string>;
   pushed_at: Timestamp;
 }
 

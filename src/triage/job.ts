@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
 import type { EventBus } from '../conversations/events.js';
 import type { InboundFollowUp } from '../conversations/inbound.js';
-import type { BatchJobHandler } from '../jobs/catalog.js';
+import type { BatchJobHandler, JobRequest } from '../jobs/catalog.js';
+import type { JobQueue } from '../jobs/queue.js';
 import type { Store } from '../store/store.js';
 import { classify, type UrgencyLevel } from './classify.js';
 
@@ -22,7 +23,13 @@ export const triageFollowUp: InboundFollowUp = (result) =>
  * for staff to judge); the rank is compared in SQL, so racing jobs cannot lower it either.
  * Idempotent: a redelivered job recomputes the same result.
  */
-export function triageJob(deps: { store: Store; bus: EventBus }): BatchJobHandler<'conversation.triage'> {
+export function triageJob(deps: {
+  store: Store;
+  bus: EventBus;
+  queue?: JobQueue;
+  /** Jobs to enqueue with a new or raised call (e.g. push it to the helpdesk). */
+  jobsOnTriage?: (conversationId: string) => JobRequest[];
+}): BatchJobHandler<'conversation.triage'> {
   return {
     async batch(jobs) {
       const messageIds = jobs.map((j) => j.payload.messageId);
@@ -54,36 +61,42 @@ export function triageJob(deps: { store: Store; bus: EventBus }): BatchJobHandle
       }
       if (best.size > 0) {
         const now = new Date();
-        const written = await deps.store.db
-          .insertInto('triage_results')
-          .values(
-            [...best.entries()].map(([conversationId, { messageId, result }]) => ({
-              conversation_id: conversationId,
-              message_id: messageId,
-              level: result.level,
-              score: result.score,
-              confidence: result.confidence,
-              evidence: JSON.stringify(result.evidence),
-              classified_text: result.text,
-              classified_at: now,
-            })),
-          )
-          .onConflict((oc) =>
-            oc
-              .column('conversation_id')
-              .doUpdateSet({
-                message_id: sql`excluded.message_id`,
-                level: sql`excluded.level`,
-                score: sql`excluded.score`,
-                confidence: sql`excluded.confidence`,
-                evidence: sql`excluded.evidence`,
-                classified_text: sql`excluded.classified_text`,
-                classified_at: sql`excluded.classified_at`,
-              })
-              .where(sql<boolean>`${rankSql(sql.ref('triage_results.level'))} < ${rankSql(sql.ref('excluded.level'))}`),
-          )
-          .returning(['conversation_id', 'level'])
-          .execute();
+        // The call and the jobs reacting to it (sync to the helpdesk) commit together.
+        const written = await deps.store.transaction(async (tx) => {
+          const rows = await tx
+            .insertInto('triage_results')
+            .values(
+              [...best.entries()].map(([conversationId, { messageId, result }]) => ({
+                conversation_id: conversationId,
+                message_id: messageId,
+                level: result.level,
+                score: result.score,
+                confidence: result.confidence,
+                evidence: JSON.stringify(result.evidence),
+                classified_text: result.text,
+                classified_at: now,
+              })),
+            )
+            .onConflict((oc) =>
+              oc
+                .column('conversation_id')
+                .doUpdateSet({
+                  message_id: sql`excluded.message_id`,
+                  level: sql`excluded.level`,
+                  score: sql`excluded.score`,
+                  confidence: sql`excluded.confidence`,
+                  evidence: sql`excluded.evidence`,
+                  classified_text: sql`excluded.classified_text`,
+                  classified_at: sql`excluded.classified_at`,
+                })
+                .where(sql<boolean>`${rankSql(sql.ref('triage_results.level'))} < ${rankSql(sql.ref('excluded.level'))}`),
+            )
+            .returning(['conversation_id', 'level'])
+            .execute();
+          if (deps.queue && deps.jobsOnTriage) await deps.queue.enqueueIn(tx, rows.flatMap((row) => deps.jobsOnTriage!(row.conversation_id)));
+          return rows;
+        });
+        if (written.length > 0 && deps.queue) deps.queue.wake(['sync.push']);
         if (written.length > 0) {
           await deps.bus.publish(written.map((w) => ({ type: 'triage.updated' as const, conversationId: w.conversation_id, level: w.level })));
         }

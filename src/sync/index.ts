@@ -1,0 +1,127 @@
+import type { Router } from 'express';
+import type { Logger } from 'pino';
+import type { HelpdeskCapability } from '../capabilities/helpdesk.js';
+import type { IntegrationRegistry } from '../capabilities/registry.js';
+import type { ChannelDelivery } from '../conversations/delivery.js';
+import type { InboundFollowUp, InboundMessage, IngestResult } from '../conversations/inbound.js';
+import type { OutboundReply, ReplyResult } from '../conversations/reply.js';
+import type { JobHandler, JobRequest } from '../jobs/catalog.js';
+import type { JobQueue } from '../jobs/queue.js';
+import type { Conversation, Message } from '../store/schema.js';
+import type { Store } from '../store/store.js';
+import { routeFor, type SyncConfig } from './config.js';
+import { IntegrationStates, type IntegrationHealth } from './integration-state.js';
+import { syncPullJob } from './pull.js';
+import { pushRequest, syncPushJob } from './push.js';
+import { Reconciler } from './reconcile.js';
+import { helpdeskWebhookRouter } from './webhooks.js';
+
+export interface SyncDeps {
+  store: Store;
+  queue: JobQueue;
+  log: Logger;
+  registry: IntegrationRegistry;
+  config: SyncConfig;
+  processTag: string;
+  maxWebhookBytes: number;
+  ingest(inbound: InboundMessage): Promise<IngestResult>;
+  reply(outbound: OutboundReply): Promise<ReplyResult>;
+  attachmentUrl(id: string): string | null;
+}
+
+export interface HelpdeskSync {
+  /** The helpdesk a conversation syncs to, or null (ARCHITECTURE §6: exactly one, or none). */
+  helpdeskFor(conversation: Pick<Conversation, 'channel' | 'source'>): string | null;
+  /** Ingest follow-up: every stored customer message queues its conversation's push. */
+  followUp: InboundFollowUp;
+  /** Replier hook: the hub's own messages (acknowledgements) are pushed too (as notes). */
+  jobsOnReply(message: Message, conversation: Conversation): JobRequest[];
+  /** Triage hook: a new or raised call is pushed (note, tags, priority). */
+  jobsOnTriage(conversationId: string): JobRequest[];
+  /** Delivery for conversations that started in a helpdesk: the helpdesk reaches the customer (via the push). */
+  helpdeskChannel: ChannelDelivery;
+  handlers: { 'sync.push': JobHandler<'sync.push'>; 'sync.pull': JobHandler<'sync.pull'> };
+  router: Router;
+  states: IntegrationStates;
+  reconciler: Reconciler;
+  health(): Promise<Record<string, IntegrationHealth>>;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export function createHelpdeskSync(deps: SyncDeps): HelpdeskSync {
+  const helpdesks = new Map<string, HelpdeskCapability>(deps.registry.all('helpdesk').map((h) => [h.integrationId, h.instance]));
+  const enabled = [...helpdesks.keys()];
+  const states = new IntegrationStates(deps.store, deps.log);
+  const conversationIds = new Map<string, string | null>();
+  const helpdeskFor = (conversation: Pick<Conversation, 'channel' | 'source'>): string | null => {
+    // A conversation imported from a helpdesk stays with that helpdesk.
+    if (conversation.channel === 'helpdesk') return helpdesks.has(conversation.source) ? conversation.source : null;
+    const cached = conversationIds.get(conversation.source);
+    if (cached !== undefined) return cached;
+    const routed = routeFor(deps.config, enabled, conversation.source);
+    conversationIds.set(conversation.source, routed);
+    return routed;
+  };
+  const pushFor = (conversation: Conversation): JobRequest[] => {
+    const target = helpdeskFor(conversation);
+    return target ? [pushRequest(target, conversation.id)] : [];
+  };
+  const reconciler = new Reconciler({ store: deps.store, queue: deps.queue, log: deps.log, states, helpdesks, intervalMs: deps.config.reconcileSeconds * 1000 });
+  return {
+    helpdeskFor,
+    followUp: (result) => (result.message.direction === 'inbound' ? pushFor(result.conversation) : []),
+    jobsOnReply: (message, conversation) => (message.author_kind === 'system' ? pushFor(conversation) : []),
+    // The triage job knows the conversation, not its route: the push checks the route and ignores the others.
+    jobsOnTriage: (conversationId) => enabled.map((id) => pushRequest(id, conversationId)),
+    helpdeskChannel: {
+      channel: 'helpdesk',
+      // The push sends the hub's message as a public reply through the helpdesk API, which mails it.
+      deliver: async () => {},
+    },
+    handlers: {
+      'sync.push': syncPushJob({
+        store: deps.store,
+        queue: deps.queue,
+        log: deps.log,
+        states,
+        helpdesks,
+        processTag: deps.processTag,
+        budgetMs: deps.config.pushBudgetSeconds * 1000,
+        helpdeskFor,
+        attachmentUrl: deps.attachmentUrl,
+      }),
+      'sync.pull': syncPullJob({
+        store: deps.store,
+        log: deps.log,
+        states,
+        helpdesks,
+        ingest: deps.ingest,
+        reply: deps.reply,
+        importHelpdeskConversations: deps.config.importHelpdeskConversations,
+      }),
+    },
+    router: helpdeskWebhookRouter({ store: deps.store, queue: deps.queue, log: deps.log, helpdesks, maxBodyBytes: deps.maxWebhookBytes }),
+    states,
+    reconciler,
+    health: () => states.all(),
+    start: () => {
+      if (helpdesks.size > 0) reconciler.start();
+    },
+    stop: () => reconciler.stop(),
+  };
+}
+
+/** Replays failed sync jobs, requeues every dirty conversation and forces a reconciliation round. */
+export async function replaySync(deps: { queue: JobQueue; store: Store; sync: HelpdeskSync }): Promise<{ retried: number; requeued: number }> {
+  let retried = 0;
+  for (const queueName of ['sync.push', 'sync.pull'] as const) {
+    for (const job of await deps.queue.listFailed(queueName, 10_000)) {
+      if (await deps.queue.retry(queueName, job.id)) retried++;
+    }
+  }
+  const dirty = await deps.store.db.selectFrom('sync_conversations').select(['integration_id', 'conversation_id']).where('dirty', '=', true).execute();
+  if (dirty.length > 0) await deps.queue.enqueue(dirty.map((r) => pushRequest(r.integration_id, r.conversation_id)));
+  await deps.sync.reconciler.tick(true);
+  return { retried, requeued: dirty.length };
+}

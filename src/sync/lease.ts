@@ -1,0 +1,163 @@
+import { sql } from 'kysely';
+import type { Logger } from 'pino';
+import type { WriteOutcome } from '../capabilities/helpdesk.js';
+import type { PendingWrite } from '../store/schema.js';
+import type { Store } from '../store/store.js';
+
+/** How long a lease holds without renewal: a SIGKILLed pusher's conversation is free again after this. */
+export const LEASE_MS = 30_000;
+const RENEW_EVERY_MS = 8_000;
+
+export class LeaseLostError extends Error {
+  constructor(conversationId: string) {
+    super(`lost the sync lease of conversation ${conversationId}`);
+    this.name = 'LeaseLostError';
+  }
+}
+
+export interface SyncStateRow {
+  external_id: string | null;
+  metadata: Record<string, unknown>;
+  pending_write: PendingWrite | null;
+  triage_pushed: string | null;
+}
+
+/**
+ * One pusher per (helpdesk, conversation) across every hub process: a lease row in
+ * `sync_conversations`, renewed while the work lasts. Every state change is fenced by the owner,
+ * so a pusher that lost its lease (stalled past expiry) cannot overwrite its successor's state;
+ * its in-flight write is then just another lost answer, found by the successor's lookup.
+ * `signal` aborts vendor calls as soon as the lease is known to be lost.
+ */
+export class SyncLease {
+  private readonly controller = new AbortController();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly store: Store,
+    readonly integrationId: string,
+    readonly conversationId: string,
+    private readonly owner: string,
+    private readonly log: Logger,
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** Takes the lease if it is free, expired or already ours; marks the conversation dirty. */
+  async acquire(): Promise<boolean> {
+    const until = new Date(Date.now() + LEASE_MS);
+    const result = await sql<{ conversation_id: string }>`
+      INSERT INTO sync_conversations (integration_id, conversation_id, dirty, lease_owner, lease_until)
+      VALUES (${this.integrationId}, ${this.conversationId}, true, ${this.owner}, ${until})
+      ON CONFLICT (integration_id, conversation_id) DO UPDATE
+        SET lease_owner = excluded.lease_owner, lease_until = excluded.lease_until, dirty = true, updated_at = now()
+        WHERE sync_conversations.lease_until IS NULL OR sync_conversations.lease_until < now()
+          OR sync_conversations.lease_owner = excluded.lease_owner
+      RETURNING conversation_id`.execute(this.store.db);
+    if (result.rows.length === 0) return false;
+    this.timer ??= setInterval(() => {
+      this.renew().catch((error: unknown) => {
+        if (!(error instanceof LeaseLostError)) this.log.warn({ err: error, conversationId: this.conversationId }, 'sync lease renewal failed');
+      });
+    }, RENEW_EVERY_MS);
+    this.timer.unref();
+    return true;
+  }
+
+  async renew(): Promise<void> {
+    if (this.controller.signal.aborted) throw new LeaseLostError(this.conversationId);
+    const renewed = await this.fenced(
+      sql`UPDATE sync_conversations SET lease_until = ${new Date(Date.now() + LEASE_MS)} WHERE ${this.mine()} RETURNING 1 AS ok`,
+    );
+    if (!renewed) this.lost();
+  }
+
+  async state(): Promise<SyncStateRow> {
+    const row = await this.store.db
+      .selectFrom('sync_conversations')
+      .select(['external_id', 'metadata', 'pending_write', 'triage_pushed', 'lease_owner'])
+      .where('integration_id', '=', this.integrationId)
+      .where('conversation_id', '=', this.conversationId)
+      .executeTakeFirst();
+    if (!row || row.lease_owner !== this.owner) this.lost();
+    return { external_id: row!.external_id, metadata: row!.metadata ?? {}, pending_write: row!.pending_write, triage_pushed: row!.triage_pushed };
+  }
+
+  async setPending(pending: PendingWrite | null): Promise<void> {
+    const ok = await this.fenced(
+      sql`UPDATE sync_conversations SET pending_write = ${pending ? JSON.stringify(pending) : null}::jsonb, updated_at = now() WHERE ${this.mine()} RETURNING 1 AS ok`,
+    );
+    if (!ok) this.lost();
+  }
+
+  /** Thread ids already recorded for this conversation (so an older identical message is not taken for a lost one). */
+  async knownThreadIds(): Promise<Set<string>> {
+    const rows = await this.store.db
+      .selectFrom('sync_pushed')
+      .select('thread_id')
+      .where('integration_id', '=', this.integrationId)
+      .where('conversation_id', '=', this.conversationId)
+      .where('thread_id', 'is not', null)
+      .execute();
+    return new Set(rows.map((r) => r.thread_id!));
+  }
+
+  /**
+   * Records what a write produced, in one transaction: the pushed items with their thread, the
+   * external id and adapter metadata, the triage level, and the pending write cleared. The facts
+   * are recorded even if the lease was lost meanwhile (they are true either way); only the
+   * lease-owned fields are fenced.
+   */
+  async recordOutcome(pending: PendingWrite, outcome: WriteOutcome, triageLevel?: string): Promise<void> {
+    const threadId = outcome.threadIds[0] ?? null;
+    const stillMine = await this.store.transaction(async (tx) => {
+      if (pending.items.length > 0) {
+        await tx
+          .insertInto('sync_pushed')
+          .values(pending.items.map((item, i) => ({ integration_id: this.integrationId, item_id: item, conversation_id: this.conversationId, thread_id: outcome.threadIds[i] ?? threadId })))
+          .onConflict((oc) => oc.columns(['integration_id', 'item_id']).doNothing())
+          .execute();
+      }
+      const metadata = JSON.stringify(outcome.metadata ?? {});
+      await sql`
+        UPDATE sync_conversations SET
+          external_id = COALESCE(external_id, ${outcome.externalId ?? null}),
+          metadata = metadata || ${metadata}::jsonb,
+          triage_pushed = COALESCE(${triageLevel ?? null}, triage_pushed),
+          updated_at = now()
+        WHERE integration_id = ${this.integrationId} AND conversation_id = ${this.conversationId}`.execute(tx);
+      const cleared = await sql`
+        UPDATE sync_conversations SET pending_write = NULL, last_error = NULL WHERE ${this.mine()} RETURNING 1 AS ok`.execute(tx);
+      return cleared.rows.length > 0;
+    });
+    if (!stillMine) this.lost();
+  }
+
+  /** Gives the lease up; `dirty` says whether work is left for the next pusher. */
+  async release(options: { dirty: boolean; error?: string }): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await sql`
+      UPDATE sync_conversations SET lease_owner = NULL, lease_until = NULL, dirty = ${options.dirty},
+        last_error = COALESCE(${options.error ?? null}, CASE WHEN ${options.dirty} THEN last_error ELSE NULL END), updated_at = now()
+      WHERE ${this.mine()}`.execute(this.store.db);
+  }
+
+  private mine() {
+    return sql`integration_id = ${this.integrationId} AND conversation_id = ${this.conversationId} AND lease_owner = ${this.owner}`;
+  }
+
+  private async fenced(query: ReturnType<typeof sql>): Promise<boolean> {
+    const result = await query.execute(this.store.db);
+    return result.rows.length > 0;
+  }
+
+  private lost(): never {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.controller.abort(new LeaseLostError(this.conversationId));
+    throw new LeaseLostError(this.conversationId);
+  }
+}

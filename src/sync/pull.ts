@@ -1,0 +1,179 @@
+import { sql } from 'kysely';
+import type { Logger } from 'pino';
+import type { HelpdeskCapability, HelpdeskThread } from '../capabilities/helpdesk.js';
+import type { InboundMessage, IngestResult } from '../conversations/inbound.js';
+import type { OutboundReply, ReplyResult } from '../conversations/reply.js';
+import type { Store } from '../store/store.js';
+import type { IntegrationStates } from './integration-state.js';
+import { isVendorError } from './vendor-error.js';
+
+export interface PullDeps {
+  store: Store;
+  log: Logger;
+  states: IntegrationStates;
+  helpdesks: ReadonlyMap<string, HelpdeskCapability>;
+  ingest(inbound: InboundMessage): Promise<IngestResult>;
+  reply(outbound: OutboundReply): Promise<ReplyResult>;
+  importHelpdeskConversations: boolean;
+}
+
+/** Thrown while a conversation the hub created is not linked to its vendor id yet (its create answer was lost). */
+export class NotLinkedYetError extends Error {}
+
+/**
+ * `sync.pull`: reads one helpdesk conversation back and brings the hub up to date. Webhooks and
+ * the reconciliation poll only say "look at this conversation": the vendor's thread list is the
+ * truth, so a dropped, duplicated or reordered webhook changes nothing. New public agent replies
+ * go to the customer through `reply()` (deduplicated by the vendor's thread id, in thread order);
+ * customer threads the helpdesk received itself are stored as inbound messages so triage sees them;
+ * a conversation that started in the helpdesk is imported first. Threads the hub wrote (our
+ * pushes, our acknowledgements) never echo back.
+ */
+export function syncPullJob(deps: PullDeps) {
+  return async (payload: { integrationId: string; externalId: string }): Promise<void> => {
+    const { integrationId, externalId } = payload;
+    const helpdesk = deps.helpdesks.get(integrationId);
+    if (!helpdesk) return;
+    // Paused: the reconciliation poll catches up from its cursor once the integration resumes.
+    if ((await deps.states.health(integrationId)).status !== 'active') return;
+    try {
+      await pull(deps, helpdesk, integrationId, externalId);
+      await deps.states.succeeded(integrationId);
+    } catch (error) {
+      if (isVendorError(error) && error.kind === 'auth') {
+        await deps.states.authFailed(integrationId, error.message);
+        return;
+      }
+      if (isVendorError(error) && error.kind === 'not_found') {
+        deps.log.info({ integrationId, externalId }, 'helpdesk conversation no longer exists; nothing to pull');
+        return;
+      }
+      throw error;
+    }
+  };
+}
+
+async function pull(deps: PullDeps, helpdesk: HelpdeskCapability, integrationId: string, externalId: string): Promise<void> {
+  let link = await linkOf(deps.store, integrationId, externalId);
+  if (!link) {
+    const info = await helpdesk.conversation(externalId);
+    if (!info) return;
+    if (info.hubConversationId) {
+      const ours = await deps.store.db.selectFrom('conversations').select('id').where('id', '=', info.hubConversationId).executeTakeFirst();
+      if (!ours) return; // Another hub's conversation in a shared helpdesk account: not ours to touch.
+      // Ours, but its create answer was lost and the pusher has not looked it up yet: try again shortly.
+      throw new NotLinkedYetError(`helpdesk conversation ${externalId} belongs to conversation ${info.hubConversationId}, which is not linked yet`);
+    }
+    if (!deps.importHelpdeskConversations) return;
+    link = await importConversation(deps, helpdesk, integrationId, externalId, info);
+    if (!link) return;
+  }
+  const threads = await helpdesk.threads(externalId);
+  const known = await knownThreads(deps.store, integrationId, link.conversationId);
+  const deliveredBy = link.channel === 'helpdesk' || helpdesk.traits.replyDelivery[link.channel === 'email' ? 'email' : 'chat'] === 'helpdesk' ? 'helpdesk' : 'hub';
+  // One at a time, in thread order: each call is deduplicated by the thread id, and awaiting it
+  // keeps the customer's copy in the agent's order even when two pulls race.
+  for (const thread of threads) {
+    if (thread.byHub || known.has(thread.id)) continue;
+    if (thread.kind === 'agent' && thread.public) {
+      await deps.reply({
+        conversationId: link.conversationId,
+        source: integrationId,
+        sourceMessageId: thread.id,
+        authorKind: 'agent',
+        authorName: thread.authorName,
+        text: thread.text.trim() || '(empty reply)',
+        html: thread.html,
+        metadata: { helpdesk: integrationId, externalThreadId: thread.id, ...attachmentsNote(thread) },
+        deliveredBy,
+      });
+    } else if (thread.kind === 'customer') {
+      await deps.ingest({
+        channel: link.channel,
+        source: integrationId,
+        sourceMessageId: thread.id,
+        thread: { conversationId: link.conversationId },
+        contact: link.contact,
+        subject: null,
+        text: thread.text,
+        html: thread.html,
+        metadata: { helpdesk: integrationId, externalThreadId: thread.id },
+        receivedAt: thread.createdAt,
+      });
+    }
+  }
+}
+
+interface Link {
+  conversationId: string;
+  channel: 'chat' | 'email' | 'helpdesk';
+  contact: InboundMessage['contact'];
+}
+
+async function linkOf(store: Store, integrationId: string, externalId: string): Promise<Link | null> {
+  const row = await store.db
+    .selectFrom('sync_conversations as s')
+    .innerJoin('conversations as c', 'c.id', 's.conversation_id')
+    .innerJoin('contacts as k', 'k.id', 'c.contact_id')
+    .select(['s.conversation_id', 'c.channel', 'k.identity_kind', 'k.identity_key', 'k.email', 'k.name', 'k.verified'])
+    .where('s.integration_id', '=', integrationId)
+    .where('s.external_id', '=', externalId)
+    .executeTakeFirst();
+  if (!row) return null;
+  return {
+    conversationId: row.conversation_id,
+    channel: row.channel,
+    contact: { identityKind: row.identity_kind, identityKey: row.identity_key, email: row.email, name: row.name, verified: row.verified },
+  };
+}
+
+async function knownThreads(store: Store, integrationId: string, conversationId: string): Promise<Set<string>> {
+  const [pushed, stored] = await Promise.all([
+    store.db.selectFrom('sync_pushed').select('thread_id').where('integration_id', '=', integrationId).where('conversation_id', '=', conversationId).execute(),
+    store.db.selectFrom('messages').select('source_message_id').where('conversation_id', '=', conversationId).where('source', '=', integrationId).execute(),
+  ]);
+  return new Set([...pushed.map((r) => r.thread_id).filter((t): t is string => t !== null), ...stored.map((r) => r.source_message_id)]);
+}
+
+/** A conversation that started in the helpdesk (mail sent straight to it): stored as ours so triage covers it. */
+async function importConversation(
+  deps: PullDeps,
+  helpdesk: HelpdeskCapability,
+  integrationId: string,
+  externalId: string,
+  info: NonNullable<Awaited<ReturnType<HelpdeskCapability['conversation']>>>,
+): Promise<Link | null> {
+  const email = info.customer.email?.trim().toLowerCase();
+  if (!email) {
+    deps.log.info({ integrationId, externalId }, 'helpdesk conversation without a customer email; not imported');
+    return null;
+  }
+  const threads = await helpdesk.threads(externalId);
+  const first = threads.find((t: HelpdeskThread) => t.kind === 'customer');
+  if (!first) return null;
+  const contact = { identityKind: 'email', identityKey: email, email, name: info.customer.name, verified: true };
+  const result = await deps.ingest({
+    channel: 'helpdesk',
+    source: integrationId,
+    sourceMessageId: first.id,
+    thread: { key: externalId },
+    contact,
+    subject: info.subject,
+    text: first.text,
+    html: first.html,
+    metadata: { helpdesk: integrationId, externalThreadId: first.id },
+    receivedAt: first.createdAt,
+  });
+  await deps.store.db
+    .insertInto('sync_conversations')
+    .values({ integration_id: integrationId, conversation_id: result.conversation.id, external_id: externalId, dirty: false })
+    // The push queued by the ingest may have created the row first, without the vendor id.
+    .onConflict((oc) => oc.columns(['integration_id', 'conversation_id']).doUpdateSet({ external_id: sql`COALESCE(sync_conversations.external_id, excluded.external_id)` }))
+    .execute();
+  if (result.newConversation) deps.log.info({ integrationId, externalId, conversationId: result.conversation.id }, 'imported a conversation that started in the helpdesk');
+  return { conversationId: result.conversation.id, channel: 'helpdesk', contact };
+}
+
+function attachmentsNote(thread: HelpdeskThread): Record<string, unknown> {
+  return thread.attachments.length > 0 ? { attachments: thread.attachments } : {};
+}

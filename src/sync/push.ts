@@ -1,0 +1,394 @@
+import { sql } from 'kysely';
+import type { Logger } from 'pino';
+import type { ConversationRef, HelpdeskCapability, HelpdeskWrite, SyncedAttachment, SyncedMessage, WriteOutcome } from '../capabilities/helpdesk.js';
+import type { JobContext, JobRequest } from '../jobs/catalog.js';
+import type { JobQueue } from '../jobs/queue.js';
+import type { AttachmentRef, PendingWrite } from '../store/schema.js';
+import type { Store } from '../store/store.js';
+import type { IntegrationStates } from './integration-state.js';
+import { SyncLease, LeaseLostError } from './lease.js';
+import { isVendorError, type VendorError } from './vendor-error.js';
+
+/**
+ * `sync.push`: brings one conversation up to date at its helpdesk. Under a lease (one pusher per
+ * conversation across all processes) it pushes, in message order, what is not yet there: the
+ * conversation itself first (created with the messages waiting), then customer messages (a run
+ * of them combined into one thread), the hub's own messages (acknowledgements) as notes or, in
+ * conversations that started in the helpdesk, as public replies, and finally the triage call.
+ *
+ * Exactly once at the vendor: every write is recorded as `pending_write` before it is sent and
+ * cleared with its outcome after. A write whose outcome is unknown (timeout, reset, 5xx) is looked
+ * up at the vendor (`findWrite`) before anything else happens; a lost create is looked up by our
+ * id, and not re-created until the vendor's search lag has passed.
+ */
+export interface PushDeps {
+  store: Store;
+  queue: JobQueue;
+  log: Logger;
+  states: IntegrationStates;
+  helpdesks: ReadonlyMap<string, HelpdeskCapability>;
+  processTag: string;
+  /** Longest one job works before handing on to a fresh one. */
+  budgetMs: number;
+  /** Link for an attachment too large for the vendor (null: no public URL configured). */
+  attachmentUrl(id: string): string | null;
+  /** The helpdesk a conversation routes to (a push for any other is ignored). */
+  helpdeskFor(conversation: { channel: 'chat' | 'email' | 'helpdesk'; source: string }): string | null;
+  clock?: () => number;
+}
+
+interface PendingMessage {
+  id: string;
+  position: number;
+  direction: 'inbound' | 'outbound';
+  author_kind: 'customer' | 'agent' | 'system';
+  text: string;
+  html: string | null;
+  attachments: AttachmentRef[];
+  created_at: Date;
+}
+
+interface ConversationFacts {
+  channel: 'chat' | 'email' | 'helpdesk';
+  source: string;
+  subject: string | null;
+  email: string | null;
+  name: string | null;
+  verified: boolean;
+}
+
+/** Thrown to hand a conversation back for a later try without failing (burning) the job. */
+class RetryLater extends Error {
+  constructor(
+    readonly delayMs: number,
+    reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+export function syncPushJob(deps: PushDeps) {
+  const clock = deps.clock ?? Date.now;
+  return async (payload: { integrationId: string; conversationId: string }, context: JobContext): Promise<void> => {
+    const { integrationId, conversationId } = payload;
+    const helpdesk = deps.helpdesks.get(integrationId);
+    if (!helpdesk) {
+      deps.log.warn({ integrationId, conversationId }, 'sync job for a helpdesk that is not configured; dropping it');
+      return;
+    }
+    const health = await deps.states.health(integrationId);
+    if (health.status !== 'active') {
+      // Parked, not burned: the conversation stays dirty and is pushed when the integration resumes.
+      await markDirty(deps.store, integrationId, conversationId);
+      return;
+    }
+    const lease = new SyncLease(deps.store, integrationId, conversationId, `${deps.processTag}:${context.jobId}`, deps.log);
+    const started = clock();
+    // Acquire, work, release, and look once more: a message committed while we held the lease
+    // found it busy and left the work to us.
+    for (let round = 0; round < 3; round++) {
+      if (!(await lease.acquire())) return;
+      try {
+        const outcome = await pushWhileLeased(deps, helpdesk, lease, integrationId, conversationId, started, clock);
+        if (outcome === 'more') {
+          await lease.release({ dirty: true });
+          await deps.queue.enqueue([pushRequest(integrationId, conversationId)]);
+          return;
+        }
+      } catch (error) {
+        if (error instanceof LeaseLostError) return;
+        if (error instanceof RetryLater) {
+          await lease.release({ dirty: true, error: error.message });
+          await deps.queue.enqueue([{ ...pushRequest(integrationId, conversationId), startAfter: new Date(clock() + error.delayMs) }]);
+          return;
+        }
+        if (isVendorError(error) && error.kind === 'auth') {
+          await lease.release({ dirty: true, error: error.message });
+          const paused = await deps.states.authFailed(integrationId, error.message);
+          // The first failure may be a token that just expired: one more try soon. Two in a row
+          // pause the integration; the reconciler resumes it when a connection check passes.
+          if (!paused) await deps.queue.enqueue([{ ...pushRequest(integrationId, conversationId), startAfter: new Date(clock() + 2000) }]);
+          return;
+        }
+        await lease.release({ dirty: true, error: describe(error) });
+        throw error;
+      }
+      await lease.release({ dirty: false });
+      if (!(await hasPending(deps.store, integrationId, conversationId))) return;
+    }
+    await deps.queue.enqueue([pushRequest(integrationId, conversationId)]);
+  };
+}
+
+export function pushRequest(integrationId: string, conversationId: string): JobRequest {
+  return { name: 'sync.push', data: { integrationId, conversationId }, singletonKey: `${integrationId}:${conversationId}` };
+}
+
+async function pushWhileLeased(
+  deps: PushDeps,
+  helpdesk: HelpdeskCapability,
+  lease: SyncLease,
+  integrationId: string,
+  conversationId: string,
+  started: number,
+  clock: () => number,
+): Promise<'done' | 'more'> {
+  const facts = await conversationFacts(deps.store, conversationId);
+  if (!facts || deps.helpdeskFor(facts) !== integrationId) return 'done';
+  for (;;) {
+    if (clock() - started > deps.budgetMs) return 'more';
+    await lease.renew();
+    const state = await lease.state();
+    if (state.pending_write) {
+      await resolvePending(deps, helpdesk, lease, state.pending_write, state.external_id, state.metadata, facts, conversationId, clock);
+      continue;
+    }
+    const pending = await pendingMessages(deps.store, integrationId, conversationId, helpdesk.traits.maxMessagesPerWrite);
+    const ref = state.external_id ? { conversationId, externalId: state.external_id, metadata: state.metadata } : null;
+    const next = nextWrite(pending, facts, ref, conversationId, helpdesk, deps);
+    if (next) {
+      await perform(deps, helpdesk, lease, next.op, next.pending, conversationId);
+      continue;
+    }
+    if (!ref) return 'done';
+    const triage = await triageToPush(deps.store, conversationId, state.triage_pushed);
+    if (!triage) return 'done';
+    const op: HelpdeskWrite = { kind: 'triage', ref, key: `triage:${conversationId}:${triage.level}`, level: triage.level, tags: [`urgency-${triage.level}`], note: triage.note };
+    await perform(deps, helpdesk, lease, op, { kind: 'triage', items: [op.key], startedAt: new Date(clock()).toISOString() }, conversationId, triage.level);
+  }
+}
+
+/** The next write for the waiting messages, oldest first; null when none is waiting or possible yet. */
+function nextWrite(
+  pending: PendingMessage[],
+  facts: ConversationFacts,
+  ref: ConversationRef | null,
+  conversationId: string,
+  helpdesk: HelpdeskCapability,
+  deps: PushDeps,
+): { op: HelpdeskWrite; pending: PendingWrite } | null {
+  if (pending.length === 0) return null;
+  const startedAt = new Date().toISOString();
+  const first = pending[0]!;
+  if (first.direction === 'outbound') {
+    if (!ref) return null; // A note needs the conversation; it is created by the customer's message first.
+    const key = first.id;
+    const op: HelpdeskWrite =
+      facts.channel === 'helpdesk'
+        ? { kind: 'reply', ref, key, text: first.text }
+        : { kind: 'note', ref, key, text: `Sent to the customer by Support Hub:\n\n${first.text}` };
+    return { op, pending: { kind: op.kind, items: [first.id], startedAt } };
+  }
+  // A run of customer messages, combined into one write.
+  const run: PendingMessage[] = [];
+  for (const message of pending) {
+    if (message.direction !== 'inbound' || run.length >= helpdesk.traits.maxMessagesPerWrite) break;
+    run.push(message);
+  }
+  const messages = run.map((m) => syncedMessage(m, deps));
+  const channel = facts.channel === 'email' ? 'email' : 'chat';
+  const customer = { email: facts.email, name: facts.name, verified: facts.verified };
+  if (!ref) {
+    const tags = [`hub-${channel}`, ...(facts.verified ? [] : ['unverified-sender'])];
+    return { op: { kind: 'create', conversationId, channel, subject: facts.subject, customer, messages, tags }, pending: { kind: 'create', items: run.map((m) => m.id), startedAt } };
+  }
+  return { op: { kind: 'append', ref, channel, customer, messages }, pending: { kind: 'append', items: run.map((m) => m.id), startedAt } };
+}
+
+/** Records the intent, sends the write, records the outcome. */
+async function perform(
+  deps: PushDeps,
+  helpdesk: HelpdeskCapability,
+  lease: SyncLease,
+  op: HelpdeskWrite,
+  pending: PendingWrite,
+  conversationId: string,
+  triageLevel?: string,
+): Promise<void> {
+  await lease.setPending(pending);
+  let outcome: WriteOutcome;
+  try {
+    outcome = await helpdesk.write(op, lease.signal);
+  } catch (error) {
+    if (isVendorError(error) && error.outcomeUnknown) {
+      // Keep the pending write: the next round looks it up before anything is sent again.
+      deps.log.warn({ conversationId, op: op.kind, err: error.message }, 'helpdesk write outcome unknown; will look it up');
+      throw new RetryLater(1000, error.message);
+    }
+    await lease.setPending(null);
+    throw rateLimitedToRetry(error);
+  }
+  await deps.states.succeeded(lease.integrationId);
+  await lease.recordOutcome(pending, outcome, triageLevel);
+}
+
+/** A write was sent but its answer never came: find what landed before anything else is sent. */
+async function resolvePending(
+  deps: PushDeps,
+  helpdesk: HelpdeskCapability,
+  lease: SyncLease,
+  pending: PendingWrite,
+  externalId: string | null,
+  metadata: Record<string, unknown>,
+  facts: ConversationFacts,
+  conversationId: string,
+  clock: () => number,
+): Promise<void> {
+  const op = await rebuild(deps, pending, externalId, metadata, facts, conversationId);
+  if (!op) {
+    // Nothing left to look for (the items were recorded meanwhile); clear and carry on.
+    await lease.setPending(null);
+    return;
+  }
+  const known = await lease.knownThreadIds();
+  let found: WriteOutcome | null;
+  try {
+    found = await helpdesk.findWrite(op, known, lease.signal);
+  } catch (error) {
+    throw rateLimitedToRetry(error);
+  }
+  if (found) {
+    deps.log.info({ conversationId, op: op.kind }, 'a write whose answer was lost had landed; recorded it');
+    const level = op.kind === 'triage' ? op.level : undefined;
+    await lease.recordOutcome(pending, found, level);
+    return;
+  }
+  const age = clock() - Date.parse(pending.startedAt);
+  if (op.kind === 'create' && age < helpdesk.traits.searchLagMs) {
+    // The vendor's search may not show it yet: wait out its lag rather than create it twice.
+    throw new RetryLater(Math.min(helpdesk.traits.searchLagMs - age + 500, 60_000), 'create outcome unknown; waiting for the vendor search to catch up');
+  }
+  // It did not land: forget the intent; the next round sends it again.
+  await lease.setPending(null);
+}
+
+/** The same write as the one recorded as pending (writes are deterministic in their inputs). */
+async function rebuild(
+  deps: PushDeps,
+  pending: PendingWrite,
+  externalId: string | null,
+  metadata: Record<string, unknown>,
+  facts: ConversationFacts,
+  conversationId: string,
+): Promise<HelpdeskWrite | null> {
+  const ref = externalId ? { conversationId, externalId, metadata } : null;
+  const channel = facts.channel === 'email' ? 'email' : 'chat';
+  const customer = { email: facts.email, name: facts.name, verified: facts.verified };
+  if (pending.kind === 'triage') {
+    if (!ref) return null;
+    const level = pending.items[0]!.split(':').at(-1) as 'urgent' | 'high' | 'normal' | 'low';
+    const triage = await triageNote(deps.store, conversationId);
+    return { kind: 'triage', ref, key: pending.items[0]!, level, tags: [`urgency-${level}`], note: triage?.level === level ? triage.note : `Urgency: ${level}` };
+  }
+  const rows = await deps.store.db
+    .selectFrom('messages')
+    .select(['id', 'position', 'direction', 'author_kind', 'text', 'html', 'attachments', 'created_at'])
+    .where('id', 'in', pending.items)
+    .orderBy('position')
+    .execute();
+  if (rows.length !== pending.items.length) return null;
+  const messages = (rows as unknown as PendingMessage[]).map((m) => syncedMessage(m, deps));
+  switch (pending.kind) {
+    case 'create':
+      return { kind: 'create', conversationId, channel, subject: facts.subject, customer, messages, tags: [`hub-${channel}`, ...(facts.verified ? [] : ['unverified-sender'])] };
+    case 'append':
+      return ref ? { kind: 'append', ref, channel, customer, messages } : null;
+    case 'note':
+      return ref ? { kind: 'note', ref, key: rows[0]!.id, text: `Sent to the customer by Support Hub:\n\n${rows[0]!.text}` } : null;
+    case 'reply':
+      return ref ? { kind: 'reply', ref, key: rows[0]!.id, text: rows[0]!.text } : null;
+  }
+}
+
+function syncedMessage(m: PendingMessage, deps: PushDeps): SyncedMessage {
+  return {
+    messageId: m.id,
+    text: m.text,
+    html: m.html,
+    createdAt: new Date(m.created_at),
+    attachments: (m.attachments ?? []).map((a): SyncedAttachment => ({
+      filename: a.filename,
+      contentType: a.contentType,
+      size: a.size,
+      url: deps.attachmentUrl(a.id),
+      load: async () => {
+        const row = await deps.store.db.selectFrom('attachments').select('content').where('id', '=', a.id).executeTakeFirst();
+        if (!row) throw new Error(`attachment ${a.id} is gone`);
+        return row.content;
+      },
+    })),
+  };
+}
+
+async function conversationFacts(store: Store, conversationId: string): Promise<ConversationFacts | null> {
+  const row = await store.db
+    .selectFrom('conversations as c')
+    .innerJoin('contacts as k', 'k.id', 'c.contact_id')
+    .select(['c.channel', 'c.source', 'c.subject', 'k.email', 'k.name', 'k.verified'])
+    .where('c.id', '=', conversationId)
+    .executeTakeFirst();
+  return row ?? null;
+}
+
+/** Messages that go to the helpdesk and are not there yet: the customer's, and the hub's own (acknowledgements). */
+function pendingQuery(store: Store, integrationId: string, conversationId: string) {
+  return sql`
+    FROM messages m
+    WHERE m.conversation_id = ${conversationId}
+      AND ((m.direction = 'inbound' AND m.source <> ${integrationId}) OR (m.direction = 'outbound' AND m.author_kind = 'system'))
+      AND NOT EXISTS (SELECT 1 FROM sync_pushed p WHERE p.integration_id = ${integrationId} AND p.item_id = m.id::text)`;
+}
+
+async function pendingMessages(store: Store, integrationId: string, conversationId: string, limit: number): Promise<PendingMessage[]> {
+  const result = await sql<PendingMessage>`
+    SELECT m.id, m.position, m.direction, m.author_kind, m.text, m.html, m.attachments, m.created_at
+    ${pendingQuery(store, integrationId, conversationId)}
+    ORDER BY m.position LIMIT ${limit}`.execute(store.db);
+  return result.rows;
+}
+
+/** Whether anything is left to push (messages, or a triage call not yet at the vendor). */
+export async function hasPending(store: Store, integrationId: string, conversationId: string): Promise<boolean> {
+  const result = await sql<{ pending: boolean }>`
+    SELECT (EXISTS (SELECT 1 ${pendingQuery(store, integrationId, conversationId)})
+      OR EXISTS (
+        SELECT 1 FROM triage_results t JOIN sync_conversations s ON s.conversation_id = t.conversation_id AND s.integration_id = ${integrationId}
+        WHERE t.conversation_id = ${conversationId} AND s.external_id IS NOT NULL AND t.level IS DISTINCT FROM s.triage_pushed
+      )) AS pending`.execute(store.db);
+  return result.rows[0]?.pending === true;
+}
+
+async function triageToPush(store: Store, conversationId: string, pushed: string | null) {
+  const triage = await triageNote(store, conversationId);
+  if (!triage || triage.level === pushed) return null;
+  return triage;
+}
+
+async function triageNote(store: Store, conversationId: string) {
+  const row = await store.db
+    .selectFrom('triage_results')
+    .select(['level', 'score', 'confidence', 'evidence'])
+    .where('conversation_id', '=', conversationId)
+    .executeTakeFirst();
+  if (!row) return null;
+  const evidence = (row.evidence as { phrase: string; category: string; weight: number }[]).slice(0, 8);
+  const why = evidence.length > 0 ? evidence.map((e) => `• "${e.phrase}" (${e.category}, ${e.weight > 0 ? '+' : ''}${e.weight})`).join('\n') : '• no urgency signals found';
+  const note = `Support Hub triage: ${row.level.toUpperCase()} (score ${Number(row.score).toFixed(1)}, ${row.confidence} confidence)\n${why}`;
+  return { level: row.level, note };
+}
+
+async function markDirty(store: Store, integrationId: string, conversationId: string): Promise<void> {
+  await sql`
+    INSERT INTO sync_conversations (integration_id, conversation_id, dirty) VALUES (${integrationId}, ${conversationId}, true)
+    ON CONFLICT (integration_id, conversation_id) DO UPDATE SET dirty = true, updated_at = now()`.execute(store.db);
+}
+
+/** A call still rate limited after waiting: try again later without counting it as a failure. */
+function rateLimitedToRetry(error: unknown): unknown {
+  if (isVendorError(error) && (error as VendorError).kind === 'rate_limited') return new RetryLater((error as VendorError).retryAfterMs ?? 5000, error.message);
+  return error;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message.slice(0, 500) : String(error).slice(0, 500);
+}

@@ -1,0 +1,76 @@
+import express, { Router } from 'express';
+import type { Logger } from 'pino';
+import type { HelpdeskCapability, HelpdeskWebhookEvent } from '../capabilities/helpdesk.js';
+import { HubError, notFound, unauthorized } from '../errors.js';
+import type { JobRequest } from '../jobs/catalog.js';
+import type { JobQueue } from '../jobs/queue.js';
+import type { Store } from '../store/store.js';
+
+export interface WebhookDeps {
+  store: Store;
+  queue: JobQueue;
+  log: Logger;
+  helpdesks: ReadonlyMap<string, HelpdeskCapability>;
+  maxBodyBytes: number;
+  onReceived?(integrationId: string, outcome: 'accepted' | 'duplicate' | 'rejected'): void;
+}
+
+export function pullRequest(integrationId: string, externalId: string): JobRequest {
+  return { name: 'sync.pull', data: { integrationId, externalId }, singletonKey: `${integrationId}:${externalId}` };
+}
+
+/**
+ * `POST /webhooks/{integration id}` for helpdesks (ARCHITECTURE §7). The signature is checked over
+ * the exact bytes before anything is parsed; a redelivery (same delivery id) is answered 200 and
+ * ignored. Accepting a webhook only records it and queues a pull of the conversation, in one
+ * transaction, so the answer is fast (vendors drop webhooks that time out) and nothing accepted is
+ * lost; the pull reads the vendor's own state, so order and duplicates of webhooks do not matter.
+ */
+export function helpdeskWebhookRouter(deps: WebhookDeps): Router {
+  const router = Router();
+  const raw = express.raw({ type: () => true, limit: deps.maxBodyBytes });
+  router.post('/webhooks/:integrationId', raw, async (req, res) => {
+    const integrationId = String(req.params['integrationId']);
+    const helpdesk = deps.helpdesks.get(integrationId);
+    if (!helpdesk) throw notFound(`no helpdesk integration "${integrationId}" is configured`, 'unknown_integration');
+    const request = { rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), headers: req.headers, url: req.originalUrl };
+    const verdict = helpdesk.verifyWebhook(request);
+    if (!verdict.ok) {
+      deps.onReceived?.(integrationId, 'rejected');
+      throw unauthorized(`webhook signature check failed: ${verdict.reason}`, 'invalid_signature');
+    }
+    let parsed: { deliveryId: string; events: HelpdeskWebhookEvent[] };
+    try {
+      parsed = helpdesk.parseWebhook(request);
+    } catch (error) {
+      deps.onReceived?.(integrationId, 'rejected');
+      if (error instanceof HubError) throw error;
+      throw new HubError(400, 'invalid_webhook', `webhook body not understood: ${(error as Error).message}`);
+    }
+    const accepted = await deps.store.transaction(async (tx) => {
+      const fresh = await tx
+        .insertInto('deliveries')
+        .values({ source: `webhook:${integrationId}`, delivery_id: parsed.deliveryId.slice(0, 500) })
+        .onConflict((oc) => oc.columns(['source', 'delivery_id']).doNothing())
+        .returning('delivery_id')
+        .execute();
+      if (fresh.length === 0) return false;
+      for (const event of parsed.events) {
+        if (event.kind !== 'status.changed' || !event.status) continue;
+        // Status is the vendor's to decide; record it on the linked conversation (unknown ones are ignored).
+        await tx
+          .updateTable('conversations')
+          .set({ status: event.status, updated_at: new Date() })
+          .where('id', 'in', tx.selectFrom('sync_conversations').select('conversation_id').where('integration_id', '=', integrationId).where('external_id', '=', event.externalId))
+          .execute();
+      }
+      const pulls = [...new Set(parsed.events.filter((e) => e.kind !== 'other').map((e) => e.externalId))];
+      await deps.queue.enqueueIn(tx, pulls.map((externalId) => pullRequest(integrationId, externalId)));
+      return true;
+    });
+    if (accepted) deps.queue.wake(['sync.pull']);
+    deps.onReceived?.(integrationId, accepted ? 'accepted' : 'duplicate');
+    res.status(200).json({ status: accepted ? 'accepted' : 'duplicate', events: parsed.events.length });
+  });
+  return router;
+}
