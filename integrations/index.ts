@@ -1,8 +1,10 @@
 import type { AnyIntegration } from '../src/capabilities/integration.js';
+import { helpscout } from './helpscout/index.js';
+import { zendesk } from './zendesk/index.js';
 
 /**
  * The registry: an explicit list of every integration the hub ships. To add a helpdesk, an
  * account-data source or an escalation target, add its folder beside this file (an `index.ts`
- * exporting `defineIntegration({ … })`) and list it here.
+ * exporting `defineIntegration({ … })`) and list it here. See README.md in this folder.
  */
-export const integrations: AnyIntegration[] = [];
+export const integrations: AnyIntegration[] = [helpscout, zendesk];

@@ -29,6 +29,8 @@ export const coreSchema = z.object({
       /** Trust X-Forwarded-* from a reverse proxy (needed for Secure cookies behind TLS). */
       trustProxy: envBoolean.default(false),
       publicUrl: z.url().optional(),
+      /** Signs links to attachments too large for a helpdesk's upload limit (with publicUrl). */
+      linkSecret: secret(z.string().min(16, 'must be at least 16 characters').optional()),
     })
     .prefault({}),
   store: z
@@ -77,6 +79,11 @@ export const coreEnv: EnvBinding[] = [
   { env: 'HTTP_BODY_LIMIT_BYTES', path: ['http', 'bodyLimitBytes'], description: 'Largest request body accepted (bytes)' },
   { env: 'TRUST_PROXY', path: ['http', 'trustProxy'], description: 'Trust X-Forwarded-* headers from a reverse proxy' },
   { env: 'HUB_PUBLIC_URL', path: ['http', 'publicUrl'], description: 'Public base URL of the hub, used in links it sends' },
+  {
+    env: 'HUB_LINK_SECRET',
+    path: ['http', 'linkSecret'],
+    description: 'Signs expiring links to attachments too large for a helpdesk (needs HUB_PUBLIC_URL); unset = such files are named, not linked',
+  },
   { env: 'HUB_DATA_DIR', path: ['store', 'dataDir'], description: 'Embedded store directory (PGlite data, lock file)' },
   { env: 'DATABASE_URL', path: ['store', 'databaseUrl'], description: 'PostgreSQL server URL; unset = embedded PGlite' },
   { env: 'DATABASE_POOL_SIZE', path: ['store', 'poolSize'], description: 'PostgreSQL connections per hub process' },

@@ -6,6 +6,7 @@ import { buildApp } from './app.js';
 import type { AnyIntegration } from './capabilities/integration.js';
 import { IntegrationRegistry } from './capabilities/registry.js';
 import { ConfigError, type LoadedConfig } from './config.js';
+import { FileLinks } from './http/file-links.js';
 import { createHelpdeskSync, replaySync, type HelpdeskSync } from './sync/index.js';
 import { routingProblems } from './sync/config.js';
 import { deliverMessageJob, type ChannelDelivery } from './conversations/delivery.js';
@@ -98,6 +99,7 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
     if (routing.length > 0) throw new ConfigError(routing);
     // Sync and the ingest/reply paths refer to each other: sync queues pushes when messages are
     // stored, and stores what it pulls through ingest() and reply().
+    const fileLinks = config.http.publicUrl && config.http.linkSecret ? new FileLinks(config.http.publicUrl, config.http.linkSecret) : null;
     let ingestor: Ingestor | null = null;
     let replier: Replier | null = null;
     const sync: HelpdeskSync = createHelpdeskSync({
@@ -110,7 +112,7 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
       maxWebhookBytes: config.http.bodyLimitBytes,
       ingest: (m) => ingestor!.ingest(m),
       reply: (r) => replier!.reply(r),
-      attachmentUrl: () => null,
+      attachmentUrl: (id) => fileLinks?.url(id) ?? null,
     });
     ingestor = new Ingestor({
       store,
@@ -166,6 +168,7 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
         healthRouter({ store, queue, bus, metrics, shuttingDown: () => shuttingDown, integrations: () => sync.health() }),
         adminRouter({ token: config.admin.token, store, queue, registry, syncReplay: () => replaySync({ queue, store, sync }) }),
         chat.router,
+        ...(fileLinks ? [fileLinks.router(store)] : []),
         widgetRouter({ widgetFile: widget.file, demoAppId: config.chat.apps[0]?.id ?? null }),
       ],
     });

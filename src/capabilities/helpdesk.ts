@@ -109,6 +109,12 @@ export type HelpdeskWebhookEvent = {
   /** Our conversation id when the payload carries it (tag / external_id), else null. */
   hubConversationId: string | null;
   status?: 'open' | 'pending' | 'closed';
+  /**
+   * The event reports the hub's own API write (our create, our pushed customer thread or note):
+   * there is nothing to pull, and pulling would spend rate budget. Set it only when the payload
+   * proves it (e.g. the thread's source is our API client).
+   */
+  byHub?: boolean;
 };
 
 export interface ConnectionCheck {

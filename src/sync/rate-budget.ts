@@ -24,7 +24,7 @@ export function parseRateLimit(text: string): RateLimitSpec {
  * the request) a bucket hands out at most capacity + rate·(W + jitter); both are chosen so that
  * stays ≤ limit while the sustained rate is `share` of the limit.
  */
-export function bucketShape(spec: RateLimitSpec, maxCost: number, share = 0.92, jitterSeconds = 0.25) {
+export function bucketShape(spec: RateLimitSpec, maxCost: number, share = 0.92, jitterSeconds = 0.1) {
   let rate = (share * spec.limit) / spec.windowSeconds;
   let capacity = spec.limit - rate * (spec.windowSeconds + jitterSeconds);
   if (capacity < maxCost) {

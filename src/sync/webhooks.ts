@@ -64,7 +64,7 @@ export function helpdeskWebhookRouter(deps: WebhookDeps): Router {
           .where('id', 'in', tx.selectFrom('sync_conversations').select('conversation_id').where('integration_id', '=', integrationId).where('external_id', '=', event.externalId))
           .execute();
       }
-      const pulls = [...new Set(parsed.events.filter((e) => e.kind !== 'other').map((e) => e.externalId))];
+      const pulls = [...new Set(parsed.events.filter((e) => e.kind !== 'other' && !e.byHub).map((e) => e.externalId))];
       await deps.queue.enqueueIn(tx, pulls.map((externalId) => pullRequest(integrationId, externalId)));
       return true;
     });

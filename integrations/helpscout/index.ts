@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import { defineIntegration } from '../../src/capabilities/integration.js';
+import { secret } from '../../src/config/secrets.js';
+import { parseRateLimit } from '../../src/sync/rate-budget.js';
+import { HelpScoutClient } from './client.js';
+import { HelpScoutHelpdesk } from './helpdesk.js';
+
+/**
+ * Help Scout (Mailbox API v2). The helpdesk capability needs the OAuth app (client credentials)
+ * and the mailbox; webhooks additionally need the secret entered in Help Scout's Webhooks app.
+ * The Dynamic App sidebar (a later capability) will add its own `sidebarSecret` key here.
+ */
+export const helpscoutConfigSchema = z.object({
+  clientId: z.string().min(1).optional(),
+  clientSecret: secret(z.string().min(1).optional()),
+  mailboxId: z.coerce.number().int().positive().optional(),
+  // Help Scout: "a randomly-generated string of 40 characters or less" (…/webhooks/update).
+  webhookSecret: secret(z.string().min(1).max(40, 'Help Scout webhook secrets are at most 40 characters').optional()),
+  apiBase: z.url().default('https://api.helpscout.net/v2'),
+  rateLimit: z
+    .string()
+    .default('400/60')
+    .refine((text) => {
+      try {
+        parseRateLimit(text);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must look like 400/60 (request units per seconds; writes count 2)'),
+  searchLagSeconds: z.coerce.number().int().min(0).max(3600).default(60),
+});
+
+export type HelpScoutConfig = z.infer<typeof helpscoutConfigSchema>;
+
+export const helpscout = defineIntegration({
+  id: 'helpscout',
+  name: 'Help Scout',
+  configSchema: helpscoutConfigSchema,
+  env: [
+    { env: 'HELPSCOUT_CLIENT_ID', key: 'clientId', description: 'Help Scout OAuth app ID (Your Profile > My Apps), used with client credentials' },
+    { env: 'HELPSCOUT_CLIENT_SECRET', key: 'clientSecret', description: 'Help Scout OAuth app secret' },
+    { env: 'HELPSCOUT_MAILBOX_ID', key: 'mailboxId', description: 'Help Scout mailbox (inbox) id the hub creates conversations in (the number in its settings URL)' },
+    {
+      env: 'HELPSCOUT_WEBHOOK_SECRET',
+      key: 'webhookSecret',
+      description: 'Secret entered in Help Scout’s Webhooks app (at most 40 characters); without it Help Scout webhooks are rejected',
+    },
+    { env: 'HELPSCOUT_API_BASE', key: 'apiBase', description: 'Mailbox API base URL (default https://api.helpscout.net/v2; tests point it at a fake)' },
+    {
+      env: 'HELPSCOUT_RATE_LIMIT',
+      key: 'rateLimit',
+      description: 'The account’s API limit as units/seconds, shared by all hub processes (default 400/60; writes count 2; see your Help Scout plan)',
+    },
+    {
+      env: 'HELPSCOUT_SEARCH_LAG_SECONDS',
+      key: 'searchLagSeconds',
+      description: 'How long Help Scout search may miss a new conversation: after a create whose answer was lost, the hub keeps looking this long before creating it again',
+    },
+  ],
+  capabilities: {
+    helpdesk: {
+      requires: ['clientId', 'clientSecret', 'mailboxId'],
+      create(config, context) {
+        const client = new HelpScoutClient({
+          clientId: config.clientId!,
+          clientSecret: config.clientSecret!,
+          apiBase: config.apiBase,
+          rateLimit: parseRateLimit(config.rateLimit),
+          store: context.store,
+          log: context.log.child({ integration: 'helpscout' }),
+          ...(context.onVendorRequest ? { onRequest: (method: string, path: string, status: number | null) => context.onVendorRequest!('helpscout', method, path, status) } : {}),
+        });
+        if (!config.webhookSecret) context.log.warn('HELPSCOUT_WEBHOOK_SECRET is not set: Help Scout webhooks will be rejected (agent replies arrive by polling only)');
+        return new HelpScoutHelpdesk(client, { mailboxId: config.mailboxId!, webhookSecret: config.webhookSecret, searchLagMs: config.searchLagSeconds * 1000 });
+      },
+    },
+  },
+});

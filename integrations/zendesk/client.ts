@@ -1,0 +1,193 @@
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { Store } from '../../src/store/store.js';
+import { RateBudget, type RateLimitSpec } from '../../src/sync/rate-budget.js';
+import { VendorError } from '../../src/sync/vendor-error.js';
+import { VendorHttp, type VendorRequest } from '../../src/sync/vendor-http.js';
+import {
+  commentsPage,
+  incrementalPage,
+  meResponse,
+  showTicketResponse,
+  ticketsList,
+  ticketWriteResponse,
+  triggersPage,
+  uploadResponse,
+  type ZendeskComment,
+  type ZendeskTicket,
+  type ZendeskTicketWrite,
+  type ZendeskTrigger,
+  type ZendeskUser,
+} from './dto.js';
+
+export type ZendeskAuth = { kind: 'token'; email: string; apiToken: string } | { kind: 'oauth'; token: string };
+
+export interface ZendeskClientOptions {
+  subdomain: string;
+  /** `https://{subdomain}.zendesk.com` unless overridden (tests, proxies). */
+  baseUrl: string;
+  auth: ZendeskAuth;
+  rateLimit: RateLimitSpec;
+  updateTicketRateLimit: RateLimitSpec;
+  store: Store;
+  log: Logger;
+  onRequest?(method: string, path: string, status: number | null): void;
+  fetch?: typeof fetch;
+  maxRateWaitMs?: number;
+}
+
+const UPDATE_TICKET = /^\/api\/v2\/tickets\/\d+$/;
+/** Most incremental export pages one reconciliation poll reads (1,000 tickets each). */
+const MAX_EXPORT_PAGES = 10;
+
+/**
+ * Every Zendesk call the adapter makes, over the shared VendorHttp: auth, the two budgets every
+ * hub process shares (the account's per-minute limit, and Update Ticket's own 100/min — see
+ * developer.zendesk.com › Rate limits › Endpoint rate limits), 429 Retry-After, retries, errors.
+ */
+export class ZendeskClient {
+  private readonly http: VendorHttp;
+
+  constructor(options: ZendeskClientOptions) {
+    const authHeader =
+      options.auth.kind === 'oauth'
+        ? `Bearer ${options.auth.token}`
+        : `Basic ${Buffer.from(`${options.auth.email}/token:${options.auth.apiToken}`).toString('base64')}`;
+    this.http = new VendorHttp({
+      vendor: 'zendesk',
+      baseUrl: options.baseUrl,
+      log: options.log,
+      auth: async () => ({ authorization: authHeader }),
+      rateHeaders: (headers) => ({
+        remaining: numberHeader(headers, 'x-rate-limit-remaining') ?? numberHeader(headers, 'ratelimit-remaining'),
+        retryAfterMs: secondsHeader(headers, 'retry-after'),
+      }),
+      budgets: {
+        rate: new RateBudget(options.store),
+        list: [
+          { key: `zendesk:${options.subdomain}`, spec: options.rateLimit, cost: () => 1, maxCost: 1 },
+          {
+            key: `zendesk:${options.subdomain}:update-ticket`,
+            spec: options.updateTicketRateLimit,
+            cost: (method, path) => (method === 'PUT' && UPDATE_TICKET.test(path) ? 1 : 0),
+            maxCost: 1,
+          },
+        ],
+      },
+      ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+      ...(options.maxRateWaitMs !== undefined ? { maxRateWaitMs: options.maxRateWaitMs } : {}),
+    });
+  }
+
+  /** Create Ticket. The Idempotency-Key makes a resend return the first answer, so it is safe to retry. */
+  createTicket(body: unknown, idempotencyKey: string, signal?: AbortSignal): Promise<ZendeskTicketWrite> {
+    return this.call(ticketWriteResponse, { method: 'POST', path: '/api/v2/tickets', json: body, headers: { 'Idempotency-Key': idempotencyKey }, idempotent: true, signal });
+  }
+
+  /** Update Ticket: never resent blindly (no idempotency key); a lost answer is looked up instead. */
+  updateTicket(ticketId: string, body: unknown, signal?: AbortSignal): Promise<ZendeskTicketWrite> {
+    return this.call(ticketWriteResponse, { method: 'PUT', path: `/api/v2/tickets/${ticketId}`, json: body, signal });
+  }
+
+  async showTicket(ticketId: string, signal?: AbortSignal): Promise<{ ticket: ZendeskTicket; users: ZendeskUser[] }> {
+    const page = await this.call(showTicketResponse, { method: 'GET', path: `/api/v2/tickets/${ticketId}`, query: { include: 'users' }, idempotent: true, signal });
+    return { ticket: page.ticket, users: page.users ?? [] };
+  }
+
+  /** Every comment, oldest first, with their authors (cursor pagination, 100 a page). */
+  async comments(ticketId: string, signal?: AbortSignal): Promise<{ comments: ZendeskComment[]; users: Map<number, ZendeskUser> }> {
+    const comments: ZendeskComment[] = [];
+    const users = new Map<number, ZendeskUser>();
+    let after: string | undefined;
+    for (;;) {
+      const page = await this.call(commentsPage, {
+        method: 'GET',
+        path: `/api/v2/tickets/${ticketId}/comments`,
+        query: { 'page[size]': 100, 'page[after]': after, include: 'users' },
+        idempotent: true,
+        signal,
+      });
+      comments.push(...page.comments);
+      for (const user of page.users ?? []) users.set(user.id, user);
+      if (!page.meta?.has_more || !page.meta.after_cursor) return { comments, users };
+      after = page.meta.after_cursor;
+    }
+  }
+
+  /** The first comment only (a found create's thread id). */
+  async firstComment(ticketId: string, signal?: AbortSignal): Promise<ZendeskComment | null> {
+    const page = await this.call(commentsPage, { method: 'GET', path: `/api/v2/tickets/${ticketId}/comments`, query: { 'page[size]': 1 }, idempotent: true, signal });
+    return page.comments[0] ?? null;
+  }
+
+  /** List Tickets by external_id: served from an index that lags behind writes. */
+  async ticketsByExternalId(externalId: string, signal?: AbortSignal): Promise<ZendeskTicket[]> {
+    const page = await this.call(ticketsList, { method: 'GET', path: '/api/v2/tickets', query: { external_id: externalId }, idempotent: true, signal });
+    return page.tickets;
+  }
+
+  /** Incremental Ticket Export (cursor based) from `since`, bounded to a few pages per poll. */
+  async changedTickets(since: Date, signal?: AbortSignal): Promise<ZendeskTicket[]> {
+    const tickets: ZendeskTicket[] = [];
+    let query: Record<string, string | number> = { start_time: Math.max(0, Math.floor(since.getTime() / 1000)) };
+    for (let page = 0; page < MAX_EXPORT_PAGES; page++) {
+      const result = await this.call(incrementalPage, { method: 'GET', path: '/api/v2/incremental/tickets/cursor', query, idempotent: true, signal });
+      tickets.push(...result.tickets);
+      if (result.end_of_stream || !result.after_cursor) break;
+      query = { cursor: result.after_cursor };
+    }
+    return tickets;
+  }
+
+  /** Upload Files: the token attaches the file to the next comment. An unanswered upload only leaves an orphan (expires in 60 min), so resending is safe. */
+  async upload(fileName: string, contentType: string, bytes: Buffer, signal?: AbortSignal): Promise<string> {
+    const result = await this.call(uploadResponse, {
+      method: 'POST',
+      path: '/api/v2/uploads',
+      query: { filename: fileName },
+      body: bytes,
+      headers: { 'content-type': contentType || 'application/binary' },
+      idempotent: true,
+      signal,
+    });
+    return result.upload.token;
+  }
+
+  async me(signal?: AbortSignal): Promise<z.infer<typeof meResponse>['user']> {
+    return (await this.call(meResponse, { method: 'GET', path: '/api/v2/users/me', idempotent: true, signal })).user;
+  }
+
+  async activeTriggers(signal?: AbortSignal): Promise<ZendeskTrigger[]> {
+    const triggers: ZendeskTrigger[] = [];
+    for (let page = 1; page <= 10; page++) {
+      const result = await this.call(triggersPage, { method: 'GET', path: '/api/v2/triggers', query: { active: 'true', page }, idempotent: true, signal });
+      triggers.push(...result.triggers);
+      if (!result.next_page) break;
+    }
+    return triggers;
+  }
+
+  private async call<S extends z.ZodType>(schema: S, request: VendorRequest): Promise<z.infer<S>> {
+    const response = await this.http.request(request);
+    const parsed = schema.safeParse(response.body);
+    if (parsed.success) return parsed.data;
+    // A 2xx we cannot read: for a write it may have landed, so the engine must look it up.
+    throw new VendorError('unavailable', `zendesk ${request.method} ${request.path}: unexpected response shape: ${parsed.error.issues[0]?.message ?? ''}`, {
+      status: response.status,
+      outcomeUnknown: request.method !== 'GET',
+    });
+  }
+}
+
+function numberHeader(headers: Headers, name: string): number | null {
+  const value = headers.get(name);
+  if (value === null || value.trim() === '') return null;
+  const n = Number(value);
+  return Number.isFinite(n) ? n : null;
+}
+
+function secondsHeader(headers: Headers, name: string): number | null {
+  const seconds = numberHeader(headers, name);
+  return seconds === null ? null : seconds * 1000;
+}

@@ -1,0 +1,95 @@
+import { z } from 'zod';
+
+/**
+ * The parts of Zendesk's responses the adapter reads (Support API OpenAPI: TicketObject,
+ * TicketCommentObject, AuditObject, UserObject), parsed at the edge. Objects stay loose: Zendesk
+ * adds fields at any time.
+ */
+export const userDto = z.looseObject({
+  id: z.number(),
+  name: z.string().nullish(),
+  email: z.string().nullish(),
+  role: z.string().nullish(),
+});
+export type ZendeskUser = z.infer<typeof userDto>;
+
+export const attachmentDto = z.looseObject({
+  file_name: z.string(),
+  content_type: z.string().nullish(),
+  size: z.number().nullish(),
+  content_url: z.string().nullish(),
+});
+
+export const commentDto = z.looseObject({
+  id: z.number(),
+  author_id: z.number(),
+  body: z.string().nullish(),
+  html_body: z.string().nullish(),
+  plain_body: z.string().nullish(),
+  public: z.boolean(),
+  attachments: z.array(attachmentDto).nullish(),
+  via: z.looseObject({ channel: z.string().nullish() }).nullish(),
+  created_at: z.string(),
+});
+export type ZendeskComment = z.infer<typeof commentDto>;
+
+export const ticketDto = z.looseObject({
+  id: z.number(),
+  external_id: z.string().nullish(),
+  subject: z.string().nullish(),
+  status: z.string(),
+  priority: z.string().nullish(),
+  requester_id: z.number(),
+  tags: z.array(z.string()).nullish(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+export type ZendeskTicket = z.infer<typeof ticketDto>;
+
+/** Create and Update Ticket answer with the ticket and the audit of the change; a Comment event's id is the comment's id. */
+export const ticketWriteResponse = z.object({
+  ticket: ticketDto,
+  audit: z.looseObject({
+    author_id: z.number().nullish(),
+    events: z.array(z.looseObject({ id: z.number(), type: z.string() })),
+  }),
+});
+export type ZendeskTicketWrite = z.infer<typeof ticketWriteResponse>;
+
+export const showTicketResponse = z.object({ ticket: ticketDto, users: z.array(userDto).nullish() });
+
+/** List Comments with cursor pagination (`page[size]`, `page[after]`) and `include=users`. */
+export const commentsPage = z.object({
+  comments: z.array(commentDto),
+  users: z.array(userDto).nullish(),
+  meta: z.object({ has_more: z.boolean(), after_cursor: z.string().nullish() }).nullish(),
+});
+
+export const ticketsList = z.object({ tickets: z.array(ticketDto) });
+
+export const incrementalPage = z.object({
+  tickets: z.array(ticketDto),
+  after_cursor: z.string().nullish(),
+  end_of_stream: z.boolean(),
+});
+
+export const uploadResponse = z.object({ upload: z.object({ token: z.string() }) });
+
+/** Show Self: an unauthenticated caller gets an anonymous user with a null id. */
+export const meResponse = z.object({
+  user: z.looseObject({ id: z.number().nullable(), email: z.string().nullish(), role: z.string().nullish(), name: z.string().nullish() }),
+});
+
+const triggerCondition = z.looseObject({ field: z.string(), operator: z.string().nullish(), value: z.unknown() });
+export const triggersPage = z.object({
+  triggers: z.array(
+    z.looseObject({
+      title: z.string(),
+      active: z.boolean().nullish(),
+      conditions: z.looseObject({ all: z.array(triggerCondition).nullish(), any: z.array(triggerCondition).nullish() }).nullish(),
+      actions: z.array(z.looseObject({ field: z.string(), value: z.unknown() })).nullish(),
+    }),
+  ),
+  next_page: z.string().nullish(),
+});
+export type ZendeskTrigger = z.infer<typeof triggersPage>['triggers'][number];

@@ -1,0 +1,53 @@
+import { defineIntegration, type IntegrationContext } from '../../src/capabilities/integration.js';
+import { parseRateLimit } from '../../src/sync/rate-budget.js';
+import { ZendeskClient, type ZendeskAuth } from './client.js';
+import { zendeskConfigSchema, zendeskEnv, type ZendeskConfig } from './config.js';
+import { ZendeskHelpdesk } from './helpdesk.js';
+import { MAX_ATTACHMENT_BYTES } from './mapper.js';
+
+/** Internal knobs for tests (not configuration). */
+export interface ZendeskHelpdeskOverrides {
+  maxAttachmentBytes?: number;
+  maxRateWaitMs?: number;
+  fetch?: typeof fetch;
+}
+
+/** Builds the helpdesk capability from a validated config section (the schema guarantees the credentials). */
+export function createZendeskHelpdesk(config: ZendeskConfig, context: IntegrationContext, overrides: ZendeskHelpdeskOverrides = {}): ZendeskHelpdesk {
+  const subdomain = config.subdomain!;
+  const auth: ZendeskAuth = config.oauthToken ? { kind: 'oauth', token: config.oauthToken } : { kind: 'token', email: config.email!, apiToken: config.apiToken! };
+  const client = new ZendeskClient({
+    subdomain,
+    baseUrl: config.apiBase ?? `https://${subdomain}.zendesk.com`,
+    auth,
+    rateLimit: parseRateLimit(config.rateLimit),
+    updateTicketRateLimit: parseRateLimit(config.updateTicketRateLimit),
+    store: context.store,
+    log: context.log.child({ integration: 'zendesk' }),
+    ...(context.onVendorRequest ? { onRequest: (method: string, path: string, status: number | null) => context.onVendorRequest!('zendesk', method, path, status) } : {}),
+    ...(overrides.fetch ? { fetch: overrides.fetch } : {}),
+    ...(overrides.maxRateWaitMs !== undefined ? { maxRateWaitMs: overrides.maxRateWaitMs } : {}),
+  });
+  return new ZendeskHelpdesk({
+    client,
+    subdomain,
+    webhookSecret: config.webhookSecret!,
+    searchLagMs: config.searchLagSeconds * 1000,
+    maxAttachmentBytes: overrides.maxAttachmentBytes ?? MAX_ATTACHMENT_BYTES,
+  });
+}
+
+export const zendesk = defineIntegration({
+  id: 'zendesk',
+  name: 'Zendesk',
+  configSchema: zendeskConfigSchema,
+  env: zendeskEnv,
+  capabilities: {
+    helpdesk: {
+      // `requires` means "all of": the credentials are "API token + email, or OAuth token", which
+      // the schema's refinement enforces (a half-set pair fails boot naming the missing key).
+      requires: ['subdomain', 'webhookSecret'],
+      create: (config, context) => createZendeskHelpdesk(config, context),
+    },
+  },
+});

@@ -1,0 +1,170 @@
+import type { HelpdeskConversationInfo, HelpdeskCustomer, HelpdeskThread, HelpdeskWrite, SyncedMessage, WriteOutcome } from '../../src/capabilities/helpdesk.js';
+import type { ZendeskComment, ZendeskTicket, ZendeskTicketWrite, ZendeskUser } from './dto.js';
+
+/**
+ * Canonical model ⇄ Zendesk. Every body built here is a pure function of the write, so a write
+ * rebuilt after a crash sends (and `findWrite` looks for) exactly the same text.
+ */
+
+/**
+ * Set on every ticket the hub creates. The README has admins add "Tags: contains none of
+ * hub_delivered" to the triggers that mail requesters, so Zendesk stays quiet where the hub
+ * delivers agent replies itself (ARCHITECTURE §6).
+ */
+export const HUB_TAG = 'hub_delivered';
+export const URGENCY_LEVELS = ['urgent', 'high', 'normal', 'low'] as const;
+/** Zendesk's attachment limit: 50 MB per file. */
+export const MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024;
+
+type Write<K extends HelpdeskWrite['kind']> = Extract<HelpdeskWrite, { kind: K }>;
+
+/** Zendesk tags are lower case without spaces; underscores are its house style (`urgency-high` → `urgency_high`). */
+export function zendeskTag(tag: string): string {
+  return tag.trim().toLowerCase().replace(/[\s-]+/g, '_');
+}
+
+function unique(tags: string[]): string[] {
+  return [...new Set(tags.filter(Boolean))];
+}
+
+export function createTags(op: Write<'create'>): string[] {
+  return unique([HUB_TAG, `hub_${op.channel}`, ...op.tags.map(zendeskTag)]);
+}
+
+/** One Update Ticket for a triage call: the level's tag added, the other levels' removed. */
+export function triageTags(op: Write<'triage'>): { additional_tags: string[]; remove_tags: string[] } {
+  const current = `urgency_${op.level}`;
+  return {
+    additional_tags: unique([current, ...op.tags.map(zendeskTag)]),
+    remove_tags: URGENCY_LEVELS.filter((level) => level !== op.level).map((level) => `urgency_${level}`),
+  };
+}
+
+/** Attachments over Zendesk's limit become link lines in the comment (deterministic from the messages). */
+export function oversizeLines(messages: SyncedMessage[], maxBytes: number): string[] {
+  return messages.flatMap((m) =>
+    m.attachments
+      .filter((a) => a.size > maxBytes)
+      .map((a) => `Attachment too large for Zendesk: ${a.filename} (${formatBytes(a.size)}) ${a.url ?? '(not available: no public URL configured)'}`),
+  );
+}
+
+/** The messages as one comment: texts separated by a blank line, then the link lines. */
+export function combinedBody(messages: SyncedMessage[], maxBytes: number): string {
+  const texts = messages.map((m) => m.text.trim()).filter((t) => t.length > 0);
+  const links = oversizeLines(messages, maxBytes);
+  const body = [texts.join('\n\n'), links.join('\n')].filter((part) => part.length > 0).join('\n\n');
+  // Zendesk refuses a blank comment; a message of attachments only still needs words.
+  return body || (messages.some((m) => m.attachments.length > 0) ? '(attachments)' : '(empty message)');
+}
+
+/** For comparing what we sent with what Zendesk stored (it trims and normalises line ends). */
+export function normaliseBody(text: string): string {
+  return text
+    .replace(/\r\n?/g, '\n')
+    .split('\n')
+    .map((line) => line.replace(/[ \t\u00a0]+/g, ' ').trimEnd())
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
+}
+
+export function commentMatches(comment: ZendeskComment, expected: string): boolean {
+  const wanted = normaliseBody(expected);
+  return [comment.body, comment.plain_body].some((text) => typeof text === 'string' && normaliseBody(text) === wanted);
+}
+
+export function requesterOf(customer: HelpdeskCustomer, conversationId: string): { name: string; email?: string } {
+  const name = customer.name?.trim() || customer.email || `Visitor ${conversationId.slice(0, 8)}`;
+  return customer.email ? { name, email: customer.email } : { name };
+}
+
+export function subjectOf(op: Write<'create'>): string {
+  if (op.subject?.trim()) return op.subject.trim();
+  const firstLine = op.messages.map((m) => m.text.trim().split('\n')[0] ?? '').find((line) => line.length > 0);
+  if (firstLine) return firstLine.length > 80 ? `${firstLine.slice(0, 77)}...` : firstLine;
+  return op.channel === 'chat' ? 'Chat conversation' : 'Email conversation';
+}
+
+/** Zendesk's new/open → open, pending/hold → pending, solved/closed → closed (case-insensitive: event payloads use upper case). */
+export function canonicalStatus(status: string | null | undefined): 'open' | 'pending' | 'closed' | null {
+  switch (status?.toLowerCase()) {
+    case 'new':
+    case 'open':
+      return 'open';
+    case 'pending':
+    case 'hold':
+      return 'pending';
+    case 'solved':
+    case 'closed':
+      return 'closed';
+    default:
+      return null;
+  }
+}
+
+/** The id of the comment a write added: its audit's Comment event carries the comment's id. */
+export function addedCommentId(write: ZendeskTicketWrite): string | null {
+  const event = write.audit.events.find((e) => e.type === 'Comment');
+  return event ? String(event.id) : null;
+}
+
+export function createOutcome(ticket: ZendeskTicket, commentId: string | null): WriteOutcome {
+  return { externalId: String(ticket.id), threadIds: commentId ? [commentId] : [], metadata: { requesterId: ticket.requester_id } };
+}
+
+/** What the adapter keeps in ConversationRef.metadata: the requester, who authors pushed customer messages. */
+export function requesterIdFrom(metadata: Record<string, unknown>): number | null {
+  const value = metadata['requesterId'];
+  return typeof value === 'number' && Number.isSafeInteger(value) ? value : null;
+}
+
+export interface ThreadContext {
+  requesterId: number;
+  apiUserId: number | null;
+  users: Map<number, ZendeskUser>;
+}
+
+/**
+ * A comment as the engine reads it back. Ours (`byHub`) are the comments written through the API
+ * by the hub's user, or authored by the requester through the API (pushed customer messages).
+ * Comments agents write in Zendesk come via `web` (or email) and are never ours.
+ */
+export function threadOf(comment: ZendeskComment, context: ThreadContext): HelpdeskThread {
+  const author = context.users.get(comment.author_id);
+  const staff = author ? author.role === 'agent' || author.role === 'admin' : comment.author_id === context.apiUserId;
+  const byRequester = comment.author_id === context.requesterId;
+  const viaApi = comment.via?.channel === 'api';
+  const kind: HelpdeskThread['kind'] = !comment.public ? 'note' : byRequester ? 'customer' : staff ? 'agent' : 'other';
+  return {
+    id: String(comment.id),
+    kind,
+    public: comment.public,
+    byHub: viaApi && (comment.author_id === context.apiUserId || byRequester),
+    authorName: author?.name ?? null,
+    text: comment.plain_body ?? comment.body ?? '',
+    html: comment.html_body ?? null,
+    createdAt: new Date(comment.created_at),
+    attachments: (comment.attachments ?? []).map((a) => ({
+      filename: a.file_name,
+      contentType: a.content_type ?? 'application/octet-stream',
+      size: a.size ?? 0,
+      url: a.content_url ?? null,
+    })),
+  };
+}
+
+export function conversationInfo(ticket: ZendeskTicket, requester: ZendeskUser | undefined): HelpdeskConversationInfo {
+  return {
+    externalId: String(ticket.id),
+    hubConversationId: ticket.external_id?.trim() ? ticket.external_id : null,
+    subject: ticket.subject ?? null,
+    status: canonicalStatus(ticket.status) ?? 'open',
+    customer: { email: requester?.email ?? null, name: requester?.name ?? null },
+    createdAt: new Date(ticket.created_at),
+  };
+}
+
+function formatBytes(size: number): string {
+  return size >= 1024 * 1024 ? `${(size / (1024 * 1024)).toFixed(1)} MB` : `${Math.ceil(size / 1024)} KB`;
+}

@@ -1,0 +1,220 @@
+/**
+ * `npm run bench:sync` — helpdesk sync speed and budget, against the fake helpdesk over real HTTP,
+ * with the real hub (`src/main.ts`) in its own process on the embedded store.
+ *
+ * 1. Throughput (unlimited fake): BENCH_CONVERSATIONS chat customers each send a burst of
+ *    BENCH_BURST lines as fast as the hub acknowledges them. Reports messages per second until
+ *    all are visible at the vendor, vendor calls per message (lines arriving while a push is in
+ *    flight are combined, so < 1.0 is possible), and the p99 of ingest-acknowledged → visible at
+ *    the vendor. Baseline in the same run: the same bursts into a hub that syncs nowhere.
+ * 2. Budget (fake at Help Scout's real shape, 400 units per 60 s, writes 2): a backlog of
+ *    BENCH_BUDGET_N new conversations drains; reports the share of the allowed rate used, 429s
+ *    (must be 0) and the most units the vendor counted in any one window.
+ *
+ * Last line: `bench sync msgs_per_s=… vendor_calls_per_msg=… visible_p99_ms=… budget_use=…`.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { startFakeHelpdesk, type FakeVendor } from '../fakes/index.js';
+import type { FakeHelpdesk } from '../fakes/helpdesk-fake.js';
+import { chatEnv, Sdk } from '../channels/chat/support.js';
+import { freePort, killAll, startMain } from '../support/processes.js';
+
+const VENDOR = (process.env['BENCH_VENDOR'] ?? 'helpscout') as FakeVendor;
+const CONVERSATIONS = Number(process.env['BENCH_CONVERSATIONS'] ?? 100);
+const BURST = Number(process.env['BENCH_BURST'] ?? 10);
+const BUDGET_N = Number(process.env['BENCH_BUDGET_N'] ?? 150);
+const BUDGET_LIMIT = process.env['BENCH_BUDGET_LIMIT'] ?? '400/60';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+async function startHub(fake: FakeHelpdesk, extra: Record<string, string> = {}) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'hub-bench-sync-'));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const hub = startMain({
+    ...fake.env,
+    ...chatEnv,
+    HUB_DATA_DIR: dataDir,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'error',
+    CHAT_SESSION_MESSAGES_PER_MINUTE: '100000',
+    CHAT_APP_REQUESTS_PER_SECOND: '100000',
+    SYNC_HELPDESK: VENDOR,
+    ...extra,
+  });
+  const deadline = Date.now() + 60_000;
+  while (!(await fetch(`${base}/readyz`).then((r) => r.ok).catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`hub not ready:\n${hub.output()}`);
+    await sleep(100);
+  }
+  fake.setWebhookTarget(`${base}/webhooks/${VENDOR}`);
+  return {
+    base,
+    async stop() {
+      hub.child.kill('SIGTERM');
+      await hub.exited;
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls the vendor until every text is visible; returns when each was first seen. */
+async function watchVendor(fake: FakeHelpdesk, texts: Set<string>, timeoutMs: number): Promise<Map<string, number>> {
+  const seen = new Map<string, number>();
+  const deadline = Date.now() + timeoutMs;
+  while (seen.size < texts.size && Date.now() < deadline) {
+    const now = performance.now();
+    for (const conversation of fake.conversations()) {
+      for (const thread of conversation.threads) {
+        if (thread.kind !== 'customer') continue;
+        for (const line of thread.text.split('\n')) {
+          const text = line.trim();
+          if (texts.has(text) && !seen.has(text)) seen.set(text, now);
+        }
+      }
+    }
+    await sleep(20);
+  }
+  return seen;
+}
+
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
+};
+
+async function throughput() {
+  const fake = await startFakeHelpdesk(VENDOR, { rateLimit: null });
+  const hub = await startHub(fake);
+  const customers = await Promise.all(
+    Array.from({ length: CONVERSATIONS }, async (_, i) => {
+      const sdk = new Sdk(hub.base);
+      await sdk.identify(`bench-${randomUUID()}`, { email: `bench${i}@example.com` });
+      return { sdk, lines: Array.from({ length: BURST }, (_, k) => `bench c${i} line ${k} ${randomUUID().slice(0, 8)}`) };
+    }),
+  );
+  fake.resetStats();
+  const acked = new Map<string, number>();
+  const all = new Set(customers.flatMap((c) => c.lines));
+  const watching = watchVendor(fake, all, 300_000);
+  const started = performance.now();
+  await Promise.all(
+    customers.map(async ({ sdk, lines }) => {
+      let conversationId = '';
+      for (const [k, text] of lines.entries()) {
+        const response =
+          k === 0 ? await sdk.startConversation(text, `b${k}`) : await sdk.call('POST', `/v1/conversations/${conversationId}/messages`, { text, client_id: `b${k}` });
+        if (response.status !== 201) throw new Error(`send failed: ${response.status}`);
+        if (k === 0) conversationId = response.body['conversation']['id'];
+        acked.set(text, performance.now());
+      }
+    }),
+  );
+  const seen = await watching;
+  const finished = Math.max(...seen.values());
+  // Let trailing work (triage notes) finish before counting calls: they are part of the cost.
+  await sleep(3000);
+  const stats = fake.stats();
+  const latencies = [...seen.entries()].map(([text, at]) => at - acked.get(text)!);
+  const messages = all.size;
+  const result = {
+    msgsPerS: messages / ((finished - started) / 1000),
+    callsPerMsg: stats.requests / messages,
+    visibleP99: percentile(latencies, 0.99),
+    visibleP50: percentile(latencies, 0.5),
+    lost: messages - seen.size,
+    byStatus: stats.byStatus,
+  };
+  await hub.stop();
+  await fake.close();
+  return result;
+}
+
+/**
+ * Baseline in the same run: the same chat bursts into a hub that syncs nowhere — how fast the hub
+ * takes the messages in, which bounds what reaching the vendor can do.
+ */
+async function ingestBaseline(): Promise<number> {
+  const fake = await startFakeHelpdesk(VENDOR, { rateLimit: null });
+  const hub = await startHub(fake, { SYNC_HELPDESK: 'none' });
+  const customers = await Promise.all(
+    Array.from({ length: CONVERSATIONS }, async (_, i) => {
+      const sdk = new Sdk(hub.base);
+      await sdk.identify(`base-${randomUUID()}`, { email: `base${i}@example.com` });
+      return sdk;
+    }),
+  );
+  const started = performance.now();
+  await Promise.all(
+    customers.map(async (sdk) => {
+      let conversationId = '';
+      for (let k = 0; k < BURST; k++) {
+        const response = k === 0 ? await sdk.startConversation(`base ${k}`, `b${k}`) : await sdk.call('POST', `/v1/conversations/${conversationId}/messages`, { text: `base ${k}`, client_id: `b${k}` });
+        if (k === 0) conversationId = response.body['conversation']['id'];
+      }
+    }),
+  );
+  const rate = (CONVERSATIONS * BURST) / ((performance.now() - started) / 1000);
+  await hub.stop();
+  await fake.close();
+  return rate;
+}
+
+async function budget() {
+  const [limit, seconds] = BUDGET_LIMIT.split('/').map(Number) as [number, number];
+  const fake = await startFakeHelpdesk(VENDOR, { rateLimit: { limit, windowMs: seconds * 1000 } });
+  const key = VENDOR === 'helpscout' ? 'HELPSCOUT_RATE_LIMIT' : 'ZENDESK_RATE_LIMIT';
+  // Webhooks off and a rare poll: this measures how well pushes use the budget.
+  const hub = await startHub(fake, { [key]: BUDGET_LIMIT, SYNC_RECONCILE_SECONDS: '3600' });
+  fake.setWebhookTarget(null);
+  const customers = await Promise.all(
+    Array.from({ length: BUDGET_N }, async (_, i) => {
+      const sdk = new Sdk(hub.base);
+      await sdk.identify(`budget-${randomUUID()}`, { email: `budget${i}@example.com` });
+      return { sdk, text: `budget c${i} ${randomUUID().slice(0, 8)}` };
+    }),
+  );
+  fake.resetStats();
+  const started = performance.now();
+  await Promise.all(customers.map(({ sdk, text }) => sdk.startConversation(text, 'only')));
+  const seen = await watchVendor(fake, new Set(customers.map((c) => c.text)), 30 * 60_000);
+  // Drained = the last write landed (creates and the triage notes/tags that follow them).
+  let last = fake.stats().rateUnits;
+  for (;;) {
+    await sleep(seconds * 1000);
+    const now = fake.stats().rateUnits;
+    if (now === last) break;
+    last = now;
+  }
+  const stats = fake.stats();
+  const elapsedS = (performance.now() - started) / 1000 - seconds; // minus the idle window that proved it drained
+  const allowed = (limit * elapsedS) / seconds;
+  await hub.stop();
+  await fake.close();
+  return {
+    use: stats.rateUnits / allowed,
+    rejected429: stats.byStatus[429] ?? 0,
+    maxInWindow: stats.maxUnitsInWindow,
+    limit,
+    visible: seen.size,
+    units: stats.rateUnits,
+    elapsedS,
+  };
+}
+
+const baseline = await ingestBaseline();
+const t = await throughput();
+log(
+  `throughput vendor=${VENDOR} messages=${CONVERSATIONS * BURST} msgs_per_s=${t.msgsPerS.toFixed(0)} vendor_calls_per_msg=${t.callsPerMsg.toFixed(2)} visible_p50_ms=${t.visibleP50.toFixed(0)} visible_p99_ms=${t.visibleP99.toFixed(0)} lost=${t.lost} baseline_ingest_only_msgs_per_s=${baseline.toFixed(0)} statuses=${JSON.stringify(t.byStatus)}`,
+);
+const b = await budget();
+log(
+  `budget vendor=${VENDOR} limit=${BUDGET_LIMIT} backlog=${BUDGET_N} drained_in_s=${b.elapsedS.toFixed(1)} units=${b.units} budget_use=${b.use.toFixed(3)} max_units_in_window=${b.maxInWindow}/${b.limit} http_429=${b.rejected429} visible=${b.visible}/${BUDGET_N}`,
+);
+console.log(`bench sync msgs_per_s=${t.msgsPerS.toFixed(0)} vendor_calls_per_msg=${t.callsPerMsg.toFixed(2)} visible_p99_ms=${t.visibleP99.toFixed(0)} budget_use=${b.use.toFixed(3)}`);
+killAll();
+process.exit(t.lost === 0 && b.rejected429 === 0 && b.maxInWindow <= b.limit ? 0 : 1);

@@ -1,0 +1,313 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { notFound, recordInvalid, ZdApiError } from './errors.js';
+import {
+  normaliseTags,
+  PRIORITIES,
+  STATUSES,
+  TICKET_TYPES,
+  zendeskTime,
+  type ZdAttachment,
+  type ZdAudit,
+  type ZdAuditEvent,
+  type ZdChannel,
+  type ZdComment,
+  type ZdPriority,
+  type ZdStatus,
+  type ZdTicket,
+  type ZdUser,
+} from './model.js';
+
+/** What the account's business rules (webhooks, triggers) hear about; the fake wires them up. */
+export interface TicketListener {
+  ticketCreated(ticket: ZdTicket, comment: ZdComment, actor: ZdUser): void;
+  commentAdded(ticket: ZdTicket, comment: ZdComment, actor: ZdUser): void;
+  statusChanged(ticket: ZdTicket, previous: ZdStatus, actor: ZdUser): void;
+}
+
+const commentInput = z.looseObject({
+  body: z.string().optional(),
+  html_body: z.string().optional(),
+  public: z.boolean().optional(),
+  author_id: z.number().int().optional(),
+  uploads: z.array(z.string()).optional(),
+});
+const ticketInput = z.looseObject({
+  subject: z.string().optional(),
+  comment: commentInput.optional(),
+  requester: z.looseObject({ name: z.string().optional(), email: z.string().optional() }).optional(),
+  requester_id: z.number().int().optional(),
+  external_id: z.string().nullable().optional(),
+  tags: z.array(z.string()).optional(),
+  additional_tags: z.array(z.string()).optional(),
+  remove_tags: z.array(z.string()).optional(),
+  priority: z.string().nullable().optional(),
+  type: z.string().nullable().optional(),
+  status: z.string().optional(),
+});
+type TicketInput = z.infer<typeof ticketInput>;
+
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+/**
+ * The account: users, tickets with their comments, pending uploads, and the search index that
+ * lags behind writes (Zendesk's list/search/incremental reads are eventually consistent; show
+ * ticket and list comments are not).
+ */
+export class ZendeskState {
+  readonly users = new Map<number, ZdUser>();
+  readonly tickets = new Map<number, ZdTicket>();
+  private readonly uploads = new Map<string, ZdAttachment[]>();
+  private readonly index = new Map<number, { writtenAt: number; snapshot: ZdTicket }[]>();
+  private nextUserId = 360_001_000;
+  private nextTicketId = 1;
+  // Comment ids and audit event ids share one sequence: a Comment audit event's id is the comment's id.
+  private nextEventId = 9_000_000_001;
+  private nextAttachmentId = 150_000_001;
+  searchLagMs = 0;
+  readonly apiUser: ZdUser;
+
+  constructor(
+    /** Filled in once the server listens; attachment URLs are built from it. */
+    private readonly base: { url: string },
+    apiUser: { name: string; email: string },
+    private readonly listener: TicketListener,
+    private readonly clock: () => number = Date.now,
+  ) {
+    this.apiUser = this.addUser(apiUser.name, apiUser.email, 'admin');
+  }
+
+  addUser(name: string, email: string | null, role: ZdUser['role']): ZdUser {
+    const user: ZdUser = { id: this.nextUserId++, name, email, role, created_at: zendeskTime(this.clock()) };
+    this.users.set(user.id, user);
+    return user;
+  }
+
+  userByEmail(email: string): ZdUser | undefined {
+    const wanted = email.toLowerCase();
+    return [...this.users.values()].find((u) => u.email?.toLowerCase() === wanted);
+  }
+
+  ticket(id: number): ZdTicket {
+    const ticket = this.tickets.get(id);
+    if (!ticket) throw notFound();
+    return ticket;
+  }
+
+  createTicket(raw: unknown, actor: ZdUser, channel: ZdChannel): { ticket: ZdTicket; audit: ZdAudit } {
+    const input = parse(raw);
+    checkEnums(input);
+    if (!input.comment || !(input.comment.body?.trim() || input.comment.html_body?.trim())) {
+      throw recordInvalid('description', 'Description: cannot be blank', 'BlankValue');
+    }
+    const requester = this.requester(input, actor);
+    const now = this.clock();
+    const ticket: ZdTicket = {
+      id: this.nextTicketId++,
+      external_id: input.external_id ?? null,
+      subject: input.subject?.trim() || firstLine(input.comment.body ?? ''),
+      description: '',
+      status: (input.status as ZdStatus | undefined) ?? 'new',
+      priority: (input.priority as ZdPriority | null | undefined) ?? null,
+      type: (input.type as ZdTicket['type'] | undefined) ?? null,
+      requester_id: requester.id,
+      submitter_id: actor.id,
+      assignee_id: null,
+      tags: normaliseTags([...(input.tags ?? []), ...(input.additional_tags ?? [])]),
+      via: { channel },
+      created_at: zendeskTime(now),
+      updated_at: zendeskTime(now),
+      updatedMs: now,
+      comments: [],
+    };
+    const audit = this.audit(ticket, actor, channel);
+    for (const field of ['subject', 'status', 'priority', 'type', 'requester_id', 'tags'] as const) {
+      audit.events.push({ id: this.nextEventId++, type: 'Create', field_name: field, value: ticket[field] });
+    }
+    // Assumed: without an explicit author the first comment is the requester's (the ticket is their request).
+    const comment = this.addComment(ticket, audit, input.comment, input.comment.author_id ?? requester.id, channel, true);
+    ticket.description = comment.plain_body;
+    this.tickets.set(ticket.id, ticket);
+    this.reindex(ticket);
+    this.listener.ticketCreated(ticket, comment, actor);
+    this.listener.commentAdded(ticket, comment, actor);
+    return { ticket, audit };
+  }
+
+  updateTicket(id: number, raw: unknown, actor: ZdUser, channel: ZdChannel): { ticket: ZdTicket; audit: ZdAudit } {
+    const ticket = this.ticket(id);
+    // Zendesk's own wording for writes to a closed ticket (follow-ups must be new tickets).
+    if (ticket.status === 'closed') throw recordInvalid('status', 'Status: closed prevents ticket update', 'ClosedPreventsUpdate');
+    const input = parse(raw);
+    checkEnums(input);
+    const audit = this.audit(ticket, actor, channel);
+    const change = (field: string, previous: unknown, value: unknown) => audit.events.push({ id: this.nextEventId++, type: 'Change', field_name: field, value, previous_value: previous });
+    let tags = input.tags ? normaliseTags(input.tags) : [...ticket.tags];
+    tags = normaliseTags([...tags, ...(input.additional_tags ?? [])]);
+    const removed = normaliseTags(input.remove_tags ?? []);
+    tags = tags.filter((t) => !removed.includes(t));
+    if (tags.join(' ') !== ticket.tags.join(' ')) change('tags', ticket.tags, (ticket.tags = tags));
+    if (input.priority !== undefined && input.priority !== ticket.priority) change('priority', ticket.priority, (ticket.priority = input.priority as ZdPriority | null));
+    if (input.subject !== undefined && input.subject !== ticket.subject) change('subject', ticket.subject, (ticket.subject = input.subject));
+    if (input.external_id !== undefined && input.external_id !== ticket.external_id) change('external_id', ticket.external_id, (ticket.external_id = input.external_id));
+    let comment: ZdComment | null = null;
+    if (input.comment) comment = this.addComment(ticket, audit, input.comment, input.comment.author_id ?? actor.id, channel, true);
+    const previous = ticket.status;
+    let status = (input.status as ZdStatus | undefined) ?? ticket.status;
+    // A public comment by the requester brings a waiting or solved ticket back to the agents.
+    if (!input.status && comment?.public && comment.author_id === ticket.requester_id && ['pending', 'hold', 'solved'].includes(status)) status = 'open';
+    if (status !== previous) change('status', previous, (ticket.status = status));
+    this.touch(ticket);
+    if (comment) this.listener.commentAdded(ticket, comment, actor);
+    if (ticket.status !== previous) this.listener.statusChanged(ticket, previous, actor);
+    return { ticket, audit };
+  }
+
+  upload(fileName: string, contentType: string, size: number, token: string | null): { token: string; attachment: ZdAttachment; attachments: ZdAttachment[] } {
+    const id = this.nextAttachmentId++;
+    const key = token && this.uploads.has(token) ? token : randomBytes(18).toString('base64url').slice(0, 25);
+    const contentUrl = `${this.base.url}/attachments/token/${key}/?name=${encodeURIComponent(fileName)}`;
+    const attachment: ZdAttachment = {
+      id,
+      file_name: fileName,
+      content_type: contentType,
+      size,
+      content_url: contentUrl,
+      mapped_content_url: contentUrl,
+      url: `${this.base.url}/api/v2/attachments/${id}.json`,
+      inline: false,
+      deleted: false,
+      thumbnails: [],
+    };
+    const attachments = [...(this.uploads.get(key) ?? []), attachment];
+    this.uploads.set(key, attachments);
+    return { token: key, attachment, attachments };
+  }
+
+  /**
+   * Tickets as list/search/incremental reads see them: each one as of its latest write older than
+   * the lag. The lag is read now, so a test can let the index "catch up" by lowering it.
+   */
+  searchable(): ZdTicket[] {
+    const horizon = this.clock() - this.searchLagMs;
+    const out: ZdTicket[] = [];
+    for (const versions of this.index.values()) {
+      const visible = versions.filter((v) => v.writtenAt <= horizon).at(-1);
+      if (visible) out.push(visible.snapshot);
+    }
+    return out.sort((a, b) => a.id - b.id);
+  }
+
+  private requester(input: TicketInput, actor: ZdUser): ZdUser {
+    if (input.requester_id !== undefined) {
+      const user = this.users.get(input.requester_id);
+      if (!user) throw recordInvalid('requester', 'Requester: is invalid');
+      return user;
+    }
+    if (!input.requester) return actor;
+    const { email, name } = input.requester;
+    if (email !== undefined && !EMAIL.test(email)) throw recordInvalid('requester', 'Requester: Email is invalid');
+    const existing = email ? this.userByEmail(email) : undefined;
+    if (existing) return existing;
+    if (!name && !email) throw recordInvalid('requester', 'Requester: Name is too short (minimum one character)');
+    return this.addUser(name || email!.split('@')[0]!, email ?? null, 'end-user');
+  }
+
+  private addComment(
+    ticket: ZdTicket,
+    audit: ZdAudit,
+    input: z.infer<typeof commentInput>,
+    authorId: number,
+    channel: ZdChannel,
+    defaultPublic: boolean,
+  ): ZdComment {
+    const html = input.html_body?.trim() ?? '';
+    const body = (input.body ?? stripHtml(html)).trim();
+    if (!body && !html) throw recordInvalid('comment', 'Comment: cannot be blank', 'BlankValue');
+    if (!this.users.has(authorId)) throw recordInvalid('comment', 'Comment: Author is invalid');
+    const attachments: ZdAttachment[] = [];
+    for (const token of input.uploads ?? []) {
+      // Each upload token is consumed by the comment it is attached to.
+      attachments.push(...(this.uploads.get(token) ?? []));
+      this.uploads.delete(token);
+    }
+    const id = this.nextEventId++;
+    const comment: ZdComment = {
+      id,
+      type: 'Comment',
+      author_id: authorId,
+      body,
+      html_body: html || `<div class="zd-comment" dir="auto">${escapeHtml(body).replace(/\n/g, '<br>')}</div>`,
+      plain_body: body,
+      public: input.public ?? defaultPublic,
+      attachments,
+      audit_id: audit.id,
+      via: { channel, source: { from: {}, to: {}, rel: null } },
+      metadata: { system: {}, custom: {} },
+      created_at: audit.created_at,
+    };
+    ticket.comments.push(comment);
+    audit.events.push({ id, type: 'Comment', body, html_body: comment.html_body, plain_body: body, public: comment.public, author_id: authorId, attachments, audit_id: audit.id });
+    return comment;
+  }
+
+  /** An agent in the Zendesk UI: a comment (public reply or private note) or a status change. */
+  agentUpdate(ticketId: number, agent: ZdUser, change: { comment?: { body: string; public: boolean }; status?: ZdStatus }): ZdComment | null {
+    const before = this.ticket(ticketId).comments.length;
+    const comment = change.comment ? { ...change.comment, author_id: agent.id } : undefined;
+    this.updateTicket(ticketId, { ticket: { comment, status: change.status } }, agent, 'web');
+    return this.ticket(ticketId).comments[before] ?? null;
+  }
+
+  private audit(ticket: ZdTicket, actor: ZdUser, channel: ZdChannel): ZdAudit {
+    return { id: this.nextEventId++, ticket_id: ticket.id, author_id: actor.id, created_at: zendeskTime(this.clock()), via: { channel }, metadata: {}, events: [] };
+  }
+
+  private touch(ticket: ZdTicket): void {
+    const now = Math.max(this.clock(), ticket.updatedMs + 1);
+    ticket.updatedMs = now;
+    ticket.updated_at = zendeskTime(now);
+    this.reindex(ticket);
+  }
+
+  private reindex(ticket: ZdTicket): void {
+    const versions = this.index.get(ticket.id) ?? [];
+    const now = this.clock();
+    versions.push({ writtenAt: now, snapshot: { ...ticket, tags: [...ticket.tags], comments: [] } });
+    // Versions a later one has long superseded (no test lags ten minutes) are forgotten.
+    while (versions.length > 1 && versions[1]!.writtenAt <= now - 600_000) versions.shift();
+    this.index.set(ticket.id, versions);
+  }
+}
+
+function parse(raw: unknown): TicketInput {
+  const envelope = z.object({ ticket: z.unknown() }).safeParse(raw);
+  if (!envelope.success || envelope.data.ticket === undefined) {
+    throw new ZdApiError(400, { error: 'InvalidValue', description: 'Missing parameter: ticket' });
+  }
+  const result = ticketInput.safeParse(envelope.data.ticket);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const field = issue.path.map(String).join('.') || 'base';
+    throw recordInvalid(field, `${field}: ${issue.message}`);
+  }
+  return result.data;
+}
+
+function checkEnums(input: TicketInput): void {
+  if (input.priority != null && !PRIORITIES.includes(input.priority as ZdPriority)) throw recordInvalid('priority', `Priority: ${input.priority} is not valid`);
+  if (input.status !== undefined && !STATUSES.includes(input.status as ZdStatus)) throw recordInvalid('status', `Status: ${input.status} is not valid`);
+  if (input.type != null && !(TICKET_TYPES as readonly string[]).includes(input.type)) throw recordInvalid('type', `Type: ${input.type} is not valid`);
+}
+
+function firstLine(text: string): string {
+  return text.trim().split('\n')[0]!.slice(0, 80) || '(no subject)';
+}
+
+function stripHtml(html: string): string {
+  return html.replace(/<br\s*\/?>/gi, '\n').replace(/<[^>]*>/g, '').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}

@@ -1,0 +1,175 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { FakeFaults } from '../helpdesk-fake.js';
+import { ZdApiError } from './errors.js';
+import { SlidingWindowLimiter, WindowMeter } from './limits.js';
+import type { ZdUser } from './model.js';
+import { uploadTooLarge, type ZendeskRoutes } from './routes.js';
+
+export interface Credentials {
+  email: string;
+  apiToken: string;
+  oauthToken: string;
+}
+
+/** The transport around the routes: auth, the account and Update Ticket limits, faults, stats. */
+export interface TransportDeps {
+  routes: ZendeskRoutes;
+  credentials: Credentials;
+  apiUser: ZdUser;
+  faults(): FakeFaults;
+  random(): number;
+  maxUploadBytes: number;
+}
+
+/** One answered (or deliberately lost: status 0) API request. */
+export interface RequestRecord {
+  at: number;
+  method: string;
+  path: string;
+  status: number;
+  /** Seconds the client was told to wait (429s). */
+  retryAfter?: number;
+}
+
+export interface TransportStats {
+  requests: number;
+  byStatus: Record<number, number>;
+  account: WindowMeter;
+  updateTicket: WindowMeter;
+}
+
+type Recorder = (status: number, headers?: Record<string, string>) => void;
+
+const UPDATE_TICKET = /^\/api\/v2\/tickets\/\d+$/;
+
+export class FakeZendeskTransport {
+  readonly accountLimit = new SlidingWindowLimiter(null);
+  readonly updateTicketLimit = new SlidingWindowLimiter(null);
+  readonly stats: TransportStats = { requests: 0, byStatus: {}, account: new WindowMeter(60_000), updateTicket: new WindowMeter(60_000) };
+  credentialsRevoked = false;
+  /** Test hooks: lose the next N write answers / fail the next N requests, whatever the fault rates say. */
+  loseNext = 0;
+  /** Only answers to this method/path are lost by `loseNext` (null = any write). */
+  loseFilter: { method?: string; path?: string } | null = null;
+  failNext: number[] = [];
+  readonly log: RequestRecord[] = [];
+  private server: Server | null = null;
+
+  constructor(private readonly deps: TransportDeps) {}
+
+  async listen(): Promise<string> {
+    const server = createServer((req, res) => void this.handle(req, res));
+    this.server = server;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.stats.requests++;
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const path = url.pathname.replace(/\.json$/, '').replace(/\/$/, '');
+    const method = req.method ?? 'GET';
+    const record = (status: number, headers: Record<string, string> = {}) => {
+      const retryAfter = headers['retry-after'];
+      this.log.push({ at: Date.now(), method, path, status, ...(retryAfter ? { retryAfter: Number(retryAfter) } : {}) });
+    };
+    try {
+      const body = await readBody(req, this.deps.maxUploadBytes + 1024 * 1024);
+      if (!this.authenticated(req.headers.authorization)) {
+        return this.send(res, 401, { error: "Couldn't authenticate you" }, {}, record);
+      }
+      const now = Date.now();
+      this.stats.account.record(now);
+      const isUpdateTicket = method === 'PUT' && UPDATE_TICKET.test(path);
+      if (isUpdateTicket) this.stats.updateTicket.record(now);
+      const headers: Record<string, string> = {};
+      const account = this.accountLimit.take(now);
+      if (this.accountLimit.spec) {
+        const remaining = account.ok ? account.remaining : 0;
+        const resetSeconds = String(Math.ceil((account.ok ? account.resetMs : account.retryAfterMs) / 1000));
+        Object.assign(headers, {
+          'x-rate-limit': String(this.accountLimit.spec.limit),
+          'x-rate-limit-remaining': String(remaining),
+          'ratelimit-limit': String(this.accountLimit.spec.limit),
+          'ratelimit-remaining': String(remaining),
+          'ratelimit-reset': resetSeconds,
+        });
+      }
+      if (!account.ok) return this.tooMany(res, account.retryAfterMs, headers, record);
+      if (isUpdateTicket) {
+        const endpoint = this.updateTicketLimit.take(now);
+        if (!endpoint.ok) return this.tooMany(res, endpoint.retryAfterMs, headers, record);
+      }
+      const forced = this.failNext.shift();
+      const faults = this.deps.faults();
+      if (forced !== undefined || this.deps.random() < faults.errorRate) {
+        // A deliberate failure changes nothing at the vendor.
+        return this.send(res, forced ?? (this.deps.random() < 0.5 ? 500 : 503), { error: 'InternalServerError', description: 'Something went wrong' }, headers, record);
+      }
+      if (this.deps.random() < faults.slowRate) await new Promise((resolve) => setTimeout(resolve, faults.slowMs));
+      const response = await this.deps.routes.handle({ method, path, query: url.searchParams, headers: req.headers, body, actor: this.deps.apiUser });
+      const isWrite = method !== 'GET' && method !== 'HEAD';
+      const forcedLoss = this.loseNext > 0 && (!this.loseFilter || ((!this.loseFilter.method || this.loseFilter.method === method) && (!this.loseFilter.path || this.loseFilter.path === path)));
+      if (isWrite && response.status < 300 && (forcedLoss || this.deps.random() < faults.lostResponseRate)) {
+        // Committed, but the client never hears back: exactly the case idempotency keys exist for.
+        if (forcedLoss) this.loseNext--;
+        this.count(0);
+        record(0);
+        req.socket.destroy();
+        return;
+      }
+      this.send(res, response.status, response.body, { ...headers, ...response.headers }, record);
+    } catch (error) {
+      if (error instanceof ZdApiError) return this.send(res, error.status, error.body, error.headers, record);
+      this.send(res, 500, { error: 'InternalServerError', description: (error as Error).message }, {}, record);
+    }
+  }
+
+  private authenticated(header: string | undefined): boolean {
+    if (this.credentialsRevoked || !header) return false;
+    const { email, apiToken, oauthToken } = this.deps.credentials;
+    const [scheme, value] = header.split(' ', 2);
+    if (scheme?.toLowerCase() === 'bearer') return value === oauthToken;
+    if (scheme?.toLowerCase() !== 'basic' || !value) return false;
+    // API token auth: `{email}/token:{token}`, base64 (developer.zendesk.com › API basics › Security and auth).
+    return Buffer.from(value, 'base64').toString('utf8') === `${email}/token:${apiToken}`;
+  }
+
+  private tooMany(res: ServerResponse, retryAfterMs: number, headers: Record<string, string>, record: Recorder): void {
+    const retryAfter = String(Math.max(1, Math.ceil(retryAfterMs / 1000)));
+    this.send(res, 429, { error: 'TooManyRequests', description: 'Rate limit exceeded' }, { ...headers, 'retry-after': retryAfter }, record);
+  }
+
+  private send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string>, record: Recorder): void {
+    this.count(status);
+    record(status, headers);
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+    res.end(text);
+  }
+
+  private count(status: number): void {
+    this.stats.byStatus[status] = (this.stats.byStatus[status] ?? 0) + 1;
+  }
+}
+
+async function readBody(req: IncomingMessage, cap: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > cap) throw uploadTooLarge(cap);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > cap) throw uploadTooLarge(cap);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
