@@ -164,6 +164,8 @@ export interface PendingWrite {
   /** Message ids (create/append) or the note/triage/reply key. */
   items: string[];
   startedAt: string;
+  /** The triage note as sent, so a lookup after a lost answer matches it even if triage moved on. */
+  text?: string;
 }
 
 type Nullable<T> = ColumnType<T | null, T | null | undefined, T | null>;

@@ -14,7 +14,7 @@ import { IntegrationStates, type IntegrationHealth } from './integration-state.j
 import { syncPullJob } from './pull.js';
 import { pushRequest, syncPushJob } from './push.js';
 import { Reconciler } from './reconcile.js';
-import { helpdeskWebhookRouter } from './webhooks.js';
+import { helpdeskWebhookRouter, pullRequest } from './webhooks.js';
 
 export interface SyncDeps {
   store: Store;
@@ -99,6 +99,8 @@ export function createHelpdeskSync(deps: SyncDeps): HelpdeskSync {
         ingest: deps.ingest,
         reply: deps.reply,
         importHelpdeskConversations: deps.config.importHelpdeskConversations,
+        later: (integrationId, externalId, delayMs) =>
+          deps.queue.enqueue([{ ...pullRequest(integrationId, externalId), startAfter: new Date(Date.now() + delayMs) }]),
       }),
     },
     router: helpdeskWebhookRouter({ store: deps.store, queue: deps.queue, log: deps.log, helpdesks, maxBodyBytes: deps.maxWebhookBytes }),

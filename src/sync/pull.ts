@@ -15,6 +15,8 @@ export interface PullDeps {
   ingest(inbound: InboundMessage): Promise<IngestResult>;
   reply(outbound: OutboundReply): Promise<ReplyResult>;
   importHelpdeskConversations: boolean;
+  /** Hands a pull on for later (rate budget spent) without failing the job. */
+  later(integrationId: string, externalId: string, delayMs: number): Promise<void>;
 }
 
 /** Thrown while a conversation the hub created is not linked to its vendor id yet (its create answer was lost). */
@@ -42,6 +44,10 @@ export function syncPullJob(deps: PullDeps) {
     } catch (error) {
       if (isVendorError(error) && error.kind === 'auth') {
         await deps.states.authFailed(integrationId, error.message);
+        return;
+      }
+      if (isVendorError(error) && error.kind === 'rate_limited') {
+        await deps.later(integrationId, externalId, Math.min(60_000, error.retryAfterMs ?? 5000));
         return;
       }
       if (isVendorError(error) && error.kind === 'not_found') {

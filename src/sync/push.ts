@@ -154,7 +154,7 @@ async function pushWhileLeased(
     const triage = await triageToPush(deps.store, conversationId, state.triage_pushed);
     if (!triage) return 'done';
     const op: HelpdeskWrite = { kind: 'triage', ref, key: `triage:${conversationId}:${triage.level}`, level: triage.level, tags: [`urgency-${triage.level}`], note: triage.note };
-    await perform(deps, helpdesk, lease, op, { kind: 'triage', items: [op.key], startedAt: new Date(clock()).toISOString() }, conversationId, triage.level);
+    await perform(deps, helpdesk, lease, op, { kind: 'triage', items: [op.key], startedAt: new Date(clock()).toISOString(), text: op.note }, conversationId, triage.level);
   }
 }
 
@@ -277,8 +277,8 @@ async function rebuild(
   if (pending.kind === 'triage') {
     if (!ref) return null;
     const level = pending.items[0]!.split(':').at(-1) as 'urgent' | 'high' | 'normal' | 'low';
-    const triage = await triageNote(deps.store, conversationId);
-    return { kind: 'triage', ref, key: pending.items[0]!, level, tags: [`urgency-${level}`], note: triage?.level === level ? triage.note : `Urgency: ${level}` };
+    const note = pending.text ?? (await triageNote(deps.store, conversationId))?.note ?? `Urgency: ${level}`;
+    return { kind: 'triage', ref, key: pending.items[0]!, level, tags: [`urgency-${level}`], note };
   }
   const rows = await deps.store.db
     .selectFrom('messages')

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Store } from '../store/store.js';
+import { VendorError } from './vendor-error.js';
 
 /** A vendor limit: `limit` request units per `windowSeconds` (Help Scout: 400/60 s, writes cost 2). */
 export interface RateLimitSpec {
@@ -51,8 +52,12 @@ export class RateBudget {
     private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void> = abortableSleep,
   ) {}
 
-  /** Waits until `cost` units are available in the bucket, then takes them. */
-  async take(bucket: BucketSpec, cost: number, signal?: AbortSignal): Promise<void> {
+  /**
+   * Waits until `cost` units are available in the bucket, then takes them. A wait longer than
+   * `maxWaitMs` is not started: the caller gets a `rate_limited` VendorError saying how long, so
+   * a job hands its work on instead of holding a worker (and outliving its expiry).
+   */
+  async take(bucket: BucketSpec, cost: number, signal?: AbortSignal, maxWaitMs = Infinity): Promise<void> {
     for (;;) {
       signal?.throwIfAborted();
       const available = sql<number>`LEAST(${bucket.capacity}::float8, tokens + ${bucket.ratePerSecond}::float8 * EXTRACT(EPOCH FROM clock_timestamp() - updated_at))`;
@@ -69,6 +74,9 @@ export class RateBudget {
       const missing = cost - Number(current.rows[0]!.available);
       // Wait for the refill, plus a little jitter so waiting processes do not all retry at once.
       const waitMs = Math.max(5, (missing / bucket.ratePerSecond) * 1000) + Math.random() * 20;
+      if (waitMs > maxWaitMs) {
+        throw new VendorError('rate_limited', `rate budget ${bucket.key} is spent for the next ${Math.round(waitMs)} ms`, { retryAfterMs: waitMs });
+      }
       await this.sleep(waitMs, signal);
     }
   }

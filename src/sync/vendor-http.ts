@@ -18,7 +18,7 @@ export interface VendorHttpOptions {
   vendor: string;
   baseUrl: string;
   log: Logger;
-  /** Shared rate budgets (omit for no client-side limiting). */
+  /** Shared rate budgets (omit for no client-side limiting); the first is the account-wide one the vendor's remaining header reports on. */
   budgets?: { rate: RateBudget; list: VendorBudget[] };
   /** Authorization headers for the next request. */
   auth(signal?: AbortSignal): Promise<Record<string, string>>;
@@ -27,7 +27,7 @@ export interface VendorHttpOptions {
   /** The vendor's rate headers: how much is left in its window, and how long to wait after a 429. */
   rateHeaders(headers: Headers): { remaining: number | null; retryAfterMs: number | null };
   timeoutMs?: number;
-  /** Longest a call waits out 429s (in total) before giving up with `rate_limited`. */
+  /** Longest a call waits for its rate budget or out 429s (in total) before giving up with `rate_limited` (default 10 s, well inside a sync job's expiry). */
   maxRateWaitMs?: number;
   fetch?: typeof fetch;
   /** Counts every request sent (benchmarks report vendor calls per message). */
@@ -69,7 +69,7 @@ export class VendorHttp {
 
   constructor(private readonly options: VendorHttpOptions) {
     this.timeoutMs = options.timeoutMs ?? 15_000;
-    this.maxRateWaitMs = options.maxRateWaitMs ?? 60_000;
+    this.maxRateWaitMs = options.maxRateWaitMs ?? 10_000;
     this.fetchImpl = options.fetch ?? fetch;
     this.buckets = (options.budgets?.list ?? []).map((budget) => ({
       budget,
@@ -85,9 +85,12 @@ export class VendorHttp {
     for (;;) {
       request.signal?.throwIfAborted();
       await this.takeBudget(request);
+      // Credentials first, outside the network-error handling: a failed token request is the
+      // vendor refusing us (auth) or unreachable, never "a write whose outcome is unknown".
+      const authHeaders = await this.options.auth(request.signal);
       let response: Response;
       try {
-        response = await this.send(request);
+        response = await this.send(request, authHeaders);
       } catch (error) {
         if (request.signal?.aborted) throw request.signal.reason;
         this.options.onRequest?.(request.method, request.path, null);
@@ -113,8 +116,9 @@ export class VendorHttp {
         continue;
       }
       // The vendor reports less left than our bucket believes (another client on the account):
-      // let every process wait out the rest of its window.
-      if (remaining !== null && remaining <= 2) await this.pauseBudgets(request, this.windowMs(request) / 4);
+      // let every process wait a while. The header speaks for the account-wide budget, which is
+      // the first one listed.
+      if (remaining !== null && remaining <= 2) await this.pausePrimary(request);
       if (response.status === 401 && !refreshed && this.options.onUnauthorized) {
         await response.body?.cancel();
         refreshed = true;
@@ -154,10 +158,10 @@ export class VendorHttp {
     }
   }
 
-  private async send(request: VendorRequest): Promise<Response> {
+  private async send(request: VendorRequest, authHeaders: Record<string, string>): Promise<Response> {
     const url = new URL(request.path.replace(/^\//, ''), this.options.baseUrl.endsWith('/') ? this.options.baseUrl : `${this.options.baseUrl}/`);
     for (const [key, value] of Object.entries(request.query ?? {})) if (value !== undefined) url.searchParams.set(key, String(value));
-    const headers: Record<string, string> = { accept: 'application/json', ...(await this.options.auth(request.signal)), ...request.headers };
+    const headers: Record<string, string> = { accept: 'application/json', ...authHeaders, ...request.headers };
     let body: string | Buffer | undefined = request.body;
     if (request.json !== undefined) {
       headers['content-type'] = 'application/json; charset=UTF-8';
@@ -173,7 +177,7 @@ export class VendorHttp {
     if (!rate) return;
     for (const { budget, bucket } of this.buckets) {
       const cost = budget.cost(request.method, request.path);
-      if (cost > 0) await rate.take(bucket, cost, request.signal);
+      if (cost > 0) await rate.take(bucket, cost, request.signal, this.maxRateWaitMs);
     }
   }
 
@@ -185,9 +189,11 @@ export class VendorHttp {
     }
   }
 
-  private windowMs(request: VendorRequest): number {
-    const applicable = this.buckets.filter(({ budget }) => budget.cost(request.method, request.path) > 0);
-    return Math.max(1000, ...applicable.map(({ budget }) => budget.spec.windowSeconds * 1000));
+  private async pausePrimary(request: VendorRequest): Promise<void> {
+    const rate = this.options.budgets?.rate;
+    const primary = this.buckets[0];
+    if (!rate || !primary || primary.budget.cost(request.method, request.path) === 0) return;
+    await rate.pause(primary.bucket, (primary.budget.spec.windowSeconds * 1000) / 4);
   }
 }
 

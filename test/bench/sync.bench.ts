@@ -41,7 +41,7 @@ async function startHub(fake: FakeHelpdesk, extra: Record<string, string> = {}) 
     PORT: String(port),
     HOST: '127.0.0.1',
     LOG_LEVEL: 'error',
-    CHAT_SESSION_MESSAGES_PER_MINUTE: '100000',
+    CHAT_SESSION_MESSAGES_PER_MINUTE: '10000',
     CHAT_APP_REQUESTS_PER_SECOND: '100000',
     SYNC_HELPDESK: VENDOR,
     ...extra,

@@ -16,7 +16,7 @@
  * Settings: CHAOS_N (2000), CHAOS_KILLS (3), CHAOS_VENDOR (helpscout | zendesk), CHAOS_SEED,
  * CHAOS_DATABASE_URL (run the hub on a PostgreSQL server instead of PGlite), CHAOS_DEADLINE_S.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -69,21 +69,36 @@ async function main(): Promise<number> {
     PORT: String(port),
     HOST: '127.0.0.1',
     LOG_LEVEL: process.env['CHAOS_LOG_LEVEL'] ?? 'error',
-    CHAT_SESSION_MESSAGES_PER_MINUTE: '100000',
+    CHAT_SESSION_MESSAGES_PER_MINUTE: '10000',
     CHAT_APP_REQUESTS_PER_SECOND: '100000',
     SYNC_HELPDESK: VENDOR,
     SYNC_RECONCILE_SECONDS: '3',
     JOBS_MAINTENANCE_INTERVAL_SECONDS: '2',
     [lagKey]: '3',
+    // The fake has no standing limit in this test (only bursts of 429s), so the hub's budget is
+    // set generously; the budget itself is measured by test/sync/rate-limit.test.ts and bench:sync.
+    HELPSCOUT_RATE_LIMIT: '3000/60',
+    ZENDESK_RATE_LIMIT: '3000/60',
+    ZENDESK_UPDATE_TICKET_RATE_LIMIT: '3000/60',
     ...(process.env['CHAOS_DATABASE_URL'] ? { DATABASE_URL: process.env['CHAOS_DATABASE_URL'] } : {}),
   };
   fake.setWebhookTarget(`${base}/webhooks/${VENDOR}`);
   fake.setFaults({ errorRate: 0.2, slowRate: 0.1, slowMs: 2000, lostResponseRate: 0.05, webhookDropRate: 0.1, webhookDuplicateRate: 0.05, searchLagMs: 1000 });
 
-  let hub = startMain(env);
+  const hubLog = process.env['CHAOS_HUB_LOG'];
+  const launch = () => {
+    const started = startMain(env);
+    if (hubLog) {
+      started.child.stdout!.on('data', (chunk: Buffer) => appendFileSync(hubLog, chunk));
+      started.child.stderr!.on('data', (chunk: Buffer) => appendFileSync(hubLog, chunk));
+    }
+    return started;
+  };
+  let hub = launch();
   await waitReady(base, hub);
   log(`hub up (vendor ${VENDOR}, ${N} messages over ${CONVERSATIONS} conversations, ${KILLS} kills, seed ${SEED})`);
 
+  let hubDown = false;
   const customers: Customer[] = [];
   for (let i = 0; i < CONVERSATIONS; i++) {
     const texts = Array.from({ length: Math.floor(N / CONVERSATIONS) + (i < N % CONVERSATIONS ? 1 : 0) }, (_, k) => `chaos c${i} m${k} ${randomUUID().slice(0, 8)}`);
@@ -100,7 +115,6 @@ async function main(): Promise<number> {
   }
   const next = new Map(customers.map((c) => [c, 0]));
   let sent = 0;
-  let hubDown = false;
   const killAt = Array.from({ length: KILLS }, () => Math.floor(N * (0.1 + 0.8 * random()))).sort((a, b) => a - b);
 
   // 429 bursts: now and then the vendor's limit drops to almost nothing for a moment.
@@ -153,7 +167,7 @@ async function main(): Promise<number> {
         hub.child.kill('SIGKILL');
         await hub.exited;
         await sleep(300 + random() * 1500);
-        hub = startMain(env);
+        hub = launch();
         await waitReady(base, hub);
         hubDown = false;
         log('hub restarted');
@@ -213,7 +227,8 @@ async function main(): Promise<number> {
   hub.child.kill('SIGTERM');
   await hub.exited;
   await fake.close();
-  rmSync(dataDir, { recursive: true, force: true });
+  if (process.env['CHAOS_KEEP']) log(`data kept in ${dataDir}`);
+  else rmSync(dataDir, { recursive: true, force: true });
   const clean = [messageReport, replyReport].every((r) => r.lost === 0 && r.duplicated === 0 && r.outOfOrder === 0) && replyReport.sent > 0;
   return clean ? 0 : 1;
 }
@@ -280,7 +295,10 @@ async function retry<T>(work: () => Promise<T>, paused: () => boolean): Promise<
 
 async function waitReady(base: string, hub: ReturnType<typeof startMain>): Promise<void> {
   const deadline = Date.now() + 60_000;
+  let exited = false;
+  void hub.exited.then(() => (exited = true));
   for (;;) {
+    if (exited) throw new Error(`hub exited while starting:\n${hub.output()}`);
     const ok = await fetch(`${base}/readyz`).then((r) => r.ok).catch(() => false);
     if (ok) return;
     if (Date.now() > deadline) throw new Error(`hub did not become ready:\n${hub.output()}`);

@@ -1,11 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
-import { notFound, recordInvalid, ZdApiError } from './errors.js';
+import type { z } from 'zod';
+import { notFound, recordInvalid } from './errors.js';
+import { checkEnums, EMAIL, escapeHtml, firstLine, parse, stripHtml, type commentInput, type TicketInput } from './inputs.js';
 import {
   normaliseTags,
-  PRIORITIES,
-  STATUSES,
-  TICKET_TYPES,
   zendeskTime,
   type ZdAttachment,
   type ZdAudit,
@@ -24,30 +22,6 @@ export interface TicketListener {
   commentAdded(ticket: ZdTicket, comment: ZdComment, actor: ZdUser): void;
   statusChanged(ticket: ZdTicket, previous: ZdStatus, actor: ZdUser): void;
 }
-
-const commentInput = z.looseObject({
-  body: z.string().optional(),
-  html_body: z.string().optional(),
-  public: z.boolean().optional(),
-  author_id: z.number().int().optional(),
-  uploads: z.array(z.string()).optional(),
-});
-const ticketInput = z.looseObject({
-  subject: z.string().optional(),
-  comment: commentInput.optional(),
-  requester: z.looseObject({ name: z.string().optional(), email: z.string().optional() }).optional(),
-  requester_id: z.number().int().optional(),
-  external_id: z.string().nullable().optional(),
-  tags: z.array(z.string()).optional(),
-  additional_tags: z.array(z.string()).optional(),
-  remove_tags: z.array(z.string()).optional(),
-  priority: z.string().nullable().optional(),
-  type: z.string().nullable().optional(),
-  status: z.string().optional(),
-});
-type TicketInput = z.infer<typeof ticketInput>;
-
-const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
 /**
  * The account: users, tickets with their comments, pending uploads, and the search index that
@@ -280,34 +254,3 @@ export class ZendeskState {
   }
 }
 
-function parse(raw: unknown): TicketInput {
-  const envelope = z.object({ ticket: z.unknown() }).safeParse(raw);
-  if (!envelope.success || envelope.data.ticket === undefined) {
-    throw new ZdApiError(400, { error: 'InvalidValue', description: 'Missing parameter: ticket' });
-  }
-  const result = ticketInput.safeParse(envelope.data.ticket);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    const field = issue.path.map(String).join('.') || 'base';
-    throw recordInvalid(field, `${field}: ${issue.message}`);
-  }
-  return result.data;
-}
-
-function checkEnums(input: TicketInput): void {
-  if (input.priority != null && !PRIORITIES.includes(input.priority as ZdPriority)) throw recordInvalid('priority', `Priority: ${input.priority} is not valid`);
-  if (input.status !== undefined && !STATUSES.includes(input.status as ZdStatus)) throw recordInvalid('status', `Status: ${input.status} is not valid`);
-  if (input.type != null && !(TICKET_TYPES as readonly string[]).includes(input.type)) throw recordInvalid('type', `Type: ${input.type} is not valid`);
-}
-
-function firstLine(text: string): string {
-  return text.trim().split('\n')[0]!.slice(0, 80) || '(no subject)';
-}
-
-function stripHtml(html: string): string {
-  return html.replace(/<br\s*\/?>/gi, '\n').replace(/<[^>]*>/g, '').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
