@@ -115,10 +115,11 @@ export class VendorHttp {
         await abortableSleep(waitMs, request.signal);
         continue;
       }
-      // The vendor reports less left than our bucket believes (another client on the account):
-      // let every process wait a while. The header speaks for the account-wide budget, which is
-      // the first one listed.
-      if (remaining !== null && remaining <= 2) await this.pausePrimary(request);
+      // Nothing left in the vendor's window (another client on the account is spending it too):
+      // let every process wait a little rather than walk into a 429. Only at zero — our own
+      // budget is shaped to use up to the whole window, so "low" is normal. The header speaks for
+      // the account-wide budget, the first one listed.
+      if (remaining === 0) await this.pausePrimary(request);
       if (response.status === 401 && !refreshed && this.options.onUnauthorized) {
         await response.body?.cancel();
         refreshed = true;
@@ -193,7 +194,7 @@ export class VendorHttp {
     const rate = this.options.budgets?.rate;
     const primary = this.buckets[0];
     if (!rate || !primary || primary.budget.cost(request.method, request.path) === 0) return;
-    await rate.pause(primary.bucket, (primary.budget.spec.windowSeconds * 1000) / 4);
+    await rate.pause(primary.bucket, (primary.budget.spec.windowSeconds * 1000) / 10);
   }
 }
 

@@ -38,7 +38,9 @@ async function drain(fake: FakeHelpdesk, hubs: TestHub[], conversations: number)
   }
   const stats = fake.stats();
   const elapsedMs = lastChange - started;
-  return { stats, use: stats.rateUnits / ((LIMIT * elapsedMs) / WINDOW_MS) };
+  const use = stats.rateUnits / ((LIMIT * elapsedMs) / WINDOW_MS);
+  console.log(`rate budget hubs=${hubs.length} units=${stats.rateUnits} seconds=${(elapsedMs / 1000).toFixed(1)} use=${use.toFixed(3)} max_in_window=${stats.maxUnitsInWindow}/${LIMIT} 429s=${stats.byStatus[429] ?? 0}`);
+  return { stats, use };
 }
 
 describe('vendor rate budget: a backlog drains under the limit, using most of it', () => {
@@ -70,7 +72,7 @@ describe('vendor rate budget: a backlog drains under the limit, using most of it
       const { stats, use } = await drain(fake, [a, b], 24);
       expect(stats.byStatus[429] ?? 0).toBe(0);
       expect(stats.maxUnitsInWindow).toBeLessThanOrEqual(LIMIT);
-      expect(use).toBeGreaterThanOrEqual(0.85);
+      expect(use).toBeGreaterThanOrEqual(0.9);
     } finally {
       await a.stop();
       await b.stop();
