@@ -41,8 +41,12 @@ export class IntegrationStates {
     );
   }
 
-  /** Records a 401/403; returns true when this one paused the integration. */
-  async authFailed(integrationId: string, reason: string): Promise<boolean> {
+  /**
+   * Records a 401/403; returns true when this one paused the integration. `since` is when the
+   * failed work began: a refusal of work begun before the integration was last resumed is old
+   * news (the credentials were fixed meanwhile) and must not pause it again.
+   */
+  async authFailed(integrationId: string, reason: string, since: Date): Promise<boolean> {
     const row = await sql<{ status: string; auth_failures: number }>`
       INSERT INTO integration_state (integration_id, auth_failures, status, reason, changed_at)
       VALUES (${integrationId}, 1, ${AUTH_FAILURES_TO_PAUSE <= 1 ? 'needs_reauth' : 'active'}, ${reason}, now())
@@ -51,18 +55,28 @@ export class IntegrationStates {
         status = CASE WHEN integration_state.auth_failures + 1 >= ${AUTH_FAILURES_TO_PAUSE} THEN 'needs_reauth' ELSE integration_state.status END,
         reason = ${reason},
         changed_at = CASE WHEN integration_state.status = 'active' AND integration_state.auth_failures + 1 >= ${AUTH_FAILURES_TO_PAUSE} THEN now() ELSE integration_state.changed_at END
+      WHERE integration_state.changed_at <= ${since}
       RETURNING status, auth_failures`.execute(this.store.db);
     this.cache.delete(integrationId);
-    const result = row.rows[0]!;
+    const result = row.rows[0];
+    if (!result) return false;
     const paused = result.status === 'needs_reauth' && Number(result.auth_failures) === AUTH_FAILURES_TO_PAUSE;
     if (paused) this.log.error({ integration: integrationId, reason }, 'integration needs re-authentication: sync paused until its credentials work again');
     return paused;
   }
 
-  /** A call succeeded: clears a run of auth failures (a cheap no-op when there is none). */
+  /**
+   * A call succeeded: clears a run of auth failures, and resumes a paused integration — the
+   * credentials evidently work again (a cheap no-op when nothing is amiss).
+   */
   async succeeded(integrationId: string): Promise<void> {
-    const cached = this.cache.get(integrationId);
-    if (cached && cached.failures === 0 && cached.health.status === 'active') return;
+    if (!this.cache.has(integrationId)) await this.health(integrationId);
+    const cached = this.cache.get(integrationId)!;
+    if (cached.health.status === 'needs_reauth') {
+      await this.resume(integrationId);
+      return;
+    }
+    if (cached.failures === 0) return;
     await this.store.db
       .updateTable('integration_state')
       .set({ auth_failures: 0 })

@@ -38,12 +38,13 @@ export function syncPullJob(deps: PullDeps) {
     if (!helpdesk) return;
     // Paused: the reconciliation poll catches up from its cursor once the integration resumes.
     if ((await deps.states.health(integrationId)).status !== 'active') return;
+    const started = new Date();
     try {
       await pull(deps, helpdesk, integrationId, externalId);
       await deps.states.succeeded(integrationId);
     } catch (error) {
       if (isVendorError(error) && error.kind === 'auth') {
-        await deps.states.authFailed(integrationId, error.message);
+        await deps.states.authFailed(integrationId, error.message, started);
         return;
       }
       if (isVendorError(error) && error.kind === 'rate_limited') {

@@ -104,7 +104,7 @@ export function syncPushJob(deps: PushDeps) {
         }
         if (isVendorError(error) && error.kind === 'auth') {
           await lease.release({ dirty: true, error: error.message });
-          const paused = await deps.states.authFailed(integrationId, error.message);
+          const paused = await deps.states.authFailed(integrationId, error.message, new Date(started));
           // The first failure may be a token that just expired: one more try soon. Two in a row
           // pause the integration; the reconciler resumes it when a connection check passes.
           if (!paused) await deps.queue.enqueue([{ ...pushRequest(integrationId, conversationId), startAfter: new Date(clock() + 2000) }]);
@@ -151,6 +151,12 @@ async function pushWhileLeased(
       continue;
     }
     if (!ref) return 'done';
+    const device = facts.channel === 'chat' ? await deviceNoteToPush(deps.store, integrationId, conversationId) : null;
+    if (device) {
+      const op: HelpdeskWrite = { kind: 'note', ref, key: device.key, text: device.text };
+      await perform(deps, helpdesk, lease, op, { kind: 'note', items: [device.key], startedAt: new Date(clock()).toISOString(), text: device.text }, conversationId);
+      continue;
+    }
     const triage = await triageToPush(deps.store, conversationId, state.triage_pushed);
     if (!triage) return 'done';
     const op: HelpdeskWrite = { kind: 'triage', ref, key: `triage:${conversationId}:${triage.level}`, level: triage.level, tags: [`urgency-${triage.level}`], note: triage.note };
@@ -247,6 +253,7 @@ async function resolvePending(
   } catch (error) {
     throw rateLimitedToRetry(error);
   }
+  await deps.states.succeeded(lease.integrationId);
   if (found) {
     deps.log.info({ conversationId, op: op.kind }, 'a write whose answer was lost had landed; recorded it');
     const level = op.kind === 'triage' ? op.level : undefined;
@@ -274,6 +281,7 @@ async function rebuild(
   const ref = externalId ? { conversationId, externalId, metadata } : null;
   const channel = facts.channel === 'email' ? 'email' : 'chat';
   const customer = { email: facts.email, name: facts.name, verified: facts.verified };
+  if (pending.kind === 'note' && pending.text !== undefined) return ref ? { kind: 'note', ref, key: pending.items[0]!, text: pending.text } : null;
   if (pending.kind === 'triage') {
     if (!ref) return null;
     const level = pending.items[0]!.split(':').at(-1) as 'urgent' | 'high' | 'normal' | 'low';
@@ -375,6 +383,31 @@ async function triageNote(store: Store, conversationId: string) {
   const why = evidence.length > 0 ? evidence.map((e) => `• "${e.phrase}" (${e.category}, ${e.weight > 0 ? '+' : ''}${e.weight})`).join('\n') : '• no urgency signals found';
   const note = `Support Hub triage: ${row.level.toUpperCase()} (score ${Number(row.score).toFixed(1)}, ${row.confidence} confidence)\n${why}`;
   return { level: row.level, note };
+}
+
+/** The device the customer wrote from (chat SDK), as a private note once per conversation. */
+async function deviceNoteToPush(store: Store, integrationId: string, conversationId: string): Promise<{ key: string; text: string } | null> {
+  const key = `device:${conversationId}`;
+  const row = await sql<{ device: Record<string, unknown> | null }>`
+    SELECT m.metadata -> 'device' AS device FROM messages m
+    WHERE m.conversation_id = ${conversationId} AND m.direction = 'inbound'
+      AND NOT EXISTS (SELECT 1 FROM sync_pushed p WHERE p.integration_id = ${integrationId} AND p.item_id = ${key})
+    ORDER BY m.position LIMIT 1`.execute(store.db);
+  const device = row.rows[0]?.device;
+  if (!device || typeof device !== 'object' || Object.keys(device).length === 0) return null;
+  const labels: [string, string][] = [
+    ['platform', 'Platform'],
+    ['osVersion', 'OS version'],
+    ['model', 'Device'],
+    ['appVersion', 'App version'],
+    ['sdkVersion', 'SDK version'],
+    ['locale', 'Locale'],
+    ['timeZone', 'Time zone'],
+    ['network', 'Network'],
+  ];
+  const lines = labels.filter(([field]) => typeof device[field] === 'string' && device[field] !== '').map(([field, label]) => `${label}: ${String(device[field])}`);
+  if (lines.length === 0) return null;
+  return { key, text: `Customer's device (from the in-app chat):\n${lines.join('\n')}` };
 }
 
 async function markDirty(store: Store, integrationId: string, conversationId: string): Promise<void> {

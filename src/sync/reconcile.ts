@@ -90,7 +90,7 @@ export class Reconciler {
     try {
       changed = await helpdesk.changedSince(since);
     } catch (error) {
-      if (isVendorError(error) && error.kind === 'auth') await states.authFailed(integrationId, error.message);
+      if (isVendorError(error) && error.kind === 'auth') await states.authFailed(integrationId, error.message, startedAt);
       throw error;
     }
     const due = changed.filter((c) => this.seen.get(`${integrationId}:${c.externalId}`) !== c.updatedAt.getTime());
@@ -106,7 +106,8 @@ export class Reconciler {
   /** Claims this round for this process (one process per interval across the cluster). */
   private async claim(integrationId: string, force: boolean): Promise<{ reconciledThrough: Date | null } | null> {
     const next = new Date(Date.now() + this.deps.intervalMs);
-    await sql`INSERT INTO integration_state (integration_id, next_reconcile_at) VALUES (${integrationId}, now()) ON CONFLICT (integration_id) DO NOTHING`.execute(this.deps.store.db);
+    // changed_at 'epoch': no status change has happened yet, so every auth failure counts.
+    await sql`INSERT INTO integration_state (integration_id, next_reconcile_at, changed_at) VALUES (${integrationId}, now(), 'epoch') ON CONFLICT (integration_id) DO NOTHING`.execute(this.deps.store.db);
     const result = await sql<{ reconciled_through: Date | null }>`
       UPDATE integration_state SET next_reconcile_at = ${next}
       WHERE integration_id = ${integrationId} AND (${force} OR next_reconcile_at <= now())

@@ -96,6 +96,10 @@ export function describeHelpdeskContract(name: string, options: HelpdeskContract
       // Our own push never came back as an inbound message.
       const inbound = await t.hub.store.db.selectFrom('messages').select('id').where('conversation_id', '=', conversationId).where('direction', '=', 'inbound').execute();
       expect(inbound).toHaveLength(1);
+      // Agents see the device the customer wrote from, as a private note.
+      const note = await waitFor(() => atVendor(conversationId)?.threads.find((th) => th.kind === 'note' && th.text.includes('App version: 4.2.0')), 15_000, 'device note');
+      expect(note.public).toBe(false);
+      expect(note.text).toContain('Platform: ios');
       await stream.close();
     });
 
@@ -240,7 +244,7 @@ export function describeHelpdeskContract(name: string, options: HelpdeskContract
       expect(atVendor(conversationId)).toBeNull();
       fake.restoreCredentials();
       await waitFor(() => atVendor(conversationId), 30_000, 'pushed after the credentials came back');
-      expect((await t.hub.sync.states.health(id)).status).toBe('active');
+      await waitFor(async () => (await t.hub.sync.states.health(id)).status === 'active', 30_000, 'integration active again');
     });
 
     it('adapter: a webhook the fake signs verifies; a tampered one does not', async () => {
@@ -259,11 +263,18 @@ export function describeHelpdeskContract(name: string, options: HelpdeskContract
       try {
         const started = await fake.customerWrites({ email: 'sig@example.com', subject: 'sig', text: 'signature check' });
         await fake.flushWebhooks();
-        const hook = await waitFor(() => captured[0], 10_000, 'webhook captured');
+        // Every webhook the fake sent verifies; one of them announces the new conversation.
+        const hook = await waitFor(
+          () =>
+            captured.find((h) => {
+              const request = { rawBody: h.body, headers: h.headers, url: '/hook' };
+              expect(adapter.verifyWebhook(request)).toEqual({ ok: true });
+              return adapter.parseWebhook(request).events.some((e) => e.externalId === started.conversationId);
+            }),
+          10_000,
+          'webhook about the new conversation',
+        );
         const request = { rawBody: hook.body, headers: hook.headers, url: '/hook' };
-        expect(adapter.verifyWebhook(request)).toEqual({ ok: true });
-        const parsed = adapter.parseWebhook(request);
-        expect(parsed.events.some((e) => e.externalId === started.conversationId)).toBe(true);
         const tampered = { ...request, rawBody: Buffer.concat([hook.body, Buffer.from(' ')]) };
         expect(adapter.verifyWebhook(tampered).ok).toBe(false);
       } finally {
