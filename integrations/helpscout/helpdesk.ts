@@ -38,6 +38,8 @@ export interface HelpScoutHelpdeskOptions {
   mailboxId: number;
   webhookSecret: string | undefined;
   searchLagMs: number;
+  /** Who mails agent replies in email conversations (README: Help Scout and the `imported` flag). */
+  emailReplies?: 'hub' | 'helpdesk';
 }
 
 /**
@@ -54,7 +56,7 @@ export class HelpScoutHelpdesk implements HelpdeskCapability {
     private readonly options: HelpScoutHelpdeskOptions,
   ) {
     this.reads = new HelpScoutReads(client, options.mailboxId);
-    this.traits = { maxMessagesPerWrite: 20, searchLagMs: options.searchLagMs, replyDelivery: { chat: 'hub', email: 'hub' } };
+    this.traits = { maxMessagesPerWrite: 20, searchLagMs: options.searchLagMs, replyDelivery: { chat: 'hub', email: options.emailReplies ?? 'hub' } };
   }
 
   async write(op: HelpdeskWrite, signal?: AbortSignal): Promise<WriteOutcome> {

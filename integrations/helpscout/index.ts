@@ -29,6 +29,12 @@ export const helpscoutConfigSchema = z.object({
       }
     }, 'must look like 400/60 (request units per seconds; writes count 2)'),
   searchLagSeconds: z.coerce.number().int().min(0).max(3600).default(60),
+  /**
+   * Who mails agent replies in email conversations the hub created. `hub` rests on our reading of
+   * Help Scout's `imported` flag (see README); an account that turns out to mail them itself is
+   * switched to `helpdesk`, and the hub then records those replies without sending a second copy.
+   */
+  emailReplies: z.enum(['hub', 'helpdesk']).default('hub'),
 });
 
 export type HelpScoutConfig = z.infer<typeof helpscoutConfigSchema>;
@@ -57,6 +63,11 @@ export const helpscout = defineIntegration({
       key: 'searchLagSeconds',
       description: 'How long Help Scout search may miss a new conversation: after a create whose answer was lost, the hub keeps looking this long before creating it again',
     },
+    {
+      env: 'HELPSCOUT_EMAIL_REPLIES',
+      key: 'emailReplies',
+      description: 'Who mails agent replies in email conversations: `hub` (threaded, from the hub) or `helpdesk` (Help Scout mails them; the hub sends no copy)',
+    },
   ],
   capabilities: {
     helpdesk: {
@@ -72,7 +83,7 @@ export const helpscout = defineIntegration({
           ...(context.onVendorRequest ? { onRequest: (method: string, path: string, status: number | null) => context.onVendorRequest!('helpscout', method, path, status) } : {}),
         });
         if (!config.webhookSecret) context.log.warn('HELPSCOUT_WEBHOOK_SECRET is not set: Help Scout webhooks will be rejected (agent replies arrive by polling only)');
-        return new HelpScoutHelpdesk(client, { mailboxId: config.mailboxId!, webhookSecret: config.webhookSecret, searchLagMs: config.searchLagSeconds * 1000 });
+        return new HelpScoutHelpdesk(client, { mailboxId: config.mailboxId!, webhookSecret: config.webhookSecret, searchLagMs: config.searchLagSeconds * 1000, emailReplies: config.emailReplies });
       },
     },
   },

@@ -51,6 +51,11 @@ export function syncPullJob(deps: PullDeps) {
         await deps.later(integrationId, externalId, Math.min(60_000, error.retryAfterMs ?? 5000));
         return;
       }
+      // Passing trouble: look again in a few seconds (pg-boss's doubling backoff would wait minutes).
+      if ((isVendorError(error) && error.kind === 'unavailable') || error instanceof NotLinkedYetError) {
+        await deps.later(integrationId, externalId, 1000 + Math.random() * 3000);
+        return;
+      }
       if (isVendorError(error) && error.kind === 'not_found') {
         deps.log.info({ integrationId, externalId }, 'helpdesk conversation no longer exists; nothing to pull');
         return;

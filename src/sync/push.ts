@@ -416,9 +416,14 @@ async function markDirty(store: Store, integrationId: string, conversationId: st
     ON CONFLICT (integration_id, conversation_id) DO UPDATE SET dirty = true, updated_at = now()`.execute(store.db);
 }
 
-/** A call still rate limited after waiting: try again later without counting it as a failure. */
+/**
+ * Vendor trouble that passes — still rate limited after waiting, or unavailable — is handed on to
+ * a fresh job a few seconds later rather than failed: pg-boss's doubling backoff would push a busy
+ * conversation's next try minutes away, and outages must not burn a conversation's retries.
+ */
 function rateLimitedToRetry(error: unknown): unknown {
   if (isVendorError(error) && (error as VendorError).kind === 'rate_limited') return new RetryLater((error as VendorError).retryAfterMs ?? 5000, error.message);
+  if (isVendorError(error) && (error as VendorError).kind === 'unavailable') return new RetryLater(1000 + Math.random() * 3000, error.message);
   return error;
 }
 
