@@ -20,6 +20,11 @@ export interface JobSpec<Schema extends z.ZodType> {
    * burst asking for the same work (a conversation's sync) queues it once.
    */
   policy?: 'standard' | 'short';
+  /**
+   * Long, I/O-bound jobs (vendor calls with timeouts and waits) are fetched one at a time by
+   * this many workers per process, so one slow job never holds a fetched batch of others back.
+   */
+  oneAtATime?: { workers: number };
 }
 
 const job = <Schema extends z.ZodType>(spec: JobSpec<Schema>) => spec;
@@ -54,6 +59,7 @@ export const jobCatalog = {
     // Short, so a push held by a SIGKILLed process is handed back within a minute.
     expireInSeconds: 30,
     policy: 'short',
+    oneAtATime: { workers: 12 },
   }),
   /** Read a helpdesk conversation back: new agent replies to deliver, status, imports (src/sync/pull.ts). */
   'sync.pull': job({
@@ -62,6 +68,7 @@ export const jobCatalog = {
     retryDelaySeconds: 5,
     expireInSeconds: 60,
     policy: 'short',
+    oneAtATime: { workers: 6 },
   }),
   /**
    * Records one probe row, once. Proves the workers run end to end (`npm run doctor`, tests of

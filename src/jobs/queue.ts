@@ -142,15 +142,18 @@ export class JobQueue {
 
   private async startWorkers(name: JobName, handlers: JobHandlers): Promise<void> {
     const ids: string[] = [];
-    for (let i = 0; i < this.options.concurrency; i++) {
+    const oneAtATime = jobCatalog[name].oneAtATime;
+    const workers = oneAtATime ? Math.max(oneAtATime.workers, this.options.concurrency) : this.options.concurrency;
+    const batchSize = oneAtATime ? 1 : BATCH_SIZE;
+    for (let i = 0; i < workers; i++) {
       let id = '';
       id = await this.boss.work(
         name,
-        { batchSize: BATCH_SIZE, includeMetadata: true, pollingIntervalSeconds: this.options.pollingIntervalSeconds ?? 0.5 },
+        { batchSize, includeMetadata: true, pollingIntervalSeconds: this.options.pollingIntervalSeconds ?? 0.5 },
         async (jobs: PgBoss.Job<unknown>[]) => {
           await this.runBatch(name, jobs, handlers);
           // A full batch means more are probably waiting: fetch again without the polling pause.
-          if (jobs.length === BATCH_SIZE) this.boss.notifyWorker(id);
+          if (jobs.length === batchSize) this.boss.notifyWorker(id);
         },
       );
       ids.push(id);

@@ -32,6 +32,8 @@ export interface SyncStateRow {
 export class SyncLease {
   private readonly controller = new AbortController();
   private timer: NodeJS.Timeout | null = null;
+  /** Aborts on a lost lease or when the run's deadline passes. */
+  readonly signal: AbortSignal;
 
   constructor(
     private readonly store: Store,
@@ -39,10 +41,9 @@ export class SyncLease {
     readonly conversationId: string,
     private readonly owner: string,
     private readonly log: Logger,
-  ) {}
-
-  get signal(): AbortSignal {
-    return this.controller.signal;
+    runDeadlineMs = 25_000,
+  ) {
+    this.signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(runDeadlineMs)]);
   }
 
   /** Takes the lease if it is free, expired or already ours; marks the conversation dirty. */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { ConversationRef, HelpdeskCapability, HelpdeskWrite, SyncedAttachment, SyncedMessage, WriteOutcome } from '../capabilities/helpdesk.js';
@@ -30,6 +31,8 @@ export interface PushDeps {
   processTag: string;
   /** Longest one job works before handing on to a fresh one. */
   budgetMs: number;
+  /** Vendor calls of one run are cut off after this (below the job's expiry). */
+  runDeadlineMs?: number;
   /** Link for an attachment too large for the vendor (null: no public URL configured). */
   attachmentUrl(id: string): string | null;
   /** The helpdesk a conversation routes to (a push for any other is ignored). */
@@ -82,7 +85,12 @@ export function syncPushJob(deps: PushDeps) {
       await markDirty(deps.store, integrationId, conversationId);
       return;
     }
-    const lease = new SyncLease(deps.store, integrationId, conversationId, `${deps.processTag}:${context.jobId}`, deps.log);
+    // Unique per execution, not per job: pg-boss may start a second run of a job it thinks has
+    // expired while the first still runs, and the two must not share a lease.
+    const owner = `${deps.processTag}:${context.jobId}:${randomUUID().slice(0, 8)}`;
+    // Vendor calls stop before the job's expiry, so a run never outlives it (an interrupted write
+    // stays pending and is looked up by the next run).
+    const lease = new SyncLease(deps.store, integrationId, conversationId, owner, deps.log, deps.runDeadlineMs ?? 25_000);
     const started = clock();
     // Acquire, work, release, and look once more: a message committed while we held the lease
     // found it busy and left the work to us.
@@ -97,9 +105,13 @@ export function syncPushJob(deps: PushDeps) {
         }
       } catch (error) {
         if (error instanceof LeaseLostError) return;
-        if (error instanceof RetryLater) {
-          await lease.release({ dirty: true, error: error.message });
-          await deps.queue.enqueue([{ ...pushRequest(integrationId, conversationId), startAfter: new Date(clock() + error.delayMs) }]);
+        // The run's deadline cut a vendor call short: hand on to a fresh run at once.
+        const cutShort = !(error instanceof RetryLater) && lease.signal.aborted;
+        if (error instanceof RetryLater || cutShort) {
+          const delayMs = error instanceof RetryLater ? error.delayMs : 500;
+          const reason = error instanceof Error ? error.message : String(error);
+          await lease.release({ dirty: true, error: reason });
+          await deps.queue.enqueue([{ ...pushRequest(integrationId, conversationId), startAfter: new Date(clock() + delayMs) }]);
           return;
         }
         if (isVendorError(error) && error.kind === 'auth') {
@@ -216,11 +228,14 @@ async function perform(
   try {
     outcome = await helpdesk.write(op, lease.signal);
   } catch (error) {
-    if (isVendorError(error) && error.outcomeUnknown) {
-      // Keep the pending write: the next round looks it up before anything is sent again.
-      deps.log.warn({ conversationId, op: op.kind, err: error.message }, 'helpdesk write outcome unknown; will look it up');
-      throw new RetryLater(1000, error.message);
+    if (error instanceof LeaseLostError) throw error;
+    if (!isVendorError(error) || error.outcomeUnknown) {
+      // It may have landed (no answer, a 5xx, or the run's deadline cut it short): keep the
+      // pending write; the next round looks it up before anything is sent again.
+      deps.log.warn({ conversationId, op: op.kind, err: (error as Error).message }, 'helpdesk write outcome unknown; will look it up');
+      throw new RetryLater(1000, (error as Error).message);
     }
+    // A definite answer (refused, not found, rate limited before sending): nothing landed.
     await lease.setPending(null);
     throw rateLimitedToRetry(error);
   }

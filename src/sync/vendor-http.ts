@@ -115,11 +115,10 @@ export class VendorHttp {
         await abortableSleep(waitMs, request.signal);
         continue;
       }
-      // Nothing left in the vendor's window (another client on the account is spending it too):
-      // let every process wait a little rather than walk into a 429. Only at zero — our own
-      // budget is shaped to use up to the whole window, so "low" is normal. The header speaks for
-      // the account-wide budget, the first one listed.
-      if (remaining === 0) await this.pausePrimary(request);
+      // The vendor's "remaining" header is not acted on: our buckets are shaped to use the whole
+      // window (so a low or zero count is normal), and when someone else spends the account's
+      // budget the vendor's 429 says exactly how long to wait — every process then waits.
+      void remaining;
       if (response.status === 401 && !refreshed && this.options.onUnauthorized) {
         await response.body?.cancel();
         refreshed = true;
@@ -190,12 +189,6 @@ export class VendorHttp {
     }
   }
 
-  private async pausePrimary(request: VendorRequest): Promise<void> {
-    const rate = this.options.budgets?.rate;
-    const primary = this.buckets[0];
-    if (!rate || !primary || primary.budget.cost(request.method, request.path) === 0) return;
-    await rate.pause(primary.bucket, (primary.budget.spec.windowSeconds * 1000) / 10);
-  }
 }
 
 /** Exponential backoff with full jitter: 0–200 ms, 0–400 ms, 0–800 ms … */

@@ -179,7 +179,15 @@ async function main(): Promise<number> {
 
   // Convergence: every message at the vendor, every agent reply sent and at the customer.
   const deadline = Date.now() + DEADLINE_MS;
+  let lastProgress = 0;
   for (;;) {
+    if (Date.now() - lastProgress > 10_000) {
+      lastProgress = Date.now();
+      const atVendor = customers.reduce((n, c) => n + c.texts.filter((text) => vendorTexts(fake, c).includes(text)).length, 0);
+      const replied = customers.reduce((n, c) => n + c.repliesSent, 0);
+      const delivered = (await repliesAtCustomer(customers)).reduce((n, r) => n + r.sent - r.missing, 0);
+      log(`progress: ${atVendor}/${N} messages at the vendor, ${replied}/${customers.length * REPLIES_PER_CONVERSATION} agent replies sent, ${delivered} at the customer`);
+    }
     const done = customers.every((c) => c.repliesSent >= REPLIES_PER_CONVERSATION);
     if (done) {
       const vendorOk = customers.every((c) => c.texts.every((text) => vendorTexts(fake, c).includes(text)));
@@ -220,6 +228,14 @@ async function main(): Promise<number> {
     replyReport.outOfOrder += result.outOfOrder;
   }
   const stats = fake.stats();
+  // Where the vendor calls went (by method and path shape), to see what a run spends its budget on.
+  const recorded = (fake as unknown as { requests?: () => { method: string; path: string }[] }).requests?.() ?? [];
+  const shapes = new Map<string, number>();
+  for (const r of recorded) {
+    const shape = `${r.method} ${r.path.split('?')[0]!.replace(/\/\d+/g, '/:id')}`;
+    shapes.set(shape, (shapes.get(shape) ?? 0) + 1);
+  }
+  if (shapes.size > 0) log(`vendor calls by shape: ${JSON.stringify(Object.fromEntries([...shapes.entries()].sort((a, b) => b[1] - a[1])))}`);
   log(`vendor saw ${stats.requests} requests: ${JSON.stringify(stats.byStatus)}; webhooks sent ${stats.webhooksSent}; vendor notifications ${fake.notifications().length}`);
   console.log(`chaos messages sent=${messageReport.sent} lost=${messageReport.lost} duplicated=${messageReport.duplicated} out_of_order=${messageReport.outOfOrder}`);
   console.log(`chaos replies sent=${replyReport.sent} lost=${replyReport.lost} duplicated=${replyReport.duplicated} out_of_order=${replyReport.outOfOrder}`);
@@ -235,8 +251,9 @@ async function main(): Promise<number> {
 
 /** The customer's messages as the vendor holds them, thread after thread (combined threads carry several). */
 function vendorTexts(fake: FakeHelpdesk, customer: Customer): string {
-  const remote = fake.conversations().find((c) => c.hubConversationId === customer.conversationId);
-  return (remote?.threads ?? []).filter((t) => t.kind === 'customer').map((t) => t.text).join('\n');
+  // Every vendor conversation carrying our id: a conversation created twice shows as duplicates.
+  const remotes = fake.conversations().filter((c) => c.hubConversationId === customer.conversationId);
+  return remotes.flatMap((remote) => remote.threads.filter((t) => t.kind === 'customer').map((t) => t.text)).join('\n');
 }
 
 /**
