@@ -25,6 +25,8 @@ export interface JobSpec<Schema extends z.ZodType> {
    * this many workers per process, so one slow job never holds a fetched batch of others back.
    */
   oneAtATime?: { workers: number };
+  /** Double the retry delay each attempt (default true). Off where a retry means "run expired; go on". */
+  backoff?: boolean;
 }
 
 const job = <Schema extends z.ZodType>(spec: JobSpec<Schema>) => spec;
@@ -60,6 +62,9 @@ export const jobCatalog = {
     expireInSeconds: 30,
     policy: 'short',
     oneAtATime: { workers: 12 },
+    // Vendor trouble is handed on by the job itself; a retry here means a run expired or the
+    // database hiccuped — resume promptly rather than after a doubling delay.
+    backoff: false,
   }),
   /** Read a helpdesk conversation back: new agent replies to deliver, status, imports (src/sync/pull.ts). */
   'sync.pull': job({
@@ -69,6 +74,7 @@ export const jobCatalog = {
     expireInSeconds: 60,
     policy: 'short',
     oneAtATime: { workers: 6 },
+    backoff: false,
   }),
   /**
    * Records one probe row, once. Proves the workers run end to end (`npm run doctor`, tests of

@@ -85,7 +85,7 @@ export class JobQueue {
       const policy = {
         retryLimit: spec.retryLimit,
         retryDelay: spec.retryDelaySeconds,
-        retryBackoff: true,
+        retryBackoff: spec.backoff ?? true,
         expireInSeconds: spec.expireInSeconds,
       };
       if (await this.boss.getQueue(name)) await this.boss.updateQueue(name, { name, ...policy });

@@ -25,7 +25,7 @@ import { freePort, killAll, startMain } from '../support/processes.js';
 const VENDOR = (process.env['BENCH_VENDOR'] ?? 'helpscout') as FakeVendor;
 const CONVERSATIONS = Number(process.env['BENCH_CONVERSATIONS'] ?? 100);
 const BURST = Number(process.env['BENCH_BURST'] ?? 10);
-const BUDGET_N = Number(process.env['BENCH_BUDGET_N'] ?? 150);
+const BUDGET_N = Number(process.env['BENCH_BUDGET_N'] ?? 60);
 const BUDGET_LIMIT = process.env['BENCH_BUDGET_LIMIT'] ?? '400/60';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (line: string) => process.stderr.write(`${line}\n`);

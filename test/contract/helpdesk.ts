@@ -176,6 +176,42 @@ export function describeHelpdeskContract(name: string, options: HelpdeskContract
       expect(fake.conversations().filter((c) => c.hubConversationId === imported.id)).toHaveLength(0);
     });
 
+    it("the hub's own messages (acknowledgements): a public reply where the conversation started in the helpdesk, a private note otherwise; no echo", async () => {
+      const started = await fake.customerWrites({ email: 'ack-direct@example.com', subject: 'Billing question', text: 'Why was I charged twice?' });
+      const imported = await waitFor(
+        () => t.hub.store.db.selectFrom('sync_conversations').select('conversation_id').where('integration_id', '=', id).where('external_id', '=', started.conversationId).executeTakeFirst(),
+        30_000,
+        'imported',
+      );
+      await t.hub.reply({ conversationId: imported.conversation_id, source: 'hub-ack', sourceMessageId: `ack-${randomUUID()}`, authorKind: 'system', text: 'Thanks — we will answer within about 3 hours.' });
+      const reply = await waitFor(
+        () => fake.conversation(started.conversationId)?.threads.find((th) => th.text.includes('within about 3 hours')),
+        30_000,
+        'acknowledgement at the vendor',
+      );
+      expect(reply.public).toBe(true);
+
+      const sdk = new Sdk(hubUrl);
+      await sdk.identify(`user-${randomUUID()}`, { email: 'ack-chat@example.com' });
+      const start = await sdk.startConversation('Where is my order?', 'a-1');
+      const conversationId = start.body['conversation']['id'] as string;
+      await waitFor(() => atVendor(conversationId), 30_000, 'conversation at the vendor');
+      await t.hub.reply({ conversationId, source: 'hub-ack', sourceMessageId: `ack-${randomUUID()}`, authorKind: 'system', text: 'Thanks — an agent will reply by 9:00 AM Monday.' });
+      const note = await waitFor(() => atVendor(conversationId)?.threads.find((th) => th.text.includes('by 9:00 AM Monday')), 30_000, 'acknowledgement note');
+      expect(note.kind).toBe('note');
+      expect(note.public).toBe(false);
+
+      // Neither comes back as an agent reply or a customer message.
+      await fake.flushWebhooks();
+      await t.hub.sync.reconciler.tick(true);
+      await new Promise((r) => setTimeout(r, 1500));
+      for (const conversation of [imported.conversation_id, conversationId]) {
+        const rows = await t.hub.store.db.selectFrom('messages').select(['direction', 'author_kind', 'text']).where('conversation_id', '=', conversation).execute();
+        expect(rows.filter((m) => m.author_kind === 'agent')).toEqual([]);
+        expect(rows.filter((m) => m.direction === 'inbound' && /within about 3 hours|by 9:00 AM Monday/.test(m.text))).toEqual([]);
+      }
+    });
+
     it('a create whose answer is lost is found at the vendor, not created twice', async () => {
       fake.setFaults({ lostResponseRate: 1, searchLagMs: 300 });
       const sdk = new Sdk(hubUrl);
