@@ -114,6 +114,8 @@ export const coreEnv: EnvBinding[] = [
   { env: 'MAIL_INBOUND_ADDRESS', path: ['mail', 'inboundAddress'], description: 'Support mailbox the hub receives mail for; unset = no inbound mail' },
   { env: 'SMTP_PORT', path: ['mail', 'smtpPort'], description: 'Port of the built-in SMTP listener for inbound mail' },
   { env: 'SMTP_HOST', path: ['mail', 'smtpHost'], description: 'Listen address of the built-in SMTP listener' },
+  { env: 'MAIL_SMTP_TLS_CERT_FILE', path: ['mail', 'smtpTlsCertFile'], description: 'PEM certificate (chain) of the SMTP listener; with the key, STARTTLS is offered' },
+  { env: 'MAIL_SMTP_TLS_KEY_FILE', path: ['mail', 'smtpTlsKeyFile'], description: 'PEM private key of that certificate' },
   { env: 'MAIL_MAX_MESSAGE_BYTES', path: ['mail', 'maxMessageBytes'], description: 'Largest inbound mail accepted (bytes); bigger is refused at DATA' },
   { env: 'MAIL_REPLY_SECRET', path: ['mail', 'replySecret'], description: 'Signs reply addresses (`reply+token@domain`) so replies thread and cannot be forged' },
   { env: 'MAIL_IMAP_URL', path: ['mail', 'imapUrl'], description: 'Poll this IMAP folder for inbound mail, e.g. `imaps://user:password@imap.example.com:993/INBOX`' },

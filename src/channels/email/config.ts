@@ -16,6 +16,9 @@ export const mailSchema = z
     smtpPort: z.coerce.number().int().min(0).max(65535).default(2525),
     smtpHost: z.string().min(1).default('0.0.0.0'),
     maxMessageBytes: z.coerce.number().int().min(1024).max(200 * 1024 * 1024).default(25 * 1024 * 1024),
+    /** PEM certificate chain and private key files: the listener then offers STARTTLS. */
+    smtpTlsCertFile: z.string().min(1).optional(),
+    smtpTlsKeyFile: z.string().min(1).optional(),
     /** Signs reply addresses (reply+token@domain) so a reply finds its conversation and nobody can forge one. */
     replySecret: secret(z.string().min(16, 'must be at least 16 characters').optional()),
     /**
@@ -42,5 +45,8 @@ export const mailSchema = z
     if (mail.from && !/[^<\s@]+@[^>\s@]+/.test(mail.from)) ctx.addIssue({ code: 'custom', path: ['from'], message: 'must contain an email address' });
     if (mail.imapUrl && !mail.inboundAddress) ctx.addIssue({ code: 'custom', path: ['inboundAddress'], message: 'is required when an IMAP URL is set (the mailbox the polled mail is for)' });
     if (mail.inboundAddress && !mail.replySecret) ctx.addIssue({ code: 'custom', path: ['replySecret'], message: 'is required when an inbound address is set' });
+    if (Boolean(mail.smtpTlsCertFile) !== Boolean(mail.smtpTlsKeyFile)) {
+      ctx.addIssue({ code: 'custom', path: [mail.smtpTlsCertFile ? 'smtpTlsKeyFile' : 'smtpTlsCertFile'], message: 'STARTTLS needs both the certificate and the key file' });
+    }
   });
 export type MailConfig = z.output<typeof mailSchema>;

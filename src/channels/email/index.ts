@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { ChannelDelivery } from '../../conversations/delivery.js';
 import type { InboundMessage, IngestResult } from '../../conversations/inbound.js';
@@ -48,7 +49,7 @@ export function createEmailChannel(deps: {
           checkSenders: mail.checkSenders,
         }
       : null;
-  const listener = receiveDeps ? new SmtpListener(receiveDeps) : null;
+  const listener = receiveDeps ? new SmtpListener({ ...receiveDeps, tls: readTls(mail) }) : null;
   const poller = receiveDeps && mail.imapUrl ? new ImapPoller({ ...receiveDeps, url: mail.imapUrl }) : null;
   return {
     delivery: emailDelivery({ store: deps.store, mailer: deps.mailer, replySecret: mail.replySecret, domain }),
@@ -76,4 +77,17 @@ export function createEmailChannel(deps: {
       await listener?.close();
     },
   };
+}
+
+/** The listener's certificate and key, read once at start; an unreadable file stops the boot with its path. */
+function readTls(mail: MailConfig): { cert: Buffer; key: Buffer } | null {
+  if (!mail.smtpTlsCertFile || !mail.smtpTlsKeyFile) return null;
+  const read = (path: string, what: string) => {
+    try {
+      return readFileSync(path);
+    } catch (error) {
+      throw new Error(`SMTP STARTTLS: cannot read the ${what} file ${path}: ${(error as Error).message}`);
+    }
+  };
+  return { cert: read(mail.smtpTlsCertFile, 'certificate'), key: read(mail.smtpTlsKeyFile, 'key') };
 }

@@ -18,13 +18,15 @@ function smtpError(code: number, message: string): Error & { responseCode: numbe
 export class SmtpListener {
   private readonly server: SMTPServer;
 
-  constructor(private readonly deps: ReceiveDeps & { log: Logger }) {
+  constructor(private readonly deps: ReceiveDeps & { log: Logger; tls?: { cert: Buffer; key: Buffer } | null }) {
     this.server = new SMTPServer({
       name: deps.domain,
       banner: 'Support Hub',
       size: deps.maxMessageBytes,
       authOptional: true,
-      disabledCommands: ['AUTH', 'STARTTLS'],
+      // STARTTLS only with a configured certificate: offering it with smtp-server's built-in
+      // self-signed one would just make careful senders fail verification.
+      ...(deps.tls ? { key: deps.tls.key, cert: deps.tls.cert, disabledCommands: ['AUTH'] } : { disabledCommands: ['AUTH', 'STARTTLS'] }),
       logger: false,
       onRcptTo: (address, _session, callback) => {
         const recipient = address.address.toLowerCase();
