@@ -7,6 +7,7 @@ import { chatSchema } from './channels/chat/config.js';
 import { mailSchema } from './channels/email/config.js';
 import { teamSchema } from './team/hours.js';
 import { syncEnv, syncSchema } from './sync/config.js';
+import { sidebarEnv, sidebarSchema } from './sidebar/config.js';
 
 /**
  * All settings (ARCHITECTURE §8). Sources, later wins: defaults → the `HUB_CONFIG` file (JSON or
@@ -64,6 +65,7 @@ export const coreSchema = z.object({
   team: teamSchema,
   mail: mailSchema,
   sync: syncSchema,
+  sidebar: sidebarSchema,
 });
 
 export interface EnvBinding {
@@ -135,6 +137,7 @@ export const coreEnv: EnvBinding[] = [
     description: 'Target first-response time within business hours (minutes)',
   },
   ...syncEnv,
+  ...sidebarEnv,
 ];
 
 export function composeSchema(integrations: readonly AnyIntegration[]) {

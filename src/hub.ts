@@ -18,6 +18,7 @@ import { createChatChannel, type ChatChannel } from './channels/chat/index.js';
 import { buildWidget } from './channels/chat/widget/build.js';
 import { widgetRouter } from './channels/chat/widget/routes.js';
 import { triageFollowUp, triageJob } from './triage/job.js';
+import { createSidebar } from './sidebar/index.js';
 import { createMailer } from './channels/email/mailer.js';
 import { createEmailChannel } from './channels/email/index.js';
 import type { JobHandlers } from './jobs/catalog.js';
@@ -157,13 +158,14 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
 
     // The embeddable chat widget is bundled at start (milliseconds when its sources are unchanged).
     const widget = await buildWidget();
+    const sidebar = createSidebar({ store, registry, log, config: config.sidebar, maxBodyBytes: config.http.bodyLimitBytes });
     let shuttingDown = false;
     const app = buildApp({
       log,
       metrics,
       bodyLimitBytes: config.http.bodyLimitBytes,
       trustProxy: config.http.trustProxy,
-      rawBodyRouters: [email.relayRouter, sync.router],
+      rawBodyRouters: [email.relayRouter, sync.router, sidebar.router],
       routers: [
         healthRouter({ store, queue, bus, metrics, shuttingDown: () => shuttingDown, integrations: () => sync.health() }),
         adminRouter({ token: config.admin.token, store, queue, registry, syncReplay: () => replaySync({ queue, store, sync }) }),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineIntegration } from '../../src/capabilities/integration.js';
 import { secret } from '../../src/config/secrets.js';
+import { helpScoutSidebar } from '../../src/sidebar/helpscout.js';
 import { parseRateLimit } from '../../src/sync/rate-budget.js';
 import { HelpScoutClient } from './client.js';
 import { HelpScoutHelpdesk } from './helpdesk.js';
@@ -8,8 +9,15 @@ import { HelpScoutHelpdesk } from './helpdesk.js';
 /**
  * Help Scout (Mailbox API v2). The helpdesk capability needs the OAuth app (client credentials)
  * and the mailbox; webhooks additionally need the secret entered in Help Scout's Webhooks app.
- * The Dynamic App sidebar (a later capability) will add its own `sidebarSecret` key here.
+ * The Dynamic App sidebar needs only its own `sidebarSecret` (no Mailbox API access at all).
  */
+
+/** "123, 456" from the environment, or a list in the config file. */
+const mailboxIdList = z.preprocess(
+  (value) => (typeof value === 'string' ? value.split(',').map((id) => id.trim()).filter(Boolean) : value),
+  z.array(z.union([z.string(), z.number()]).transform(String).pipe(z.string().regex(/^\d+$/, 'mailbox ids are numbers (the id in the mailbox settings URL)'))),
+);
+
 export const helpscoutConfigSchema = z.object({
   clientId: z.string().min(1).optional(),
   clientSecret: secret(z.string().min(1).optional()),
@@ -35,6 +43,10 @@ export const helpscoutConfigSchema = z.object({
    * switched to `helpdesk`, and the hub then records those replies without sending a second copy.
    */
   emailReplies: z.enum(['hub', 'helpdesk']).default('hub'),
+  // Legacy Dynamic App: "a randomly generated (by you) 40-character or less string" (…/custom-apps/dynamic).
+  sidebarSecret: secret(z.string().min(1).max(40, 'Help Scout app secret keys are at most 40 characters').optional()),
+  /** Mailboxes the sidebar card is shown in; unset = every mailbox the app is installed in. */
+  sidebarMailboxIds: mailboxIdList.optional(),
 });
 
 export type HelpScoutConfig = z.infer<typeof helpscoutConfigSchema>;
@@ -68,6 +80,16 @@ export const helpscout = defineIntegration({
       key: 'emailReplies',
       description: 'Who mails agent replies in email conversations: `hub` (threaded, from the hub) or `helpdesk` (Help Scout mails them; the hub sends no copy)',
     },
+    {
+      env: 'HELPSCOUT_SIDEBAR_SECRET',
+      key: 'sidebarSecret',
+      description: 'Secret key of the Help Scout Dynamic App that calls `POST /sidebar/helpscout` (at most 40 characters); enough on its own for the sidebar',
+    },
+    {
+      env: 'HELPSCOUT_SIDEBAR_MAILBOX_IDS',
+      key: 'sidebarMailboxIds',
+      description: 'Comma-separated Help Scout mailbox ids the sidebar card is shown in; unset = every mailbox the app is installed in',
+    },
   ],
   capabilities: {
     helpdesk: {
@@ -85,6 +107,10 @@ export const helpscout = defineIntegration({
         if (!config.webhookSecret) context.log.warn('HELPSCOUT_WEBHOOK_SECRET is not set: Help Scout webhooks will be rejected (agent replies arrive by polling only)');
         return new HelpScoutHelpdesk(client, { mailboxId: config.mailboxId!, webhookSecret: config.webhookSecret, searchLagMs: config.searchLagSeconds * 1000, emailReplies: config.emailReplies });
       },
+    },
+    sidebar: {
+      requires: ['sidebarSecret'],
+      create: (config) => helpScoutSidebar({ secret: config.sidebarSecret!, mailboxIds: config.sidebarMailboxIds ?? [] }),
     },
   },
 });

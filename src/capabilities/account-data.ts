@@ -4,6 +4,8 @@ import type { ConnectionCheck } from './helpdesk.js';
 export interface AccountFacts {
   source: string;
   company?: string;
+  /** The person's role in the account (`owner`, `admin`, …); an owner gets a badge on the card. */
+  role?: string;
   customerSince?: Date;
   plan?: { name: string; interval: string | null; amountMinor: number | null; currency: string | null };
   status?: 'paid' | 'trialing' | 'trial_expired' | 'past_due' | 'canceled' | 'none';
@@ -19,7 +21,10 @@ export interface AccountFacts {
 }
 
 export interface AccountDataCapability {
-  /** Resolves to null when the source has no account for this email. */
+  /**
+   * Resolves to null when the source has no account for this email. The sidebar gives every source
+   * the same time budget and aborts `signal` when it runs out; a late answer is not shown.
+   */
   lookup(email: string, signal: AbortSignal): Promise<AccountFacts | null>;
   checkConnection(): Promise<ConnectionCheck>;
 }

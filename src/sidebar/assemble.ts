@@ -1,0 +1,168 @@
+import type { AccountFacts } from '../capabilities/account-data.js';
+import type { SourceOutcome } from './account-lookup.js';
+import type { CardBadge, CardItem, CardSection, SidebarCard } from './card.js';
+import { formatDay, formatMoment, formatPrice, isTimeZone } from './format.js';
+import { safeHref } from './html.js';
+import type { HubFacts, RecentConversation } from './hub-facts.js';
+
+export interface CardInputs {
+  /** The customer's addresses, primary first (at least one). */
+  emails: readonly string[];
+  /** The name the helpdesk shows for the customer. */
+  name: string | null;
+  /** `unavailable`: the hub's own records could not be read in time. */
+  hub: HubFacts | 'unavailable';
+  /** Null when account data was not asked for (the sender is not proven). */
+  accounts: readonly SourceOutcome[] | null;
+  now: Date;
+}
+
+export const LEAD_NOTICE = 'No account — lead?';
+export const UNVERIFIED_NOTICE = 'Unverified sender: this address is not proven to be the customer’s, so account and billing data are withheld.';
+const UNCHECKED_NOTICE = 'The hub’s records are unavailable, so the sender cannot be checked: account and billing data are withheld.';
+
+/** Whether account data may be shown for these hub facts (ARCHITECTURE §7, last paragraph). */
+export function mayShowAccountData(hub: HubFacts | 'unavailable'): boolean {
+  return hub !== 'unavailable' && (!hub.known || hub.verified);
+}
+
+/** The card from everything known about the customer; pure, so every rule here is testable alone. */
+export function assembleCard(inputs: CardInputs): SidebarCard {
+  const { hub, now } = inputs;
+  const email = inputs.emails[0] ?? null;
+  const base = { email, generatedAt: now.toISOString() };
+  const hubSections = hub === 'unavailable' ? [unavailableHubSection()] : hubSectionsFor(hub);
+  const knownName = (hub !== 'unavailable' ? hub.name : null) ?? inputs.name;
+
+  if (!mayShowAccountData(hub) || inputs.accounts === null) {
+    return {
+      ...base,
+      kind: 'unverified',
+      headline: knownName,
+      badges: [{ text: hub === 'unavailable' ? 'sender not checked' : 'unverified sender', tone: 'danger' }],
+      notice: hub === 'unavailable' ? UNCHECKED_NOTICE : UNVERIFIED_NOTICE,
+      sections: hubSections,
+    };
+  }
+
+  const accounts = inputs.accounts;
+  const found = accounts.filter((a): a is Extract<SourceOutcome, { state: 'found' }> => a.state === 'found');
+  const unavailable = accounts.some((a) => a.state === 'unavailable');
+  if (found.length === 0 && !unavailable) {
+    return { ...base, kind: 'lead', headline: knownName, badges: [{ text: 'no account', tone: 'info' }], notice: LEAD_NOTICE, sections: hubSections };
+  }
+
+  const customerZone = found.map((f) => f.facts.timeZone).find(isTimeZone);
+  const status = found.map((f) => f.facts.status).find((s) => s !== undefined && s !== 'none');
+  const badges: CardBadge[] = [];
+  if (status) badges.push(STATUS_BADGE[status]);
+  if (found.some((f) => f.facts.role?.toLowerCase() === 'owner')) badges.push({ text: 'owner', tone: 'info' });
+  return {
+    ...base,
+    kind: 'account',
+    headline: found.map((f) => f.facts.company).find(Boolean) ?? knownName,
+    badges,
+    notice: null,
+    sections: [...accounts.map((outcome) => sourceSection(outcome, customerZone)), ...hubSections],
+  };
+}
+
+const STATUS_BADGE: Record<Exclude<NonNullable<AccountFacts['status']>, 'none'>, CardBadge> = {
+  paid: { text: 'paid', tone: 'success' },
+  trialing: { text: 'trialing', tone: 'info' },
+  trial_expired: { text: 'trial expired', tone: 'warning' },
+  past_due: { text: 'past due', tone: 'danger' },
+  canceled: { text: 'canceled', tone: 'neutral' },
+};
+
+function sourceSection(outcome: SourceOutcome, customerZone: string | undefined): CardSection {
+  const id = `source:${outcome.integrationId}`;
+  if (outcome.state === 'unavailable') {
+    const note = outcome.reason === 'timeout' ? `${outcome.name} did not answer in time; it will show next time the card loads.` : `${outcome.name} could not be reached.`;
+    return { id, title: outcome.name, state: 'unavailable', items: [], note };
+  }
+  if (outcome.state === 'none') return { id, title: outcome.name, state: 'ok', items: [], note: `No ${outcome.name} account for this email.` };
+  return { id, title: outcome.name, state: 'ok', items: factItems(outcome.facts, customerZone) };
+}
+
+function dateItem(label: string, date: Date, customerZone: string | undefined): CardItem {
+  const item: CardItem = { label, text: formatMoment(date), value: date.toISOString() };
+  if (customerZone && customerZone !== 'UTC') item.hint = `customer: ${formatMoment(date, customerZone)}`;
+  return item;
+}
+
+function factItems(facts: AccountFacts, customerZone: string | undefined): CardItem[] {
+  const items: CardItem[] = [];
+  if (facts.company) items.push({ label: 'Company', text: facts.company });
+  if (facts.role) items.push(facts.role.toLowerCase() === 'owner' ? { label: 'Role', badge: { text: 'owner', tone: 'info' } } : { label: 'Role', text: facts.role });
+  if (facts.customerSince) items.push({ label: 'Customer since', text: formatDay(facts.customerSince), value: facts.customerSince.toISOString() });
+  if (facts.plan) {
+    const price = formatPrice(facts.plan.amountMinor, facts.plan.currency, facts.plan.interval);
+    items.push({ label: 'Plan', text: price ? `${facts.plan.name} · ${price}` : facts.plan.name, value: facts.plan.name });
+  }
+  if (facts.status && facts.status !== 'none') items.push({ label: 'Status', badge: STATUS_BADGE[facts.status], value: facts.status });
+  if (facts.trialEndsAt) items.push(dateItem('Trial ends', facts.trialEndsAt, customerZone));
+  if (facts.renewsAt) items.push(dateItem('Renews', facts.renewsAt, customerZone));
+  if (facts.seats && (facts.seats.used !== null || facts.seats.limit !== null)) {
+    const { used, limit } = facts.seats;
+    const item: CardItem = { label: 'Seats', text: `${used ?? '?'} of ${limit ?? 'unlimited'}` };
+    if (used !== null && limit !== null && used >= limit) item.badge = { text: 'at limit', tone: 'warning' };
+    items.push(item);
+  }
+  if (facts.modules && facts.modules.length > 0) items.push({ label: 'Modules', text: facts.modules.join(', ') });
+  if (facts.timeZone) items.push({ label: 'Time zone', text: facts.timeZone });
+  for (const [label, value] of Object.entries(facts.extra ?? {})) items.push({ label, text: String(value), value });
+  if (facts.otherMatches && facts.otherMatches > 0) items.push({ label: 'Other matches', text: `${facts.otherMatches} more with this email`, value: facts.otherMatches });
+  for (const link of facts.links ?? []) {
+    const url = safeHref(link.url);
+    if (url) items.push({ label: link.label, link: { text: 'Open', url } });
+  }
+  return items;
+}
+
+const URGENCY_BADGE: Record<NonNullable<RecentConversation['urgency']>, CardBadge> = {
+  urgent: { text: 'urgent', tone: 'danger' },
+  high: { text: 'high', tone: 'warning' },
+  normal: { text: 'normal', tone: 'neutral' },
+  low: { text: 'low', tone: 'neutral' },
+};
+
+const DEVICE_LABELS: [string, string][] = [
+  ['platform', 'Platform'],
+  ['osVersion', 'OS version'],
+  ['model', 'Device'],
+  ['appVersion', 'App version'],
+  ['sdkVersion', 'SDK version'],
+  ['locale', 'Locale'],
+  ['timeZone', 'Time zone'],
+  ['network', 'Network'],
+];
+
+function hubSectionsFor(hub: HubFacts): CardSection[] {
+  if (!hub.known) return [];
+  const items: CardItem[] = [
+    { label: 'Identity', badge: hub.verified ? { text: 'verified', tone: 'success' } : { text: 'unverified sender', tone: 'danger' }, value: hub.verified },
+    { label: 'Conversations', text: `${hub.conversationCount} (${hub.openCount} open)`, value: hub.conversationCount },
+  ];
+  hub.recent.forEach((conversation, i) => {
+    const item: CardItem = {
+      label: i === 0 ? 'Latest' : 'Earlier',
+      text: conversation.subject?.trim() || '(no subject)',
+      hint: `${conversation.channel} · ${conversation.status} · ${formatMoment(conversation.lastMessageAt)}`,
+      value: conversation.id,
+    };
+    if (conversation.urgency) item.badge = URGENCY_BADGE[conversation.urgency];
+    items.push(item);
+  });
+  const sections: CardSection[] = [{ id: 'hub', title: 'Support history', state: 'ok', items }];
+  if (hub.device) {
+    const device = hub.device;
+    const deviceItems = DEVICE_LABELS.filter(([field]) => device[field]).map(([field, label]) => ({ label, text: device[field]! }));
+    if (deviceItems.length > 0) sections.push({ id: 'device', title: 'Device (in-app chat)', state: 'ok', items: deviceItems });
+  }
+  return sections;
+}
+
+function unavailableHubSection(): CardSection {
+  return { id: 'hub', title: 'Support history', state: 'unavailable', items: [], note: 'The hub’s records could not be read in time.' };
+}

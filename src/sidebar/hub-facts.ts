@@ -1,0 +1,85 @@
+import { sql } from 'kysely';
+import type { ChannelKind, ConversationStatus } from '../store/schema.js';
+import type { Store } from '../store/store.js';
+
+/** What the hub itself knows about whoever uses these addresses: always available, no vendor involved. */
+export interface HubFacts {
+  /** Some contact in the hub uses one of the addresses. */
+  known: boolean;
+  /**
+   * At least one of those contacts is proven (user_hash, DMARC pass, helpdesk record). A known
+   * address with no proven contact is an unverified claim: account data stays hidden (ARCHITECTURE §7).
+   */
+  verified: boolean;
+  name: string | null;
+  conversationCount: number;
+  openCount: number;
+  /** Newest first. */
+  recent: RecentConversation[];
+  /** The device of the customer's latest in-app chat message (chat SDK metadata). */
+  device: Record<string, string> | null;
+}
+
+export interface RecentConversation {
+  id: string;
+  subject: string | null;
+  channel: ChannelKind;
+  status: ConversationStatus;
+  lastMessageAt: Date;
+  urgency: 'urgent' | 'high' | 'normal' | 'low' | null;
+}
+
+const RECENT = 3;
+
+export async function hubFactsFor(store: Store, emails: readonly string[]): Promise<HubFacts> {
+  const none: HubFacts = { known: false, verified: false, name: null, conversationCount: 0, openCount: 0, recent: [], device: null };
+  if (emails.length === 0) return none;
+  // contacts_email_idx is on lower(email).
+  const contacts = await store.db
+    .selectFrom('contacts')
+    .select(['id', 'name', 'verified', 'updated_at'])
+    .where(sql<string>`lower(email)`, 'in', [...emails])
+    .orderBy('updated_at', 'desc')
+    .execute();
+  if (contacts.length === 0) return none;
+  const ids = contacts.map((c) => c.id);
+  const [counts, recent, device] = await Promise.all([
+    store.db
+      .selectFrom('conversations')
+      .select((eb) => [eb.fn.countAll<string | number>().as('total'), eb.fn.count<string | number>('id').filterWhere('status', '<>', 'closed').as('open')])
+      .where('contact_id', 'in', ids)
+      .executeTakeFirst(),
+    store.db
+      .selectFrom('conversations as c')
+      .leftJoin('triage_results as t', 't.conversation_id', 'c.id')
+      .select(['c.id', 'c.subject', 'c.channel', 'c.status', 'c.last_message_at', 't.level'])
+      .where('c.contact_id', 'in', ids)
+      .orderBy('c.last_message_at', 'desc')
+      .limit(RECENT)
+      .execute(),
+    sql<{ device: unknown }>`
+      SELECT m.metadata -> 'device' AS device
+      FROM messages m JOIN conversations c ON c.id = m.conversation_id
+      WHERE c.contact_id IN (${sql.join(ids)}) AND c.channel = 'chat' AND m.direction = 'inbound'
+        AND jsonb_typeof(m.metadata -> 'device') = 'object' AND m.metadata -> 'device' <> '{}'::jsonb
+      ORDER BY m.created_at DESC, m.position DESC
+      LIMIT 1`.execute(store.db),
+  ]);
+  const proven = contacts.filter((c) => c.verified);
+  return {
+    known: true,
+    verified: proven.length > 0,
+    name: (proven[0] ?? contacts[0])?.name ?? null,
+    conversationCount: Number(counts?.total ?? 0),
+    openCount: Number(counts?.open ?? 0),
+    recent: recent.map((r) => ({ id: r.id, subject: r.subject, channel: r.channel, status: r.status, lastMessageAt: new Date(r.last_message_at), urgency: r.level ?? null })),
+    device: deviceOf(device.rows[0]?.device),
+  };
+}
+
+/** Only the string fields of the SDK's device object (sessions.ts `deviceSchema`), nothing nested. */
+function deviceOf(value: unknown): Record<string, string> | null {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return null;
+  const fields = Object.entries(value as Record<string, unknown>).filter((entry): entry is [string, string] => typeof entry[1] === 'string' && entry[1] !== '');
+  return fields.length > 0 ? Object.fromEntries(fields) : null;
+}

@@ -1,0 +1,108 @@
+import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
+import { z } from 'zod';
+import type { IntegrationRegistry } from '../capabilities/registry.js';
+import type { SidebarCapability, SidebarResponse } from '../capabilities/sidebar.js';
+import type { RawRequest } from '../capabilities/webhook.js';
+import { badRequest, HubError, notFound, parseInput, unauthorized } from '../errors.js';
+import { HUB_SIGNATURE_HEADER, verifyHubSignature } from '../http/hub-signature.js';
+import { uniqueAddresses } from './addresses.js';
+import { noticeCard } from './card.js';
+import type { CardService } from './card-service.js';
+
+export interface SidebarRouterDeps {
+  registry: IntegrationRegistry;
+  cards: CardService;
+  /** SIDEBAR_CARD_SECRET; unset = `POST /sidebar/card` is off. */
+  cardSecret: string | undefined;
+  maxBodyBytes: number;
+}
+
+const cardRequestSchema = z.object({
+  email: z.string().max(320).nullish(),
+  emails: z.array(z.string().max(320)).max(100).nullish(),
+  name: z.string().max(500).nullish(),
+});
+
+const REJECTED_NOTICE = 'Support Hub could not verify that this request comes from the helpdesk. Check the app’s secret key.';
+
+/**
+ * Sidebar callbacks (ARCHITECTURE §7): `POST /sidebar/{helpdesk}` answers in the helpdesk's own
+ * format, errors included (Help Scout shows the `html` of a 401 too); `POST /sidebar/card` returns
+ * the card as JSON for other tools. Both verify over the raw bytes before parsing anything, and
+ * send `no-store`: the answer is customer data.
+ */
+export function sidebarRouter(deps: SidebarRouterDeps): Router {
+  const router = Router();
+  const raw = express.raw({ type: () => true, limit: deps.maxBodyBytes });
+  const rawRequest = (req: Request): RawRequest => ({ rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), headers: req.headers, url: req.originalUrl });
+
+  // Declared before `/sidebar/:helpdesk`, which would otherwise take "card" for a helpdesk id.
+  router.post('/sidebar/card', raw, async (req, res) => {
+    if (!deps.cardSecret) throw notFound('POST /sidebar/card is off: set SIDEBAR_CARD_SECRET to enable it', 'not_configured');
+    const request = rawRequest(req);
+    const check = verifyHubSignature(req.get(HUB_SIGNATURE_HEADER), request.rawBody, [deps.cardSecret]);
+    if (!check.ok) throw unauthorized(`${HUB_SIGNATURE_HEADER} check failed: ${check.reason}`, 'invalid_signature');
+    let body: unknown;
+    try {
+      body = JSON.parse(request.rawBody.toString('utf8'));
+    } catch {
+      throw badRequest('the request body is not valid JSON', 'malformed_json');
+    }
+    const given = parseInput(cardRequestSchema, body, 'card request', 'invalid_card_request');
+    const emails = uniqueAddresses([given.email, ...(given.emails ?? [])]);
+    if (emails.length === 0) throw badRequest('give the customer’s address in "email" (and any others in "emails")', 'invalid_card_request');
+    const card = await deps.cards.cardFor({ emails, name: given.name?.trim() || null });
+    res.set('Cache-Control', 'no-store').status(200).json(card);
+  });
+
+  const capabilityFor = (req: Request): SidebarCapability | undefined => deps.registry.get('sidebar', String(req.params['helpdesk']));
+
+  // An unknown helpdesk gets the hub's usual JSON 404 before any body is read.
+  const knownHelpdesk: RequestHandler = (req, _res, next) => {
+    if (!capabilityFor(req)) throw notFound(`no sidebar is configured for "${String(req.params['helpdesk'])}"`, 'unknown_sidebar');
+    next();
+  };
+  const answerCard: RequestHandler = async (req, res) => {
+    const sidebar = capabilityFor(req)!;
+    const request = rawRequest(req);
+    const verdict = sidebar.verify(request);
+    if (!verdict.ok) {
+      req.log?.warn({ reason: verdict.reason }, 'sidebar request rejected');
+      send(res, sidebar.respond(noticeCard(REJECTED_NOTICE), 401));
+      return;
+    }
+    const subject = sidebar.subject(request);
+    const refusal = sidebar.refusal?.(subject) ?? null;
+    if (refusal) {
+      send(res, sidebar.respond(noticeCard(refusal)));
+      return;
+    }
+    const emails = uniqueAddresses([subject.email, ...subject.emails]);
+    send(res, sidebar.respond(await deps.cards.cardFor({ emails, name: subject.name })));
+  };
+  // Errors on this route still answer in the helpdesk's format, so the agent reads a sentence.
+  const answerErrors: ErrorRequestHandler = (error: unknown, req, res, next) => {
+    const sidebar = capabilityFor(req);
+    if (!sidebar || res.headersSent) {
+      next(error);
+      return;
+    }
+    const status = statusOf(error);
+    if (status >= 500) req.log?.error({ err: error }, 'sidebar card failed');
+    const message = status >= 500 ? `Support Hub could not build this card (request id ${String(req.id)}).` : (error as Error).message;
+    send(res, sidebar.respond(noticeCard(message), status));
+  };
+  router.post('/sidebar/:helpdesk', knownHelpdesk, raw, answerCard, answerErrors);
+  return router;
+}
+
+function send(res: Response, answer: SidebarResponse): void {
+  res.set('Cache-Control', 'no-store').status(answer.status).type(answer.contentType).send(answer.body);
+}
+
+/** HubErrors keep their status; body-parser's client errors (too large, aborted) keep theirs. */
+function statusOf(error: unknown): number {
+  if (error instanceof HubError) return error.status;
+  const status = (error as { status?: unknown; expose?: unknown }).status;
+  return typeof status === 'number' && status >= 400 && status < 500 && (error as { expose?: unknown }).expose ? status : 500;
+}

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { assembleCard, LEAD_NOTICE } from '../../src/sidebar/assemble.js';
+import type { SourceOutcome } from '../../src/sidebar/account-lookup.js';
+import type { SidebarCard } from '../../src/sidebar/card.js';
+import type { HubFacts } from '../../src/sidebar/hub-facts.js';
+import { escapeHtml, html, safeHref } from '../../src/sidebar/html.js';
+import { renderHelpScoutCard } from '../../src/sidebar/render-helpscout.js';
+
+const now = new Date('2026-06-01T10:00:00Z');
+const unknownToHub: HubFacts = { known: false, verified: false, name: null, conversationCount: 0, openCount: 0, recent: [], device: null };
+const found = (company: string): SourceOutcome => ({ integrationId: 'crm', name: 'Acme CRM', state: 'found', email: 'a@example.com', facts: { source: 'crm', company } });
+
+describe('card HTML escaping', () => {
+  it('escapes every interpolated value unless it is markup the html tag built', () => {
+    expect(escapeHtml(`<a href="x" onclick='y'>&\``)).toBe('&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&#96;');
+    const inner = html`<b>${'<i>'}</b>`;
+    expect(html`<p>${inner}${'<u>'}${['<s>', inner]}${null}${undefined}${false}${0}</p>`.toString()).toBe('<p><b>&lt;i&gt;</b>&lt;u&gt;&lt;s&gt;<b>&lt;i&gt;</b>0</p>');
+  });
+
+  it('links only http(s) URLs', () => {
+    expect(safeHref('javascript:alert(1)')).toBeNull();
+    expect(safeHref('data:text/html,<script>alert(1)</script>')).toBeNull();
+    expect(safeHref('not a url')).toBeNull();
+    expect(safeHref('https://dashboard.stripe.com/customers/cus_1')).toBe('https://dashboard.stripe.com/customers/cus_1');
+  });
+
+  it('renders no markup from any field of the card model', () => {
+    const evil = '"\'><x-evil onmouseover=alert(1)>';
+    const card: SidebarCard = {
+      kind: 'account',
+      email: evil,
+      headline: evil,
+      badges: [{ text: evil, tone: 'danger' }],
+      notice: evil,
+      sections: [
+        {
+          id: 'x',
+          title: evil,
+          state: 'ok',
+          items: [{ label: evil, text: evil, hint: evil, badge: { text: evil, tone: 'success' }, link: { text: evil, url: `https://x.example/${evil}` } }],
+          note: evil,
+        },
+        { id: 'y', title: evil, state: 'unavailable', items: [], note: evil },
+      ],
+      generatedAt: now.toISOString(),
+    };
+    const out = renderHelpScoutCard(card);
+    expect(out).not.toContain('<x-evil');
+    expect(out).not.toMatch(/"'>/);
+    // 13 text fields, each escaped once (the URL is percent-encoded by the URL parser instead).
+    expect(out.split('&lt;x-evil onmouseover=alert(1)&gt;').length - 1).toBe(13);
+    expect(renderHelpScoutCard({ ...card, kind: 'notice' })).toBe('<p>&quot;&#39;&gt;&lt;x-evil onmouseover=alert(1)&gt;</p>');
+  });
+});
+
+describe('card assembly rules', () => {
+  it('withholds account data from a sender the hub knows only unverified, and from one it cannot check', () => {
+    const unverified = assembleCard({ emails: ['a@example.com'], name: 'A', hub: { ...unknownToHub, known: true }, accounts: [found('Hidden Ltd')], now });
+    expect(unverified.kind).toBe('unverified');
+    expect(JSON.stringify(unverified)).not.toContain('Hidden Ltd');
+    const unchecked = assembleCard({ emails: ['a@example.com'], name: 'A', hub: 'unavailable', accounts: [found('Hidden Ltd')], now });
+    expect(unchecked.kind).toBe('unverified');
+    expect(JSON.stringify(unchecked)).not.toContain('Hidden Ltd');
+  });
+
+  it('shows account data for a verified sender and for one the hub has never seen (the helpdesk vouches)', () => {
+    for (const hub of [unknownToHub, { ...unknownToHub, known: true, verified: true }]) {
+      const card = assembleCard({ emails: ['a@example.com'], name: null, hub, accounts: [found('Shown Ltd')], now });
+      expect(card).toMatchObject({ kind: 'account', headline: 'Shown Ltd' });
+    }
+  });
+
+  it('calls the customer a lead only when every source answered and none knows them', () => {
+    const none: SourceOutcome = { integrationId: 'crm', name: 'Acme CRM', state: 'none' };
+    const late: SourceOutcome = { integrationId: 'billing', name: 'Billing', state: 'unavailable', reason: 'timeout' };
+    expect(assembleCard({ emails: ['a@example.com'], name: null, hub: unknownToHub, accounts: [none], now })).toMatchObject({ kind: 'lead', notice: LEAD_NOTICE });
+    expect(assembleCard({ emails: ['a@example.com'], name: null, hub: unknownToHub, accounts: [], now })).toMatchObject({ kind: 'lead' });
+    const undecided = assembleCard({ emails: ['a@example.com'], name: null, hub: unknownToHub, accounts: [none, late], now });
+    expect(undecided.kind).toBe('account');
+    expect(undecided.sections.find((s) => s.id === 'source:billing')).toMatchObject({ state: 'unavailable' });
+  });
+});
