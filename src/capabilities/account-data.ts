@@ -1,4 +1,5 @@
 import type { ConnectionCheck } from './helpdesk.js';
+import type { RawRequest, VerifyResult } from './webhook.js';
 
 /** Facts about a customer from one source (Stripe, the product's own backend, …). */
 export interface AccountFacts {
@@ -17,6 +18,11 @@ export interface AccountFacts {
   links?: { label: string; url: string }[];
   /** How many other records matched the same email (e.g. several Stripe customers). */
   otherMatches?: number;
+  /**
+   * The source's own ids behind these facts (Stripe: the customer ids that matched), so a change
+   * notification naming only an id (a subscription event names its customer) finds the cached card.
+   */
+  keys?: string[];
   extra?: Record<string, string | number | boolean>;
 }
 
@@ -27,4 +33,27 @@ export interface AccountDataCapability {
    */
   lookup(email: string, signal: AbortSignal): Promise<AccountFacts | null>;
   checkConnection(): Promise<ConnectionCheck>;
+  /**
+   * The source's change notifications, `POST /webhooks/{integration id}` (Stripe: customer,
+   * subscription and invoice events). The sidebar cache drops every entry a change names.
+   */
+  webhook?: AccountWebhook;
+}
+
+export interface AccountWebhook {
+  /** Proves the notification comes from the source, over the exact bytes, before any parsing. */
+  verify(request: RawRequest): VerifyResult;
+  /** What changed; throws a 400 HubError when the body is not the source's payload. */
+  changes(request: RawRequest): AccountChange;
+}
+
+export interface AccountChange {
+  /** Delivery id, for logs (a notification is idempotent: dropping a cache entry twice is harmless). */
+  id: string;
+  /** Event type as the source names it (e.g. `customer.subscription.updated`). */
+  type: string;
+  /** Addresses whose cached facts are stale. */
+  emails: string[];
+  /** Source ids (see AccountFacts.keys) whose cached facts are stale. */
+  keys: string[];
 }

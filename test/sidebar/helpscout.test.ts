@@ -157,7 +157,7 @@ describe('Help Scout Dynamic App sidebar: POST /sidebar/helpscout', () => {
       ],
     });
     const html = await card(dynamicAppBody({ customer: { email: 'hostile@example.com', emails: [] } }));
-    expect(html).toContain('<h4>&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;</h4>');
+    expect(html).toContain('<h4>&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;</h4>');
     expect(html).toContain('&lt;b&gt;admin&lt;/b&gt;');
     expect(html).toContain('&lt;svg onload=alert(1)&gt;');
     expect(html).toContain('&lt;i&gt;label&lt;/i&gt;');
