@@ -18,7 +18,7 @@ import { createChatChannel, type ChatChannel } from './channels/chat/index.js';
 import { buildWidget } from './channels/chat/widget/build.js';
 import { widgetRouter } from './channels/chat/widget/routes.js';
 import { triageFollowUp, triageJob } from './triage/job.js';
-import { createSidebar } from './sidebar/index.js';
+import { createSidebar, type Sidebar } from './sidebar/index.js';
 import { createMailer } from './channels/email/mailer.js';
 import { createEmailChannel } from './channels/email/index.js';
 import type { JobHandlers } from './jobs/catalog.js';
@@ -54,6 +54,7 @@ export interface Hub {
   registry: IntegrationRegistry;
   chat: ChatChannel;
   sync: HelpdeskSync;
+  sidebar: Sidebar;
   /** Port of the built-in SMTP listener (null when inbound mail is off). */
   smtpPort: number | null;
   ingest(inbound: InboundMessage): Promise<IngestResult>;
@@ -158,14 +159,16 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
 
     // The embeddable chat widget is bundled at start (milliseconds when its sources are unchanged).
     const widget = await buildWidget();
-    const sidebar = createSidebar({ store, registry, log, config: config.sidebar, maxBodyBytes: config.http.bodyLimitBytes });
+    const sidebar = createSidebar({ store, registry, bus, log, config: config.sidebar, maxBodyBytes: config.http.bodyLimitBytes });
+    opened.push({ close: async () => sidebar.close() });
     let shuttingDown = false;
     const app = buildApp({
       log,
       metrics,
       bodyLimitBytes: config.http.bodyLimitBytes,
       trustProxy: config.http.trustProxy,
-      rawBodyRouters: [email.relayRouter, sync.router, sidebar.router],
+      // The sidebar's routers include account-data webhooks (Stripe), which must come before the helpdesk ones.
+      rawBodyRouters: [email.relayRouter, ...sidebar.routers, sync.router],
       routers: [
         healthRouter({ store, queue, bus, metrics, shuttingDown: () => shuttingDown, integrations: () => sync.health() }),
         adminRouter({ token: config.admin.token, store, queue, registry, syncReplay: () => replaySync({ queue, store, sync }) }),
@@ -211,6 +214,7 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
       chat,
       smtpPort,
       sync,
+      sidebar,
       ingest: (inbound) => ingestor!.ingest(inbound),
       reply: (outbound) => replier!.reply(outbound),
       async listen(port = config.http.port, host = config.http.host) {

@@ -13,6 +13,8 @@ export interface AccountFacts {
   trialEndsAt?: Date | null;
   renewsAt?: Date | null;
   seats?: { used: number | null; limit: number | null };
+  /** Other counted limits of the plan (`Employees: 48 of 50`); limit null = unlimited. */
+  limits?: { label: string; used: number | null; limit: number | null }[];
   modules?: string[];
   timeZone?: string;
   links?: { label: string; url: string }[];

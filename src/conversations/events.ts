@@ -23,7 +23,9 @@ export type HubEvent =
     }
   | { type: 'message.delivered'; conversationId: string; messageId: string }
   | { type: 'triage.updated'; conversationId: string; level: 'urgent' | 'high' | 'normal' | 'low' }
-  | { type: 'probe'; probeId: string; origin: string };
+  | { type: 'probe'; probeId: string; origin: string }
+  /** An account-data source said a customer changed (Stripe webhook): every process drops its cached answers. */
+  | { type: 'account.changed'; integrationId: string; emails: string[]; keys: string[] };
 
 export type EventListener = (event: HubEvent) => void;
 

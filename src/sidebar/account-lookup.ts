@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { AccountDataCapability, AccountFacts } from '../capabilities/account-data.js';
+import type { AccountCache } from './account-cache.js';
 
 export interface AccountSource {
   integrationId: string;
@@ -8,7 +9,7 @@ export interface AccountSource {
 }
 
 export type SourceOutcome =
-  | { integrationId: string; name: string; state: 'found'; email: string; facts: AccountFacts }
+  | { integrationId: string; name: string; state: 'found'; email: string; facts: AccountFacts; staleSince: Date | null }
   | { integrationId: string; name: string; state: 'none' }
   | { integrationId: string; name: string; state: 'unavailable'; reason: 'timeout' | 'error' };
 
@@ -16,15 +17,15 @@ export type SourceOutcome =
 const MAX_ADDRESSES = 3;
 
 /**
- * Asks every source about the customer at once and waits until `deadline` at most: a source that
- * has not answered by then is `unavailable` (and its lookup aborted), so one slow vendor never
- * holds the card back. A source answering for several addresses counts the first address, in the
- * order given, that it knows.
+ * Asks every source about the customer at once (through the cache) and waits until `deadline` at
+ * most: a source that has not answered by then is `unavailable`, so one slow vendor never holds
+ * the card back; its lookup runs on in the cache, so the answer shows next time the card loads.
+ * A source answering for several addresses counts the first address, in the order given, that it
+ * knows.
  */
-export async function lookUpAccounts(sources: readonly AccountSource[], emails: readonly string[], deadline: number, log: Logger): Promise<SourceOutcome[]> {
+export async function lookUpAccounts(sources: readonly AccountSource[], emails: readonly string[], deadline: number, cache: AccountCache, log: Logger): Promise<SourceOutcome[]> {
   const addresses = emails.slice(0, MAX_ADDRESSES);
   if (sources.length === 0 || addresses.length === 0) return sources.map((s) => ({ integrationId: s.integrationId, name: s.name, state: 'none' }));
-  const abort = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const timeUp = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), Math.max(0, deadline - Date.now()));
@@ -33,7 +34,7 @@ export async function lookUpAccounts(sources: readonly AccountSource[], emails: 
     return await Promise.all(
       sources.map(async (source): Promise<SourceOutcome> => {
         const base = { integrationId: source.integrationId, name: source.name };
-        const answer = askSource(source, addresses, abort.signal);
+        const answer = askSource(source, addresses, cache);
         // A late rejection must not become an unhandled one once the card has gone.
         answer.catch(() => {});
         try {
@@ -42,7 +43,7 @@ export async function lookUpAccounts(sources: readonly AccountSource[], emails: 
             log.warn({ integration: source.integrationId }, 'account-data source missed the sidebar time budget');
             return { ...base, state: 'unavailable', reason: 'timeout' };
           }
-          return result ? { ...base, state: 'found', email: result.email, facts: result.facts } : { ...base, state: 'none' };
+          return result ? { ...base, state: 'found', ...result } : { ...base, state: 'none' };
         } catch (error) {
           log.warn({ integration: source.integrationId, err: error }, 'account-data lookup failed');
           return { ...base, state: 'unavailable', reason: 'error' };
@@ -51,12 +52,14 @@ export async function lookUpAccounts(sources: readonly AccountSource[], emails: 
     );
   } finally {
     clearTimeout(timer);
-    abort.abort();
   }
 }
 
-async function askSource(source: AccountSource, addresses: readonly string[], signal: AbortSignal): Promise<{ email: string; facts: AccountFacts } | null> {
-  const answers = await Promise.all(addresses.map((email) => source.capability.lookup(email, signal)));
-  const index = answers.findIndex((facts) => facts !== null);
-  return index === -1 ? null : { email: addresses[index]!, facts: answers[index]! };
+async function askSource(source: AccountSource, addresses: readonly string[], cache: AccountCache): Promise<{ email: string; facts: AccountFacts; staleSince: Date | null } | null> {
+  const lookup = (email: string, signal: AbortSignal) => source.capability.lookup(email, signal);
+  const answers = await Promise.all(addresses.map((email) => cache.get(source.integrationId, email, lookup)));
+  const index = answers.findIndex((answer) => answer.facts !== null);
+  if (index === -1) return null;
+  const answer = answers[index]!;
+  return { email: addresses[index]!, facts: answer.facts!, staleSince: answer.staleSince };
 }

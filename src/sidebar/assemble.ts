@@ -82,7 +82,10 @@ function sourceSection(outcome: SourceOutcome, customerZone: string | undefined)
     return { id, title: outcome.name, state: 'unavailable', items: [], note };
   }
   if (outcome.state === 'none') return { id, title: outcome.name, state: 'ok', items: [], note: `No ${outcome.name} account for this email.` };
-  return { id, title: outcome.name, state: 'ok', items: factItems(outcome.facts, customerZone) };
+  const section: CardSection = { id, title: outcome.name, state: 'ok', items: factItems(outcome.facts, customerZone) };
+  // A cached answer past its TTL, shown while the refresh runs (or while the source is down).
+  if (outcome.staleSince) section.note = `As of ${formatMoment(outcome.staleSince)}; refreshing.`;
+  return section;
 }
 
 function dateItem(label: string, date: Date, customerZone: string | undefined): CardItem {
@@ -103,10 +106,10 @@ function factItems(facts: AccountFacts, customerZone: string | undefined): CardI
   if (facts.status && facts.status !== 'none') items.push({ label: 'Status', badge: STATUS_BADGE[facts.status], value: facts.status });
   if (facts.trialEndsAt) items.push(dateItem('Trial ends', facts.trialEndsAt, customerZone));
   if (facts.renewsAt) items.push(dateItem('Renews', facts.renewsAt, customerZone));
-  if (facts.seats && (facts.seats.used !== null || facts.seats.limit !== null)) {
-    const { used, limit } = facts.seats;
-    const item: CardItem = { label: 'Seats', text: `${used ?? '?'} of ${limit ?? 'unlimited'}` };
-    if (used !== null && limit !== null && used >= limit) item.badge = { text: 'at limit', tone: 'warning' };
+  for (const { label, used, limit } of [...(facts.seats ? [{ label: 'Seats', ...facts.seats }] : []), ...(facts.limits ?? [])]) {
+    if (used === null && limit === null) continue;
+    const item: CardItem = { label, text: used === null ? `${limit} in plan` : `${used} of ${limit ?? 'unlimited'}` };
+    if (used !== null && limit !== null && used >= limit) item.badge = { text: used > limit ? 'over limit' : 'at limit', tone: 'warning' };
     items.push(item);
   }
   if (facts.modules && facts.modules.length > 0) items.push({ label: 'Modules', text: facts.modules.join(', ') });

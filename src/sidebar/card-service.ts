@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { IntegrationRegistry } from '../capabilities/registry.js';
 import type { Store } from '../store/store.js';
+import type { AccountCache } from './account-cache.js';
 import { lookUpAccounts, type AccountSource } from './account-lookup.js';
 import { assembleCard, mayShowAccountData } from './assemble.js';
 import { noticeCard, type SidebarCard } from './card.js';
@@ -12,6 +13,7 @@ export interface CardServiceDeps {
   log: Logger;
   /** Longest a card waits for anything (SIDEBAR_BUDGET_MS). */
   budgetMs: number;
+  cache: AccountCache;
   now?: () => Date;
 }
 
@@ -47,7 +49,7 @@ export function createCardService(deps: CardServiceDeps): CardService {
         deps.log.error({ err: error }, 'sidebar: reading the hub’s own records failed');
         return 'unavailable';
       });
-      const accounts = mayShowAccountData(hub) ? await lookUpAccounts(sources, request.emails, deadline, deps.log) : null;
+      const accounts = mayShowAccountData(hub) ? await lookUpAccounts(sources, request.emails, deadline, deps.cache, deps.log) : null;
       return assembleCard({ emails: request.emails, name: request.name, hub, accounts, now: now() });
     },
   };

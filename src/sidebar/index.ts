@@ -1,19 +1,47 @@
 import type { Router } from 'express';
 import type { Logger } from 'pino';
 import type { IntegrationRegistry } from '../capabilities/registry.js';
+import type { EventBus } from '../conversations/events.js';
 import type { Store } from '../store/store.js';
+import { AccountCache } from './account-cache.js';
+import { accountWebhookRouter } from './account-webhooks.js';
 import { createCardService, type CardService } from './card-service.js';
 import type { SidebarConfig } from './config.js';
 import { sidebarRouter } from './routes.js';
 
 export interface Sidebar {
   cards: CardService;
-  /** Verifies signatures over the raw bytes: mount among the raw-body routers. */
-  router: Router;
+  cache: AccountCache;
+  /** Verify signatures over the raw bytes: mount among the raw-body routers, before the helpdesk webhooks. */
+  routers: Router[];
+  close(): void;
 }
 
-/** The sidebar: cards for every configured helpdesk sidebar and for `POST /sidebar/card`. */
-export function createSidebar(deps: { store: Store; registry: IntegrationRegistry; log: Logger; config: SidebarConfig; maxBodyBytes: number }): Sidebar {
-  const cards = createCardService({ store: deps.store, registry: deps.registry, log: deps.log, budgetMs: deps.config.budgetMs });
-  return { cards, router: sidebarRouter({ registry: deps.registry, cards, cardSecret: deps.config.cardSecret, maxBodyBytes: deps.maxBodyBytes }) };
+/**
+ * The sidebar: cards for every configured helpdesk sidebar and for `POST /sidebar/card`, the cache
+ * of account-data answers, and the account-data webhooks that invalidate it in every process.
+ */
+export function createSidebar(deps: { store: Store; registry: IntegrationRegistry; bus: EventBus; log: Logger; config: SidebarConfig; maxBodyBytes: number }): Sidebar {
+  const { config } = deps;
+  const cache = new AccountCache({
+    ttlMs: config.cacheTtlSeconds * 1000,
+    staleMs: config.cacheStaleSeconds * 1000,
+    maxEntries: config.cacheMaxEntries,
+    lookupTimeoutMs: config.lookupTimeoutMs,
+  });
+  const unsubscribe = deps.bus.subscribe((event) => {
+    if (event.type !== 'account.changed') return;
+    const dropped = cache.invalidate({ sourceId: event.integrationId, emails: event.emails, keys: event.keys });
+    deps.log.debug({ integration: event.integrationId, dropped }, 'sidebar cache: account changed');
+  });
+  const cards = createCardService({ store: deps.store, registry: deps.registry, log: deps.log, budgetMs: config.budgetMs, cache });
+  return {
+    cards,
+    cache,
+    routers: [
+      sidebarRouter({ registry: deps.registry, cards, cardSecret: config.cardSecret, previewToken: config.previewToken, maxBodyBytes: deps.maxBodyBytes }),
+      accountWebhookRouter({ registry: deps.registry, bus: deps.bus, maxBodyBytes: deps.maxBodyBytes }),
+    ],
+    close: unsubscribe,
+  };
 }

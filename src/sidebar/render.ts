@@ -22,9 +22,15 @@ const helpers = {
 
 export type CardRenderer = (card: SidebarCard) => string;
 
-/** Compiles `views/sidebar/{name}.ejs` once (and its includes, cached by EJS) into a card renderer. */
-export function cardTemplate(name: string): CardRenderer {
+/** Compiles `views/sidebar/{name}.ejs` once (its includes are cached by EJS). */
+export function compileView(name: string): (locals: Record<string, unknown>) => string {
   const filename = `${VIEWS}${name}.ejs`;
   const render = ejs.compile(readFileSync(filename, 'utf8'), { filename, cache: true, async: false });
-  return (card) => render({ card, ...helpers }).trim();
+  return (locals) => render({ ...helpers, ...locals });
+}
+
+/** A card renderer from `views/sidebar/{name}.ejs` (local `card`). */
+export function cardTemplate(name: string): CardRenderer {
+  const render = compileView(name);
+  return (card) => render({ card }).trim();
 }

@@ -4,18 +4,25 @@ import type { IntegrationRegistry } from '../capabilities/registry.js';
 import type { SidebarCapability, SidebarResponse } from '../capabilities/sidebar.js';
 import type { RawRequest } from '../capabilities/webhook.js';
 import { badRequest, HubError, notFound, parseInput, unauthorized } from '../errors.js';
+import { basicPassword, bearerToken, secretsEqual } from '../http/bearer.js';
 import { HUB_SIGNATURE_HEADER, verifyHubSignature } from '../http/hub-signature.js';
 import { uniqueAddresses } from './addresses.js';
 import { noticeCard } from './card.js';
 import type { CardService } from './card-service.js';
+import { renderHelpScoutCard } from './render-helpscout.js';
+import { compileView } from './render.js';
 
 export interface SidebarRouterDeps {
   registry: IntegrationRegistry;
   cards: CardService;
   /** SIDEBAR_CARD_SECRET; unset = `POST /sidebar/card` is off. */
   cardSecret: string | undefined;
+  /** SIDEBAR_PREVIEW_TOKEN; unset = `GET /sidebar/preview` is off (until staff logins exist). */
+  previewToken: string | undefined;
   maxBodyBytes: number;
 }
+
+const renderPreview = compileView('preview');
 
 const cardRequestSchema = z.object({
   email: z.string().max(320).nullish(),
@@ -53,6 +60,22 @@ export function sidebarRouter(deps: SidebarRouterDeps): Router {
     if (emails.length === 0) throw badRequest('give the customer’s address in "email" (and any others in "emails")', 'invalid_card_request');
     const card = await deps.cards.cardFor({ emails, name: given.name?.trim() || null });
     res.set('Cache-Control', 'no-store').status(200).json(card);
+  });
+
+  // The card as an agent sees it in Help Scout, for staff: Bearer token, or Basic (the browser's
+  // own prompt) with the token as password.
+  router.get('/sidebar/preview', async (req, res) => {
+    if (!deps.previewToken) throw notFound('GET /sidebar/preview is off: set SIDEBAR_PREVIEW_TOKEN to enable it', 'not_configured');
+    const given = bearerToken(req.get('authorization')) ?? basicPassword(req.get('authorization'));
+    if (!given || !secretsEqual(given, deps.previewToken)) {
+      res.set('WWW-Authenticate', 'Basic realm="Support Hub sidebar preview", charset="UTF-8"');
+      throw unauthorized('the sidebar preview needs SIDEBAR_PREVIEW_TOKEN (Bearer, or as the Basic password)');
+    }
+    const emails = uniqueAddresses([typeof req.query['email'] === 'string' ? req.query['email'] : null]);
+    if (emails.length === 0) throw badRequest('give the customer’s address: /sidebar/preview?email=…', 'invalid_preview_request');
+    const name = typeof req.query['name'] === 'string' ? req.query['name'].slice(0, 500) : null;
+    const card = await deps.cards.cardFor({ emails, name });
+    res.set('Cache-Control', 'no-store').type('html').send(renderPreview({ email: emails[0], card, cardHtml: renderHelpScoutCard(card) }));
   });
 
   const capabilityFor = (req: Request): SidebarCapability | undefined => deps.registry.get('sidebar', String(req.params['helpdesk']));

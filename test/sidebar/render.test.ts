@@ -8,7 +8,7 @@ import { renderHelpScoutCard } from '../../src/sidebar/render-helpscout.js';
 
 const now = new Date('2026-06-01T10:00:00Z');
 const unknownToHub: HubFacts = { known: false, verified: false, name: null, conversationCount: 0, openCount: 0, recent: [], device: null };
-const found = (company: string): SourceOutcome => ({ integrationId: 'crm', name: 'Acme CRM', state: 'found', email: 'a@example.com', facts: { source: 'crm', company } });
+const found = (company: string): SourceOutcome => ({ integrationId: 'crm', name: 'Acme CRM', state: 'found', email: 'a@example.com', facts: { source: 'crm', company }, staleSince: null });
 
 describe('card HTML escaping', () => {
   it('links only http(s) URLs', () => {
