@@ -159,7 +159,7 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
 
     // The embeddable chat widget is bundled at start (milliseconds when its sources are unchanged).
     const widget = await buildWidget();
-    const sidebar = createSidebar({ store, registry, bus, log, config: config.sidebar, maxBodyBytes: config.http.bodyLimitBytes });
+    const sidebar = createSidebar({ store, registry, bus, log, config: config.sidebar, teamTimeZone: config.team.timeZone, maxBodyBytes: config.http.bodyLimitBytes });
     opened.push({ close: async () => sidebar.close() });
     let shuttingDown = false;
     const app = buildApp({

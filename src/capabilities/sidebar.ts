@@ -11,6 +11,8 @@ export interface SidebarSubject {
   /** Null for a draft or new conversation (Help Scout sends `ticket: false`). */
   externalConversationId: string | null;
   mailboxId: string | null;
+  /** The agent's IANA time zone, when the helpdesk tells (dates are then written in it). */
+  agentTimeZone?: string | null;
 }
 
 export interface SidebarResponse {

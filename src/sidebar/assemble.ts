@@ -14,6 +14,8 @@ export interface CardInputs {
   hub: HubFacts | 'unavailable';
   /** Null when account data was not asked for (the sender is not proven). */
   accounts: readonly SourceOutcome[] | null;
+  /** The zone dates are written in for the agent (the helpdesk's, else the team's); the customer's is a hint. */
+  agentTimeZone: string;
   now: Date;
 }
 
@@ -31,7 +33,8 @@ export function assembleCard(inputs: CardInputs): SidebarCard {
   const { hub, now } = inputs;
   const email = inputs.emails[0] ?? null;
   const base = { email, generatedAt: now.toISOString() };
-  const hubSections = hub === 'unavailable' ? [unavailableHubSection()] : hubSectionsFor(hub);
+  const zone = isTimeZone(inputs.agentTimeZone) ? inputs.agentTimeZone : 'UTC';
+  const hubSections = hub === 'unavailable' ? [unavailableHubSection()] : hubSectionsFor(hub, zone);
   const knownName = (hub !== 'unavailable' ? hub.name : null) ?? inputs.name;
 
   if (!mayShowAccountData(hub) || inputs.accounts === null) {
@@ -63,7 +66,7 @@ export function assembleCard(inputs: CardInputs): SidebarCard {
     headline: found.map((f) => f.facts.company).find(Boolean) ?? knownName,
     badges,
     notice: null,
-    sections: [...accounts.map((outcome) => sourceSection(outcome, customerZone)), ...hubSections],
+    sections: [...accounts.map((outcome) => sourceSection(outcome, { agent: zone, customer: customerZone })), ...hubSections],
   };
 }
 
@@ -75,26 +78,31 @@ const STATUS_BADGE: Record<Exclude<NonNullable<AccountFacts['status']>, 'none'>,
   canceled: { text: 'canceled', tone: 'neutral' },
 };
 
-function sourceSection(outcome: SourceOutcome, customerZone: string | undefined): CardSection {
+interface Zones {
+  agent: string;
+  customer: string | undefined;
+}
+
+function sourceSection(outcome: SourceOutcome, zones: Zones): CardSection {
   const id = `source:${outcome.integrationId}`;
   if (outcome.state === 'unavailable') {
     const note = outcome.reason === 'timeout' ? `${outcome.name} did not answer in time; it will show next time the card loads.` : `${outcome.name} could not be reached.`;
     return { id, title: outcome.name, state: 'unavailable', items: [], note };
   }
   if (outcome.state === 'none') return { id, title: outcome.name, state: 'ok', items: [], note: `No ${outcome.name} account for this email.` };
-  const section: CardSection = { id, title: outcome.name, state: 'ok', items: factItems(outcome.facts, customerZone) };
+  const section: CardSection = { id, title: outcome.name, state: 'ok', items: factItems(outcome.facts, zones) };
   // A cached answer past its TTL, shown while the refresh runs (or while the source is down).
-  if (outcome.staleSince) section.note = `As of ${formatMoment(outcome.staleSince)}; refreshing.`;
+  if (outcome.staleSince) section.note = `As of ${formatMoment(outcome.staleSince, zones.agent)}; refreshing.`;
   return section;
 }
 
-function dateItem(label: string, date: Date, customerZone: string | undefined): CardItem {
-  const item: CardItem = { label, text: formatMoment(date), value: date.toISOString() };
-  if (customerZone && customerZone !== 'UTC') item.hint = `customer: ${formatMoment(date, customerZone)}`;
+function dateItem(label: string, date: Date, zones: Zones): CardItem {
+  const item: CardItem = { label, text: formatMoment(date, zones.agent), value: date.toISOString() };
+  if (zones.customer && zones.customer !== zones.agent) item.hint = `customer: ${formatMoment(date, zones.customer)}`;
   return item;
 }
 
-function factItems(facts: AccountFacts, customerZone: string | undefined): CardItem[] {
+function factItems(facts: AccountFacts, zones: Zones): CardItem[] {
   const items: CardItem[] = [];
   if (facts.company) items.push({ label: 'Company', text: facts.company });
   if (facts.role) items.push(facts.role.toLowerCase() === 'owner' ? { label: 'Role', badge: { text: 'owner', tone: 'info' } } : { label: 'Role', text: facts.role });
@@ -104,8 +112,8 @@ function factItems(facts: AccountFacts, customerZone: string | undefined): CardI
     items.push({ label: 'Plan', text: price ? `${facts.plan.name} · ${price}` : facts.plan.name, value: facts.plan.name });
   }
   if (facts.status && facts.status !== 'none') items.push({ label: 'Status', badge: STATUS_BADGE[facts.status], value: facts.status });
-  if (facts.trialEndsAt) items.push(dateItem('Trial ends', facts.trialEndsAt, customerZone));
-  if (facts.renewsAt) items.push(dateItem('Renews', facts.renewsAt, customerZone));
+  if (facts.trialEndsAt) items.push(dateItem('Trial ends', facts.trialEndsAt, zones));
+  if (facts.renewsAt) items.push(dateItem('Renews', facts.renewsAt, zones));
   for (const { label, used, limit } of [...(facts.seats ? [{ label: 'Seats', ...facts.seats }] : []), ...(facts.limits ?? [])]) {
     if (used === null && limit === null) continue;
     const item: CardItem = { label, text: used === null ? `${limit} in plan` : `${used} of ${limit ?? 'unlimited'}` };
@@ -141,7 +149,7 @@ const DEVICE_LABELS: [string, string][] = [
   ['network', 'Network'],
 ];
 
-function hubSectionsFor(hub: HubFacts): CardSection[] {
+function hubSectionsFor(hub: HubFacts, zone: string): CardSection[] {
   if (!hub.known) return [];
   const items: CardItem[] = [
     { label: 'Identity', badge: hub.verified ? { text: 'verified', tone: 'success' } : { text: 'unverified sender', tone: 'danger' }, value: hub.verified },
@@ -151,7 +159,7 @@ function hubSectionsFor(hub: HubFacts): CardSection[] {
     const item: CardItem = {
       label: i === 0 ? 'Latest' : 'Earlier',
       text: conversation.subject?.trim() || '(no subject)',
-      hint: `${conversation.channel} · ${conversation.status} · ${formatMoment(conversation.lastMessageAt)}`,
+      hint: `${conversation.channel} · ${conversation.status} · ${formatMoment(conversation.lastMessageAt, zone)}`,
       value: conversation.id,
     };
     if (conversation.urgency) item.badge = URGENCY_BADGE[conversation.urgency];

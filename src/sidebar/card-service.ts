@@ -14,6 +14,8 @@ export interface CardServiceDeps {
   /** Longest a card waits for anything (SIDEBAR_BUDGET_MS). */
   budgetMs: number;
   cache: AccountCache;
+  /** Dates are written in this zone when the helpdesk does not say the agent's (TEAM_TIME_ZONE). */
+  teamTimeZone: string;
   now?: () => Date;
 }
 
@@ -21,6 +23,8 @@ export interface CardRequest {
   /** Addresses, primary first, already normalised (see addresses.ts). */
   emails: readonly string[];
   name: string | null;
+  /** The agent's IANA zone when the helpdesk sends it (Zendesk's app does; Help Scout's does not). */
+  agentTimeZone?: string | null;
 }
 
 export interface CardService {
@@ -50,7 +54,7 @@ export function createCardService(deps: CardServiceDeps): CardService {
         return 'unavailable';
       });
       const accounts = mayShowAccountData(hub) ? await lookUpAccounts(sources, request.emails, deadline, deps.cache, deps.log) : null;
-      return assembleCard({ emails: request.emails, name: request.name, hub, accounts, now: now() });
+      return assembleCard({ emails: request.emails, name: request.name, hub, accounts, agentTimeZone: request.agentTimeZone || deps.teamTimeZone, now: now() });
     },
   };
 }

@@ -21,7 +21,7 @@ export interface Sidebar {
  * The sidebar: cards for every configured helpdesk sidebar and for `POST /sidebar/card`, the cache
  * of account-data answers, and the account-data webhooks that invalidate it in every process.
  */
-export function createSidebar(deps: { store: Store; registry: IntegrationRegistry; bus: EventBus; log: Logger; config: SidebarConfig; maxBodyBytes: number }): Sidebar {
+export function createSidebar(deps: { store: Store; registry: IntegrationRegistry; bus: EventBus; log: Logger; config: SidebarConfig; teamTimeZone: string; maxBodyBytes: number }): Sidebar {
   const { config } = deps;
   const cache = new AccountCache({
     ttlMs: config.cacheTtlSeconds * 1000,
@@ -34,7 +34,7 @@ export function createSidebar(deps: { store: Store; registry: IntegrationRegistr
     const dropped = cache.invalidate({ sourceId: event.integrationId, emails: event.emails, keys: event.keys });
     deps.log.debug({ integration: event.integrationId, dropped }, 'sidebar cache: account changed');
   });
-  const cards = createCardService({ store: deps.store, registry: deps.registry, log: deps.log, budgetMs: config.budgetMs, cache });
+  const cards = createCardService({ store: deps.store, registry: deps.registry, log: deps.log, budgetMs: config.budgetMs, cache, teamTimeZone: deps.teamTimeZone });
   return {
     cards,
     cache,

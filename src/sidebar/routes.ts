@@ -101,7 +101,7 @@ export function sidebarRouter(deps: SidebarRouterDeps): Router {
       return;
     }
     const emails = uniqueAddresses([subject.email, ...subject.emails]);
-    send(res, sidebar.respond(await deps.cards.cardFor({ emails, name: subject.name })));
+    send(res, sidebar.respond(await deps.cards.cardFor({ emails, name: subject.name, agentTimeZone: subject.agentTimeZone ?? null })));
   };
   // Errors on this route still answer in the helpdesk's format, so the agent reads a sentence.
   const answerErrors: ErrorRequestHandler = (error: unknown, req, res, next) => {
