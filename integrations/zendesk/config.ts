@@ -21,6 +21,8 @@ const rateLimit = (fallback: string) =>
  * `{email}/token:{token}`) or an OAuth access token (Bearer). `requires` in the capability can only
  * say "all of these keys", so it names the subdomain and the webhook secret, and the "one of the
  * two credential forms" rule lives here, where it fails boot with a message naming the keys.
+ * The sidebar app needs only `sidebarToken`: with nothing else set, the helpdesk stays off and the
+ * refinement below asks for nothing.
  */
 export const zendeskConfigSchema = z
   .object({
@@ -36,6 +38,18 @@ export const zendeskConfigSchema = z
     rateLimit: rateLimit('200/60'),
     updateTicketRateLimit: rateLimit('100/60'),
     searchLagSeconds: z.coerce.number().int().min(0).max(3600).default(60),
+    /**
+     * Bearer token the sidebar app sends through Zendesk's secure-settings proxy. It is all that
+     * proves a card request comes from the app, so it must be long and random.
+     */
+    sidebarToken: secret(
+      z
+        .string()
+        .trim()
+        .min(32, 'must be at least 32 characters: it is a bearer token, generate one with `openssl rand -hex 32`')
+        .max(512, 'must be at most 512 characters')
+        .optional(),
+    ),
   })
   .superRefine((config, ctx) => {
     const tokenAuth = Boolean(config.apiToken || config.email);
@@ -71,5 +85,11 @@ export const zendeskEnv: EnvShorthand[] = [
     env: 'ZENDESK_SEARCH_LAG_SECONDS',
     key: 'searchLagSeconds',
     description: 'How long a new ticket may stay invisible to lookup by external_id; a lost create is not retried before this',
+  },
+  {
+    env: 'ZENDESK_SIDEBAR_TOKEN',
+    key: 'sidebarToken',
+    description:
+      'Bearer token of the Zendesk sidebar app (entered as its secure `hub_token` setting) that calls `POST /sidebar/zendesk`; at least 32 characters (`openssl rand -hex 32`); enough on its own for the sidebar',
   },
 ];

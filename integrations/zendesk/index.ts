@@ -1,4 +1,5 @@
 import { defineIntegration, type IntegrationContext } from '../../src/capabilities/integration.js';
+import { zendeskSidebar } from '../../src/sidebar/zendesk.js';
 import { parseRateLimit } from '../../src/sync/rate-budget.js';
 import { ZendeskClient, type ZendeskAuth } from './client.js';
 import { zendeskConfigSchema, zendeskEnv, type ZendeskConfig } from './config.js';
@@ -48,6 +49,11 @@ export const zendesk = defineIntegration({
       // the schema's refinement enforces (a half-set pair fails boot naming the missing key).
       requires: ['subdomain', 'webhookSecret'],
       create: (config, context) => createZendeskHelpdesk(config, context),
+    },
+    // The sidebar app needs only its token: no subdomain or API credentials (deployable alone).
+    sidebar: {
+      requires: ['sidebarToken'],
+      create: (config) => zendeskSidebar({ token: config.sidebarToken! }),
     },
   },
 });

@@ -30,7 +30,7 @@ const cardRequestSchema = z.object({
   name: z.string().max(500).nullish(),
 });
 
-const REJECTED_NOTICE = 'Support Hub could not verify that this request comes from the helpdesk. Check the app’s secret key.';
+const REJECTED_NOTICE = 'Support Hub could not verify that this request comes from the helpdesk. Check the app’s secret key or token.';
 
 /**
  * Sidebar callbacks (ARCHITECTURE §7): `POST /sidebar/{helpdesk}` answers in the helpdesk's own
