@@ -1,5 +1,7 @@
 import type { AnyIntegration } from '../src/capabilities/integration.js';
 import { helpscout } from './helpscout/index.js';
+import { product } from './product/index.js';
+import { stripe } from './stripe/index.js';
 import { zendesk } from './zendesk/index.js';
 
 /**
@@ -7,4 +9,4 @@ import { zendesk } from './zendesk/index.js';
  * account-data source or an escalation target, add its folder beside this file (an `index.ts`
  * exporting `defineIntegration({ … })`) and list it here. See README.md in this folder.
  */
-export const integrations: AnyIntegration[] = [helpscout, zendesk];
+export const integrations: AnyIntegration[] = [helpscout, zendesk, stripe, product];

@@ -17,7 +17,8 @@ export interface AccountFacts {
   limits?: { label: string; used: number | null; limit: number | null }[];
   modules?: string[];
   timeZone?: string;
-  links?: { label: string; url: string }[];
+  /** `text` is what the link reads (e.g. the Stripe customer id); default "Open". */
+  links?: { label: string; url: string; text?: string }[];
   /** How many other records matched the same email (e.g. several Stripe customers). */
   otherMatches?: number;
   /**

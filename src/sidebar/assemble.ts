@@ -126,7 +126,7 @@ function factItems(facts: AccountFacts, zones: Zones): CardItem[] {
   if (facts.otherMatches && facts.otherMatches > 0) items.push({ label: 'Other matches', text: `${facts.otherMatches} more with this email`, value: facts.otherMatches });
   for (const link of facts.links ?? []) {
     const url = safeHref(link.url);
-    if (url) items.push({ label: link.label, link: { text: 'Open', url } });
+    if (url) items.push({ label: link.label, link: { text: link.text ?? 'Open', url } });
   }
   return items;
 }
