@@ -37,6 +37,8 @@ export function productLookup(options: ProductLookupOptions): AccountDataCapabil
   }
 
   return {
+    title: options.name,
+    topic: 'Account facts',
     async lookup(email, signal): Promise<AccountFacts | null> {
       const response = await call({ email }, signal);
       if (response.status === 404) {

@@ -15,6 +15,7 @@ export const STRIPE_WARM_LOOKUP_SEQUENTIAL_CALLS = 1;
 export const STRIPE_NO_CURRENT_SUBSCRIPTION_EXTRA_CALLS = 1;
 
 export class StripeAccountData implements AccountDataCapability {
+  readonly topic = 'Billing';
   readonly webhook?: AccountWebhook;
   private readonly productNames: ProductNameCache;
   private readonly now: () => Date;

@@ -30,6 +30,10 @@ export interface AccountFacts {
 }
 
 export interface AccountDataCapability {
+  /** The section's title on the card when it is not the integration's name (e.g. PRODUCT_NAME). */
+  title?: string;
+  /** What the source tells about, for "… unavailable" lines when it fails (Stripe: `Billing`). */
+  topic?: string;
   /**
    * Resolves to null when the source has no account for this email. The sidebar gives every source
    * the same time budget and aborts `signal` when it runs out; a late answer is not shown.

@@ -5,13 +5,15 @@ import type { AccountCache } from './account-cache.js';
 export interface AccountSource {
   integrationId: string;
   name: string;
+  /** What it tells about (`Billing`), for the "unavailable" line. */
+  topic?: string;
   capability: AccountDataCapability;
 }
 
 export type SourceOutcome =
   | { integrationId: string; name: string; state: 'found'; email: string; facts: AccountFacts; staleSince: Date | null }
   | { integrationId: string; name: string; state: 'none' }
-  | { integrationId: string; name: string; state: 'unavailable'; reason: 'timeout' | 'error' };
+  | { integrationId: string; name: string; topic?: string; state: 'unavailable'; reason: 'timeout' | 'error' };
 
 /** At most this many of a customer's addresses are asked about (primary first). */
 const MAX_ADDRESSES = 3;
@@ -34,6 +36,7 @@ export async function lookUpAccounts(sources: readonly AccountSource[], emails: 
     return await Promise.all(
       sources.map(async (source): Promise<SourceOutcome> => {
         const base = { integrationId: source.integrationId, name: source.name };
+        const unavailable = (reason: 'timeout' | 'error'): SourceOutcome => ({ ...base, ...(source.topic ? { topic: source.topic } : {}), state: 'unavailable', reason });
         const answer = askSource(source, addresses, cache);
         // A late rejection must not become an unhandled one once the card has gone.
         answer.catch(() => {});
@@ -41,12 +44,12 @@ export async function lookUpAccounts(sources: readonly AccountSource[], emails: 
           const result = await Promise.race([answer, timeUp]);
           if (result === 'timeout') {
             log.warn({ integration: source.integrationId }, 'account-data source missed the sidebar time budget');
-            return { ...base, state: 'unavailable', reason: 'timeout' };
+            return unavailable('timeout');
           }
           return result ? { ...base, state: 'found', ...result } : { ...base, state: 'none' };
         } catch (error) {
           log.warn({ integration: source.integrationId, err: error }, 'account-data lookup failed');
-          return { ...base, state: 'unavailable', reason: 'error' };
+          return unavailable('error');
         }
       }),
     );

@@ -86,7 +86,8 @@ interface Zones {
 function sourceSection(outcome: SourceOutcome, zones: Zones): CardSection {
   const id = `source:${outcome.integrationId}`;
   if (outcome.state === 'unavailable') {
-    const note = outcome.reason === 'timeout' ? `${outcome.name} did not answer in time; it will show next time the card loads.` : `${outcome.name} could not be reached.`;
+    const what = outcome.reason === 'timeout' ? `${outcome.name} did not answer in time; it will show next time the card loads.` : `${outcome.name} could not be reached.`;
+    const note = outcome.topic ? `${outcome.topic} unavailable: ${what}` : what;
     return { id, title: outcome.name, state: 'unavailable', items: [], note };
   }
   if (outcome.state === 'none') return { id, title: outcome.name, state: 'ok', items: [], note: `No ${outcome.name} account for this email.` };

@@ -43,7 +43,12 @@ export function createCardService(deps: CardServiceDeps): CardService {
   const names = new Map(deps.registry.status().map((s) => [s.id, s.name]));
   const sources: AccountSource[] = deps.registry
     .all('accountData')
-    .map((c) => ({ integrationId: c.integrationId, name: names.get(c.integrationId) ?? c.integrationId, capability: c.instance }));
+    .map((c) => ({
+      integrationId: c.integrationId,
+      name: c.instance.title ?? names.get(c.integrationId) ?? c.integrationId,
+      ...(c.instance.topic ? { topic: c.instance.topic } : {}),
+      capability: c.instance,
+    }));
 
   return {
     async cardFor(request) {
