@@ -1,0 +1,371 @@
+/**
+ * `npm run bench:sidebar` — Help Scout's Dynamic App callback `POST /sidebar/helpscout`, answered
+ * by the real hub (`src/main.ts`) in its own process, with account data from a fake Stripe over
+ * real HTTP. The fake runs in this process with its rate limit off (`rateLimitPerSecond: null`):
+ * this measures the hub, not Stripe's 25/100 reads per second.
+ *
+ * 1. Warm cache: BENCH_WARM signed bodies (one address each, so one card = one lookup), each card
+ *    requested once first. autocannon (10 connections, cycling those bodies) at full speed on the
+ *    hub → rps; then on a bare Express route returning a constant JSON in its own process
+ *    (bare-route.ts), the baseline in the same run → baseline_rps, ratio; then at a fixed 500
+ *    req/s on the hub → p50/p99. Each measurement follows a short warm-up run of its own.
+ * 2. Misses at 100 ms Stripe latency: BENCH_MISSES customers never asked for, four at a time →
+ *    miss_p99_ms, and from the fake's request log the longest chain of Stripe calls one lookup
+ *    had to make one after another (miss_sequential_calls). Their plans use products no warm card
+ *    showed, so the first misses pay the product-names call too (the cold path).
+ * 3. 100 concurrent cards for one fresh email → how many `GET /v1/customers` for it (one lookup).
+ *
+ * The hub logs each request at info (pino-http); it runs at LOG_LEVEL=warn, as the test harness
+ * does, so a deployment at info pays a log line per card on top of these figures. No bench
+ * customer has a contact in the hub: each card reads the hub's records with one query (a known
+ * contact adds three more).
+ *
+ * Targets (2-core machine): p99 ≤ 15 ms at 500 req/s; rps ≥ 50% of the bare route's; miss p99 ≤
+ * sequential calls × 100 ms + 50 ms; one lookup for 100 concurrent misses. Exit 1 if one is
+ * missed. BENCH_CPU_PROF_DIR=dir writes the hub's CPU profile (--cpu-prof) there.
+ *
+ * Last line: `bench sidebar rps=… p50_ms=… p99_ms=… baseline_rps=… ratio=… miss_p99_ms=… miss_sequential_calls=… lookups_for_100_misses=…`.
+ */
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { STRIPE_COLD_LOOKUP_SEQUENTIAL_CALLS, STRIPE_WARM_LOOKUP_SEQUENTIAL_CALLS } from '../../integrations/stripe/account-data.js';
+import { startFakeStripe, type FakeStripe, type FakeStripeRequest } from '../fakes/stripe/index.js';
+import { dynamicAppBody, helpScoutSignature } from '../sidebar/support.js';
+import { freePort, killAll, startMain } from '../support/processes.js';
+
+const SEEDED = Number(process.env['BENCH_CUSTOMERS'] ?? 400);
+const WARM = Number(process.env['BENCH_WARM'] ?? 20);
+const MISSES = Number(process.env['BENCH_MISSES'] ?? 100);
+const DURATION_S = Number(process.env['BENCH_DURATION_S'] ?? 10);
+const WARMUP_S = Number(process.env['BENCH_WARMUP_S'] ?? 2);
+const CONNECTIONS = 10;
+const FIXED_RATE = 500;
+const MISS_CONCURRENCY = 4;
+const STRIPE_LATENCY_MS = 100;
+const HERD = 100;
+const SECRET = 'bench-sidebar-secret-0123456789';
+
+const TARGET_P99_MS = 15;
+const TARGET_RATIO = 0.5;
+const MISS_SLACK_MS = 50;
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Nearest rank: p99 of 100 values is the 99th smallest. */
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.max(0, Math.ceil(sorted.length * p) - 1)] ?? 0;
+};
+
+interface BenchCustomer {
+  email: string;
+  company: string;
+  customerId: string;
+  productId: string;
+  plan: string;
+  /** The signed Dynamic App request for this customer alone. */
+  body: string;
+  signature: string;
+}
+
+/**
+ * Products: the first four for the warm customers, the last two only for everyone else, so a
+ * miss can find its plan's name not cached yet.
+ */
+const PRODUCTS = [
+  { name: 'Starter', amount: 900 },
+  { name: 'Team', amount: 4900 },
+  { name: 'Business', amount: 9900 },
+  { name: 'Enterprise', amount: 49900 },
+  { name: 'Scale', amount: 19900 },
+  { name: 'Growth', amount: 2900 },
+];
+
+function seedStripe(fake: FakeStripe): BenchCustomer[] {
+  const prices = PRODUCTS.map(({ name, amount }) => {
+    const product = fake.addProduct({ name });
+    return { productId: product.id, priceId: fake.addPrice({ product: product.id, unitAmount: amount, currency: 'eur', interval: 'month' }).id, name };
+  });
+  return Array.from({ length: SEEDED }, (_, i) => {
+    const email = `bench-${i}@example.com`;
+    const company = `Bench Co ${i}`;
+    const plan = i < WARM ? prices[i % 4]! : prices[4 + (i % 2)]!;
+    const customer = fake.addCustomer({ email, name: `Customer ${i}`, metadata: { company } });
+    fake.addSubscription(customer.id, { price: plan.priceId, quantity: 1 + (i % 5) });
+    // One address per body (customer.emails repeats it): one card asks Stripe about one address.
+    const body = dynamicAppBody({ customer: { id: 1000 + i, fname: 'Customer', lname: String(i), email, emails: [email] } });
+    return { email, company, customerId: customer.id, productId: plan.productId, plan: plan.name, body, signature: helpScoutSignature(SECRET, body) };
+  });
+}
+
+const isCardOf = (html: string, customer: BenchCustomer) => html.includes(`<h4>${customer.company}</h4>`) && html.includes(`>${customer.plan} · `);
+
+async function requestCard(base: string, customer: BenchCustomer): Promise<{ status: number; html: string }> {
+  const response = await fetch(`${base}/sidebar/helpscout`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-helpscout-signature': customer.signature },
+    body: customer.body,
+  });
+  const text = await response.text();
+  let html = '';
+  try {
+    html = (JSON.parse(text) as { html?: string }).html ?? '';
+  } catch {
+    html = text;
+  }
+  return { status: response.status, html };
+}
+
+async function startHub(fake: FakeStripe, dataDir: string) {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const env = {
+    ...fake.env,
+    HUB_DATA_DIR: dataDir,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    HELPSCOUT_SIDEBAR_SECRET: SECRET,
+    // Warm stays warm for the whole run (no stale refreshes in the measurements).
+    SIDEBAR_CACHE_TTL_SECONDS: '3600',
+  };
+  const profileDir = process.env['BENCH_CPU_PROF_DIR'];
+  const hub = profileDir ? startProfiledMain(env, resolve(profileDir)) : startMain(env);
+  const deadline = Date.now() + 60_000;
+  while (!(await fetch(`${base}/readyz`).then((r) => r.ok).catch(() => false))) {
+    if (Date.now() > deadline || hub.child.exitCode !== null) throw new Error(`hub not ready:\n${hub.output()}`);
+    await sleep(100);
+  }
+  return {
+    base,
+    output: hub.output,
+    /** SIGTERM, so a CPU profile is written; SIGKILL if the graceful stop hangs. */
+    async stop() {
+      if (hub.child.exitCode !== null) return;
+      hub.child.kill('SIGTERM');
+      await Promise.race([hub.exited, sleep(15_000)]);
+      if (hub.child.exitCode === null) hub.child.kill('SIGKILL');
+    },
+  };
+}
+
+/**
+ * `src/main.ts` as startMain runs it, under `--cpu-prof` (which NODE_OPTIONS may not carry); the
+ * profile is written when the hub exits on SIGTERM.
+ */
+function startProfiledMain(env: Record<string, string>, profileDir: string): ReturnType<typeof startMain> {
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--import', 'tsx', 'src/main.ts'], {
+    cwd: root,
+    env: { ...process.env, MAIL_CHECK_SENDERS: 'false', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  return { child, output: () => output, exited };
+}
+
+async function startBareRoute(): Promise<{ child: ChildProcess; base: string }> {
+  const child = fork(fileURLToPath(new URL('./bare-route.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const [ready] = (await once(child, 'message')) as [{ port: number }];
+  return { child, base: `http://127.0.0.1:${ready.port}` };
+}
+
+interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  problems: number;
+  detail: string;
+}
+
+/** One autocannon run cycling the signed bodies; `verify` counts answers that are not cards as mismatches. */
+async function load(base: string, customers: BenchCustomer[], options: { durationS: number; overallRate?: number; verify?: boolean }): Promise<LoadResult> {
+  const result = await autocannon({
+    url: base,
+    connections: CONNECTIONS,
+    duration: options.durationS,
+    ...(options.overallRate ? { overallRate: options.overallRate } : {}),
+    requests: customers.map((c) => ({ method: 'POST', path: '/sidebar/helpscout', headers: { 'content-type': 'application/json', 'x-helpscout-signature': c.signature }, body: c.body })),
+    ...(options.verify ? { verifyBody: (body) => String(body).includes('<h4>Bench Co ') && String(body).includes('>Plan<') } : {}),
+  });
+  const problems = result.non2xx + result.errors + result.timeouts + result.mismatches;
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    problems,
+    detail: `requests=${result.requests.total} non2xx=${result.non2xx} errors=${result.errors} timeouts=${result.timeouts} mismatches=${result.mismatches}`,
+  };
+}
+
+/** Warms the route up, then measures. */
+async function measure(base: string, customers: BenchCustomer[], options: { overallRate?: number; verify?: boolean } = {}): Promise<LoadResult> {
+  await load(base, customers, { ...options, durationS: WARMUP_S });
+  return load(base, customers, { ...options, durationS: DURATION_S });
+}
+
+interface Miss {
+  customer: BenchCustomer;
+  ms: number;
+  startedAt: number;
+  endedAt: number;
+  ok: boolean;
+}
+
+/**
+ * How many Stripe calls this lookup made one after another: its `GET /v1/customers`, then (each
+ * arriving no sooner than the previous one could have been answered) the latest ended
+ * subscription if it was asked, then product names for its plan's product. Attribution is by the
+ * customer's email, id and product id within the card's own time span.
+ */
+function lookupChain(miss: Miss, requests: readonly FakeStripeRequest[], latencyMs: number): { calls: number; beforeMs: number; afterMs: number } | null {
+  const within = (r: FakeStripeRequest, after: number) => r.method === 'GET' && r.at >= after && r.at <= miss.endedAt;
+  const first = requests.find((r) => r.path === '/v1/customers' && r.query['email']?.includes(miss.customer.email) && within(r, miss.startedAt));
+  if (!first) return null;
+  let last = first;
+  // `at` has 1 ms resolution: allow a little under the fake's latency for "answered before".
+  const next = (predicate: (r: FakeStripeRequest) => boolean) => requests.find((r) => predicate(r) && within(r, last.at + latencyMs - 5));
+  let calls = 1;
+  for (const predicate of [
+    (r: FakeStripeRequest) => r.path === '/v1/subscriptions' && (r.query['customer']?.includes(miss.customer.customerId) ?? false),
+    (r: FakeStripeRequest) => r.path === '/v1/products' && (r.query['ids']?.includes(miss.customer.productId) ?? false),
+  ]) {
+    const call = next(predicate);
+    if (call) {
+      calls++;
+      last = call;
+    }
+  }
+  // The hub's own time around the vendor's: before its first call arrived, after its last was due.
+  return { calls, beforeMs: first.at - miss.startedAt, afterMs: miss.endedAt - (last.at + latencyMs) };
+}
+
+async function misses(base: string, fake: FakeStripe, fresh: BenchCustomer[]) {
+  fake.latencyMs = STRIPE_LATENCY_MS;
+  fake.requests.length = 0;
+  const queue = [...fresh];
+  const done: Miss[] = [];
+  await Promise.all(
+    Array.from({ length: MISS_CONCURRENCY }, async () => {
+      for (let customer = queue.shift(); customer; customer = queue.shift()) {
+        const startedAt = Date.now();
+        const started = performance.now();
+        const { status, html } = await requestCard(base, customer);
+        done.push({ customer, ms: performance.now() - started, startedAt, endedAt: Date.now(), ok: status === 200 && isCardOf(html, customer) });
+      }
+    }),
+  );
+  const found = done.map((miss) => lookupChain(miss, fake.requests, STRIPE_LATENCY_MS));
+  const chainsFound = found.filter((c) => c !== null);
+  const chains = found.map((c) => c?.calls ?? 0);
+  return {
+    beforeP50: percentile(chainsFound.map((c) => c.beforeMs), 0.5),
+    afterP50: percentile(chainsFound.map((c) => c.afterMs), 0.5),
+    afterMax: Math.max(...chainsFound.map((c) => c.afterMs)),
+    p50: percentile(done.map((m) => m.ms), 0.5),
+    p99: percentile(done.map((m) => m.ms), 0.99),
+    max: Math.max(...done.map((m) => m.ms)),
+    sequentialMax: Math.max(...chains),
+    chainCounts: chains.reduce<Record<number, number>>((counts, n) => ({ ...counts, [n]: (counts[n] ?? 0) + 1 }), {}),
+    stripeCalls: fake.requests.length,
+    notCards: done.filter((m) => !m.ok).length,
+  };
+}
+
+async function herd(base: string, fake: FakeStripe, customer: BenchCustomer) {
+  fake.requests.length = 0;
+  const answers = await Promise.all(Array.from({ length: HERD }, () => requestCard(base, customer)));
+  return {
+    lookups: fake.requests.filter((r) => r.method === 'GET' && r.path === '/v1/customers' && r.query['email']?.includes(customer.email)).length,
+    notCards: answers.filter((a) => a.status !== 200 || !isCardOf(a.html, customer)).length,
+  };
+}
+
+async function run(): Promise<boolean> {
+  if (SEEDED < WARM + MISSES + 1) throw new Error(`BENCH_CUSTOMERS must be at least BENCH_WARM + BENCH_MISSES + 1 (${WARM + MISSES + 1})`);
+  const dataDir = mkdtempSync(join(tmpdir(), 'hub-bench-sidebar-'));
+  const fake = await startFakeStripe({ rateLimitPerSecond: null });
+  let hub: Awaited<ReturnType<typeof startHub>> | undefined;
+  let bare: ChildProcess | undefined;
+  try {
+    const customers = seedStripe(fake);
+    const warm = customers.slice(0, WARM);
+    const fresh = customers.slice(WARM, WARM + MISSES);
+    const herdCustomer = customers[WARM + MISSES]!;
+    hub = await startHub(fake, dataDir);
+    const bareRoute = await startBareRoute();
+    bare = bareRoute.child;
+
+    // Warm the cache: every warm customer's card once, each checked to be that customer's card.
+    for (const customer of warm) {
+      const { status, html } = await requestCard(hub.base, customer);
+      if (status !== 200 || !isCardOf(html, customer)) throw new Error(`warm-up card for ${customer.email} is not the expected card (${status}): ${html.slice(0, 500)}`);
+    }
+    fake.requests.length = 0;
+
+    const hubMax = await measure(hub.base, warm, { verify: true });
+    log(`warm hub, max throughput: rps=${hubMax.rps.toFixed(0)} p50_ms=${hubMax.p50} p99_ms=${hubMax.p99} ${hubMax.detail}`);
+    const bareMax = await measure(bareRoute.base, warm);
+    log(`bare Express route, max throughput: rps=${bareMax.rps.toFixed(0)} p50_ms=${bareMax.p50} p99_ms=${bareMax.p99} ${bareMax.detail}`);
+    const fixed = await measure(hub.base, warm, { overallRate: FIXED_RATE, verify: true });
+    log(`warm hub at ${FIXED_RATE} req/s: achieved=${fixed.rps.toFixed(0)} p50_ms=${fixed.p50} p99_ms=${fixed.p99} ${fixed.detail}`);
+    const warmStripeCalls = fake.requests.length;
+    log(`Stripe calls during the warm runs: ${warmStripeCalls} (expected 0)`);
+
+    const miss = await misses(hub.base, fake, fresh);
+    const sequential = Math.max(STRIPE_COLD_LOOKUP_SEQUENTIAL_CALLS, miss.sequentialMax);
+    const missBound = sequential * STRIPE_LATENCY_MS + MISS_SLACK_MS;
+    log(
+      `misses at ${STRIPE_LATENCY_MS} ms Stripe latency: n=${MISSES} concurrency=${MISS_CONCURRENCY} p50_ms=${miss.p50.toFixed(1)} p99_ms=${miss.p99.toFixed(1)} max_ms=${miss.max.toFixed(1)} stripe_calls=${miss.stripeCalls} not_cards=${miss.notCards}`,
+    );
+    log(
+      `  hub's own time per miss: before its first Stripe call p50=${miss.beforeP50} ms; after its last answer was due p50=${miss.afterP50} ms max=${miss.afterMax} ms`,
+    );
+    log(
+      `sequential Stripe calls per lookup: measured max=${miss.sequentialMax} (lookups by chain length ${JSON.stringify(miss.chainCounts)}); constants cold=${STRIPE_COLD_LOOKUP_SEQUENTIAL_CALLS} warm=${STRIPE_WARM_LOOKUP_SEQUENTIAL_CALLS}; bound=${sequential}×${STRIPE_LATENCY_MS}+${MISS_SLACK_MS}=${missBound} ms`,
+    );
+
+    const herded = await herd(hub.base, fake, herdCustomer);
+    log(`${HERD} concurrent cards for one fresh email: GET /v1/customers for it=${herded.lookups} not_cards=${herded.notCards}`);
+
+    const ratio = hubMax.rps / bareMax.rps;
+    const checks: [string, boolean][] = [
+      [`p99 ≤ ${TARGET_P99_MS} ms at ${FIXED_RATE} req/s (p99=${fixed.p99} ms, achieved ${fixed.rps.toFixed(0)} req/s)`, fixed.p99 <= TARGET_P99_MS && fixed.rps >= FIXED_RATE * 0.95],
+      [`throughput ≥ ${TARGET_RATIO * 100}% of the bare route (ratio=${ratio.toFixed(2)})`, ratio >= TARGET_RATIO],
+      [`miss p99 ≤ ${missBound} ms (p99=${miss.p99.toFixed(1)} ms)`, miss.p99 <= missBound],
+      [`one lookup for ${HERD} concurrent misses (lookups=${herded.lookups})`, herded.lookups === 1],
+      [
+        `every answer a card, no Stripe call while warm (problems: max=${hubMax.problems} rate=${fixed.problems} miss=${miss.notCards} herd=${herded.notCards}, warm Stripe calls=${warmStripeCalls})`,
+        hubMax.problems + fixed.problems + bareMax.problems + miss.notCards + herded.notCards === 0 && warmStripeCalls === 0,
+      ],
+    ];
+    for (const [what, met] of checks) log(`${met ? 'met   ' : 'MISSED'} ${what}`);
+    console.log(
+      `bench sidebar rps=${hubMax.rps.toFixed(0)} p50_ms=${fixed.p50} p99_ms=${fixed.p99} baseline_rps=${bareMax.rps.toFixed(0)} ratio=${ratio.toFixed(2)} miss_p99_ms=${miss.p99.toFixed(0)} miss_sequential_calls=${miss.sequentialMax} lookups_for_100_misses=${herded.lookups}`,
+    );
+    return checks.every(([, met]) => met);
+  } finally {
+    await hub?.stop().catch(() => {});
+    bare?.kill('SIGTERM');
+    killAll();
+    await fake.close().catch(() => {});
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+let passed = false;
+try {
+  passed = await run();
+} catch (error) {
+  log(`bench sidebar failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+}
+process.exit(passed ? 0 : 1);
