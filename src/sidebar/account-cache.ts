@@ -21,6 +21,8 @@ export interface CachedAnswer {
   facts: AccountFacts | null;
   /** When the answer was fetched; set only when it is older than the TTL (shown as "as of"). */
   staleSince: Date | null;
+  /** Until when this answer counts as fresh (epoch ms); null when it is stale already. */
+  freshUntil: number | null;
 }
 
 export interface AccountCacheOptions {
@@ -68,6 +70,7 @@ export class AccountCache {
   #recentInvalidations: Invalidation[] = [];
   readonly #now: () => number;
   readonly stats: CacheStats = { hits: 0, staleHits: 0, misses: 0, joined: 0, lookups: 0, entries: 0 };
+  #generation = 0;
 
   constructor(private readonly options: AccountCacheOptions) {
     this.#now = options.now ?? Date.now;
@@ -88,16 +91,22 @@ export class AccountCache {
       this.#entries.set(key, entry);
       if (now - entry.fetchedAt <= this.options.ttlMs) {
         this.stats.hits++;
-        return { facts: entry.facts, staleSince: null };
+        return { facts: entry.facts, staleSince: null, freshUntil: entry.fetchedAt + this.options.ttlMs };
       }
       this.stats.staleHits++;
       // The refresh's failure is logged by the caller's next miss, if any; the stale answer stands.
       this.#flight(sourceId, email, key, lookup).promise.catch(() => {});
-      return { facts: entry.facts, staleSince: new Date(entry.fetchedAt) };
+      return { facts: entry.facts, staleSince: new Date(entry.fetchedAt), freshUntil: null };
     }
     if (this.#flights.has(key)) this.stats.joined++;
     else this.stats.misses++;
-    return { facts: await this.#flight(sourceId, email, key, lookup).promise, staleSince: null };
+    const flight = this.#flight(sourceId, email, key, lookup);
+    return { facts: await flight.promise, staleSince: null, freshUntil: flight.startedAt + this.options.ttlMs };
+  }
+
+  /** Changes whenever an answer is stored or dropped: a card built from answers is valid while it stays the same. */
+  get generation(): number {
+    return this.#generation;
   }
 
   /** Drops every entry a change names (emails, or the source's own ids); returns how many. */
@@ -116,11 +125,14 @@ export class AccountCache {
       }
     }
     this.stats.entries = this.#entries.size;
+    // Also when nothing was dropped: an answer in flight may be about to be discarded.
+    this.#generation++;
     return dropped;
   }
 
   clear(): void {
     this.#entries.clear();
+    this.#generation++;
     this.stats.entries = 0;
   }
 
@@ -148,6 +160,7 @@ export class AccountCache {
   }
 
   #store(key: string, entry: Entry): void {
+    this.#generation++;
     this.#entries.delete(key);
     this.#entries.set(key, entry);
     while (this.#entries.size > this.options.maxEntries) {

@@ -11,8 +11,8 @@ export interface AccountSource {
 }
 
 export type SourceOutcome =
-  | { integrationId: string; name: string; state: 'found'; email: string; facts: AccountFacts; staleSince: Date | null }
-  | { integrationId: string; name: string; state: 'none' }
+  | { integrationId: string; name: string; state: 'found'; email: string; facts: AccountFacts; staleSince: Date | null; freshUntil?: number | null }
+  | { integrationId: string; name: string; state: 'none'; freshUntil?: number | null }
   | { integrationId: string; name: string; topic?: string; state: 'unavailable'; reason: 'timeout' | 'error' };
 
 /** At most this many of a customer's addresses are asked about (primary first). */
@@ -46,7 +46,7 @@ export async function lookUpAccounts(sources: readonly AccountSource[], emails: 
             log.warn({ integration: source.integrationId }, 'account-data source missed the sidebar time budget');
             return unavailable('timeout');
           }
-          return result ? { ...base, state: 'found', ...result } : { ...base, state: 'none' };
+          return result.found ? { ...base, state: 'found', ...result.found, freshUntil: result.freshUntil } : { ...base, state: 'none', freshUntil: result.freshUntil };
         } catch (error) {
           log.warn({ integration: source.integrationId, err: error }, 'account-data lookup failed');
           return unavailable('error');
@@ -58,11 +58,17 @@ export async function lookUpAccounts(sources: readonly AccountSource[], emails: 
   }
 }
 
-async function askSource(source: AccountSource, addresses: readonly string[], cache: AccountCache): Promise<{ email: string; facts: AccountFacts; staleSince: Date | null } | null> {
+/** The first address the source knows, and until when everything asked stays fresh (null = something was stale). */
+async function askSource(
+  source: AccountSource,
+  addresses: readonly string[],
+  cache: AccountCache,
+): Promise<{ found: { email: string; facts: AccountFacts; staleSince: Date | null } | null; freshUntil: number | null }> {
   const lookup = (email: string, signal: AbortSignal) => source.capability.lookup(email, signal);
   const answers = await Promise.all(addresses.map((email) => cache.get(source.integrationId, email, lookup)));
+  const freshUntil = answers.some((a) => a.freshUntil === null) ? null : Math.min(...answers.map((a) => a.freshUntil!));
   const index = answers.findIndex((answer) => answer.facts !== null);
-  if (index === -1) return null;
+  if (index === -1) return { found: null, freshUntil };
   const answer = answers[index]!;
-  return { email: addresses[index]!, facts: answer.facts!, staleSince: answer.staleSince };
+  return { found: { email: addresses[index]!, facts: answer.facts!, staleSince: answer.staleSince }, freshUntil };
 }

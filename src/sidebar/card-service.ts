@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { IntegrationRegistry } from '../capabilities/registry.js';
 import type { Store } from '../store/store.js';
 import type { AccountCache } from './account-cache.js';
-import { lookUpAccounts, type AccountSource } from './account-lookup.js';
+import { lookUpAccounts, type AccountSource, type SourceOutcome } from './account-lookup.js';
 import { assembleCard, mayShowAccountData } from './assemble.js';
 import { noticeCard, type SidebarCard } from './card.js';
 import { hubFactsFor, type HubFacts } from './hub-facts.js';
@@ -28,7 +28,21 @@ export interface CardRequest {
 }
 
 export interface CardService {
+  /** The card; the same object again while nothing behind it changed (renderers may memoise by identity). */
   cardFor(request: CardRequest): Promise<SidebarCard>;
+  /** Something in the hub's own records changed (a message, a conversation, a triage call). */
+  hubChanged(): void;
+}
+
+/** Longest a finished card is reused, whatever else holds; every change shortens it (below). */
+const CARD_REUSE_MS = 30_000;
+const MAX_CARDS = 10_000;
+
+interface ReusableCard {
+  card: SidebarCard;
+  hubGeneration: number;
+  accountGeneration: number;
+  expiresAt: number;
 }
 
 export const NO_EMAIL_NOTICE = 'No customer email on this conversation yet.';
@@ -50,18 +64,53 @@ export function createCardService(deps: CardServiceDeps): CardService {
       capability: c.instance,
     }));
 
+  // Agents open the same customer's card again and again (every view of the conversation). A
+  // finished card is reused while nothing behind it changed: no hub event since (messages,
+  // conversations, triage — from every process through the event bus), no account answer stored
+  // or dropped since, and every account answer it shows still fresh. Cards with a stale,
+  // unavailable or unread part are never reused, so they are rebuilt on the next load.
+  const reusable = new Map<string, ReusableCard>();
+  let hubGeneration = 0;
+
   return {
+    hubChanged() {
+      hubGeneration++;
+      if (reusable.size > 0) reusable.clear();
+    },
+
     async cardFor(request) {
       if (request.emails.length === 0) return noticeCard(NO_EMAIL_NOTICE, now());
+      const key = `${request.emails.join(' ')}\n${request.name ?? ''}\n${request.agentTimeZone ?? ''}`;
+      const reuse = reusable.get(key);
+      if (reuse && reuse.hubGeneration === hubGeneration && reuse.accountGeneration === deps.cache.generation && Date.now() < reuse.expiresAt) return reuse.card;
+      const startedHub = hubGeneration;
+      const startedAccounts = deps.cache.generation;
       const deadline = Date.now() + deps.budgetMs;
       const hub = await withinDeadline(hubFactsFor(deps.store, request.emails), deadline).catch((error: unknown): 'unavailable' => {
         deps.log.error({ err: error }, 'sidebar: reading the hub’s own records failed');
         return 'unavailable';
       });
       const accounts = mayShowAccountData(hub) ? await lookUpAccounts(sources, request.emails, deadline, deps.cache, deps.log) : null;
-      return assembleCard({ emails: request.emails, name: request.name, hub, accounts, agentTimeZone: request.agentTimeZone || deps.teamTimeZone, now: now() });
+      const card = assembleCard({ emails: request.emails, name: request.name, hub, accounts, agentTimeZone: request.agentTimeZone || deps.teamTimeZone, now: now() });
+      const expiresAt = hub === 'unavailable' ? null : reusableUntil(accounts);
+      if (expiresAt !== null) {
+        reusable.delete(key);
+        if (reusable.size >= MAX_CARDS) reusable.delete(reusable.keys().next().value as string);
+        reusable.set(key, { card, hubGeneration: startedHub, accountGeneration: startedAccounts, expiresAt });
+      }
+      return card;
     },
   };
+}
+
+/** Until when a card built from these outcomes may be reused; null = not at all. */
+function reusableUntil(accounts: readonly SourceOutcome[] | null): number | null {
+  let until = Date.now() + CARD_REUSE_MS;
+  for (const outcome of accounts ?? []) {
+    if (outcome.state === 'unavailable' || outcome.freshUntil == null) return null;
+    until = Math.min(until, outcome.freshUntil);
+  }
+  return until;
 }
 
 async function withinDeadline(work: Promise<HubFacts>, deadline: number): Promise<HubFacts | 'unavailable'> {

@@ -29,12 +29,24 @@ export function createSidebar(deps: { store: Store; registry: IntegrationRegistr
     maxEntries: config.cacheMaxEntries,
     lookupTimeoutMs: config.lookupTimeoutMs,
   });
-  const unsubscribe = deps.bus.subscribe((event) => {
-    if (event.type !== 'account.changed') return;
-    const dropped = cache.invalidate({ sourceId: event.integrationId, emails: event.emails, keys: event.keys });
-    deps.log.debug({ integration: event.integrationId, dropped }, 'sidebar cache: account changed');
-  });
   const cards = createCardService({ store: deps.store, registry: deps.registry, log: deps.log, budgetMs: config.budgetMs, cache, teamTimeZone: deps.teamTimeZone });
+  const unsubscribe = deps.bus.subscribe((event) => {
+    switch (event.type) {
+      case 'account.changed': {
+        const dropped = cache.invalidate({ sourceId: event.integrationId, emails: event.emails, keys: event.keys });
+        deps.log.debug({ integration: event.integrationId, dropped }, 'sidebar cache: account changed');
+        break;
+      }
+      // What the card shows from the hub's own records: history, urgency, device, sender proof.
+      case 'conversation.created':
+      case 'conversation.updated':
+      case 'message.created':
+      case 'triage.updated':
+        cards.hubChanged();
+        break;
+      default:
+    }
+  });
   return {
     cards,
     cache,

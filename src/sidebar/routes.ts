@@ -7,7 +7,7 @@ import { badRequest, HubError, notFound, parseInput, unauthorized } from '../err
 import { basicPassword, bearerToken, secretsEqual } from '../http/bearer.js';
 import { HUB_SIGNATURE_HEADER, verifyHubSignature } from '../http/hub-signature.js';
 import { uniqueAddresses } from './addresses.js';
-import { noticeCard } from './card.js';
+import { noticeCard, type SidebarCard } from './card.js';
 import type { CardService } from './card-service.js';
 import { renderHelpScoutCard } from './render-helpscout.js';
 import { compileView } from './render.js';
@@ -101,7 +101,7 @@ export function sidebarRouter(deps: SidebarRouterDeps): Router {
       return;
     }
     const emails = uniqueAddresses([subject.email, ...subject.emails]);
-    send(res, sidebar.respond(await deps.cards.cardFor({ emails, name: subject.name, agentTimeZone: subject.agentTimeZone ?? null })));
+    send(res, renderedCard(sidebar, await deps.cards.cardFor({ emails, name: subject.name, agentTimeZone: subject.agentTimeZone ?? null })));
   };
   // Errors on this route still answer in the helpdesk's format, so the agent reads a sentence.
   const answerErrors: ErrorRequestHandler = (error: unknown, req, res, next) => {
@@ -119,8 +119,30 @@ export function sidebarRouter(deps: SidebarRouterDeps): Router {
   return router;
 }
 
-function send(res: Response, answer: SidebarResponse): void {
-  res.set('Cache-Control', 'no-store').status(answer.status).type(answer.contentType).send(answer.body);
+// The card service hands back the same card object while it is reusable, so its rendering (and
+// its bytes) are reused too.
+interface Rendered {
+  answer: SidebarResponse;
+  bytes: Buffer;
+}
+const rendered = new WeakMap<SidebarCapability, WeakMap<SidebarCard, Rendered>>();
+
+function renderedCard(sidebar: SidebarCapability, card: SidebarCard): Rendered {
+  let byCard = rendered.get(sidebar);
+  if (!byCard) rendered.set(sidebar, (byCard = new WeakMap()));
+  let done = byCard.get(card);
+  if (!done) {
+    const answer = sidebar.respond(card);
+    byCard.set(card, (done = { answer, bytes: Buffer.from(answer.body) }));
+  }
+  return done;
+}
+
+function send(res: Response, answer: SidebarResponse | Rendered): void {
+  const { status, contentType } = 'bytes' in answer ? answer.answer : answer;
+  const bytes = 'bytes' in answer ? answer.bytes : Buffer.from(answer.body);
+  // res.end, not res.send: an ETag (a hash of every card) is no use on a no-store answer.
+  res.set('Cache-Control', 'no-store').status(status).set('Content-Type', contentType).set('Content-Length', String(bytes.length)).end(bytes);
 }
 
 /** HubErrors keep their status; body-parser's client errors (too large, aborted) keep theirs. */

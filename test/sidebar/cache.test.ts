@@ -23,7 +23,7 @@ describe('sidebar account cache', () => {
     const answers = Array.from({ length: 100 }, () => cache.get('stripe', 'a@example.com', lookup));
     expect(pending).toHaveLength(1);
     pending[0]!.resolve(facts('Acme'));
-    for (const answer of await Promise.all(answers)) expect(answer).toEqual({ facts: facts('Acme'), staleSince: null });
+    for (const answer of await Promise.all(answers)) expect(answer).toEqual({ facts: facts('Acme'), staleSince: null, freshUntil: 1_060_000 });
     clock.now += 59_000;
     expect(await cache.get('stripe', 'a@example.com', lookup)).toMatchObject({ facts: { company: 'Acme' }, staleSince: null });
     expect(pending).toHaveLength(1);
@@ -57,12 +57,12 @@ describe('sidebar account cache', () => {
     await first;
     clock.now += 61_000;
     const stale = await cache.get('stripe', 'a@example.com', lookup);
-    expect(stale).toEqual({ facts: facts('Old name'), staleSince: new Date(10_000) });
+    expect(stale).toEqual({ facts: facts('Old name'), staleSince: new Date(10_000), freshUntil: null });
     await cache.get('stripe', 'a@example.com', lookup);
     expect(pending).toHaveLength(2); // one refresh however many stale reads
     pending[1]!.resolve(facts('New name'));
     await new Promise((resolve) => setImmediate(resolve));
-    expect(await cache.get('stripe', 'a@example.com', lookup)).toEqual({ facts: facts('New name'), staleSince: null });
+    expect(await cache.get('stripe', 'a@example.com', lookup)).toEqual({ facts: facts('New name'), staleSince: null, freshUntil: 71_000 + 60_000 });
   });
 
   it('keeps the stale entry when its refresh fails, never caches an error, and drops entries older than the stale limit', async () => {

@@ -213,6 +213,32 @@ describe('Help Scout Dynamic App sidebar: POST /sidebar/helpscout', () => {
     expect(sources.crmLookups.filter((e) => e === email).length).toBe(lookupsBefore);
   });
 
+  it('reuses a finished card until something behind it changes (a new message here)', async () => {
+    const email = 'reuse@example.com';
+    sources.accounts.set(email, { company: 'Reuse Ltd' });
+    const request = { emails: [email], name: null };
+    // A card built from a lookup is not reusable; one built from cached answers is. (Under CI load a
+    // build may miss this file's 500 ms budget and be rebuilt, hence a few tries.)
+    let first = await t.hub.sidebar.cards.cardFor(request);
+    let second = await t.hub.sidebar.cards.cardFor(request);
+    for (let i = 0; i < 10 && second !== first; i++) [first, second] = [second, await t.hub.sidebar.cards.cardFor(request)];
+    expect(second).toBe(first);
+    expect(sources.crmLookups.filter((e) => e === email)).toHaveLength(1);
+    await t.hub.ingest({
+      channel: 'email',
+      source: 'email:support@acme.example',
+      sourceMessageId: '<reuse-1@mail.example>',
+      thread: { key: '<reuse-1@mail.example>' },
+      contact: { identityKind: 'email', identityKey: email, email, name: 'Reuser', verified: true },
+      subject: 'A brand new question',
+      text: 'Hello again.',
+    });
+    const after = await t.hub.sidebar.cards.cardFor(request);
+    expect(after).not.toBe(first);
+    expect(JSON.stringify(after)).toContain('A brand new question');
+    expect(await card(dynamicAppBody({ customer: { email, emails: [] } }))).toContain('A brand new question');
+  });
+
   it('answers a malformed body with 400, still as {html}', async () => {
     for (const body of ['{"ticket": false, "customer": ', '[1,2,3]', JSON.stringify({ customer: { emails: 'not-a-list' } })]) {
       const response = await post(body);
