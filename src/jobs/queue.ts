@@ -145,15 +145,25 @@ export class JobQueue {
     const oneAtATime = jobCatalog[name].oneAtATime;
     const workers = oneAtATime ? Math.max(oneAtATime.workers, this.options.concurrency) : this.options.concurrency;
     const batchSize = oneAtATime ? 1 : BATCH_SIZE;
+    // Idle polling is a fetch query per worker per interval, on the embedded store on the main
+    // thread: with a dozen queues of several workers each it was a fifth of a busy hub's CPU. So
+    // only the first worker of a queue polls at the full rate; the others poll 4× slower and are
+    // woken instead: by wake() after a local commit (round-robin), and by a sibling that fetched a
+    // full batch (a backlog fans out across the workers at once).
+    const polling = this.options.pollingIntervalSeconds ?? 0.5;
     for (let i = 0; i < workers; i++) {
       let id = '';
       id = await this.boss.work(
         name,
-        { batchSize, includeMetadata: true, pollingIntervalSeconds: this.options.pollingIntervalSeconds ?? 0.5 },
+        { batchSize, includeMetadata: true, pollingIntervalSeconds: i === 0 ? polling : polling * 4 },
         async (jobs: PgBoss.Job<unknown>[]) => {
           await this.runBatch(name, jobs, handlers);
-          // A full batch means more are probably waiting: fetch again without the polling pause.
-          if (jobs.length === batchSize) this.boss.notifyWorker(id);
+          if (jobs.length === batchSize) {
+            // More are probably waiting: fetch again without the pause, and bring in a sibling.
+            this.boss.notifyWorker(id);
+            const sibling = ids[(i + 1) % ids.length];
+            if (sibling && sibling !== id) this.boss.notifyWorker(sibling);
+          }
         },
       );
       ids.push(id);

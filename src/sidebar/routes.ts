@@ -142,7 +142,11 @@ function send(res: Response, answer: SidebarResponse | Rendered): void {
   const { status, contentType } = 'bytes' in answer ? answer.answer : answer;
   const bytes = 'bytes' in answer ? answer.bytes : Buffer.from(answer.body);
   // res.end, not res.send: an ETag (a hash of every card) is no use on a no-store answer.
-  res.set('Cache-Control', 'no-store').status(status).set('Content-Type', contentType).set('Content-Length', String(bytes.length)).end(bytes);
+  res.statusCode = status;
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Content-Type', contentType);
+  res.setHeader('Content-Length', bytes.length);
+  res.end(bytes);
 }
 
 /** HubErrors keep their status; body-parser's client errors (too large, aborted) keep theirs. */

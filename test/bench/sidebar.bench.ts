@@ -15,7 +15,7 @@
  *    showed, so the first misses pay the product-names call too (the cold path).
  * 3. 100 concurrent cards for one fresh email → how many `GET /v1/customers` for it (one lookup).
  *
- * The hub logs each request at info (pino-http); it runs at LOG_LEVEL=warn, as the test harness
+ * The hub logs each request at info; it runs at LOG_LEVEL=warn, as the test harness
  * does, so a deployment at info pays a log line per card on top of these figures. No bench
  * customer has a contact in the hub: each card reads the hub's records with one query (a known
  * contact adds three more).
