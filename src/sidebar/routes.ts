@@ -1,7 +1,7 @@
 import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import type { IntegrationRegistry } from '../capabilities/registry.js';
-import type { SidebarCapability, SidebarResponse } from '../capabilities/sidebar.js';
+import type { SidebarCapability, SidebarResponse, SidebarSubject } from '../capabilities/sidebar.js';
 import type { RawRequest } from '../capabilities/webhook.js';
 import { badRequest, HubError, notFound, parseInput, unauthorized } from '../errors.js';
 import { basicPassword, bearerToken, secretsEqual } from '../http/bearer.js';
@@ -94,7 +94,7 @@ export function sidebarRouter(deps: SidebarRouterDeps): Router {
       send(res, sidebar.respond(noticeCard(REJECTED_NOTICE), 401));
       return;
     }
-    const subject = sidebar.subject(request);
+    const subject = subjectOf(sidebar, request);
     const refusal = sidebar.refusal?.(subject) ?? null;
     if (refusal) {
       send(res, sidebar.respond(noticeCard(refusal)));
@@ -117,6 +117,31 @@ export function sidebarRouter(deps: SidebarRouterDeps): Router {
   };
   router.post('/sidebar/:helpdesk', knownHelpdesk, raw, answerCard, answerErrors);
   return router;
+}
+
+// An agent's helpdesk sends the same payload every time the conversation is opened, so a verified
+// body's parse (JSON and its schema) is remembered: a pure function of the bytes, bounded LRU.
+const MAX_SUBJECTS = 2000;
+const subjects = new WeakMap<SidebarCapability, Map<string, SidebarSubject>>();
+
+/** Bodies larger than this are parsed every time (keeps the memo under ~16 MB). */
+const MAX_REMEMBERED_BODY = 8 * 1024;
+
+function subjectOf(sidebar: SidebarCapability, request: RawRequest): SidebarSubject {
+  if (request.rawBody.length > MAX_REMEMBERED_BODY) return sidebar.subject(request);
+  let known = subjects.get(sidebar);
+  if (!known) subjects.set(sidebar, (known = new Map()));
+  const key = request.rawBody.toString('latin1');
+  const found = known.get(key);
+  if (found) {
+    known.delete(key);
+    known.set(key, found);
+    return found;
+  }
+  const subject = sidebar.subject(request);
+  if (known.size >= MAX_SUBJECTS) known.delete(known.keys().next().value as string);
+  known.set(key, subject);
+  return subject;
 }
 
 // The card service hands back the same card object while it is reusable, so its rendering (and
