@@ -93,6 +93,26 @@ describe('configuration', () => {
     expect(errorOf(() => loadConfig([], { HUB_CONFIG: file })).message).toContain(`jobs.concurrency in ${file}`);
   });
 
+  it('reads the on-call schedule from HUB_CONFIG and refuses a malformed one at start-up, naming the key', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hub-config-'));
+    const good = join(dir, 'good.yaml');
+    writeFileSync(
+      good,
+      [
+        'oncall:',
+        '  people:',
+        '    sam: { name: Sam, timeZone: America/New_York, contacts: { email: sam@acme.example } }',
+        '  rotations:',
+        '    engineering: { members: [sam], timeZone: America/New_York }',
+        '  routes: { outage: engineering, default: sam }',
+      ].join('\n'),
+    );
+    expect(Object.keys(loadConfig([], { HUB_CONFIG: good }).config.oncall.people)).toEqual(['sam']);
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'oncall:\n  people:\n    sam: { name: Sam, timeZone: Mars/Olympus, contacts: { email: sam@acme.example } }\n');
+    expect(errorOf(() => loadConfig([], { HUB_CONFIG: bad })).message).toContain(`oncall.people.sam.timeZone in ${bad}`);
+  });
+
   it('refuses an unreadable or non-object config file with a clear message', () => {
     expect(errorOf(() => loadConfig([], { HUB_CONFIG: '/nonexistent/hub.yaml' })).message).toContain('cannot read');
     const dir = mkdtempSync(join(tmpdir(), 'hub-config-'));
