@@ -6,6 +6,7 @@ import type { AnyIntegration } from './capabilities/integration.js';
 import { chatSchema } from './channels/chat/config.js';
 import { mailSchema } from './channels/email/config.js';
 import { teamSchema } from './team/hours.js';
+import { etaSchema } from './team/eta.js';
 import { oncallSchema } from './team/oncall.js';
 import { syncEnv, syncSchema } from './sync/config.js';
 import { sidebarEnv, sidebarSchema } from './sidebar/config.js';
@@ -66,6 +67,8 @@ export const coreSchema = z.object({
   team: teamSchema,
   /** Who is on call when (file-only: people, rotations, overrides, routes by category). */
   oncall: oncallSchema,
+  /** First-response promises per urgency level (file-only; see src/team/eta.ts). */
+  eta: etaSchema,
   mail: mailSchema,
   sync: syncSchema,
   sidebar: sidebarSchema,
