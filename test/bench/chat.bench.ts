@@ -71,7 +71,7 @@ async function benchHub() {
       );
       clients.push(...batch);
     }
-    const before = await hub.call<{ rssBytes: number; sockets: number }>({ type: 'stats', reset: true });
+    const before = await hub.call<{ rssBytes: number; heapUsedBytes: number; heapTotalBytes: number; sockets: number }>({ type: 'stats', reset: true });
     console.log(`${before.sockets} sockets connected; hub RSS ${fmt(before.rssBytes / 1e6)} MB; running ${SECONDS} s`);
     const acks: number[] = [];
     let sent = 0;
@@ -88,7 +88,13 @@ async function benchHub() {
       void hub.call({ type: 'reply', conversationId: client.conversationId, sourceMessageId: `bench-reply-${r}`, text: `reply ${r}` }).catch(() => failed++);
     });
     await new Promise((resolve) => setTimeout(resolve, 2000));
-    const after = await hub.call<{ rssBytes: number; lagP99Ms: number; sockets: number }>({ type: 'stats' });
+    const after = await hub.call<{ rssBytes: number; heapUsedBytes: number; heapTotalBytes: number; lagP99Ms: number; sockets: number }>({ type: 'stats' });
+    // RSS growth mixes a leak with the V8 heap not yet collected and PGlite's WebAssembly memory
+    // (which never shrinks): the heap figures tell them apart.
+    console.log(
+      `hub memory: rss ${fmt(before.rssBytes / 1e6)} → ${fmt(after.rssBytes / 1e6)} MB, ` +
+        `heap used ${fmt(before.heapUsedBytes / 1e6)} → ${fmt(after.heapUsedBytes / 1e6)} MB, heap total ${fmt(before.heapTotalBytes / 1e6)} → ${fmt(after.heapTotalBytes / 1e6)} MB`,
+    );
     for (const client of clients) client.socket.close();
     return {
       msgsPerS: (acks.length + deliveries.length) / SECONDS,
