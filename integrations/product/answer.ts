@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AccountFacts } from '../../src/capabilities/account-data.js';
-import { isTimeZone } from '../../src/sidebar/format.js';
+import { isTimeZone } from '../../src/team/local-time.js';
 
 /**
  * What the product's lookup endpoint answers (documented in README.md beside this file). Strict

@@ -1,7 +1,8 @@
 import type { AccountFacts } from '../capabilities/account-data.js';
 import type { SourceOutcome } from './account-lookup.js';
 import type { CardBadge, CardItem, CardSection, SidebarCard } from './card.js';
-import { formatDay, formatMoment, formatPrice, isTimeZone } from './format.js';
+import { isTimeZone } from '../team/local-time.js';
+import { formatDay, formatMoment, formatPrice } from './format.js';
 import { safeHref } from './html.js';
 import type { HubFacts, RecentConversation } from './hub-facts.js';
 

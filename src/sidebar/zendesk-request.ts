@@ -4,7 +4,7 @@ import type { RawRequest, VerifyResult } from '../capabilities/webhook.js';
 import { badRequest, parseInput } from '../errors.js';
 import { secretsEqual } from '../http/bearer.js';
 import { uniqueAddresses } from './addresses.js';
-import { isTimeZone } from './format.js';
+import { isTimeZone } from '../team/local-time.js';
 
 /**
  * The Zendesk sidebar app's request (integrations/zendesk/app): a JSON POST the app makes with
@@ -60,6 +60,6 @@ export function parseZendeskSidebar(request: RawRequest): SidebarSubject {
     name: given.name?.trim() || null,
     externalConversationId: given.ticketId != null ? String(given.ticketId) : null,
     mailboxId: null,
-    agentTimeZone: isTimeZone(given.agentTimeZone ?? undefined) ? given.agentTimeZone! : null,
+    agentTimeZone: isTimeZone(given.agentTimeZone) ? given.agentTimeZone : null,
   };
 }

@@ -1,4 +1,5 @@
 import type { TeamConfig } from './hours.js';
+import { DAYS, wallClock } from './local-time.js';
 
 /**
  * Business-time arithmetic on top of the team's hours: "60 business minutes from now" and "how
@@ -13,8 +14,6 @@ import type { TeamConfig } from './hours.js';
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
-/** hours.ts keeps its day names private; the same order as `Date#getUTCDay`. */
-const DAY_NAMES = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
 /** A team closed for a whole year is treated as never opening again. */
 const CLOSED_DAYS_HORIZON = 366;
 /** How far `nextClosing` follows open time that runs on across midnight (a 24/7 team). */
@@ -94,7 +93,7 @@ function openSpansOn(team: TeamConfig, day: number): OpenInterval[] {
   const midnight = day * DAY;
   if (team.holidays.includes(new Date(midnight).toISOString().slice(0, 10))) return [];
   const spans: OpenInterval[] = [];
-  for (const span of team.businessHours[DAY_NAMES[(day + 4) % 7]!] ?? []) {
+  for (const span of team.businessHours[DAYS[(day + 4) % 7]!] ?? []) {
     const [from, to] = span.split('-').map(clockMinutes) as [number, number];
     // isOpen compares wall minutes of the same date, so "22:00-06:00" is never open and 24:xx is midnight.
     if (from >= to) continue;
@@ -140,26 +139,9 @@ function localDayNumber(at: number, zone: string): number {
   return Math.floor((at + zoneOffset(at, zone)) / DAY);
 }
 
-const wallClockFormats = new Map<string, Intl.DateTimeFormat>();
-
 /** How far the wall clock in `zone` is ahead of UTC at `at`, in milliseconds. */
 function zoneOffset(at: number, zone: string): number {
-  let format = wallClockFormats.get(zone);
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    wallClockFormats.set(zone, format);
-  }
-  const part: Partial<Record<Intl.DateTimeFormatPartTypes, number>> = {};
-  for (const p of format.formatToParts(at)) part[p.type] = Number(p.value);
-  const wall = Date.UTC(part.year!, part.month! - 1, part.day!, part.hour! % 24, part.minute!, part.second!);
+  const c = wallClock(at, zone);
+  const wall = Date.UTC(c.year, c.month - 1, c.dayOfMonth, c.hour, c.minute, c.second);
   return wall - Math.floor(at / 1000) * 1000;
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { UrgencyLevel } from '../triage/classify.js';
 import { addBusinessMinutes, businessMinutesBetween, calendarDaysBetween, nextClosing } from './business-time.js';
 import { isOpen, type TeamConfig } from './hours.js';
+import { isTimeZone } from './local-time.js';
 
 /**
  * Honest first-reply ETAs for the acknowledgement: the level's target (or, once there is enough
@@ -176,7 +177,7 @@ export function phraseEta(due: Date, at: Date, customerZone: string | null, team
     if (waitMinutes <= 90) return 'within about 90 minutes';
     return `within about ${Math.ceil(waitMinutes / HOUR)} hours`;
   }
-  const known = customerZone !== null && validZone(customerZone);
+  const known = customerZone !== null && isTimeZone(customerZone);
   const zone = known ? customerZone : teamZone;
   // Every zone's offset today is a whole quarter hour, so rounding UTC rounds the local clock too.
   const quarter = 15 * 60_000;
@@ -200,13 +201,5 @@ function clock(at: Date, zone: string): { weekday: string; month: string; day: s
   return { weekday: part.weekday ?? '', month: part.month ?? '', day: part.day ?? '', time: `${part.hour}:${part.minute} ${part.dayPeriod}` };
 }
 
-function validZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const formatMinutes = (minutes: number) => String(Math.round(minutes * 10) / 10);

@@ -1,16 +1,15 @@
 import { z } from 'zod';
+import { DAYS, timeZoneSchema, toMinutes, wallClock, type Day } from './local-time.js';
 
 /**
  * When the support team works: a time zone, weekly hours, holidays. Availability notices (and,
  * later, acknowledgement ETAs) are computed from this, so nobody is promised "a few minutes" at
  * 2 a.m.
  */
-const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
-type Day = (typeof DAYS)[number];
 const span = z.string().regex(/^([01]\d|2[0-4]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$/, 'must look like 09:00-17:00');
 
 /** "mon-fri 09:00-17:00; sat 10:00-14:00" (environment form) or a map of day → spans (file form). */
-const weeklyHours = z.preprocess((value, ctx) => {
+export const weeklyHoursSchema = z.preprocess((value, ctx) => {
   if (typeof value !== 'string') return value;
   const weekly: Partial<Record<Day, string[]>> = {};
   for (const part of value.split(';').map((p) => p.trim()).filter(Boolean)) {
@@ -30,15 +29,6 @@ const weeklyHours = z.preprocess((value, ctx) => {
   return weekly;
 }, z.partialRecord(z.enum(DAYS), z.array(span)));
 
-const timeZone = z.string().refine((zone) => {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}, 'must be an IANA time zone such as Europe/Berlin');
-
 const dateList = z.preprocess(
   (value) => (typeof value === 'string' ? value.split(',').map((d) => d.trim()).filter(Boolean) : value),
   z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'dates must be YYYY-MM-DD')),
@@ -46,8 +36,8 @@ const dateList = z.preprocess(
 
 export const teamSchema = z
   .object({
-    timeZone: timeZone.default('UTC'),
-    businessHours: weeklyHours.default({ mon: ['09:00-17:00'], tue: ['09:00-17:00'], wed: ['09:00-17:00'], thu: ['09:00-17:00'], fri: ['09:00-17:00'] }),
+    timeZone: timeZoneSchema.default('UTC'),
+    businessHours: weeklyHoursSchema.default({ mon: ['09:00-17:00'], tue: ['09:00-17:00'], wed: ['09:00-17:00'], thu: ['09:00-17:00'], fri: ['09:00-17:00'] }),
     holidays: dateList.default([]),
     /** What the team aims for within business hours, until measured history says otherwise. */
     firstResponseTargetMinutes: z.coerce.number().int().min(1).max(14 * 24 * 60).default(240),
@@ -55,38 +45,8 @@ export const teamSchema = z
   .prefault({});
 export type TeamConfig = z.output<typeof teamSchema>;
 
-interface LocalTime {
-  date: string;
-  day: Day;
-  minutes: number;
-}
-
-function localTime(at: Date, zone: string): LocalTime {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      weekday: 'short',
-    })
-      .formatToParts(at)
-      .map((p) => [p.type, p.value]),
-  );
-  return {
-    date: `${parts['year']}-${parts['month']}-${parts['day']}`,
-    day: String(parts['weekday']).slice(0, 3).toLowerCase() as Day,
-    minutes: Number(parts['hour']) * 60 + Number(parts['minute']),
-  };
-}
-
-const toMinutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
-
 export function isOpen(team: TeamConfig, at: Date): boolean {
-  const local = localTime(at, team.timeZone);
+  const local = wallClock(at, team.timeZone);
   if (team.holidays.includes(local.date)) return false;
   return (team.businessHours[local.day] ?? []).some((s) => {
     const [from, to] = s.split('-') as [string, string];

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { secret } from '../config/secrets.js';
-import { isOpen, nextOpening, teamSchema, type TeamConfig } from './hours.js';
+import { isOpen, nextOpening, weeklyHoursSchema as weeklyHours, type TeamConfig } from './hours.js';
+import { DAYS, timeZoneSchema as timeZone, toMinutes, wallClock, type Day } from './local-time.js';
 
 /**
  * The on-call schedule (config section `oncall`): people with their zones, waking hours and
@@ -9,14 +10,7 @@ import { isOpen, nextOpening, teamSchema, type TeamConfig } from './hours.js';
  * from it with an injected clock, so escalation never assumes the owner is reachable at 3 a.m.
  */
 
-const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
-type Day = (typeof DAYS)[number];
-
-// hours.ts keeps its readers private; reuse the very schemas so weekly hours and zones are written
-// the same way in `team` and `oncall`.
-const teamShape = teamSchema.unwrap().shape;
-const timeZone = teamShape.timeZone.unwrap();
-const weeklyHours = teamShape.businessHours.unwrap();
+// The team's own readers, so weekly hours and zones are written the same way in `team` and `oncall`.
 type WeeklyHours = TeamConfig['businessHours'];
 
 const ALL_WEEK: WeeklyHours = Object.fromEntries(DAYS.map((day) => [day, ['00:00-24:00']]));
@@ -138,22 +132,10 @@ export class OncallError extends Error {
 
 // ── local time ───────────────────────────────────────────────────────────────────────────────
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-function localClock(at: Date, zone: string): { date: string; minutes: number; hhmm: string } {
-  let format = formatters.get(zone);
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
-    formatters.set(zone, format);
-  }
-  const p = Object.fromEntries(format.formatToParts(at).map((part) => [part.type, part.value]));
-  return { date: `${p['year']}-${p['month']}-${p['day']}`, minutes: Number(p['hour']) * 60 + Number(p['minute']), hhmm: `${p['hour']}:${p['minute']}` };
-}
-
 const dayNumber = (date: string) => Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10))) / 86_400_000;
 const weekday = (date: string): Day => DAYS[(((dayNumber(date) + 4) % 7) + 7) % 7]!; // 1970-01-01 was a Thursday
-const toMinutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 const renderLocal = (at: Date, zone: string) => {
-  const local = localClock(at, zone);
+  const local = wallClock(at, zone);
   return `${local.date} ${local.hhmm} ${zone}`;
 };
 
@@ -201,7 +183,7 @@ function rotationOf(config: OncallConfig, rotationId: string): OncallRotation {
  */
 function shiftHolder(r: OncallRotation, at: Date): string {
   const start = r.start ?? firstWeekdayFrom(EPOCH, r.handoff.day ?? 'mon');
-  const local = localClock(at, r.timeZone);
+  const local = wallClock(at, r.timeZone);
   const days = dayNumber(local.date) - dayNumber(start) - (local.minutes < toMinutes(r.handoff.time) ? 1 : 0);
   const shift = Math.floor(days / r.lengthDays);
   return r.members[((shift % r.members.length) + r.members.length) % r.members.length]!;
@@ -258,7 +240,7 @@ export interface Uncovered extends RouteBase {
 export type Route = RoutedToPerson | Uncovered;
 
 function personNow(p: OncallPerson, at: Date, awake: boolean): string {
-  const local = localClock(at, p.timeZone);
+  const local = wallClock(at, p.timeZone);
   return `${p.name} (${p.timeZone}, ${local.hhmm} local, ${awake ? 'awake' : `asleep until ${p.awake.slice(0, 5)}`})`;
 }
 
@@ -291,7 +273,7 @@ export function routeFor(config: OncallConfig, category: string, at: Date): Rout
       personId: onCall.personId,
       person: onCall.person,
       awake,
-      localTime: localClock(at, onCall.person.timeZone).hhmm,
+      localTime: wallClock(at, onCall.person.timeZone).hhmm,
       awakeAt: nextAwake(onCall.person, at),
       override: onCall.override,
       reason: `${head} rotation ${target}${via}: ${personNow(onCall.person, at, awake)}`,
@@ -307,7 +289,7 @@ export function routeFor(config: OncallConfig, category: string, at: Date): Rout
     personId: target,
     person: p,
     awake,
-    localTime: localClock(at, p.timeZone).hhmm,
+    localTime: wallClock(at, p.timeZone).hhmm,
     awakeAt: nextAwake(p, at),
     override: null,
     reason: `${head} ${personNow(p, at, awake)}`,
@@ -343,7 +325,7 @@ export function whoToWake(config: OncallConfig, category: string, at: Date): Wak
     .filter((m) => !(route.covered && m === route.personId))
     .flatMap((m) => {
       const p = config.people[m];
-      return p && isAwake(p, at) ? [{ personId: m, person: p, localTime: localClock(at, p.timeZone).hhmm }] : [];
+      return p && isAwake(p, at) ? [{ personId: m, person: p, localTime: wallClock(at, p.timeZone).hhmm }] : [];
     });
   const wakes = route.covered && !route.awake;
   const notes: string[] = [];

@@ -1,5 +1,6 @@
 import type { TeamConfig } from '../../team/hours.js';
 import { isOpen, nextOpening } from '../../team/hours.js';
+import { isTimeZone } from '../../team/local-time.js';
 
 export interface Availability {
   status: 'open' | 'away';
@@ -14,7 +15,7 @@ export interface Availability {
  * data-driven; until then it is the configured target.)
  */
 export function availability(team: TeamConfig, now: Date, customerZone: string | null): Availability {
-  const zone = customerZone && validZone(customerZone) ? customerZone : team.timeZone;
+  const zone = customerZone && isTimeZone(customerZone) ? customerZone : team.timeZone;
   if (isOpen(team, now)) {
     const minutes = team.firstResponseTargetMinutes;
     return { status: 'open', expected_reply: { minutes, text: `Usually replies within ${duration(minutes)}` }, next_open_at: null, time_zone: zone };
@@ -40,11 +41,3 @@ function duration(minutes: number): string {
   return hours === 1 ? 'about an hour' : hours < 48 ? `about ${hours} hours` : `about ${Math.round(hours / 24)} days`;
 }
 
-function validZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
