@@ -1,4 +1,5 @@
 import type { AccountFacts } from '../capabilities/account-data.js';
+import { deviceFacts } from '../channels/chat/device-facts.js';
 import type { SourceOutcome } from './account-lookup.js';
 import type { CardBadge, CardItem, CardSection, SidebarCard } from './card.js';
 import { isTimeZone } from '../team/local-time.js';
@@ -140,17 +141,6 @@ const URGENCY_BADGE: Record<NonNullable<RecentConversation['urgency']>, CardBadg
   low: { text: 'low', tone: 'neutral' },
 };
 
-const DEVICE_LABELS: [string, string][] = [
-  ['platform', 'Platform'],
-  ['osVersion', 'OS version'],
-  ['model', 'Device'],
-  ['appVersion', 'App version'],
-  ['sdkVersion', 'SDK version'],
-  ['locale', 'Locale'],
-  ['timeZone', 'Time zone'],
-  ['network', 'Network'],
-];
-
 function hubSectionsFor(hub: HubFacts, zone: string): CardSection[] {
   if (!hub.known) return [];
   const items: CardItem[] = [
@@ -169,8 +159,7 @@ function hubSectionsFor(hub: HubFacts, zone: string): CardSection[] {
   });
   const sections: CardSection[] = [{ id: 'hub', title: 'Support history', state: 'ok', items }];
   if (hub.device) {
-    const device = hub.device;
-    const deviceItems = DEVICE_LABELS.filter(([field]) => device[field]).map(([field, label]) => ({ label, text: device[field]! }));
+    const deviceItems = deviceFacts(hub.device).map(({ label, value }) => ({ label, text: value }));
     if (deviceItems.length > 0) sections.push({ id: 'device', title: 'Device (in-app chat)', state: 'ok', items: deviceItems });
   }
   return sections;

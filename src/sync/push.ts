@@ -7,6 +7,7 @@ import type { JobQueue } from '../jobs/queue.js';
 import type { AttachmentRef, PendingWrite } from '../store/schema.js';
 import type { Store } from '../store/store.js';
 import type { IntegrationStates } from './integration-state.js';
+import { deviceFacts } from '../channels/chat/device-facts.js';
 import { SyncLease, LeaseLostError } from './lease.js';
 import { isVendorError, type VendorError } from './vendor-error.js';
 
@@ -409,18 +410,8 @@ async function deviceNoteToPush(store: Store, integrationId: string, conversatio
       AND NOT EXISTS (SELECT 1 FROM sync_pushed p WHERE p.integration_id = ${integrationId} AND p.item_id = ${key})
     ORDER BY m.position LIMIT 1`.execute(store.db);
   const device = row.rows[0]?.device;
-  if (!device || typeof device !== 'object' || Object.keys(device).length === 0) return null;
-  const labels: [string, string][] = [
-    ['platform', 'Platform'],
-    ['osVersion', 'OS version'],
-    ['model', 'Device'],
-    ['appVersion', 'App version'],
-    ['sdkVersion', 'SDK version'],
-    ['locale', 'Locale'],
-    ['timeZone', 'Time zone'],
-    ['network', 'Network'],
-  ];
-  const lines = labels.filter(([field]) => typeof device[field] === 'string' && device[field] !== '').map(([field, label]) => `${label}: ${String(device[field])}`);
+  if (!device || typeof device !== 'object') return null;
+  const lines = deviceFacts(device).map(({ label, value }) => `${label}: ${value}`);
   if (lines.length === 0) return null;
   return { key, text: `Customer's device (from the in-app chat):\n${lines.join('\n')}` };
 }
