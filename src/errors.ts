@@ -23,6 +23,15 @@ export const payloadTooLarge = (message: string) => new HubError(413, 'payload_t
 export const tooManyRequests = (message: string, retryAfterSeconds: number) =>
   new HubError(429, 'rate_limited', message, { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) });
 
+/** JSON from a raw body (read raw for a signature check); not JSON → 400 `${what} is not valid JSON`. */
+export function parseJsonBody(rawBody: Buffer, what: string, code: string): unknown {
+  try {
+    return JSON.parse(rawBody.toString('utf8')) as unknown;
+  } catch {
+    throw badRequest(`${what} is not valid JSON`, code);
+  }
+}
+
 /** Parses input at the edge; a mismatch becomes a 400 naming each bad field. */
 export function parseInput<T extends { parse(input: unknown): unknown }>(schema: T, input: unknown, what: string, code: string): ReturnType<T['parse']> {
   try {

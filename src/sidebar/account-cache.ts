@@ -69,7 +69,7 @@ export class AccountCache {
   /** Recent invalidations, so an answer in flight across one is not stored. */
   #recentInvalidations: Invalidation[] = [];
   readonly #now: () => number;
-  readonly stats: CacheStats = { hits: 0, staleHits: 0, misses: 0, joined: 0, lookups: 0, entries: 0 };
+  readonly #counts = { hits: 0, staleHits: 0, misses: 0, joined: 0, lookups: 0 };
   #generation = 0;
 
   constructor(private readonly options: AccountCacheOptions) {
@@ -90,18 +90,22 @@ export class AccountCache {
       this.#entries.delete(key);
       this.#entries.set(key, entry);
       if (now - entry.fetchedAt <= this.options.ttlMs) {
-        this.stats.hits++;
+        this.#counts.hits++;
         return { facts: entry.facts, staleSince: null, freshUntil: entry.fetchedAt + this.options.ttlMs };
       }
-      this.stats.staleHits++;
+      this.#counts.staleHits++;
       // The refresh's failure is logged by the caller's next miss, if any; the stale answer stands.
       this.#flight(sourceId, email, key, lookup).promise.catch(() => {});
       return { facts: entry.facts, staleSince: new Date(entry.fetchedAt), freshUntil: null };
     }
-    if (this.#flights.has(key)) this.stats.joined++;
-    else this.stats.misses++;
+    if (this.#flights.has(key)) this.#counts.joined++;
+    else this.#counts.misses++;
     const flight = this.#flight(sourceId, email, key, lookup);
     return { facts: await flight.promise, staleSince: null, freshUntil: flight.startedAt + this.options.ttlMs };
+  }
+
+  get stats(): CacheStats {
+    return { ...this.#counts, entries: this.#entries.size };
   }
 
   /** Changes whenever an answer is stored or dropped: a card built from answers is valid while it stays the same. */
@@ -124,7 +128,6 @@ export class AccountCache {
         dropped++;
       }
     }
-    this.stats.entries = this.#entries.size;
     // Also when nothing was dropped: an answer in flight may be about to be discarded.
     this.#generation++;
     return dropped;
@@ -133,14 +136,13 @@ export class AccountCache {
   clear(): void {
     this.#entries.clear();
     this.#generation++;
-    this.stats.entries = 0;
   }
 
   #flight(sourceId: string, email: string, key: string, lookup: Lookup): Flight {
     const running = this.#flights.get(key);
     if (running) return running;
     const startedAt = this.#now();
-    this.stats.lookups++;
+    this.#counts.lookups++;
     const promise = (async () => {
       try {
         const facts = await lookup(email, AbortSignal.timeout(this.options.lookupTimeoutMs));
@@ -167,7 +169,6 @@ export class AccountCache {
       const oldest = this.#entries.keys().next().value as string;
       this.#entries.delete(oldest);
     }
-    this.stats.entries = this.#entries.size;
   }
 }
 

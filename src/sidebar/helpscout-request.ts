@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { SidebarSubject } from '../capabilities/sidebar.js';
 import type { RawRequest, VerifyResult } from '../capabilities/webhook.js';
-import { HubError } from '../errors.js';
+import { HubError, parseJsonBody } from '../errors.js';
 import { uniqueAddresses } from './addresses.js';
 
 /**
@@ -47,12 +47,7 @@ const dynamicAppRequest = z.object({
 const invalid = (message: string) => new HubError(400, 'invalid_sidebar_request', message);
 
 export function parseHelpScoutSidebar(request: RawRequest): SidebarSubject {
-  let body: unknown;
-  try {
-    body = JSON.parse(request.rawBody.toString('utf8'));
-  } catch {
-    throw invalid('the Dynamic App request body is not valid JSON');
-  }
+  const body = parseJsonBody(request.rawBody, 'the Dynamic App request body', 'invalid_sidebar_request');
   const parsed = dynamicAppRequest.safeParse(body);
   if (!parsed.success) {
     throw invalid(`the Dynamic App request is not understood: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`);

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { IntegrationRegistry } from '../capabilities/registry.js';
 import type { SidebarCapability, SidebarResponse, SidebarSubject } from '../capabilities/sidebar.js';
 import type { RawRequest } from '../capabilities/webhook.js';
-import { badRequest, HubError, notFound, parseInput, unauthorized } from '../errors.js';
+import { badRequest, HubError, notFound, parseInput, parseJsonBody, unauthorized } from '../errors.js';
 import { basicPassword, bearerToken, secretsEqual } from '../http/bearer.js';
 import { HUB_SIGNATURE_HEADER, verifyHubSignature } from '../http/hub-signature.js';
 import { uniqueAddresses } from './addresses.js';
@@ -49,12 +49,7 @@ export function sidebarRouter(deps: SidebarRouterDeps): Router {
     const request = rawRequest(req);
     const check = verifyHubSignature(req.get(HUB_SIGNATURE_HEADER), request.rawBody, [deps.cardSecret]);
     if (!check.ok) throw unauthorized(`${HUB_SIGNATURE_HEADER} check failed: ${check.reason}`, 'invalid_signature');
-    let body: unknown;
-    try {
-      body = JSON.parse(request.rawBody.toString('utf8'));
-    } catch {
-      throw badRequest('the request body is not valid JSON', 'malformed_json');
-    }
+    const body = parseJsonBody(request.rawBody, 'the request body', 'malformed_json');
     const given = parseInput(cardRequestSchema, body, 'card request', 'invalid_card_request');
     const emails = uniqueAddresses([given.email, ...(given.emails ?? [])]);
     if (emails.length === 0) throw badRequest('give the customer’s address in "email" (and any others in "emails")', 'invalid_card_request');

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { SidebarSubject } from '../capabilities/sidebar.js';
 import type { RawRequest, VerifyResult } from '../capabilities/webhook.js';
-import { badRequest, parseInput } from '../errors.js';
+import { parseInput, parseJsonBody } from '../errors.js';
 import { secretsEqual } from '../http/bearer.js';
 import { uniqueAddresses } from './addresses.js';
 import { isTimeZone } from '../team/local-time.js';
@@ -46,12 +46,7 @@ const sidebarRequestSchema = z.object({
 });
 
 export function parseZendeskSidebar(request: RawRequest): SidebarSubject {
-  let body: unknown;
-  try {
-    body = JSON.parse(request.rawBody.toString('utf8'));
-  } catch {
-    throw badRequest('the Zendesk sidebar request body is not valid JSON', 'invalid_sidebar_request');
-  }
+  const body = parseJsonBody(request.rawBody, 'the Zendesk sidebar request body', 'invalid_sidebar_request');
   const given = parseInput(sidebarRequestSchema, body, 'Zendesk sidebar request', 'invalid_sidebar_request');
   const emails = uniqueAddresses([given.email, ...(given.emails ?? [])]);
   return {
