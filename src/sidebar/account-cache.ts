@@ -133,11 +133,6 @@ export class AccountCache {
     return dropped;
   }
 
-  clear(): void {
-    this.#entries.clear();
-    this.#generation++;
-  }
-
   #flight(sourceId: string, email: string, key: string, lookup: Lookup): Flight {
     const running = this.#flights.get(key);
     if (running) return running;

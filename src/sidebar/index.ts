@@ -11,7 +11,6 @@ import { sidebarRouter } from './routes.js';
 
 export interface Sidebar {
   cards: CardService;
-  cache: AccountCache;
   /** Verify signatures over the raw bytes: mount among the raw-body routers, before the helpdesk webhooks. */
   routers: Router[];
   close(): void;
@@ -49,7 +48,6 @@ export function createSidebar(deps: { store: Store; registry: IntegrationRegistr
   });
   return {
     cards,
-    cache,
     routers: [
       sidebarRouter({ registry: deps.registry, cards, cardSecret: config.cardSecret, previewToken: config.previewToken, maxBodyBytes: deps.maxBodyBytes }),
       accountWebhookRouter({ registry: deps.registry, bus: deps.bus, maxBodyBytes: deps.maxBodyBytes }),
