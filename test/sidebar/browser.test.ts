@@ -1,16 +1,12 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { existsSync } from 'node:fs';
+import type { Browser } from 'playwright-core';
+import { artifactsDir as artifacts, browserAvailable, launchChromium } from '../support/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { helpscout } from '../../integrations/helpscout/index.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
-import { dynamicAppBody, helpScoutSignature, testSources } from './support.js';
+import { dynamicAppBody, helpScoutCardHtml, testSources } from './support.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) console.log(`sidebar browser tests skipped: ${CHROMIUM} not found (apt-get install -y chromium)`);
-
-const artifacts = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
+const hasChromium = browserAvailable('sidebar');
 const SECRET = 'dynamic-app-secret-browser-01';
 const PREVIEW_TOKEN = 'preview-token-0123456789abcdef';
 const HOSTILE_NAME = '<img src=x onerror=alert(1)>';
@@ -23,18 +19,12 @@ describe.skipIf(!hasChromium)('sidebar card in a real browser', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    mkdirSync(artifacts, { recursive: true });
     t = await startTestHub('pglite', {
       integrations: [helpscout, ...sources.integrations],
-      env: { HELPSCOUT_SIDEBAR_SECRET: SECRET, SIDEBAR_PREVIEW_TOKEN: PREVIEW_TOKEN, SIDEBAR_BUDGET_MS: '1000', ...sources.env },
+      env: { HELPSCOUT_SIDEBAR_SECRET: SECRET, SIDEBAR_PREVIEW_TOKEN: PREVIEW_TOKEN, SIDEBAR_BUDGET_MS: '3000', ...sources.env },
     });
     base = `http://127.0.0.1:${await t.hub.listen(0, '127.0.0.1')}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      chromiumSandbox: false,
-      args: ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-gpu', '--disable-quic'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
@@ -43,13 +33,7 @@ describe.skipIf(!hasChromium)('sidebar card in a real browser', () => {
 
   async function helpScoutCard(customer: Record<string, unknown>): Promise<string> {
     const body = dynamicAppBody({ customer });
-    const response = await fetch(`${base}/sidebar/helpscout`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-helpscout-signature': helpScoutSignature(SECRET, body) },
-      body,
-    });
-    expect(response.status).toBe(200);
-    return ((await response.json()) as { html: string }).html;
+    return helpScoutCardHtml(base, SECRET, body);
   }
 
   it('shows hostile customer and company names as text: no dialog, no script, in a page without CSP', async () => {

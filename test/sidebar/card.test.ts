@@ -12,7 +12,7 @@ describe('generic card: POST /sidebar/card (X-Hub-Signature)', () => {
   let base: string;
 
   beforeAll(async () => {
-    t = await startTestHub('pglite', { integrations: sources.integrations, env: { SIDEBAR_CARD_SECRET: SECRET, SIDEBAR_BUDGET_MS: '500', ...sources.env } });
+    t = await startTestHub('pglite', { integrations: sources.integrations, env: { SIDEBAR_CARD_SECRET: SECRET, SIDEBAR_BUDGET_MS: '3000', ...sources.env } });
     base = `http://127.0.0.1:${await t.hub.listen(0, '127.0.0.1')}`;
     sources.accounts.set('ada@example.com', {
       company: 'Analytical Engines Ltd',

@@ -8,7 +8,7 @@ import { stripe } from '../../integrations/stripe/index.js';
 import { verifyHubSignature } from '../../src/http/hub-signature.js';
 import { startFakeStripe, type FakeStripe } from '../fakes/stripe/index.js';
 import { startTestHub, waitFor, type TestHub } from '../support/hub.js';
-import { dynamicAppBody, helpScoutSignature } from './support.js';
+import { dynamicAppBody, helpScoutCardHtml } from './support.js';
 
 /**
  * The card end to end: Help Scout's signed callback → the hub → the fake Stripe and the product's
@@ -57,16 +57,7 @@ async function startCardHub(fake: FakeStripe, productUrl: string, extra: Record<
     },
   });
   const base = `http://127.0.0.1:${await t.hub.listen(0, '127.0.0.1')}`;
-  const card = async (email: string): Promise<string> => {
-    const body = dynamicAppBody({ customer: { email, emails: [email] } });
-    const response = await fetch(`${base}/sidebar/helpscout`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-helpscout-signature': helpScoutSignature(SECRET, body) },
-      body,
-    });
-    expect(response.status).toBe(200);
-    return ((await response.json()) as { html: string }).html;
-  };
+  const card = (email: string): Promise<string> => helpScoutCardHtml(base, SECRET, dynamicAppBody({ customer: { email, emails: [email] } }));
   return { t, base, card };
 }
 
@@ -80,21 +71,30 @@ function seedPayingCustomer(fake: FakeStripe, email: string, company: string) {
   return { customer, subscription };
 }
 
+/** The fake Stripe, the product's endpoint and a hub using both; `stop` ends all three. */
+async function startCardWorld(extra: Record<string, string> = {}) {
+  const fake = await startFakeStripe({ rateLimitPerSecond: null });
+  const productEndpoint = await startProduct();
+  const hub = await startCardHub(fake, productEndpoint.url, extra);
+  const stop = async () => {
+    await hub.t.stop();
+    await fake.close();
+    productEndpoint.server.close();
+  };
+  return { fake, productEndpoint, hub, stop };
+}
+type CardWorld = Awaited<ReturnType<typeof startCardWorld>>;
+
 describe('sidebar card with Stripe and the product’s facts', () => {
+  let world: CardWorld;
   let fake: FakeStripe;
-  let productEndpoint: Awaited<ReturnType<typeof startProduct>>;
-  let hub: Awaited<ReturnType<typeof startCardHub>>;
+  let productEndpoint: CardWorld['productEndpoint'];
+  let hub: CardWorld['hub'];
 
   beforeAll(async () => {
-    fake = await startFakeStripe({ rateLimitPerSecond: null });
-    productEndpoint = await startProduct();
-    hub = await startCardHub(fake, productEndpoint.url);
+    ({ fake, productEndpoint, hub } = world = await startCardWorld());
   });
-  afterAll(async () => {
-    await hub?.t.stop();
-    await fake?.close();
-    productEndpoint?.server.close();
-  });
+  afterAll(() => world?.stop());
 
   it('shows Stripe’s plan, status, renewal and dashboard links beside the product’s own facts', async () => {
     const { customer, subscription } = seedPayingCustomer(fake, 'jane@pancake.example', 'Pancake Palace GmbH');
@@ -197,20 +197,15 @@ describe('sidebar card with Stripe and the product’s facts', () => {
 });
 
 describe('sidebar cache: a slow Stripe after a success gets the stale card while it refreshes', () => {
+  let world: CardWorld;
   let fake: FakeStripe;
-  let productEndpoint: Awaited<ReturnType<typeof startProduct>>;
-  let hub: Awaited<ReturnType<typeof startCardHub>>;
+  let productEndpoint: CardWorld['productEndpoint'];
+  let hub: CardWorld['hub'];
 
   beforeAll(async () => {
-    fake = await startFakeStripe({ rateLimitPerSecond: null });
-    productEndpoint = await startProduct();
-    hub = await startCardHub(fake, productEndpoint.url, { SIDEBAR_CACHE_TTL_SECONDS: '1' });
+    ({ fake, productEndpoint, hub } = world = await startCardWorld({ SIDEBAR_CACHE_TTL_SECONDS: '1' }));
   });
-  afterAll(async () => {
-    await hub?.t.stop();
-    await fake?.close();
-    productEndpoint?.server.close();
-  });
+  afterAll(() => world?.stop());
 
   it('serves the last answer marked "as of", then the refreshed one', async () => {
     const email = 'stale@pancake.example';

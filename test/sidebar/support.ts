@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { expect } from 'vitest';
 import { z } from 'zod';
 import type { AccountFacts } from '../../src/capabilities/account-data.js';
 import { defineIntegration } from '../../src/capabilities/integration.js';
@@ -72,6 +73,18 @@ export function testSources() {
 /** Help Scout's legacy Dynamic App signature: base64 HMAC-SHA1 of the raw body. */
 export function helpScoutSignature(secret: string, body: string): string {
   return createHmac('sha1', secret).update(body).digest('base64');
+}
+
+/** Posts a Dynamic App request to the hub, signed with `secret` unless other headers are given. */
+export function postHelpScoutSidebar(base: string, secret: string, body: string, headers: Record<string, string> = { 'x-helpscout-signature': helpScoutSignature(secret, body) }): Promise<Response> {
+  return fetch(`${base}/sidebar/helpscout`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+}
+
+/** The card HTML of a validly signed Dynamic App request (which must be answered 200). */
+export async function helpScoutCardHtml(base: string, secret: string, body: string): Promise<string> {
+  const response = await postHelpScoutSidebar(base, secret, body);
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { html: string }).html;
 }
 
 /** A Dynamic App request body as Help Scout sends it (developer.helpscout.com/custom-apps/dynamic). */

@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { artifactsDir as artifacts, browserAvailable, launchChromium } from '../support/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { zendesk } from '../../integrations/zendesk/index.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
@@ -96,11 +97,7 @@ describe('Zendesk sidebar app package', () => {
   });
 });
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) console.log(`zendesk app browser tests skipped: ${CHROMIUM} not found (apt-get install -y chromium)`);
-
-const artifacts = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
+const hasChromium = browserAvailable('zendesk app');
 
 const CONTENT_TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.png': 'image/png' };
 
@@ -179,13 +176,7 @@ const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
   if (!hasChromium) return;
-  mkdirSync(artifacts, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    chromiumSandbox: false,
-    args: ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-gpu', '--disable-quic'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -205,7 +196,7 @@ describe.skipIf(!hasChromium)('Zendesk sidebar app in a browser, against the rea
   beforeAll(async () => {
     t = await startTestHub('pglite', {
       integrations: [zendesk, ...sources.integrations],
-      env: { ZENDESK_SIDEBAR_TOKEN: TOKEN, SIDEBAR_BUDGET_MS: '1000', ...sources.env },
+      env: { ZENDESK_SIDEBAR_TOKEN: TOKEN, SIDEBAR_BUDGET_MS: '3000', ...sources.env },
     });
     hubUrl = `http://127.0.0.1:${await t.hub.listen(0, '127.0.0.1')}`;
     assets = await serveAssets();

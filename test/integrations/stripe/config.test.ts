@@ -1,18 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../../src/config.js';
+import { loadConfig } from '../../../src/config.js';
 import { REDACTED } from '../../../src/config/secrets.js';
 import { integrations } from '../../../integrations/index.js';
 import { stripe } from '../../../integrations/stripe/index.js';
+import { configProblems } from '../../support/config.js';
 
-function problems(env: Record<string, string>): string {
-  try {
-    loadConfig([stripe], env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.message;
-    throw error;
-  }
-  return '';
-}
+const problems = (env: Record<string, string>) => configProblems([stripe], env);
 
 describe('Stripe configuration', () => {
   it('STRIPE_SECRET_KEY that is not a Stripe key fails boot naming the variable and the expected prefixes, without echoing it', () => {

@@ -1,19 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../../src/config.js';
+import { loadConfig } from '../../../src/config.js';
 import { REDACTED } from '../../../src/config/secrets.js';
 import { zendesk } from '../../../integrations/zendesk/index.js';
+import { configProblems } from '../../support/config.js';
 
 const base = { ZENDESK_SUBDOMAIN: 'acme', ZENDESK_WEBHOOK_SECRET: 'whsec' };
 
-function problems(env: Record<string, string>): string {
-  try {
-    loadConfig([zendesk], env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.message;
-    throw error;
-  }
-  return '';
-}
+const problems = (env: Record<string, string>) => configProblems([zendesk], env);
 
 describe('Zendesk configuration', () => {
   it('API token + email: accepted, with defaults, and secrets redacted', () => {

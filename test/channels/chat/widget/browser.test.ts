@@ -1,10 +1,9 @@
-import { existsSync, mkdirSync } from 'node:fs';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import pino from 'pino';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { artifactsDir as artifacts, browserAvailable, launchChromium } from '../../../support/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../../../src/app.js';
 import { buildWidget, type WidgetBuild } from '../../../../src/channels/chat/widget/build.js';
@@ -13,11 +12,7 @@ import { HubMetrics } from '../../../../src/ops/metrics.js';
 import { startTestHub, waitFor, type TestHub } from '../../../support/hub.js';
 import { startFakeV1Server, type FakeV1Server } from './fake-v1-server.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) console.log(`widget browser tests skipped: ${CHROMIUM} not found (apt-get install -y chromium)`);
-
-const artifacts = fileURLToPath(new URL('../../../../test-artifacts/', import.meta.url));
+const hasChromium = browserAvailable('widget');
 
 let browser: Browser;
 let widget: WidgetBuild;
@@ -25,14 +20,8 @@ const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
   if (!hasChromium) return;
-  mkdirSync(artifacts, { recursive: true });
   widget = await buildWidget();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    chromiumSandbox: false,
-    args: ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-gpu', '--disable-quic'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
