@@ -5,7 +5,7 @@ import type { RawRequest, VerifyResult } from './webhook.js';
 export interface SidebarSubject {
   /** The customer's primary address (Help Scout: `customer.email`, else the first of `customer.emails`). */
   email: string | null;
-  /** Every address the helpdesk knows for the customer, primary first. */
+  /** Every address the helpdesk knows for the customer, primary first, normalised by `uniqueAddresses` (src/sidebar/addresses.ts). */
   emails: string[];
   name: string | null;
   /** Null for a draft or new conversation (Help Scout sends `ticket: false`). */

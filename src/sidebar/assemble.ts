@@ -4,7 +4,7 @@ import type { SourceOutcome } from './account-lookup.js';
 import type { CardBadge, CardItem, CardSection, SidebarCard } from './card.js';
 import { isTimeZone } from '../team/local-time.js';
 import { formatDay, formatMoment, formatPrice } from './format.js';
-import { safeHref } from './html.js';
+import { safeHref } from './safe-href.js';
 import type { HubFacts, RecentConversation } from './hub-facts.js';
 
 export interface CardInputs {

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import ejs from 'ejs';
-import type { SidebarCard, Tone } from './card.js';
-import { safeHref } from './html.js';
+import type { SidebarCard } from './card.js';
+import { safeHref } from './safe-href.js';
 
 /**
  * Cards rendered by an EJS partial per helpdesk (`views/sidebar/{name}.ejs`). EJS escapes `<%= %>`
@@ -12,13 +12,8 @@ import { safeHref } from './html.js';
 
 const VIEWS = fileURLToPath(new URL('../../views/sidebar/', import.meta.url));
 
-// Help Scout's style guide: `span.badge` is grey; `.green`, `.blue`, `.orange`, `.red` colour it.
-const BADGE_CLASS: Record<Tone, string> = { neutral: 'badge', success: 'badge green', info: 'badge blue', warning: 'badge orange', danger: 'badge red' };
-
-const helpers = {
-  badgeClass: (tone: Tone) => BADGE_CLASS[tone] ?? 'badge',
-  href: safeHref,
-};
+/** Every template may link, only through this. */
+const helpers = { href: safeHref };
 
 export type CardRenderer = (card: SidebarCard) => string;
 
@@ -50,8 +45,8 @@ export function compileView(name: string): (locals: Record<string, unknown>) => 
   return (locals) => render({ ...helpers, ...locals });
 }
 
-/** A card renderer from `views/sidebar/{name}.ejs` (local `card`). */
-export function cardTemplate(name: string): CardRenderer {
+/** A card renderer from `views/sidebar/{name}.ejs` (local `card`, plus the helpdesk's own helpers). */
+export function cardTemplate(name: string, locals: Record<string, unknown> = {}): CardRenderer {
   const render = compileView(name);
-  return (card) => render({ card }).trim();
+  return (card) => render({ ...locals, card }).trim();
 }

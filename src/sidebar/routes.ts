@@ -95,8 +95,7 @@ export function sidebarRouter(deps: SidebarRouterDeps): Router {
       send(res, sidebar.respond(noticeCard(refusal)));
       return;
     }
-    const emails = uniqueAddresses([subject.email, ...subject.emails]);
-    send(res, renderedCard(sidebar, await deps.cards.cardFor({ emails, name: subject.name, agentTimeZone: subject.agentTimeZone ?? null })));
+    send(res, renderedCard(sidebar, await deps.cards.cardFor({ emails: subject.emails, name: subject.name, agentTimeZone: subject.agentTimeZone ?? null })));
   };
   // Errors on this route still answer in the helpdesk's format, so the agent reads a sentence.
   const answerErrors: ErrorRequestHandler = (error: unknown, req, res, next) => {

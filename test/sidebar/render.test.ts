@@ -3,7 +3,7 @@ import { assembleCard, LEAD_NOTICE } from '../../src/sidebar/assemble.js';
 import type { SourceOutcome } from '../../src/sidebar/account-lookup.js';
 import type { SidebarCard } from '../../src/sidebar/card.js';
 import type { HubFacts } from '../../src/sidebar/hub-facts.js';
-import { safeHref } from '../../src/sidebar/html.js';
+import { safeHref } from '../../src/sidebar/safe-href.js';
 import { renderHelpScoutCard } from '../../src/sidebar/render-helpscout.js';
 
 const now = new Date('2026-06-01T10:00:00Z');
