@@ -10,6 +10,7 @@ import { etaSchema } from './team/eta.js';
 import { oncallSchema } from './team/oncall.js';
 import { syncEnv, syncSchema } from './sync/config.js';
 import { sidebarEnv, sidebarSchema } from './sidebar/config.js';
+import { acknowledgeSchema, escalationEnv, escalationSchema, incidentsSchema } from './triage/escalation/config.js';
 
 /**
  * All settings (ARCHITECTURE §8). Sources, later wins: defaults → the `HUB_CONFIG` file (JSON or
@@ -72,6 +73,12 @@ export const coreSchema = z.object({
   mail: mailSchema,
   sync: syncSchema,
   sidebar: sidebarSchema,
+  /** Acknowledgements of new conversations (src/triage/acknowledge). */
+  acknowledge: acknowledgeSchema,
+  /** Escalation policies, the on-call email target and acknowledge links (src/triage/escalation). */
+  escalation: escalationSchema,
+  /** Clustering of outage reports into incidents. */
+  incidents: incidentsSchema,
 });
 
 export interface EnvBinding {
@@ -144,6 +151,7 @@ export const coreEnv: EnvBinding[] = [
   },
   ...syncEnv,
   ...sidebarEnv,
+  ...escalationEnv,
 ];
 
 export function composeSchema(integrations: readonly AnyIntegration[]) {

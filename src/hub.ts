@@ -18,6 +18,7 @@ import { createChatChannel, type ChatChannel } from './channels/chat/index.js';
 import { buildWidget } from './channels/chat/widget/build.js';
 import { widgetRouter } from './channels/chat/widget/routes.js';
 import { triageFollowUp, triageJob } from './triage/job.js';
+import { createTriageResponse, type TriageResponse } from './triage/index.js';
 import { createSidebar, type Sidebar } from './sidebar/index.js';
 import { createMailer } from './channels/email/mailer.js';
 import { createEmailChannel } from './channels/email/index.js';
@@ -40,6 +41,8 @@ export interface HubOptions {
   log?: Logger;
   /** Names this process in probe rows and logs (default: pid). */
   processTag?: string;
+  /** Time for escalation steps, acknowledgement promises and link expiry (tests move it). */
+  clock?: () => Date;
   /** Fault-injection seams for crash tests. */
   faults?: { afterProbeEffect?: (probeId: string) => void | Promise<void> };
 }
@@ -55,6 +58,8 @@ export interface Hub {
   chat: ChatChannel;
   sync: HelpdeskSync;
   sidebar: Sidebar;
+  /** Acknowledgements, incidents and escalations. */
+  triage: TriageResponse;
   /** Port of the built-in SMTP listener (null when inbound mail is off). */
   smtpPort: number | null;
   ingest(inbound: InboundMessage): Promise<IngestResult>;
@@ -102,6 +107,7 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
     // Sync and the ingest/reply paths refer to each other: sync queues pushes when messages are
     // stored, and stores what it pulls through ingest() and reply().
     const fileLinks = config.http.publicUrl && config.http.linkSecret ? new FileLinks(config.http.publicUrl, config.http.linkSecret) : null;
+    const clock = options.clock ?? (() => new Date());
     let ingestor: Ingestor | null = null;
     let replier: Replier | null = null;
     const sync: HelpdeskSync = createHelpdeskSync({
@@ -125,7 +131,7 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
       onIngested: (results) => {
         for (const r of results) metrics.messagesIngested.inc({ channel: r.conversation.channel });
       },
-    });
+    }, { clock });
     const mailer = createMailer(config.mail);
     opened.push({ close: async () => mailer?.close() });
     const chat = createChatChannel({ store, bus, queue, log, chat: config.chat, team: config.team, mailer, ingest: (m) => ingestor.ingest(m) });
@@ -133,11 +139,25 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
     const email = createEmailChannel({ store, log, mail: config.mail, mailer, ingest: (m) => ingestor.ingest(m) });
     opened.push({ close: () => email.close() });
     // Channels given by the caller (tests) stand in for the built-in one of the same kind.
+    const triage = createTriageResponse({
+      store,
+      queue,
+      log,
+      config,
+      registry,
+      mailer,
+      metrics,
+      clock,
+      reply: (r) => replier!.reply(r),
+      pushJobs: (conversationId) => sync.jobsOnTriage(conversationId),
+      maxBodyBytes: config.http.bodyLimitBytes,
+    });
     const channels = new Map([chat.delivery, email.delivery, sync.helpdeskChannel, ...(options.channels ?? [])].map((c) => [c.channel, c]));
     const handlers: JobHandlers = {
       'message.deliver': deliverMessageJob({ store, bus, log, channels: [...channels.values()] }),
       'chat.unread-check': chat.unreadCheck,
-      'conversation.triage': triageJob({ store, bus, queue, jobsOnTriage: sync.jobsOnTriage }),
+      'conversation.triage': triageJob({ store, bus, queue, jobsOnTriage: (id, call) => [...sync.jobsOnTriage(id), ...triage.jobsOnTriage(id, call)] }),
+      ...triage.handlers,
       ...sync.handlers,
       'ops.probe': probeJob({ store, processTag, afterEffect: options.faults?.afterProbeEffect }),
     };
@@ -149,13 +169,17 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
       queue,
       bus,
       log,
+      clock,
       jobsOnStore: (message, conversation) => [
         ...(channels.get(conversation.channel)?.jobsOnStore?.(message, conversation) ?? []),
         ...sync.jobsOnReply(message, conversation),
+        ...triage.jobsOnReply(message, conversation),
       ],
     });
     sync.start();
     opened.push({ close: () => sync.stop() });
+    if (options.workers !== false) triage.start();
+    opened.push({ close: async () => triage.stop() });
 
     // The embeddable chat widget is bundled at start (milliseconds when its sources are unchanged).
     const widget = await buildWidget();
@@ -168,11 +192,12 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
       bodyLimitBytes: config.http.bodyLimitBytes,
       trustProxy: config.http.trustProxy,
       // The sidebar's routers include account-data webhooks (Stripe), which must come before the helpdesk ones.
-      rawBodyRouters: [email.relayRouter, ...sidebar.routers, sync.router],
+      rawBodyRouters: [email.relayRouter, ...sidebar.routers, ...triage.rawBodyRouters, sync.router],
       routers: [
         healthRouter({ store, queue, bus, metrics, shuttingDown: () => shuttingDown, integrations: () => sync.health() }),
         adminRouter({ token: config.admin.token, store, queue, registry, syncReplay: () => replaySync({ queue, store, sync }) }),
         chat.router,
+        ...triage.routers,
         ...(fileLinks ? [fileLinks.router(store)] : []),
         widgetRouter({ widgetFile: widget.file, demoAppId: config.chat.apps[0]?.id ?? null }),
       ],
@@ -194,6 +219,7 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
         server.closeAllConnections();
       }
       await sync.stop();
+      triage.stop();
       await Promise.race([Promise.all([ingestor!.drain(), replier!.drain()]), sleep(remaining() / 3)]);
       // Running jobs finish or are handed back (failed → retried) within the budget.
       await queue.stop(Math.max(1000, remaining() - 1500)).catch((error: Error) => log.warn({ err: error }, 'job queue stop'));
@@ -215,6 +241,7 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
       smtpPort,
       sync,
       sidebar,
+      triage,
       ingest: (inbound) => ingestor!.ingest(inbound),
       reply: (outbound) => replier!.reply(outbound),
       async listen(port = config.http.port, host = config.http.host) {

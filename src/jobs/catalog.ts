@@ -76,6 +76,48 @@ export const jobCatalog = {
     oneAtATime: { workers: 6 },
     backoff: false,
   }),
+  /** After a conversation's first (or raised) urgency call: cluster into an incident, escalate per policy, acknowledge (src/triage/respond.ts). */
+  'triage.respond': job({
+    schema: z.object({ conversationId: z.uuid(), acknowledge: z.boolean() }),
+    retryLimit: 8,
+    retryDelaySeconds: 2,
+    expireInSeconds: 60,
+  }),
+  /** One step of an escalation policy: tell its targets (src/triage/escalation/engine.ts). */
+  'escalation.step': job({
+    schema: z.object({ escalationId: z.uuid(), step: z.number().int().min(1) }),
+    retryLimit: 20,
+    retryDelaySeconds: 5,
+    expireInSeconds: 120,
+    oneAtATime: { workers: 4 },
+  }),
+  /** Tell an escalation's targets it was acknowledged or resolved. */
+  'escalation.notify': job({
+    schema: z.object({
+      escalationId: z.uuid(),
+      change: z.enum(['acknowledged', 'resolved']),
+      by: z.string().max(500).nullable(),
+      text: z.string().max(10_000).nullable(),
+      via: z.string().max(200),
+    }),
+    retryLimit: 12,
+    retryDelaySeconds: 10,
+    expireInSeconds: 120,
+  }),
+  /** The first agent reply of a conversation judges its acknowledgement's promise. */
+  'acknowledgement.settle': job({
+    schema: z.object({ conversationId: z.uuid(), messageId: z.uuid() }),
+    retryLimit: 10,
+    retryDelaySeconds: 5,
+    expireInSeconds: 30,
+  }),
+  /** An incident update or resolution to every affected customer (src/triage/incidents.ts). */
+  'incident.notify': job({
+    schema: z.object({ incidentId: z.uuid(), kind: z.enum(['update', 'resolved']), round: z.number().int().min(0), text: z.string().max(10_000).nullable() }),
+    retryLimit: 12,
+    retryDelaySeconds: 5,
+    expireInSeconds: 300,
+  }),
   /**
    * Records one probe row, once. Proves the workers run end to end (`npm run doctor`, tests of
    * crash recovery and multi-process work sharing).

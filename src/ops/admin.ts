@@ -24,15 +24,19 @@ const retryBody = z.object({ queue: z.enum(jobNames as [string, ...string[]]), i
  * and an end-to-end probe of the job workers. Over HTTP because on the embedded store the running
  * hub holds the data directory, so a second process cannot open it.
  */
-export function adminRouter(deps: AdminDeps): Router {
-  const router = Router();
-  const authenticate: RequestHandler = (req, _res, next) => {
-    if (!deps.token) throw forbidden('the admin API is disabled; set HUB_ADMIN_TOKEN to enable it', 'admin_disabled');
+/** Bearer `HUB_ADMIN_TOKEN` in front of every operator route (403 while the token is unset). */
+export function adminAuth(expected: string | undefined): RequestHandler {
+  return (req, _res, next) => {
+    if (!expected) throw forbidden('the admin API is disabled; set HUB_ADMIN_TOKEN to enable it', 'admin_disabled');
     const token = bearerToken(req.get('authorization'));
-    if (!token || !secretsEqual(token, deps.token)) throw unauthorized('a valid admin bearer token is required');
+    if (!token || !secretsEqual(token, expected)) throw unauthorized('a valid admin bearer token is required');
     next();
   };
-  router.use('/admin', authenticate);
+}
+
+export function adminRouter(deps: AdminDeps): Router {
+  const router = Router();
+  router.use('/admin', adminAuth(deps.token));
 
   router.get('/admin/integrations', (_req, res) => {
     res.json({ integrations: deps.registry.status() });

@@ -1,6 +1,12 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { JobCounts } from '../jobs/queue.js';
 
+export interface PromiseCounts {
+  level: string;
+  kept: number;
+  broken: number;
+}
+
 /** Prometheus metrics of one hub (its own registry, so tests can run several hubs in a process). */
 export class HubMetrics {
   readonly registry = new Registry();
@@ -30,7 +36,20 @@ export class HubMetrics {
     labelNames: ['integration', 'status'] as const,
     registers: [this.registry],
   });
+  readonly acknowledgements = new Counter({
+    name: 'hub_acknowledgements_total',
+    help: 'Acknowledgements of new conversations: sent, or skipped (auto-reply, agent already replied, sender limit, …)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly escalationTargets = new Counter({
+    name: 'hub_escalation_target_calls_total',
+    help: 'Escalation steps at each target: opened, failed for good, or retry (vendor unavailable)',
+    labelNames: ['target', 'outcome'] as const,
+    registers: [this.registry],
+  });
   private jobCounts: (() => Promise<JobCounts[]>) | null = null;
+  private promises: (() => Promise<PromiseCounts[]>) | null = null;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -50,6 +69,41 @@ export class HubMetrics {
         }
       },
     });
+    // Judged promises only: kept (first reply in time) or broken (late, or unanswered past due).
+    const judged = async (): Promise<PromiseCounts[]> => {
+      try {
+        return (await metrics.promises?.()) ?? [];
+      } catch {
+        return [];
+      }
+    };
+    new Gauge({
+      name: 'hub_acknowledgement_promises',
+      help: 'First-reply promises made in acknowledgements, by urgency level and outcome (kept, broken)',
+      labelNames: ['level', 'outcome'] as const,
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const row of await judged()) {
+          this.set({ level: row.level, outcome: 'kept' }, row.kept);
+          this.set({ level: row.level, outcome: 'broken' }, row.broken);
+        }
+      },
+    });
+    new Gauge({
+      name: 'hub_acknowledgement_promises_kept_ratio',
+      help: 'Share of judged first-reply promises that were kept, by urgency level',
+      labelNames: ['level'] as const,
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const row of await judged()) if (row.kept + row.broken > 0) this.set({ level: row.level }, row.kept / (row.kept + row.broken));
+      },
+    });
+  }
+
+  promisesFrom(source: () => Promise<PromiseCounts[]>): void {
+    this.promises = source;
   }
 
   countJobsWith(source: () => Promise<JobCounts[]>): void {

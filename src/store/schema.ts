@@ -193,6 +193,112 @@ export interface SyncPushedTable {
   pushed_at: Timestamp;
 }
 
+export type UrgencyLevelColumn = 'urgent' | 'high' | 'normal' | 'low';
+type NullableTime = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+
+export interface AcknowledgementsTable {
+  conversation_id: string;
+  contact_id: string;
+  decision: 'sent' | 'skipped';
+  reason: Nullable<string>;
+  message_id: Nullable<string>;
+  level: UrgencyLevelColumn;
+  basis: Nullable<string>;
+  received_at: Timestamp;
+  due_at: NullableTime;
+  promise: Nullable<string>;
+  promise_for_agents: Nullable<string>;
+  text: Nullable<string>;
+  incident_id: Nullable<string>;
+  first_reply_at: NullableTime;
+  first_reply_business_minutes: Nullable<number>;
+  kept: Nullable<boolean>;
+  created_at: Timestamp;
+}
+
+export interface IncidentsTable {
+  id: string;
+  number: Generated<number>;
+  category: string;
+  title: string;
+  status: 'open' | 'resolved' | 'merged';
+  merged_into: Nullable<string>;
+  opened_at: Timestamp;
+  last_seen_at: Timestamp;
+  next_update_at: NullableTime;
+  updates_sent: Generated<number>;
+  resolved_at: NullableTime;
+  resolution: Nullable<string>;
+}
+
+export interface IncidentConversationsTable {
+  conversation_id: string;
+  incident_id: string;
+  added_at: Timestamp;
+  added_by: string;
+}
+
+export type EscalationStatus = 'open' | 'acknowledged' | 'resolved';
+
+export interface EscalationsTable {
+  id: string;
+  conversation_id: Nullable<string>;
+  incident_id: Nullable<string>;
+  policy: string;
+  level: UrgencyLevelColumn;
+  category: Nullable<string>;
+  title: string;
+  status: EscalationStatus;
+  opened_at: Timestamp;
+  acknowledged_at: NullableTime;
+  acknowledged_by: Nullable<string>;
+  resolved_at: NullableTime;
+  resolved_by: Nullable<string>;
+}
+
+export interface EscalationStepsTable {
+  escalation_id: string;
+  step: number;
+  due_at: Timestamp;
+  targets: Json<string[]>;
+  until: 'acknowledged' | 'resolved';
+  status: 'scheduled' | 'queued' | 'done' | 'cancelled';
+  ran_at: NullableTime;
+}
+
+export interface EscalationTargetsTable {
+  escalation_id: string;
+  step: number;
+  target: string;
+  state: 'pending' | 'opened' | 'failed';
+  attempts: Generated<number>;
+  external_id: Nullable<string>;
+  url: Nullable<string>;
+  last_error: Nullable<string>;
+  opened_at: NullableTime;
+}
+
+export interface EscalationEventsTable {
+  id: string;
+  escalation_id: string;
+  at: Timestamp;
+  kind: string;
+  detail: Json<Record<string, unknown>>;
+}
+
+export interface UsedLinksTable {
+  link_id: string;
+  used_at: Timestamp;
+}
+
+export interface HelpdeskNotesTable {
+  id: string;
+  conversation_id: string;
+  key: string;
+  text: string;
+  created_at: Timestamp;
+}
+
 export interface HubMigrationsTable {
   version: number;
   name: string;
@@ -217,6 +323,15 @@ export interface HubDatabase {
   rate_buckets: RateBucketsTable;
   sync_conversations: SyncConversationsTable;
   sync_pushed: SyncPushedTable;
+  acknowledgements: AcknowledgementsTable;
+  incidents: IncidentsTable;
+  incident_conversations: IncidentConversationsTable;
+  escalations: EscalationsTable;
+  escalation_steps: EscalationStepsTable;
+  escalation_targets: EscalationTargetsTable;
+  escalation_events: EscalationEventsTable;
+  used_links: UsedLinksTable;
+  helpdesk_notes: HelpdeskNotesTable;
 }
 
 export type Contact = Selectable<ContactsTable>;

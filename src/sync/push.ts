@@ -170,6 +170,12 @@ async function pushWhileLeased(
       await perform(deps, helpdesk, lease, op, { kind: 'note', items: [device.key], startedAt: new Date(clock()).toISOString(), text: device.text }, conversationId);
       continue;
     }
+    const note = await helpdeskNoteToPush(deps.store, integrationId, conversationId);
+    if (note) {
+      const op: HelpdeskWrite = { kind: 'note', ref, key: note.key, text: note.text };
+      await perform(deps, helpdesk, lease, op, { kind: 'note', items: [note.key], startedAt: new Date(clock()).toISOString(), text: note.text }, conversationId);
+      continue;
+    }
     const triage = await triageToPush(deps.store, conversationId, state.triage_pushed);
     if (!triage) return 'done';
     const op: HelpdeskWrite = { kind: 'triage', ref, key: `triage:${conversationId}:${triage.level}`, level: triage.level, tags: [`urgency-${triage.level}`], note: triage.note };
@@ -414,6 +420,16 @@ async function deviceNoteToPush(store: Store, integrationId: string, conversatio
   const lines = deviceFacts(device).map(({ label, value }) => `${label}: ${value}`);
   if (lines.length === 0) return null;
   return { key, text: `Customer's device (from the in-app chat):\n${lines.join('\n')}` };
+}
+
+/** The oldest hub note for agents (src/triage/helpdesk-notes.ts) not yet at this helpdesk. */
+async function helpdeskNoteToPush(store: Store, integrationId: string, conversationId: string): Promise<{ key: string; text: string } | null> {
+  const row = await sql<{ key: string; text: string }>`
+    SELECT n.key, n.text FROM helpdesk_notes n
+    WHERE n.conversation_id = ${conversationId}
+      AND NOT EXISTS (SELECT 1 FROM sync_pushed p WHERE p.integration_id = ${integrationId} AND p.item_id = n.key)
+    ORDER BY n.created_at LIMIT 1`.execute(store.db);
+  return row.rows[0] ?? null;
 }
 
 async function markDirty(store: Store, integrationId: string, conversationId: string): Promise<void> {

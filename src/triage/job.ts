@@ -27,8 +27,8 @@ export function triageJob(deps: {
   store: Store;
   bus: EventBus;
   queue?: JobQueue;
-  /** Jobs to enqueue with a new or raised call (e.g. push it to the helpdesk). */
-  jobsOnTriage?: (conversationId: string) => JobRequest[];
+  /** Jobs to enqueue with a new or raised call (push it to the helpdesk; respond: escalate, acknowledge). `first`: the conversation's first call. */
+  jobsOnTriage?: (conversationId: string, call: { level: UrgencyLevel; first: boolean }) => JobRequest[];
 }): BatchJobHandler<'conversation.triage'> {
   return {
     async batch(jobs) {
@@ -91,12 +91,15 @@ export function triageJob(deps: {
                 })
                 .where(sql<boolean>`${rankSql(sql.ref('triage_results.level'))} < ${rankSql(sql.ref('excluded.level'))}`),
             )
-            .returning(['conversation_id', 'level'])
+            // xmax is 0 on a row this statement inserted (not updated): the conversation's first call.
+            .returning(['conversation_id', 'level', sql<boolean>`(xmax = 0)`.as('first')])
             .execute();
-          if (deps.queue && deps.jobsOnTriage) await deps.queue.enqueueIn(tx, rows.flatMap((row) => deps.jobsOnTriage!(row.conversation_id)));
+          if (deps.queue && deps.jobsOnTriage) {
+            await deps.queue.enqueueIn(tx, rows.flatMap((row) => deps.jobsOnTriage!(row.conversation_id, { level: row.level, first: row.first })));
+          }
           return rows;
         });
-        if (written.length > 0 && deps.queue) deps.queue.wake(['sync.push']);
+        if (written.length > 0 && deps.queue) deps.queue.wake(['sync.push', 'triage.respond']);
         if (written.length > 0) {
           await deps.bus.publish(written.map((w) => ({ type: 'triage.updated' as const, conversationId: w.conversation_id, level: w.level })));
         }

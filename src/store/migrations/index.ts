@@ -5,6 +5,7 @@ import { email } from './0004_email.js';
 import { imap } from './0005_imap.js';
 import { mailMessageRef } from './0006_mail_message_ref.js';
 import { sync } from './0007_sync.js';
+import { escalation } from './0008_escalation.js';
 
 /**
  * Versioned migrations, applied in order at start and by `npm run migrate`. Append only: never
@@ -17,6 +18,6 @@ export interface Migration {
   statements: string[];
 }
 
-export const migrations: Migration[] = [core, chat, triage, email, imap, mailMessageRef, sync];
+export const migrations: Migration[] = [core, chat, triage, email, imap, mailMessageRef, sync, escalation];
 
 export const latestVersion = Math.max(...migrations.map((m) => m.version));

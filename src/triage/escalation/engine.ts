@@ -1,0 +1,404 @@
+import { randomUUID } from 'node:crypto';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Logger } from 'pino';
+import type { EscalationCapability, EscalationChange, EscalationInboundEvent, EscalationRecipient, EscalationRequest } from '../../capabilities/escalation.js';
+import type { JobRequest } from '../../jobs/catalog.js';
+import type { JobQueue } from '../../jobs/queue.js';
+import type { EscalationStatus, HubDatabase } from '../../store/schema.js';
+import type { Store } from '../../store/store.js';
+import { isVendorError } from '../../sync/vendor-error.js';
+import { whoToWake, type OncallConfig, type OncallPerson } from '../../team/oncall.js';
+import type { Evidence, UrgencyLevel } from '../classify.js';
+import { addHelpdeskNote } from '../helpdesk-notes.js';
+import type { EscalationPolicy } from './config.js';
+import type { AcknowledgeLinks } from './links.js';
+import { policyFor } from './policies.js';
+
+export interface EscalationEngineDeps {
+  store: Store;
+  queue: JobQueue;
+  log: Logger;
+  /** Injectable so tests can move time; every due time and expiry comes from it. */
+  clock: () => Date;
+  targets: ReadonlyMap<string, EscalationCapability>;
+  policies: readonly EscalationPolicy[];
+  oncall: OncallConfig;
+  links: AcknowledgeLinks | null;
+  publicUrl: string | undefined;
+  /** Push new helpdesk notes of these conversations (sync). */
+  pushNotes(conversationIds: string[]): Promise<void>;
+  onStep?(target: string, outcome: 'opened' | 'failed' | 'retry'): void;
+}
+
+export interface OpenRequest {
+  conversationId?: string;
+  incidentId?: string;
+  level: UrgencyLevel;
+  category: string | null;
+  title: string;
+}
+
+type Db = Kysely<HubDatabase> | Transaction<HubDatabase>;
+
+/**
+ * Escalation policies as durable schedules (issue: "steps are durable scheduled jobs;
+ * acknowledging stops later steps; restarts change nothing"). Opening an escalation writes its
+ * steps with their due times in the caller's transaction; a tick (every few seconds, in every
+ * process) claims the steps that are due by the injected clock and enqueues them; a step job
+ * tells its targets, each exactly once (what a target holds is recorded and looked up before a
+ * retry). Acknowledging or resolving cancels the steps still waiting and tells the targets.
+ */
+export class EscalationEngine {
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly deps: EscalationEngineDeps) {}
+
+  policyFor(level: UrgencyLevel, category: string | null): EscalationPolicy | null {
+    return policyFor(this.deps.policies, level, category);
+  }
+
+  /**
+   * Opens the escalation of a conversation or an incident, once (a second call finds it). Step
+   * jobs already due are returned for the caller to enqueue in the same transaction.
+   */
+  async openIn(tx: Transaction<HubDatabase>, request: OpenRequest, policy: EscalationPolicy): Promise<{ escalationId: string; created: boolean; jobs: JobRequest[] }> {
+    const now = this.deps.clock();
+    const id = randomUUID();
+    const inserted = await tx
+      .insertInto('escalations')
+      .values({
+        id,
+        conversation_id: request.conversationId ?? null,
+        incident_id: request.incidentId ?? null,
+        policy: policy.name,
+        level: request.level,
+        category: request.category,
+        title: request.title.slice(0, 300),
+        status: 'open',
+        opened_at: now,
+      })
+      .onConflict((oc) => oc.doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (!inserted) {
+      const existing = await tx
+        .selectFrom('escalations')
+        .select('id')
+        .where(request.incidentId ? 'incident_id' : 'conversation_id', '=', (request.incidentId ?? request.conversationId)!)
+        .executeTakeFirstOrThrow();
+      return { escalationId: existing.id, created: false, jobs: [] };
+    }
+    const jobs: JobRequest[] = [];
+    if (policy.steps.length > 0) {
+      await tx
+        .insertInto('escalation_steps')
+        .values(
+          policy.steps.map((s, i) => ({
+            escalation_id: id,
+            step: i + 1,
+            due_at: new Date(now.getTime() + s.after * 60_000),
+            targets: JSON.stringify(s.targets),
+            until: s.until,
+            // Steps due at once go straight to the queue; later ones wait for the tick.
+            status: s.after === 0 ? ('queued' as const) : ('scheduled' as const),
+          })),
+        )
+        .execute();
+      policy.steps.forEach((s, i) => {
+        if (s.after === 0) jobs.push(stepJob(id, i + 1));
+      });
+    }
+    await event(tx, id, now, 'opened', { policy: policy.name, level: request.level, category: request.category, steps: policy.steps.length });
+    return { escalationId: id, created: true, jobs };
+  }
+
+  /** Claims the steps due by the clock and enqueues them (each once, across processes). */
+  async tick(): Promise<number> {
+    const now = this.deps.clock();
+    const claimed = await this.deps.store.transaction(async (tx) => {
+      const due = await sql<{ escalation_id: string; step: number }>`
+        UPDATE escalation_steps SET status = 'queued'
+        WHERE (escalation_id, step) IN (
+          SELECT escalation_id, step FROM escalation_steps
+          WHERE status = 'scheduled' AND due_at <= ${now}
+          ORDER BY due_at LIMIT 200 FOR UPDATE SKIP LOCKED)
+        RETURNING escalation_id, step`.execute(tx);
+      await this.deps.queue.enqueueIn(tx, due.rows.map((r) => stepJob(r.escalation_id, r.step)));
+      return due.rows.length;
+    });
+    if (claimed > 0) this.deps.queue.wake(['escalation.step']);
+    return claimed;
+  }
+
+  start(tickSeconds: number, extra?: () => Promise<unknown>): void {
+    const run = async () => {
+      try {
+        await this.tick();
+        await extra?.();
+      } catch (error) {
+        this.deps.log.warn({ err: error }, 'escalation tick failed; next tick retries');
+      }
+    };
+    this.timer = setInterval(run, tickSeconds * 1000);
+    this.timer.unref();
+    void run();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** `escalation.step`: tell this step's targets, unless the escalation was acknowledged (or resolved) meanwhile. */
+  async runStep(escalationId: string, step: number): Promise<void> {
+    const { store } = this.deps;
+    const row = await store.db
+      .selectFrom('escalation_steps as s')
+      .innerJoin('escalations as e', 'e.id', 's.escalation_id')
+      .select(['s.status as stepStatus', 's.targets', 's.until', 'e.status', 'e.level', 'e.category', 'e.title', 'e.conversation_id', 'e.incident_id'])
+      .where('s.escalation_id', '=', escalationId)
+      .where('s.step', '=', step)
+      .executeTakeFirst();
+    if (!row || row.stepStatus === 'done' || row.stepStatus === 'cancelled') return;
+    const stopped = row.until === 'acknowledged' ? row.status !== 'open' : row.status === 'resolved';
+    const now = this.deps.clock();
+    if (stopped) {
+      await store.db.updateTable('escalation_steps').set({ status: 'cancelled' }).where('escalation_id', '=', escalationId).where('step', '=', step).execute();
+      return;
+    }
+    const request = await this.request(escalationId, row, now);
+    let retryable: unknown = null;
+    for (const targetId of row.targets) {
+      const outcome = await this.openAt(escalationId, step, targetId, request);
+      if (outcome === 'retry') retryable ??= new Error(`escalation ${escalationId} step ${step}: ${targetId} is unavailable; retrying`);
+    }
+    // Targets already told are recorded; the retry tells only the ones still waiting.
+    if (retryable) throw retryable;
+    await store.transaction(async (tx) => {
+      await tx.updateTable('escalation_steps').set({ status: 'done', ran_at: now }).where('escalation_id', '=', escalationId).where('step', '=', step).execute();
+      await event(tx, escalationId, now, 'step.ran', { step, targets: row.targets, recipients: request.recipients.map((r) => r.name) });
+    });
+  }
+
+  private async openAt(escalationId: string, step: number, targetId: string, request: EscalationRequest): Promise<'done' | 'retry'> {
+    const { store, log } = this.deps;
+    const target = this.deps.targets.get(targetId);
+    const attempt = await store.db
+      .insertInto('escalation_targets')
+      .values({ escalation_id: escalationId, step, target: targetId, state: 'pending', attempts: 1 })
+      .onConflict((oc) => oc.columns(['escalation_id', 'step', 'target']).doUpdateSet({ attempts: sql`escalation_targets.attempts + 1` }))
+      .returning(['state', 'attempts'])
+      .executeTakeFirstOrThrow();
+    if (attempt.state !== 'pending') return 'done';
+    const now = this.deps.clock();
+    if (!target) {
+      await this.targetFailed(escalationId, step, targetId, 'this target is not configured on this hub', now);
+      return 'done';
+    }
+    try {
+      // A second attempt may follow one that reached the vendor unseen: the target looks before creating.
+      const receipt = await target.open({ ...request, retry: attempt.attempts > 1 }, AbortSignal.timeout(25_000));
+      await store.transaction(async (tx) => {
+        await tx
+          .updateTable('escalation_targets')
+          .set({ state: 'opened', external_id: receipt.externalId, url: receipt.url, opened_at: now, last_error: null })
+          .where('escalation_id', '=', escalationId)
+          .where('step', '=', step)
+          .where('target', '=', targetId)
+          .execute();
+        await event(tx, escalationId, now, 'target.opened', { step, target: targetId, externalId: receipt.externalId, url: receipt.url });
+      });
+      this.deps.onStep?.(targetId, 'opened');
+      return 'done';
+    } catch (error) {
+      const message = error instanceof Error ? error.message.slice(0, 500) : String(error);
+      const passing = !isVendorError(error) || error.kind === 'unavailable' || error.kind === 'rate_limited';
+      if (passing) {
+        await store.db.updateTable('escalation_targets').set({ last_error: message }).where('escalation_id', '=', escalationId).where('step', '=', step).where('target', '=', targetId).execute();
+        log.warn({ escalationId, step, target: targetId, err: message }, 'escalation target unavailable; the step will retry');
+        this.deps.onStep?.(targetId, 'retry');
+        return 'retry';
+      }
+      // Bad credentials or a refused request will not get better by retrying: record it for staff and go on.
+      await this.targetFailed(escalationId, step, targetId, message, now);
+      return 'done';
+    }
+  }
+
+  private async targetFailed(escalationId: string, step: number, targetId: string, reason: string, now: Date): Promise<void> {
+    await this.deps.store.transaction(async (tx) => {
+      await tx.updateTable('escalation_targets').set({ state: 'failed', last_error: reason }).where('escalation_id', '=', escalationId).where('step', '=', step).where('target', '=', targetId).execute();
+      await event(tx, escalationId, now, 'target.failed', { step, target: targetId, reason });
+    });
+    this.deps.log.error({ escalationId, step, target: targetId, reason }, 'escalation target failed');
+    this.deps.onStep?.(targetId, 'failed');
+  }
+
+  /** Acknowledged (by a link, a webhook, staff): later steps will not run; targets are told. */
+  async acknowledge(escalationId: string, by: string | null, via: string): Promise<boolean> {
+    return this.transition(escalationId, 'acknowledged', by, via, null);
+  }
+
+  async resolve(escalationId: string, by: string | null, via: string, text: string | null = null): Promise<boolean> {
+    return this.transition(escalationId, 'resolved', by, via, text);
+  }
+
+  private async transition(escalationId: string, to: 'acknowledged' | 'resolved', by: string | null, via: string, text: string | null): Promise<boolean> {
+    const now = this.deps.clock();
+    const from: EscalationStatus[] = to === 'acknowledged' ? ['open'] : ['open', 'acknowledged'];
+    const changed = await this.deps.store.transaction(async (tx) => {
+      const row = await tx
+        .updateTable('escalations')
+        .set(to === 'acknowledged' ? { status: to, acknowledged_at: now, acknowledged_by: by } : { status: to, resolved_at: now, resolved_by: by })
+        .where('id', '=', escalationId)
+        .where('status', 'in', from)
+        .returning('id')
+        .executeTakeFirst();
+      if (!row) return false;
+      // Steps waiting for their time are cancelled here; one already queued checks the status when it runs.
+      await tx
+        .updateTable('escalation_steps')
+        .set({ status: 'cancelled' })
+        .where('escalation_id', '=', escalationId)
+        .where('status', '=', 'scheduled')
+        .where((eb) => (to === 'acknowledged' ? eb('until', '=', 'acknowledged') : eb.lit(true)))
+        .execute();
+      await event(tx, escalationId, now, to, { by, via, ...(text ? { text } : {}) });
+      await this.deps.queue.enqueueIn(tx, [{ name: 'escalation.notify', data: { escalationId, change: to, by, text, via } }]);
+      return true;
+    });
+    if (changed) this.deps.queue.wake(['escalation.notify']);
+    return changed;
+  }
+
+  /** `escalation.notify`: tell every target that holds the escalation what changed (not the one it came from). */
+  async notify(payload: { escalationId: string; change: 'acknowledged' | 'resolved'; by: string | null; text: string | null; via: string }): Promise<void> {
+    const rows = await this.deps.store.db
+      .selectFrom('escalation_targets')
+      .select(['target', 'external_id', 'url'])
+      .where('escalation_id', '=', payload.escalationId)
+      .where('state', '=', 'opened')
+      .execute();
+    const change: EscalationChange = payload.change === 'acknowledged' ? { kind: 'acknowledged', by: payload.by } : { kind: 'resolved', by: payload.by, text: payload.text ?? `Resolved${payload.by ? ` by ${payload.by}` : ''}.` };
+    let retry: unknown = null;
+    const told = new Set<string>();
+    for (const row of rows) {
+      const key = `${row.target}:${row.external_id}`;
+      if (told.has(key) || !row.external_id || payload.via === `webhook:${row.target}`) continue;
+      told.add(key);
+      const target = this.deps.targets.get(row.target);
+      if (!target) continue;
+      try {
+        await target.update({ externalId: row.external_id, url: row.url }, change, AbortSignal.timeout(25_000));
+      } catch (error) {
+        if (isVendorError(error) && (error.kind === 'unavailable' || error.kind === 'rate_limited')) retry ??= error;
+        else this.deps.log.warn({ escalationId: payload.escalationId, target: row.target, err: error }, 'could not tell a target about a change; leaving it');
+      }
+    }
+    if (retry) throw retry;
+  }
+
+  /**
+   * A verified webhook from a target (GitHub issue assigned / closed): acknowledges or resolves the
+   * escalation it names and leaves a note on the helpdesk conversation(s).
+   */
+  async fromTarget(targetId: string, events: readonly EscalationInboundEvent[]): Promise<number> {
+    let applied = 0;
+    for (const e of events) {
+      const row = await this.deps.store.db
+        .selectFrom('escalation_targets as t')
+        .innerJoin('escalations as x', 'x.id', 't.escalation_id')
+        .select(['x.id', 'x.conversation_id', 'x.incident_id', 't.url'])
+        .where('t.target', '=', targetId)
+        .where('t.external_id', '=', e.externalId)
+        .executeTakeFirst();
+      if (!row) continue;
+      const via = `webhook:${targetId}`;
+      const by = e.by ? `${e.by} (${targetId})` : targetId;
+      if (e.kind === 'escalation.acknowledged') {
+        if (await this.acknowledge(row.id, by, via)) applied++;
+      } else if (e.kind === 'escalation.resolved') {
+        const changed = await this.resolve(row.id, by, via);
+        if (changed) applied++;
+        const conversations = await this.conversationsOf(row);
+        const text = `Support Hub: the escalation was resolved at ${targetId}${e.by ? ` by ${e.by}` : ''}${row.url ? ` (${row.url})` : ''}.`;
+        const added: string[] = [];
+        for (const conversationId of conversations) {
+          if (await addHelpdeskNote(this.deps.store.db, conversationId, `escalation-resolved:${row.id}:${targetId}:${e.externalId}:${conversationId}`, text)) added.push(conversationId);
+        }
+        if (added.length > 0) await this.deps.pushNotes(added);
+      }
+      // Reopened: the escalation stays as it is; staff decide (the dashboard shows the event).
+      await event(this.deps.store.db, row.id, this.deps.clock(), `target.${e.kind.split('.')[1]}`, { target: targetId, by: e.by });
+    }
+    return applied;
+  }
+
+  private async conversationsOf(row: { conversation_id: string | null; incident_id: string | null }): Promise<string[]> {
+    if (row.conversation_id) return [row.conversation_id];
+    const rows = await this.deps.store.db.selectFrom('incident_conversations').select('conversation_id').where('incident_id', '=', row.incident_id!).execute();
+    return rows.map((r) => r.conversation_id);
+  }
+
+  private async request(
+    escalationId: string,
+    row: { level: UrgencyLevel; category: string | null; title: string; conversation_id: string | null; incident_id: string | null },
+    now: Date,
+  ): Promise<EscalationRequest> {
+    const route = whoToWake(this.deps.oncall, row.category ?? 'default', now);
+    const recipients: EscalationRecipient[] = route?.covered ? [recipient(route.person)] : [];
+    const { summary, evidence, conversations } = await this.describe(row);
+    const base = this.deps.publicUrl?.replace(/\/$/, '');
+    return {
+      escalationId,
+      title: row.title,
+      level: row.level,
+      category: row.category,
+      summary: route ? `${summary}\n\nOn call: ${route.reason}` : summary,
+      evidence,
+      conversations,
+      link: base ? `${base}/dashboard/escalations/${escalationId}` : null,
+      acknowledgeUrl: this.deps.links?.url(escalationId, now) ?? null,
+      recipients,
+      retry: false,
+    };
+  }
+
+  /** What the customer(s) wrote and why it was escalated, for people reading a ticket or a page. */
+  private async describe(row: { conversation_id: string | null; incident_id: string | null }): Promise<{ summary: string; evidence: { phrase: string; category: string }[]; conversations: number }> {
+    const conversationIds = await this.conversationsOf(row);
+    const first = conversationIds.slice(0, 3);
+    const rows =
+      first.length === 0
+        ? { rows: [] }
+        : await sql<{ text: string; name: string | null; email: string | null; verified: boolean; evidence: Evidence[] | null; channel: string }>`
+            SELECT t.classified_text AS text, ct.name, ct.email, ct.verified, t.evidence, c.channel
+            FROM conversations c JOIN contacts ct ON ct.id = c.contact_id LEFT JOIN triage_results t ON t.conversation_id = c.id
+            WHERE c.id IN (${sql.join(first)})`.execute(this.deps.store.db);
+    const lines = rows.rows.map((r) => {
+      const who = [r.name, r.email ? `<${r.email}>` : null].filter(Boolean).join(' ') || 'A customer';
+      const text = (r.text ?? '').replace(/\s+/g, ' ').trim();
+      return `${who}${r.verified ? '' : ' (unverified)'} via ${r.channel}: ${text.length > 400 ? `${text.slice(0, 400)}…` : text}`;
+    });
+    const more = conversationIds.length - rows.rows.length;
+    const evidence = (rows.rows[0]?.evidence ?? []).filter((e) => e.weight > 0).slice(0, 6).map((e) => ({ phrase: e.phrase, category: e.category }));
+    return { summary: [...lines, ...(more > 0 ? [`…and ${more} more conversations.`] : [])].join('\n'), evidence, conversations: Math.max(1, conversationIds.length) };
+  }
+}
+
+function recipient(p: OncallPerson): EscalationRecipient {
+  return {
+    name: p.name,
+    ...(p.contacts.email ? { email: p.contacts.email } : {}),
+    ...(p.contacts.slack ? { slack: p.contacts.slack } : {}),
+    ...(p.contacts.pagerduty !== undefined ? { pagerduty: p.contacts.pagerduty } : {}),
+  };
+}
+
+function stepJob(escalationId: string, step: number): JobRequest {
+  return { name: 'escalation.step', data: { escalationId, step } };
+}
+
+async function event(db: Db, escalationId: string, at: Date, kind: string, detail: Record<string, unknown>): Promise<void> {
+  await db.insertInto('escalation_events').values({ id: randomUUID(), escalation_id: escalationId, at, kind, detail: JSON.stringify(detail) }).execute();
+}

@@ -1,0 +1,270 @@
+import { randomUUID } from 'node:crypto';
+import { sql, type Transaction } from 'kysely';
+import type { Logger } from 'pino';
+import type { OutboundReply, ReplyResult } from '../conversations/reply.js';
+import type { JobQueue } from '../jobs/queue.js';
+import type { HubDatabase } from '../store/schema.js';
+import type { Store } from '../store/store.js';
+import { phraseEta } from '../team/eta.js';
+import type { IncidentRef } from './acknowledge.js';
+import type { AcknowledgeConfig, IncidentsConfig } from './escalation/config.js';
+import type { EscalationEngine } from './escalation/engine.js';
+import type { TextTemplates } from './templates.js';
+import { HubError } from '../errors.js';
+import { firstName } from './problem.js';
+
+export interface IncidentsDeps {
+  store: Store;
+  queue: JobQueue;
+  log: Logger;
+  clock: () => Date;
+  config: IncidentsConfig;
+  acknowledge: AcknowledgeConfig;
+  teamTimeZone: string;
+  templates: TextTemplates;
+  engine: EscalationEngine;
+  reply(outbound: OutboundReply): Promise<ReplyResult>;
+}
+
+const INCIDENT_SOURCE = 'hub:incident';
+
+/** How an incident is named to customers and staff, by category. */
+const TITLES: Record<string, string> = {
+  outage: 'Service outage',
+  infrastructure: 'Service disruption',
+  data_loss: 'Missing data',
+  payment_failure: 'Payment failures',
+  locked_out: 'Login problems',
+};
+
+/**
+ * Incidents (issue: "20 'site is down' chats in 10 minutes are one incident: one escalation, one
+ * GitHub issue, one page — not 200"): a report of an incident category joins the open incident of
+ * its category last reported within the window, else opens one. The incident, not each
+ * conversation, is escalated; its customers get one shared acknowledgement naming it, an update
+ * at least every `updateEveryMinutes` while it is open, and one follow-up when it is resolved.
+ * Staff merge and split clusters. Joining is serialised per category by an advisory lock, so a
+ * burst of reports across processes opens one incident.
+ */
+export class Incidents {
+  constructor(private readonly deps: IncidentsDeps) {}
+
+  clusters(category: string | null): category is string {
+    return category !== null && this.deps.config.categories.includes(category);
+  }
+
+  async joinIn(tx: Transaction<HubDatabase>, conversationId: string, category: string): Promise<IncidentRef & { created: boolean }> {
+    const now = this.deps.clock();
+    await sql`SELECT pg_advisory_xact_lock(hashtext(${`incident:${category}`}))`.execute(tx);
+    const member = await tx
+      .selectFrom('incident_conversations as m')
+      .innerJoin('incidents as i', 'i.id', 'm.incident_id')
+      .select(['i.id', 'i.number', 'i.title', 'i.next_update_at'])
+      .where('m.conversation_id', '=', conversationId)
+      .executeTakeFirst();
+    if (member) return { ...ref(member), created: false };
+    const since = new Date(now.getTime() - this.deps.config.windowMinutes * 60_000);
+    let incident = await tx
+      .selectFrom('incidents')
+      .select(['id', 'number', 'title', 'next_update_at'])
+      .where('status', '=', 'open')
+      .where('category', '=', category)
+      .where('last_seen_at', '>=', since)
+      .orderBy('last_seen_at', 'desc')
+      .executeTakeFirst();
+    const created = !incident;
+    if (!incident) {
+      incident = await tx
+        .insertInto('incidents')
+        .values({
+          id: randomUUID(),
+          category,
+          title: TITLES[category] ?? `Reports of ${category.replace(/_/g, ' ')}`,
+          status: 'open',
+          opened_at: now,
+          last_seen_at: now,
+          next_update_at: new Date(now.getTime() + this.deps.config.updateEveryMinutes * 60_000),
+        })
+        .returning(['id', 'number', 'title', 'next_update_at'])
+        .executeTakeFirstOrThrow();
+    } else {
+      await tx.updateTable('incidents').set({ last_seen_at: now }).where('id', '=', incident.id).execute();
+    }
+    await tx.insertInto('incident_conversations').values({ conversation_id: conversationId, incident_id: incident.id, added_at: now, added_by: 'cluster' }).execute();
+    return { ...ref(incident), created };
+  }
+
+  async of(conversationId: string): Promise<IncidentRef | null> {
+    const row = await this.deps.store.db
+      .selectFrom('incident_conversations as m')
+      .innerJoin('incidents as i', 'i.id', 'm.incident_id')
+      .select(['i.id', 'i.number', 'i.title', 'i.next_update_at'])
+      .where('m.conversation_id', '=', conversationId)
+      .where('i.status', '=', 'open')
+      .executeTakeFirst();
+    return row ? ref(row) : null;
+  }
+
+  /** Staff resolve: every affected customer gets one follow-up; the incident's escalation is resolved. */
+  async resolve(incidentId: string, text: string | null, by: string): Promise<void> {
+    const now = this.deps.clock();
+    const changed = await this.deps.store.transaction(async (tx) => {
+      const row = await tx
+        .updateTable('incidents')
+        .set({ status: 'resolved', resolved_at: now, resolution: text, next_update_at: null })
+        .where('id', '=', incidentId)
+        .where('status', '=', 'open')
+        .returning('id')
+        .executeTakeFirst();
+      if (!row) return false;
+      await this.deps.queue.enqueueIn(tx, [{ name: 'incident.notify', data: { incidentId, kind: 'resolved', round: 0, text } }]);
+      return true;
+    });
+    if (!changed) throw new HubError(409, 'incident_not_open', 'this incident is not open');
+    this.deps.queue.wake(['incident.notify']);
+    const escalation = await this.deps.store.db.selectFrom('escalations').select('id').where('incident_id', '=', incidentId).executeTakeFirst();
+    if (escalation) await this.deps.engine.resolve(escalation.id, by, 'staff', text);
+  }
+
+  /** A staff update to every affected customer now (resets the update clock). */
+  async postUpdate(incidentId: string, text: string): Promise<void> {
+    await this.deps.store.transaction(async (tx) => {
+      const row = await this.bumpUpdate(tx, incidentId);
+      if (!row) throw new HubError(409, 'incident_not_open', 'this incident is not open');
+      await this.deps.queue.enqueueIn(tx, [{ name: 'incident.notify', data: { incidentId, kind: 'update', round: row.updates_sent, text } }]);
+    });
+    this.deps.queue.wake(['incident.notify']);
+  }
+
+  /** Open incidents whose promised update is due get one (the acknowledgement promised it). */
+  async tick(): Promise<number> {
+    const now = this.deps.clock();
+    const due = await this.deps.store.db.selectFrom('incidents').select('id').where('status', '=', 'open').where('next_update_at', '<=', now).limit(50).execute();
+    for (const { id } of due) {
+      await this.deps.store.transaction(async (tx) => {
+        const row = await this.bumpUpdate(tx, id, now);
+        if (row) await this.deps.queue.enqueueIn(tx, [{ name: 'incident.notify', data: { incidentId: id, kind: 'update', round: row.updates_sent, text: null } }]);
+      });
+    }
+    if (due.length > 0) this.deps.queue.wake(['incident.notify']);
+    return due.length;
+  }
+
+  private async bumpUpdate(tx: Transaction<HubDatabase>, incidentId: string, dueBy?: Date) {
+    const now = this.deps.clock();
+    let query = tx
+      .updateTable('incidents')
+      .set({ updates_sent: sql`updates_sent + 1`, next_update_at: new Date(now.getTime() + this.deps.config.updateEveryMinutes * 60_000) })
+      .where('id', '=', incidentId)
+      .where('status', '=', 'open');
+    if (dueBy) query = query.where('next_update_at', '<=', dueBy);
+    return query.returning(['updates_sent']).executeTakeFirst();
+  }
+
+  /** `incident.notify`: the update or resolution to each affected conversation, once per round (deduped by id). */
+  async notify(payload: { incidentId: string; kind: 'update' | 'resolved'; round: number; text: string | null }): Promise<void> {
+    const incident = await this.deps.store.db.selectFrom('incidents').selectAll().where('id', '=', payload.incidentId).executeTakeFirst();
+    if (!incident) return;
+    const now = this.deps.clock();
+    const since = new Date(now.getTime() - this.deps.acknowledge.perSenderWindowMinutes * 60_000);
+    const members = await sql<{ conversation_id: string; name: string | null; time_zone: string | null; automatic: number }>`
+      SELECT m.conversation_id, ct.name,
+        (SELECT fm.metadata -> 'device' ->> 'timeZone' FROM messages fm WHERE fm.conversation_id = m.conversation_id AND fm.direction = 'inbound' ORDER BY fm.position LIMIT 1) AS time_zone,
+        (SELECT count(*)::int FROM messages am JOIN conversations ac ON ac.id = am.conversation_id
+          WHERE ac.contact_id = c.contact_id AND am.author_kind = 'system' AND am.created_at > ${since}) AS automatic
+      FROM incident_conversations m JOIN conversations c ON c.id = m.conversation_id JOIN contacts ct ON ct.id = c.contact_id
+      WHERE m.incident_id = ${payload.incidentId}`.execute(this.deps.store.db);
+    const team = this.deps.acknowledge.teamName;
+    const incidentRef = { number: incident.number, title: incident.title };
+    const failures: unknown[] = [];
+    // Replies share transactions (group commit), so a few in flight at a time is what makes 200 quick.
+    const queue = [...members.rows];
+    const worker = async () => {
+      for (let m = queue.shift(); m; m = queue.shift()) {
+        // Updates are automatic mail like acknowledgements and count toward the per-sender limit; the
+        // one resolution follow-up per conversation is always sent.
+        if (payload.kind === 'update' && m.automatic >= this.deps.acknowledge.perSenderLimit) continue;
+        const name = firstName(m.name);
+        const text =
+          payload.kind === 'resolved'
+            ? this.deps.templates.render('incident-resolved', { name, incident: incidentRef, text: payload.text, team })
+            : this.deps.templates.render('incident-update', {
+                name,
+                incident: incidentRef,
+                text: payload.text,
+                nextUpdate: incident.next_update_at ? phraseEta(new Date(incident.next_update_at), now, m.time_zone, this.deps.teamTimeZone) : 'soon',
+                team,
+              });
+        try {
+          await this.deps.reply({
+            conversationId: m.conversation_id,
+            source: INCIDENT_SOURCE,
+            sourceMessageId: `incident:${payload.incidentId}:${payload.kind}:${payload.round}:${m.conversation_id}`,
+            authorKind: 'system',
+            text,
+            metadata: { incident: { number: incident.number, kind: payload.kind } },
+          });
+        } catch (error) {
+          failures.push(error);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, worker));
+    // Sent ones are deduped on the retry; only the failed ones go out again.
+    if (failures.length > 0) throw failures[0];
+  }
+
+  /** Staff merge `from` into `into`: its conversations move; its escalation is resolved as a duplicate. */
+  async merge(fromId: string, intoId: string, by: string): Promise<void> {
+    if (fromId === intoId) throw new HubError(400, 'same_incident', 'an incident cannot be merged into itself');
+    const into = await this.deps.store.transaction(async (tx) => {
+      const both = await tx.selectFrom('incidents').select(['id', 'number', 'status']).where('id', 'in', [fromId, intoId]).forUpdate().execute();
+      const from = both.find((i) => i.id === fromId);
+      const target = both.find((i) => i.id === intoId);
+      if (!from || !target) throw new HubError(404, 'no_such_incident', 'no such incident');
+      if (from.status !== 'open' || target.status !== 'open') throw new HubError(409, 'incident_not_open', 'both incidents must be open');
+      await tx.updateTable('incident_conversations').set({ incident_id: intoId, added_by: `merge by ${by}` }).where('incident_id', '=', fromId).execute();
+      await tx.updateTable('incidents').set({ status: 'merged', merged_into: intoId, next_update_at: null }).where('id', '=', fromId).execute();
+      await tx.updateTable('incidents').set({ last_seen_at: this.deps.clock() }).where('id', '=', intoId).execute();
+      return target;
+    });
+    const escalation = await this.deps.store.db.selectFrom('escalations').select('id').where('incident_id', '=', fromId).executeTakeFirst();
+    if (escalation) await this.deps.engine.resolve(escalation.id, by, 'staff', `Merged into incident #${into.number}.`);
+  }
+
+  /**
+   * Staff split conversations off into a new incident (they were a different problem). It is
+   * escalated like a new one when its policy says so.
+   */
+  async split(incidentId: string, conversationIds: string[], by: string): Promise<string> {
+    if (conversationIds.length === 0) throw new HubError(400, 'no_conversations', 'name at least one conversation to split off');
+    const now = this.deps.clock();
+    const result = await this.deps.store.transaction(async (tx) => {
+      const source = await tx.selectFrom('incidents').selectAll().where('id', '=', incidentId).forUpdate().executeTakeFirst();
+      if (!source) throw new HubError(404, 'no_such_incident', 'no such incident');
+      if (source.status !== 'open') throw new HubError(409, 'incident_not_open', 'this incident is not open');
+      const members = await tx.selectFrom('incident_conversations').select('conversation_id').where('incident_id', '=', incidentId).execute();
+      const inIt = new Set(members.map((m) => m.conversation_id));
+      const strangers = conversationIds.filter((c) => !inIt.has(c));
+      if (strangers.length > 0) throw new HubError(400, 'not_in_incident', `not in this incident: ${strangers.join(', ')}`);
+      if (conversationIds.length === inIt.size) throw new HubError(400, 'split_all', 'splitting off every conversation leaves nothing behind; rename or resolve instead');
+      const id = randomUUID();
+      await tx
+        .insertInto('incidents')
+        .values({ id, category: source.category, title: `${source.title} (split from #${source.number})`, status: 'open', opened_at: now, last_seen_at: now, next_update_at: source.next_update_at })
+        .execute();
+      await tx.updateTable('incident_conversations').set({ incident_id: id, added_by: `split by ${by}` }).where('conversation_id', 'in', conversationIds).execute();
+      const level = await tx.selectFrom('escalations').select(['level', 'category']).where('incident_id', '=', incidentId).executeTakeFirst();
+      const policy = level ? this.deps.engine.policyFor(level.level, level.category) : null;
+      const opened = policy && level ? await this.deps.engine.openIn(tx, { incidentId: id, level: level.level, category: level.category, title: `${source.title} (split from #${source.number})` }, policy) : null;
+      if (opened) await this.deps.queue.enqueueIn(tx, opened.jobs);
+      return id;
+    });
+    this.deps.queue.wake(['escalation.step']);
+    return result;
+  }
+}
+
+function ref(row: { id: string; number: number; title: string; next_update_at: Date | string | null }): IncidentRef {
+  return { id: row.id, number: row.number, title: row.title, nextUpdateAt: row.next_update_at ? new Date(row.next_update_at) : null };
+}

@@ -1,0 +1,145 @@
+import type { Router } from 'express';
+import type { Logger } from 'pino';
+import type { EscalationCapability } from '../capabilities/escalation.js';
+import type { IntegrationRegistry } from '../capabilities/registry.js';
+import { ConfigError, type HubConfig } from '../config.js';
+import type { Mailer } from '../channels/email/mailer.js';
+import type { OutboundReply, ReplyResult } from '../conversations/reply.js';
+import type { JobHandlers, JobRequest } from '../jobs/catalog.js';
+import type { JobQueue } from '../jobs/queue.js';
+import type { HubMetrics } from '../ops/metrics.js';
+import type { Message, Conversation } from '../store/schema.js';
+import type { Store } from '../store/store.js';
+import { Acknowledger } from './acknowledge.js';
+import { EscalationEngine } from './escalation/engine.js';
+import { emailTarget } from './escalation/email-target.js';
+import { AcknowledgeLinks } from './escalation/links.js';
+import { resolvePolicies } from './escalation/policies.js';
+import { acknowledgeLinkRouter, escalationWebhookRouter } from './escalation/routes.js';
+import { Incidents } from './incidents.js';
+import { respondJob } from './respond.js';
+import { triageStaffRouter } from './staff-api.js';
+import { TextTemplates } from './templates.js';
+
+export interface TriageResponse {
+  engine: EscalationEngine;
+  incidents: Incidents;
+  acknowledger: Acknowledger;
+  targets: ReadonlyMap<string, EscalationCapability>;
+  handlers: Pick<JobHandlers, 'triage.respond' | 'escalation.step' | 'escalation.notify' | 'acknowledgement.settle' | 'incident.notify'>;
+  /** After a triage call is written: respond (escalate, cluster, acknowledge). */
+  jobsOnTriage(conversationId: string, call: { first: boolean }): JobRequest[];
+  /** With an agent reply: judge the acknowledgement's promise. */
+  jobsOnReply(message: Message, conversation: Conversation): JobRequest[];
+  rawBodyRouters: Router[];
+  routers: Router[];
+  /** Due steps and incident updates, now (tests with a moved clock call this instead of waiting for the tick). */
+  tick(): Promise<void>;
+  start(): void;
+  stop(): void;
+}
+
+/**
+ * What happens after the classifier's call (ARCHITECTURE §1: classify → auto-acknowledge →
+ * escalate): acknowledgements with honest ETAs, incident clustering, and escalation policies run
+ * on the targets this hub has — the integrations with the escalation capability plus the built-in
+ * on-call email. Bad policies fail the start naming the key.
+ */
+export function createTriageResponse(deps: {
+  store: Store;
+  queue: JobQueue;
+  log: Logger;
+  config: HubConfig;
+  registry: IntegrationRegistry;
+  mailer: Mailer | null;
+  metrics: HubMetrics;
+  clock: () => Date;
+  reply(outbound: OutboundReply): Promise<ReplyResult>;
+  /** Push jobs for these conversations' new helpdesk notes (sync). */
+  pushJobs(conversationId: string): JobRequest[];
+  maxBodyBytes: number;
+}): TriageResponse {
+  const { config, store, queue, log, clock } = deps;
+  const templates = new TextTemplates(config.acknowledge.templateDir);
+  const targets = new Map<string, EscalationCapability>(deps.registry.all('escalation').map((t) => [t.integrationId, t.instance]));
+  const mailTo = config.escalation.oncallEmail;
+  const someoneHasEmail = Object.values(config.oncall.people).some((p) => p.contacts.email);
+  if (deps.mailer && (mailTo || someoneHasEmail)) targets.set('email', emailTarget({ mailer: deps.mailer, fallback: mailTo, templates }));
+  const resolved = resolvePolicies(config.escalation, [...targets.keys()]);
+  if (resolved.problems.length > 0) throw new ConfigError(resolved.problems);
+  const linkSecret = config.escalation.linkSecret ?? config.http.linkSecret;
+  const links = config.http.publicUrl && linkSecret ? new AcknowledgeLinks(config.http.publicUrl, linkSecret, config.escalation.linkTtlMinutes) : null;
+  const pushNotes = async (conversationIds: string[]) => {
+    await queue.enqueue(conversationIds.flatMap((id) => deps.pushJobs(id)));
+  };
+  const engine = new EscalationEngine({
+    store,
+    queue,
+    log,
+    clock,
+    targets,
+    policies: resolved.policies,
+    oncall: config.oncall,
+    links,
+    publicUrl: config.http.publicUrl,
+    pushNotes,
+    onStep: (target, outcome) => deps.metrics.escalationTargets.inc({ target, outcome }),
+  });
+  const incidents = new Incidents({ store, queue, log, clock, config: config.incidents, acknowledge: config.acknowledge, teamTimeZone: config.team.timeZone, templates, engine, reply: deps.reply });
+  const acknowledger = new Acknowledger({
+    store,
+    log,
+    clock,
+    team: config.team,
+    eta: config.eta,
+    oncall: config.oncall,
+    config: config.acknowledge,
+    templates,
+    reply: deps.reply,
+    canDeliver: (channel) => channel !== 'email' || deps.mailer !== null,
+    pushNote: (conversationId) => pushNotes([conversationId]),
+    onOutcome: (outcome) => deps.metrics.acknowledgements.inc({ outcome }),
+  });
+  deps.metrics.promisesFrom(async () => {
+    const rows = await store.db
+      .selectFrom('acknowledgements')
+      .select((eb) => [
+        'level',
+        eb.fn.countAll<number>().filterWhere('kept', '=', true).as('kept'),
+        // Broken: answered late, or still unanswered past the promised time.
+        eb.fn.countAll<number>().filterWhere((w) => w.or([w('kept', '=', false), w.and([w('first_reply_at', 'is', null), w('due_at', '<', clock())])])).as('broken'),
+      ])
+      .where('decision', '=', 'sent')
+      .where('due_at', 'is not', null)
+      .groupBy('level')
+      .execute();
+    return rows.map((r) => ({ level: r.level, kept: Number(r.kept), broken: Number(r.broken) }));
+  });
+  const tick = async () => {
+    await engine.tick();
+    await incidents.tick();
+  };
+  return {
+    engine,
+    incidents,
+    acknowledger,
+    targets,
+    handlers: {
+      'triage.respond': respondJob({ store, queue, log, engine, incidents, acknowledger }),
+      'escalation.step': ({ escalationId, step }) => engine.runStep(escalationId, step),
+      'escalation.notify': (payload) => engine.notify(payload),
+      'acknowledgement.settle': async ({ conversationId, messageId }) => {
+        const message = await store.db.selectFrom('messages').select('created_at').where('id', '=', messageId).executeTakeFirst();
+        if (message) await acknowledger.settle(conversationId, new Date(message.created_at));
+      },
+      'incident.notify': (payload) => incidents.notify(payload),
+    },
+    jobsOnTriage: (conversationId, call) => [{ name: 'triage.respond', data: { conversationId, acknowledge: call.first } }],
+    jobsOnReply: (message, conversation) => (message.author_kind === 'agent' ? [{ name: 'acknowledgement.settle', data: { conversationId: conversation.id, messageId: message.id } }] : []),
+    rawBodyRouters: [escalationWebhookRouter({ targets, engine, store, maxBodyBytes: deps.maxBodyBytes })],
+    routers: [acknowledgeLinkRouter({ links, engine, store, clock }), triageStaffRouter({ token: config.admin.token, store, incidents, engine })],
+    tick,
+    start: () => engine.start(config.escalation.tickSeconds, () => incidents.tick()),
+    stop: () => engine.stop(),
+  };
+}
