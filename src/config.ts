@@ -146,8 +146,8 @@ export const coreEnv: EnvBinding[] = [
   { env: 'TEAM_HOLIDAYS', path: ['team', 'holidays'], description: 'Comma-separated closed dates (YYYY-MM-DD)' },
   {
     env: 'TEAM_FIRST_RESPONSE_TARGET_MINUTES',
-    path: ['team', 'firstResponseTargetMinutes'],
-    description: 'Target first-response time within business hours (minutes)',
+    path: ['eta', 'firstResponseTargetMinutes', 'normal'],
+    description: 'First reply promised for normal-urgency conversations, in business minutes, until history says otherwise (other levels: `eta` in the config file)',
   },
   ...syncEnv,
   ...sidebarEnv,

@@ -134,7 +134,17 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
     }, { clock });
     const mailer = createMailer(config.mail);
     opened.push({ close: async () => mailer?.close() });
-    const chat = createChatChannel({ store, bus, queue, log, chat: config.chat, team: config.team, mailer, ingest: (m) => ingestor.ingest(m) });
+    const chat = createChatChannel({
+      store,
+      bus,
+      queue,
+      log,
+      chat: config.chat,
+      team: config.team,
+      mailer,
+      ingest: (m) => ingestor.ingest(m),
+      expectedReply: (zone, at) => triage.acknowledger.expectedReply('normal', null, zone, at),
+    });
     opened.push({ close: async () => chat.close() });
     const email = createEmailChannel({ store, log, mail: config.mail, mailer, ingest: (m) => ingestor.ingest(m) });
     opened.push({ close: () => email.close() });

@@ -39,8 +39,6 @@ export const teamSchema = z
     timeZone: timeZoneSchema.default('UTC'),
     businessHours: weeklyHoursSchema.default({ mon: ['09:00-17:00'], tue: ['09:00-17:00'], wed: ['09:00-17:00'], thu: ['09:00-17:00'], fri: ['09:00-17:00'] }),
     holidays: dateList.default([]),
-    /** What the team aims for within business hours, until measured history says otherwise. */
-    firstResponseTargetMinutes: z.coerce.number().int().min(1).max(14 * 24 * 60).default(240),
   })
   .prefault({});
 export type TeamConfig = z.output<typeof teamSchema>;

@@ -140,7 +140,7 @@ const renderLocal = (at: Date, zone: string) => {
 };
 
 /** isOpen/nextOpening read only the zone, the weekly hours and the holidays. */
-const asHours = (zone: string, businessHours: WeeklyHours): TeamConfig => ({ timeZone: zone, businessHours, holidays: [], firstResponseTargetMinutes: 1 });
+const asHours = (zone: string, businessHours: WeeklyHours): TeamConfig => ({ timeZone: zone, businessHours, holidays: [] });
 
 function awakeHours(p: OncallPerson): TeamConfig {
   const [from, to] = p.awake.split('-') as [string, string];

@@ -7,6 +7,7 @@ import { bearerToken } from '../../http/bearer.js';
 import type { AttachmentRef } from '../../store/schema.js';
 import type { Store } from '../../store/store.js';
 import type { TeamConfig } from '../../team/hours.js';
+import type { Eta } from '../../team/eta.js';
 import { availability } from './availability.js';
 import type { ChatApp, ChatConfig } from './config.js';
 import { decodeCursor, encodeCursor, presentAttachment, presentConversation, presentMessage } from './presenters.js';
@@ -20,6 +21,7 @@ export interface ChatApiDeps {
   sessions: SessionCache;
   chat: ChatConfig;
   team: TeamConfig;
+  expectedReply(customerTimeZone: string | null, at: Date): Promise<Eta>;
   ingest(inbound: InboundMessage): Promise<IngestResult>;
   openApiDocument: string | null;
   clock?: () => Date;
@@ -103,9 +105,10 @@ export function chatApiRouter(deps: ChatApiDeps): Router {
     res.status(201).json({ session_token: session.token, expires_at: session.expiresAt.toISOString(), user: presentUser(session.user) });
   });
 
-  router.get('/v1/availability', resolveApp, (req, res) => {
+  router.get('/v1/availability', resolveApp, async (req, res) => {
     const zone = typeof req.query['time_zone'] === 'string' ? req.query['time_zone'] : null;
-    res.json(availability(deps.team, now(), zone));
+    const at = now();
+    res.json(availability(deps.team, at, zone, await deps.expectedReply(zone, at)));
   });
 
   router.delete('/v1/sessions/current', resolveApp, requireUser, async (req, res) => {

@@ -1,3 +1,4 @@
+import type { Eta } from '../../team/eta.js';
 import type { TeamConfig } from '../../team/hours.js';
 import { isOpen, nextOpening } from '../../team/hours.js';
 import { isTimeZone } from '../../team/local-time.js';
@@ -10,15 +11,17 @@ export interface Availability {
 }
 
 /**
- * What to tell a customer before they write: the team's target while it is open, or when it will
- * be back, phrased in the customer's time zone when we know it. (The triage work makes the figure
- * data-driven; until then it is the configured target.)
+ * What to tell a customer before they write: while the team is open, the same promise the
+ * acknowledgement would make for a normal conversation now (src/team/eta.ts: business hours, the
+ * target or what history says 80% of replies met); while it is away, when it will be back —
+ * phrased in the customer's time zone when we know it.
  */
-export function availability(team: TeamConfig, now: Date, customerZone: string | null): Availability {
+export function availability(team: TeamConfig, now: Date, customerZone: string | null, expected: Eta): Availability {
   const zone = customerZone && isTimeZone(customerZone) ? customerZone : team.timeZone;
   if (isOpen(team, now)) {
-    const minutes = team.firstResponseTargetMinutes;
-    return { status: 'open', expected_reply: { minutes, text: `Usually replies within ${duration(minutes)}` }, next_open_at: null, time_zone: zone };
+    const minutes = Math.max(1, Math.ceil((expected.due.getTime() - now.getTime()) / 60_000));
+    const text = expected.text.startsWith('within') ? `Usually replies ${expected.text}` : `We'll reply ${expected.text}`;
+    return { status: 'open', expected_reply: { minutes, text }, next_open_at: null, time_zone: zone };
   }
   const opening = nextOpening(team, now);
   const when = opening
@@ -34,10 +37,3 @@ export function availability(team: TeamConfig, now: Date, customerZone: string |
     time_zone: zone,
   };
 }
-
-function duration(minutes: number): string {
-  if (minutes < 60) return `about ${minutes} minutes`;
-  const hours = Math.round(minutes / 60);
-  return hours === 1 ? 'about an hour' : hours < 48 ? `about ${hours} hours` : `about ${Math.round(hours / 24)} days`;
-}
-

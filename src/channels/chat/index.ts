@@ -9,6 +9,7 @@ import type { JobHandler } from '../../jobs/catalog.js';
 import type { JobQueue } from '../../jobs/queue.js';
 import type { Store } from '../../store/store.js';
 import type { TeamConfig } from '../../team/hours.js';
+import type { Eta } from '../../team/eta.js';
 import type { Mailer } from '../email/mailer.js';
 import { chatApiRouter } from './api.js';
 import type { ChatConfig } from './config.js';
@@ -37,12 +38,14 @@ export function createChatChannel(deps: {
   team: TeamConfig;
   mailer: Mailer | null;
   ingest(inbound: InboundMessage): Promise<IngestResult>;
+  /** The first-reply promise for a normal conversation arriving now (the availability notice). */
+  expectedReply(customerTimeZone: string | null, at: Date): Promise<Eta>;
 }): ChatChannel {
   const openApiDocument = existsSync(OPENAPI_PATH) ? readFileSync(OPENAPI_PATH, 'utf8') : null;
   const sessions = new SessionCache();
   const stream = new ChatStream({ store: deps.store, bus: deps.bus, chat: deps.chat, log: deps.log, sessions });
   return {
-    router: chatApiRouter({ store: deps.store, sessions, chat: deps.chat, team: deps.team, ingest: deps.ingest, openApiDocument }),
+    router: chatApiRouter({ store: deps.store, sessions, chat: deps.chat, team: deps.team, expectedReply: deps.expectedReply, ingest: deps.ingest, openApiDocument }),
     delivery: chatDelivery({ chat: deps.chat }),
     unreadCheck: unreadCheckJob({ store: deps.store, chat: deps.chat, log: deps.log, mailer: deps.mailer }),
     attach: (server) => stream.attach(server),

@@ -318,8 +318,9 @@ export class EscalationEngine {
       if (e.kind === 'escalation.acknowledged') {
         if (await this.acknowledge(row.id, by, via)) applied++;
       } else if (e.kind === 'escalation.resolved') {
-        const changed = await this.resolve(row.id, by, via);
-        if (changed) applied++;
+        // Our own close (staff resolved in the hub, which closed the issue) comes back too: no note for that.
+        if (!(await this.resolve(row.id, by, via))) continue;
+        applied++;
         const conversations = await this.conversationsOf(row);
         const text = `Support Hub: the escalation was resolved at ${targetId}${e.by ? ` by ${e.by}` : ''}${row.url ? ` (${row.url})` : ''}.`;
         const added: string[] = [];

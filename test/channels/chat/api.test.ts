@@ -30,6 +30,8 @@ describe('in-app chat API v1', () => {
         CHAT_PUSH_WEBHOOK_URL: `http://127.0.0.1:${(receiver.address() as { port: number }).port}/push`,
         CHAT_UNREAD_NOTIFY_AFTER_SECONDS: '5',
         CHAT_SESSION_MESSAGES_PER_MINUTE: '600',
+        // These tests count exactly the agent replies they send; acknowledgements have their own tests.
+        ACK_ENABLED: 'false',
       },
     });
     await t.hub.listen(0, '127.0.0.1');

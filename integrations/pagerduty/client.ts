@@ -1,0 +1,65 @@
+import type { Logger } from 'pino';
+import { isVendorError, VendorError } from '../../src/sync/vendor-error.js';
+import { VendorHttp } from '../../src/sync/vendor-http.js';
+import type { AlertEvent } from './event.js';
+
+/**
+ * All PagerDuty HTTP goes through here: `POST /v2/enqueue` of the Events API v2. There is no
+ * auth header — the routing key in the body is the credential — and the body is never part of
+ * an error, so no key reaches a log. Answers (developer.pagerduty.com/docs/events-api-v2/overview
+ * "Response Codes & Retry Logic"): 202 accepted, 400 invalid event (do not retry), 429 too many
+ * events for this routing key (~120/min), 5xx and network errors (retry later).
+ */
+
+export interface PagerDutyEventsClientOptions {
+  apiBase: string;
+  log: Logger;
+  onRequest?(method: string, path: string, status: number | null): void;
+  fetch?: typeof fetch;
+  timeoutMs?: number;
+  /** Longest total wait for 429s before giving up with `rate_limited` (default 2 s). */
+  maxRateWaitMs?: number;
+}
+
+export class PagerDutyEventsClient {
+  private readonly http: VendorHttp;
+
+  constructor(options: PagerDutyEventsClientOptions) {
+    this.http = new VendorHttp({
+      vendor: 'pagerduty',
+      baseUrl: options.apiBase,
+      log: options.log,
+      auth: async () => ({}),
+      // PagerDuty documents no Retry-After for the Events API (VendorHttp then waits about a
+      // second); its advice is to back off for minutes, which is the engine's job, not a held call.
+      rateHeaders: (headers) => {
+        const seconds = Number(headers.get('retry-after'));
+        return { remaining: null, retryAfterMs: headers.has('retry-after') && Number.isFinite(seconds) ? seconds * 1000 : null };
+      },
+      maxRateWaitMs: options.maxRateWaitMs ?? 2_000,
+      timeoutMs: options.timeoutMs ?? 10_000,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+      ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+    });
+  }
+
+  /**
+   * Sends one alert event; `keyLabel` names the routing key in errors ("the configured routing
+   * key", "Ravi's routing key") since the key itself is a secret. Not resent here after a lost
+   * answer: the engine retries, and the dedup key makes that safe.
+   */
+  async send(event: AlertEvent, keyLabel: string, signal?: AbortSignal): Promise<void> {
+    try {
+      await this.http.request({ method: 'POST', path: '/v2/enqueue', json: event, ...(signal ? { signal } : {}) });
+    } catch (error) {
+      if (!isVendorError(error)) throw error;
+      // A routing key PagerDuty does not know is answered 400 "Invalid routing key" (a malformed
+      // one: 400 "Length of 'routing_key' is incorrect …"). That is not a bad event but a bad
+      // credential: `auth` (an operator must act; checkConnection reports it), not `rejected`.
+      if (error.status === 400 && /routing.?key/i.test(error.message)) {
+        throw new VendorError('auth', `PagerDuty refused ${keyLabel}: ${error.message}`, { status: 400 });
+      }
+      throw error;
+    }
+  }
+}
