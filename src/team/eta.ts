@@ -116,7 +116,7 @@ export function computeEta(request: EtaRequest): Eta {
   // "Within about N hours" only while nothing closed lies between now and the promise.
   const sameStretch = Math.abs(businessMinutesBetween(team, at, due) * 60_000 - (due.getTime() - at.getTime())) < 1000;
   const note = measured
-    ? `${level}: ${Math.round(eta.history.percentile * 100)}% of ${measured.samples} first replies in the last ${eta.history.windowDays} days came within ${formatMinutes(measured.observed)} business minutes; promised ${minutes}`
+    ? `${level}: to keep ${Math.round(eta.history.percentile * 100)}% of promises, the ${ordinal(measured.rank)} fastest of ${measured.samples} first replies in the last ${eta.history.windowDays} days: ${formatMinutes(measured.observed)} business minutes; promised ${minutes}`
     : `${level} target: ${minutes} business minutes`;
   return promise(due, measured ? 'history' : 'target', minutes, phraseEta(due, at, customerZone, teamZone, { sameStretch }), note, teamZone);
 }
@@ -126,14 +126,29 @@ function promise(due: Date, basis: Eta['basis'], minutes: number | null, text: s
   return { due, basis, businessMinutes: minutes, text, textForAgents: `First reply due ${c.weekday.slice(0, 3)}, ${c.month.slice(0, 3)} ${c.day}, ${c.time} (${teamZone}); ${note}` };
 }
 
-/** The promise history supports, or null while it holds fewer than `minSamples` replies in the window. */
-function historyPromise(history: readonly FirstResponseSample[], eta: EtaConfig, at: Date): { minutes: number; observed: number; samples: number } | null {
+/**
+ * The promise history supports, or null while it holds fewer than `minSamples` replies in the window.
+ * The sample's 80th percentile is only an estimate of the team's: promising exactly it keeps about
+ * 80% of future promises on average — half the time fewer. So the promise is the order statistic
+ * that is at or above the true percentile with 90% confidence (normal approximation of the
+ * binomial: rank ⌈np + 1.28·√(np(1−p))⌉), which keeps the share at or above the percentile
+ * while the team's pace holds, and moves toward it as history grows.
+ */
+function historyPromise(history: readonly FirstResponseSample[], eta: EtaConfig, at: Date): { minutes: number; observed: number; samples: number; rank: number } | null {
   const since = at.getTime() - eta.history.windowDays * 24 * 60 * 60_000;
   const recent = history.filter((s) => s.receivedAt.getTime() > since && s.receivedAt <= at && Number.isFinite(s.businessMinutes)).map((s) => Math.max(0, s.businessMinutes));
   if (recent.length < eta.history.minSamples) return null;
-  const observed = nearestRank(recent, eta.history.percentile)!;
-  return { minutes: friendlyMinutes(observed), observed, samples: recent.length };
+  const n = recent.length;
+  const p = eta.history.percentile;
+  const rank = Math.min(n, Math.ceil(n * p + CONFIDENCE_Z * Math.sqrt(n * p * (1 - p)) - 1e-9));
+  const observed = nearestRank(recent, rank / n)!;
+  return { minutes: friendlyMinutes(observed), observed, samples: n, rank };
 }
+
+/** One-sided 90% normal quantile. */
+const CONFIDENCE_Z = 1.2816;
+
+const ordinal = (n: number) => `${n}${n % 100 >= 11 && n % 100 <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th')}`;
 
 /**
  * Nearest-rank percentile: the sample at rank ⌈p·n⌉ of the n samples sorted ascending, i.e. the

@@ -150,12 +150,12 @@ describe('history', () => {
     minutes.map((m) => ({ receivedAt: new Date(now.getTime() - daysAgo * 86_400_000), businessMinutes: m }));
   const tens = Array.from({ length: 25 }, (_, i) => (i + 1) * 10);
 
-  it('with ≥ 20 recent replies the 80th percentile replaces the target, rounded up to a friendly step', () => {
+  it('with ≥ 20 recent replies the 80th percentile (90% upper bound) replaces the target, rounded up to a friendly step', () => {
     const result = eta({ level: 'normal', at: now, history: samples(tens) });
-    // Rank ⌈0.8 × 25⌉ = 20 → 200 minutes, rounded up to the quarter hour.
-    expect(result).toMatchObject({ basis: 'history', businessMinutes: 210, text: 'within about 4 hours' });
-    expect(result.due.toISOString()).toBe('2026-01-13T12:30:00.000Z');
-    expect(result.textForAgents).toContain('80% of 25 first replies in the last 28 days came within 200 business minutes; promised 210');
+    // Rank ⌈0.8 × 25 + 1.28 × √(25 × 0.8 × 0.2)⌉ = ⌈22.56⌉ = 23 → 230 minutes, rounded up to the quarter hour.
+    expect(result).toMatchObject({ basis: 'history', businessMinutes: 240, text: 'within about 4 hours' });
+    expect(result.due.toISOString()).toBe('2026-01-13T13:00:00.000Z');
+    expect(result.textForAgents).toContain('to keep 80% of promises, the 23rd fastest of 25 first replies in the last 28 days: 230 business minutes; promised 240');
   });
 
   it('a faster team promises less than its target', () => {
