@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { EscalationInboundEvent } from '../../src/capabilities/escalation.js';
-import type { RawRequest, VerifyResult } from '../../src/capabilities/webhook.js';
+import { type RawRequest, type VerifyResult, headerValue } from '../../src/capabilities/webhook.js';
 import { HubError } from '../../src/errors.js';
 import { HUB_LABEL, hasMarker } from './issue-body.js';
 
@@ -12,15 +12,9 @@ import { HUB_LABEL, hasMarker } from './issue-body.js';
  * redeliveries, so it is the dedup key). The scheme has no timestamp, hence no replay window.
  */
 
-function header(request: RawRequest, name: string): string | null {
-  const value = request.headers[name];
-  const first = Array.isArray(value) ? value[0] : value;
-  return first && first.length > 0 ? first : null;
-}
-
 export function verifyGitHubWebhook(secret: string | undefined, request: RawRequest): VerifyResult {
   if (!secret) return { ok: false, reason: 'GITHUB_WEBHOOK_SECRET is not configured, so GitHub webhooks cannot be verified' };
-  const given = header(request, 'x-hub-signature-256');
+  const given = headerValue(request, 'x-hub-signature-256');
   // The SHA-1 `X-Hub-Signature` is legacy; GitHub recommends the SHA-256 one, which it always sends.
   if (!given) return { ok: false, reason: 'missing X-Hub-Signature-256 header (is a secret set on the GitHub webhook?)' };
   const hex = /^sha256=([0-9a-f]{64})$/i.exec(given.trim())?.[1];
@@ -50,9 +44,9 @@ const issuesPayload = z.object({
 });
 
 export function parseGitHubWebhook(request: RawRequest, repo: { owner: string; name: string }): { deliveryId: string; events: EscalationInboundEvent[] } {
-  const deliveryId = header(request, 'x-github-delivery');
+  const deliveryId = headerValue(request, 'x-github-delivery');
   if (!deliveryId) throw invalid('missing X-GitHub-Delivery header');
-  const event = header(request, 'x-github-event');
+  const event = headerValue(request, 'x-github-event');
   if (!event) throw invalid('missing X-GitHub-Event header');
   let body: unknown;
   try {

@@ -1,6 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { HelpdeskWebhookEvent } from '../../src/capabilities/helpdesk.js';
-import type { RawRequest, VerifyResult } from '../../src/capabilities/webhook.js';
+import { type RawRequest, type VerifyResult, headerValue } from '../../src/capabilities/webhook.js';
 import { HubError } from '../../src/errors.js';
 import { hubConversationIdFromTags, statusFromHelpScout } from './mapper.js';
 
@@ -11,15 +11,9 @@ import { hubConversationIdFromTags, statusFromHelpScout } from './mapper.js';
  * by event + conversation + newest thread.
  */
 
-function header(request: RawRequest, name: string): string | null {
-  const value = request.headers[name];
-  const first = Array.isArray(value) ? value[0] : value;
-  return first && first.length > 0 ? first : null;
-}
-
 export function verifyHelpScoutWebhook(secret: string | undefined, request: RawRequest): VerifyResult {
   if (!secret) return { ok: false, reason: 'HELPSCOUT_WEBHOOK_SECRET is not configured, so Help Scout webhooks cannot be verified' };
-  const given = header(request, 'x-helpscout-signature');
+  const given = headerValue(request, 'x-helpscout-signature');
   if (!given) return { ok: false, reason: 'missing X-HelpScout-Signature header' };
   const expected = Buffer.from(createHmac('sha1', secret).update(request.rawBody).digest('base64'));
   const received = Buffer.from(given.trim());
@@ -47,7 +41,7 @@ const THREAD_EVENTS = new Set(['convo.created', 'convo.customer.reply.created', 
  * notes and replies): another API integration's agent reply is still an agent reply.
  */
 export function parseHelpScoutWebhook(request: RawRequest, ownUserId: number | null = null): { deliveryId: string; events: HelpdeskWebhookEvent[] } {
-  const event = header(request, 'x-helpscout-event');
+  const event = headerValue(request, 'x-helpscout-event');
   if (!event) throw invalid('missing X-HelpScout-Event header');
   let body: unknown;
   try {

@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { EscalationInboundEvent } from '../../src/capabilities/escalation.js';
-import type { RawRequest, VerifyResult } from '../../src/capabilities/webhook.js';
+import { type RawRequest, type VerifyResult, headerValue } from '../../src/capabilities/webhook.js';
 import { HubError } from '../../src/errors.js';
 
 /**
@@ -11,15 +11,9 @@ import { HubError } from '../../src/errors.js';
  * timestamp, so there is no replay window; `event.id` dedupes redeliveries.
  */
 
-function header(request: RawRequest, name: string): string | null {
-  const value = request.headers[name];
-  const first = Array.isArray(value) ? value[0] : value;
-  return first && first.length > 0 ? first : null;
-}
-
 export function verifyPagerDutyWebhook(secret: string | undefined, request: RawRequest): VerifyResult {
   if (!secret) return { ok: false, reason: 'PAGERDUTY_WEBHOOK_SECRET is not configured, so PagerDuty webhooks cannot be verified' };
-  const given = header(request, 'x-pagerduty-signature');
+  const given = headerValue(request, 'x-pagerduty-signature');
   if (!given) return { ok: false, reason: 'missing X-PagerDuty-Signature header' };
   const expected = Buffer.from(`v1=${createHmac('sha256', secret).update(request.rawBody).digest('hex')}`);
   // Any one matching v1 signature is enough; compare each in constant time (equal lengths first).

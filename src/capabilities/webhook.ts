@@ -9,3 +9,10 @@ export interface RawRequest {
 }
 
 export type VerifyResult = { ok: true } | { ok: false; reason: string };
+
+/** A request header's first value, or null when absent or empty (Node lower-cases header names). */
+export function headerValue(request: Pick<RawRequest, 'headers'>, name: string): string | null {
+  const value = request.headers[name];
+  const first = Array.isArray(value) ? value[0] : value;
+  return first && first.length > 0 ? first : null;
+}
