@@ -163,3 +163,61 @@ escalation:
     expect(ack.promise).toBe('within about 30 minutes');
   });
 });
+
+/** Staff correct the clustering: merge two incidents that are one problem, split off what is not. */
+describe('merging and splitting incidents', () => {
+  let t: TestHub;
+  let now = new Date('2026-03-10T10:00:00Z');
+  let base: string;
+  const admin = async (path: string, body: unknown) =>
+    fetch(`${base}${path}`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+  beforeAll(async () => {
+    t = await startTestHub('pglite', { channels: [new RecordingChannel('chat')], clock: () => now, env: { HUB_ADMIN_TOKEN: ADMIN, INCIDENT_WINDOW_MINUTES: '10', ESCALATION_TICK_SECONDS: '300' } });
+    base = `http://127.0.0.1:${await t.hub.listen(0, '127.0.0.1')}`;
+  });
+  afterAll(async () => t?.stop());
+
+  it('two clusters of one outage are merged; a report that was something else is split off', async () => {
+    const report = async (id: string) => (await t.hub.ingest(chatMessage({ id, user: id, text: 'Our site is down! Nobody can log in.' }))).conversation.id;
+    const a1 = await report('a1');
+    const a2 = await report('a2');
+    await waitFor(async () => (await t.hub.store.db.selectFrom('incident_conversations').select('conversation_id').execute()).length === 2, 30_000, 'first two clustered');
+    now = new Date(now.getTime() + 30 * 60_000); // past the window: the next report opens a second incident
+    const b1 = await report('b1');
+    const incidents = await waitFor(async () => {
+      const rows = await t.hub.store.db.selectFrom('incident_conversations').selectAll().execute();
+      return rows.length === 3 ? rows : null;
+    }, 30_000, 'three reports clustered');
+    const first = incidents.find((r) => r.conversation_id === a1)!.incident_id;
+    const second = incidents.find((r) => r.conversation_id === b1)!.incident_id;
+    expect(first).not.toBe(second);
+    expect(incidents.find((r) => r.conversation_id === a2)!.incident_id).toBe(first);
+
+    expect((await admin(`/admin/incidents/${second}/merge`, { into: first, by: 'Priya' })).status).toBe(200);
+    const merged = await t.hub.store.db.selectFrom('incident_conversations').select(['conversation_id', 'incident_id']).execute();
+    expect(merged.every((m) => m.incident_id === first)).toBe(true);
+    const gone = await t.hub.store.db.selectFrom('incidents').select(['status', 'merged_into']).where('id', '=', second).executeTakeFirstOrThrow();
+    expect(gone).toEqual({ status: 'merged', merged_into: first });
+    // The merged incident's escalation is closed as a duplicate; the surviving one stays open.
+    const escalations = await t.hub.store.db.selectFrom('escalations').select(['incident_id', 'status']).execute();
+    expect(escalations.find((e) => e.incident_id === second)?.status).toBe('resolved');
+    expect(escalations.find((e) => e.incident_id === first)?.status).toBe('open');
+
+    const split = await admin(`/admin/incidents/${first}/split`, { conversationIds: [b1], by: 'Priya' });
+    expect(split.status).toBe(201);
+    const { incidentId } = (await split.json()) as { incidentId: string };
+    const after = await t.hub.store.db.selectFrom('incident_conversations').select(['conversation_id', 'incident_id']).execute();
+    expect(after.find((m) => m.conversation_id === b1)!.incident_id).toBe(incidentId);
+    expect(after.filter((m) => m.incident_id === first).map((m) => m.conversation_id).sort()).toEqual([a1, a2].sort());
+    expect(await t.hub.store.db.selectFrom('escalations').select('status').where('incident_id', '=', incidentId).executeTakeFirst()).toEqual({ status: 'open' });
+
+    // Bad requests change nothing.
+    expect((await admin(`/admin/incidents/${first}/split`, { conversationIds: [a1, a2] })).status).toBe(400);
+    expect((await admin(`/admin/incidents/${first}/split`, { conversationIds: [b1] })).status).toBe(400);
+    expect((await admin(`/admin/incidents/${first}/merge`, { into: first })).status).toBe(400);
+    expect((await admin(`/admin/incidents/${first}/merge`, { into: second })).status).toBe(409);
+    expect((await admin('/admin/incidents/not-a-uuid/resolve', {})).status).toBe(400);
+    expect((await fetch(`${base}/admin/incidents`)).status).toBe(401);
+  });
+});
