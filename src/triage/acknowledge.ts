@@ -205,6 +205,8 @@ export class Acknowledger {
     if (!config.enabled) return 'acknowledgements are off (ACK_ENABLED)';
     if (facts.autoReply) return 'the first message is an automatic reply';
     if (facts.agentReplied) return 'an agent already replied';
+    // An old conversation imported from a helpdesk (or replayed) is not "new": a promise now would be absurd.
+    if (facts.firstAt && at.getTime() - facts.firstAt.getTime() > 24 * 3600_000) return 'the conversation began more than a day ago';
     if (!this.deps.canDeliver(facts.channel)) return `the hub cannot send on the ${facts.channel} channel (outbound mail not configured)`;
     const since = new Date(at.getTime() - config.perSenderWindowMinutes * 60_000);
     // Every automatic message counts (acknowledgements, incident updates), and so do
@@ -228,10 +230,12 @@ export class Acknowledger {
       level: UrgencyLevel | null;
       evidence: Evidence[] | null;
       first_metadata: Record<string, unknown> | null;
+      first_at: Date | string | null;
       agent_replied: boolean;
     }>`
       SELECT c.contact_id, c.channel, c.subject, ct.name, t.level, t.evidence,
         (SELECT m.metadata FROM messages m WHERE m.conversation_id = c.id AND m.direction = 'inbound' ORDER BY m.position LIMIT 1) AS first_metadata,
+        (SELECT m.created_at FROM messages m WHERE m.conversation_id = c.id AND m.direction = 'inbound' ORDER BY m.position LIMIT 1) AS first_at,
         EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.author_kind = 'agent') AS agent_replied
       FROM conversations c JOIN contacts ct ON ct.id = c.contact_id
       LEFT JOIN triage_results t ON t.conversation_id = c.id
@@ -251,6 +255,7 @@ export class Acknowledger {
       autoReply: metadata['autoReply'] === true,
       agentReplied: r.agent_replied,
       timeZone: zone,
+      firstAt: r.first_at ? new Date(r.first_at) : null,
     };
   }
 }
@@ -265,6 +270,8 @@ interface ConversationFacts {
   autoReply: boolean;
   agentReplied: boolean;
   timeZone: string | null;
+  /** When the customer first wrote (the helpdesk's time for an imported conversation). */
+  firstAt: Date | null;
 }
 
 interface Composed {
