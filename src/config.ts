@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { envBoolean } from './config/env-boolean.js';
 import YAML from 'yaml';
 import { redact, secret, secretPaths } from './config/secrets.js';
 import type { AnyIntegration } from './capabilities/integration.js';
@@ -17,10 +18,6 @@ import { acknowledgeSchema, escalationEnv, escalationSchema, incidentsSchema } f
  * YAML) → environment variables. Flat environment keys are shorthands for paths in this schema.
  */
 
-const envBoolean = z.union([
-  z.boolean(),
-  z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes'),
-]);
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 export const coreSchema = z.object({

@@ -70,12 +70,13 @@ export class HubMetrics {
       },
     });
     // Judged promises only: kept (first reply in time) or broken (late, or unanswered past due).
-    const judged = async (): Promise<PromiseCounts[]> => {
-      try {
-        return (await metrics.promises?.()) ?? [];
-      } catch {
-        return [];
+    // Both gauges below read one query per scrape: the answer is shared for a second.
+    let last: { at: number; counts: Promise<PromiseCounts[]> } | null = null;
+    const judged = (): Promise<PromiseCounts[]> => {
+      if (!last || Date.now() - last.at > 1000) {
+        last = { at: Date.now(), counts: (metrics.promises?.() ?? Promise.resolve([])).catch(() => []) };
       }
+      return last.counts;
     };
     new Gauge({
       name: 'hub_acknowledgement_promises',

@@ -2,7 +2,7 @@ import express, { Router, type RequestHandler } from 'express';
 import type { AccountWebhook } from '../capabilities/account-data.js';
 import type { IntegrationRegistry } from '../capabilities/registry.js';
 import type { EventBus } from '../conversations/events.js';
-import { HubError, unauthorized } from '../errors.js';
+import { rawRequestOf, verifiedWebhook } from '../http/webhook-request.js';
 
 /** More than this many names in one change is not a customer update; NOTIFY payloads stay small. */
 const MAX_NAMES = 50;
@@ -21,16 +21,7 @@ export function accountWebhookRouter(deps: { registry: IntegrationRegistry; bus:
   router.post('/webhooks/:integrationId', isAccountSource, express.raw({ type: () => true, limit: deps.maxBodyBytes }), async (req, res) => {
     const integrationId = String(req.params['integrationId']);
     const webhook = webhookFor(integrationId)!;
-    const request = { rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), headers: req.headers, url: req.originalUrl };
-    const verdict = webhook.verify(request);
-    if (!verdict.ok) throw unauthorized(`webhook signature check failed: ${verdict.reason}`, 'invalid_signature');
-    let change;
-    try {
-      change = webhook.changes(request);
-    } catch (error) {
-      if (error instanceof HubError) throw error;
-      throw new HubError(400, 'invalid_webhook', `webhook body not understood: ${(error as Error).message}`);
-    }
+    const change = verifiedWebhook(rawRequestOf(req), { verify: (r) => webhook.verify(r), parse: (r) => webhook.changes(r) });
     const emails = change.emails.slice(0, MAX_NAMES);
     const keys = change.keys.slice(0, MAX_NAMES);
     if (emails.length > 0 || keys.length > 0) await deps.bus.publish([{ type: 'account.changed', integrationId, emails, keys }]);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { envBoolean } from '../config/env-boolean.js';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -15,9 +16,7 @@ export const syncSchema = z
     /** Seconds between reconciliation polls (agent replies whose webhook never came, paused integrations). */
     reconcileSeconds: int(1, 3600).default(60),
     /** Import conversations that start in the helpdesk (mail sent straight to it) so triage covers them. */
-    importHelpdeskConversations: z
-      .union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')])
-      .default(true),
+    importHelpdeskConversations: envBoolean.default(true),
     /** Longest one push job works on a conversation before handing on to a fresh job (bounded by job expiry). */
     pushBudgetSeconds: int(1, 25).default(15),
   })

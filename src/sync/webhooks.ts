@@ -1,7 +1,8 @@
 import express, { Router } from 'express';
 import type { Logger } from 'pino';
 import type { HelpdeskCapability, HelpdeskWebhookEvent } from '../capabilities/helpdesk.js';
-import { HubError, notFound, unauthorized } from '../errors.js';
+import { notFound } from '../errors.js';
+import { rawRequestOf, verifiedWebhook } from '../http/webhook-request.js';
 import type { JobRequest } from '../jobs/catalog.js';
 import type { JobQueue } from '../jobs/queue.js';
 import type { Store } from '../store/store.js';
@@ -33,20 +34,11 @@ export function helpdeskWebhookRouter(deps: WebhookDeps): Router {
     const integrationId = String(req.params['integrationId']);
     const helpdesk = deps.helpdesks.get(integrationId);
     if (!helpdesk) throw notFound(`no helpdesk integration "${integrationId}" is configured`, 'unknown_integration');
-    const request = { rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), headers: req.headers, url: req.originalUrl };
-    const verdict = helpdesk.verifyWebhook(request);
-    if (!verdict.ok) {
-      deps.onReceived?.(integrationId, 'rejected');
-      throw unauthorized(`webhook signature check failed: ${verdict.reason}`, 'invalid_signature');
-    }
-    let parsed: { deliveryId: string; events: HelpdeskWebhookEvent[] };
-    try {
-      parsed = helpdesk.parseWebhook(request);
-    } catch (error) {
-      deps.onReceived?.(integrationId, 'rejected');
-      if (error instanceof HubError) throw error;
-      throw new HubError(400, 'invalid_webhook', `webhook body not understood: ${(error as Error).message}`);
-    }
+    const parsed = verifiedWebhook(
+      rawRequestOf(req),
+      { verify: (r) => helpdesk.verifyWebhook(r), parse: (r) => helpdesk.parseWebhook(r) },
+      () => deps.onReceived?.(integrationId, 'rejected'),
+    );
     const accepted = await deps.store.transaction(async (tx) => {
       const fresh = await tx
         .insertInto('deliveries')

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { HubDatabase } from '../store/schema.js';
 import type { Logger } from 'pino';
 import type { OutboundReply, ReplyResult } from '../conversations/reply.js';
@@ -40,6 +40,18 @@ export interface IncidentRef {
 
 export type AcknowledgeOutcome = { decision: 'sent'; messageId: string; eta: Eta | null } | { decision: 'skipped'; reason: string } | { decision: 'already' };
 
+/**
+ * SQL: automatic messages (author `system`: acknowledgements, incident updates) a contact got
+ * since a time, plus acknowledgements decided but not yet stored as messages — what the
+ * per-sender limit counts. `contact` is a value or a column reference (`sql.ref('c.contact_id')`).
+ */
+export function automaticMessagesTo(contact: unknown, since: Date): RawBuilder<number> {
+  return sql<number>`((SELECT count(*) FROM messages am JOIN conversations ac ON ac.id = am.conversation_id
+      WHERE ac.contact_id = ${contact} AND am.author_kind = 'system' AND am.created_at > ${since})
+    + (SELECT count(*) FROM acknowledgements aa
+      WHERE aa.contact_id = ${contact} AND aa.decision = 'sent' AND aa.message_id IS NULL AND aa.received_at > ${since}))::int`;
+}
+
 /** The hub's own message source: the same conversation's acknowledgement is one message, ever. */
 export const ACK_SOURCE = 'hub:acknowledgement';
 
@@ -52,6 +64,8 @@ export const ACK_SOURCE = 'hub:acknowledgement';
  * private note, and is judged when the first agent reply arrives (`settle`).
  */
 export class Acknowledger {
+  private readonly samples = new Map<UrgencyLevel, { at: number; samples: FirstResponseSample[] }>();
+
   constructor(private readonly deps: AcknowledgerDeps) {}
 
   async acknowledge(conversationId: string, incident: IncidentRef | null): Promise<AcknowledgeOutcome> {
@@ -161,8 +175,21 @@ export class Acknowledger {
     return Object.keys(oncall.rotations).length > 0 && coverageAt(oncall, at).covered;
   }
 
-  /** First replies of a level in the history window; unanswered ones count with the time waited so far. */
+  /**
+   * First replies of a level in the history window; unanswered ones count with the time waited so
+   * far. Kept for a minute of the hub's clock: the chat widget asks for the promise on every
+   * availability check, and a month of history does not change within a minute.
+   */
   private async history(level: UrgencyLevel, at: Date): Promise<FirstResponseSample[]> {
+    const cached = this.samples.get(level);
+    const age = cached ? at.getTime() - cached.at : -1;
+    if (cached && age >= 0 && age < 60_000) return cached.samples;
+    const samples = await this.readHistory(level, at);
+    this.samples.set(level, { at: at.getTime(), samples });
+    return samples;
+  }
+
+  private async readHistory(level: UrgencyLevel, at: Date): Promise<FirstResponseSample[]> {
     const since = new Date(at.getTime() - this.deps.eta.history.windowDays * 86_400_000);
     const rows = await this.deps.store.db
       .selectFrom('acknowledgements')
@@ -212,11 +239,7 @@ export class Acknowledger {
     // Every automatic message counts (acknowledgements, incident updates), and so do
     // acknowledgements decided but not yet stored as messages: this is what stops two
     // auto-responders, or a script, from farming mail out of us.
-    const recent = await sql<{ n: number }>`
-      SELECT ((SELECT count(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id
-              WHERE c.contact_id = ${facts.contactId} AND m.author_kind = 'system' AND m.created_at > ${since})
-           + (SELECT count(*) FROM acknowledgements a
-              WHERE a.contact_id = ${facts.contactId} AND a.decision = 'sent' AND a.message_id IS NULL AND a.received_at > ${since}))::int AS n`.execute(db);
+    const recent = await sql<{ n: number }>`SELECT ${automaticMessagesTo(facts.contactId, since)} AS n`.execute(db);
     if ((recent.rows[0]?.n ?? 0) >= config.perSenderLimit) return `the sender already got ${config.perSenderLimit} automatic messages in ${config.perSenderWindowMinutes} minutes`;
     return null;
   }

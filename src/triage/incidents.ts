@@ -6,7 +6,7 @@ import type { JobQueue } from '../jobs/queue.js';
 import type { HubDatabase } from '../store/schema.js';
 import type { Store } from '../store/store.js';
 import { phraseEta } from '../team/eta.js';
-import type { IncidentRef } from './acknowledge.js';
+import { automaticMessagesTo, type IncidentRef } from './acknowledge.js';
 import type { AcknowledgeConfig, IncidentsConfig } from './escalation/config.js';
 import type { EscalationEngine } from './escalation/engine.js';
 import type { TextTemplates } from './templates.js';
@@ -170,8 +170,7 @@ export class Incidents {
     const members = await sql<{ conversation_id: string; name: string | null; time_zone: string | null; automatic: number }>`
       SELECT m.conversation_id, ct.name,
         (SELECT fm.metadata -> 'device' ->> 'timeZone' FROM messages fm WHERE fm.conversation_id = m.conversation_id AND fm.direction = 'inbound' ORDER BY fm.position LIMIT 1) AS time_zone,
-        (SELECT count(*)::int FROM messages am JOIN conversations ac ON ac.id = am.conversation_id
-          WHERE ac.contact_id = c.contact_id AND am.author_kind = 'system' AND am.created_at > ${since}) AS automatic
+        ${automaticMessagesTo(sql.ref('c.contact_id'), since)} AS automatic
       FROM incident_conversations m JOIN conversations c ON c.id = m.conversation_id JOIN contacts ct ON ct.id = c.contact_id
       WHERE m.incident_id = ${payload.incidentId}`.execute(this.deps.store.db);
     const team = this.deps.acknowledge.teamName;

@@ -119,13 +119,14 @@ export function createTriageResponse(deps: {
     await engine.tick();
     await incidents.tick();
   };
+  let timer: NodeJS.Timeout | null = null;
   return {
     engine,
     incidents,
     acknowledger,
     targets,
     handlers: {
-      'triage.respond': respondJob({ store, queue, log, engine, incidents, acknowledger }),
+      'triage.respond': respondJob({ store, queue, engine, incidents, acknowledger }),
       'escalation.step': ({ escalationId, step }) => engine.runStep(escalationId, step),
       'escalation.notify': (payload) => engine.notify(payload),
       'acknowledgement.settle': async ({ conversationId, messageId }) => {
@@ -139,7 +140,15 @@ export function createTriageResponse(deps: {
     rawBodyRouters: [escalationWebhookRouter({ targets, engine, store, maxBodyBytes: deps.maxBodyBytes })],
     routers: [acknowledgeLinkRouter({ links, engine, store, clock }), triageStaffRouter({ token: config.admin.token, store, incidents, engine })],
     tick,
-    start: () => engine.start(config.escalation.tickSeconds, () => incidents.tick()),
-    stop: () => engine.stop(),
+    start() {
+      const run = () => tick().catch((error: unknown) => log.warn({ err: error }, 'escalation tick failed; the next one retries'));
+      timer = setInterval(run, config.escalation.tickSeconds * 1000);
+      timer.unref();
+      void run();
+    },
+    stop() {
+      if (timer) clearInterval(timer);
+      timer = null;
+    },
   };
 }

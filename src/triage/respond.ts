@@ -1,5 +1,4 @@
 import { sql } from 'kysely';
-import type { Logger } from 'pino';
 import type { JobHandler } from '../jobs/catalog.js';
 import type { JobQueue } from '../jobs/queue.js';
 import type { Store } from '../store/store.js';
@@ -15,7 +14,7 @@ import { LEVEL_LABEL, primaryCategory } from './problem.js';
  * than each report); then a new conversation is acknowledged — after clustering, so the
  * acknowledgement can name the incident. Every part is idempotent, so a retry repeats nothing.
  */
-export function respondJob(deps: { store: Store; queue: JobQueue; log: Logger; engine: EscalationEngine; incidents: Incidents; acknowledger: Acknowledger }): JobHandler<'triage.respond'> {
+export function respondJob(deps: { store: Store; queue: JobQueue; engine: EscalationEngine; incidents: Incidents; acknowledger: Acknowledger }): JobHandler<'triage.respond'> {
   return async ({ conversationId, acknowledge }) => {
     const row = await sql<{ level: UrgencyLevel; evidence: Evidence[]; subject: string | null; text: string }>`
       SELECT t.level, t.evidence, c.subject, t.classified_text AS text

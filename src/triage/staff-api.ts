@@ -1,7 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { parseInput } from '../errors.js';
-import { notFound } from '../errors.js';
+import { notFound, parseInput } from '../errors.js';
 import { adminAuth } from '../ops/admin.js';
 import type { Store } from '../store/store.js';
 import type { EscalationEngine } from './escalation/engine.js';

@@ -1,10 +1,7 @@
 import { z } from 'zod';
+import { envBoolean } from '../../config/env-boolean.js';
 import { secret } from '../../config/secrets.js';
 
-const envBoolean = z.union([
-  z.boolean(),
-  z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes'),
-]);
 /** "https://a.example, https://b.example" from the environment, or a list in the config file. */
 const originList = z.preprocess(
   (value) => (typeof value === 'string' ? value.split(',').map((o) => o.trim()).filter(Boolean) : value),

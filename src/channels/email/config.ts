@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { envBoolean } from '../../config/env-boolean.js';
 import { secret } from '../../config/secrets.js';
 
 /** Outbound mail: one SMTP relay the hub sends through (agent replies, notifications, acknowledgements). */
@@ -32,9 +33,9 @@ export const mailSchema = z
     relaySecret: secret(z.string().min(16, 'must be at least 16 characters').optional()),
     /** "user:password" providers send as basic auth to POST /inbound/email/{postmark,…}. */
     /** Thread mail that names no thread by subject (same sender, 7 days). Off: rather split than merge. */
-    threadBySubject: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(false),
+    threadBySubject: envBoolean.default(false),
     /** Record SPF/DKIM/DMARC verdicts and verify senders by DMARC (needs DNS). */
-    checkSenders: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(true),
+    checkSenders: envBoolean.default(true),
     /** Mailgun's HTTP webhook signing key (Settings → API security). */
     mailgunSigningKey: secret(z.string().min(8).optional()),
     relayBasicAuth: secret(z.string().regex(/^[^:]+:.{12,}$/, 'must look like user:password with a password of 12+ characters').optional()),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { envBoolean } from '../../config/env-boolean.js';
 import { secret } from '../../config/secrets.js';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -97,7 +98,7 @@ export const incidentsSchema = z
 
 export const acknowledgeSchema = z
   .object({
-    enabled: z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]).default(true),
+    enabled: envBoolean.default(true),
     /** Automatic messages (acknowledgements, incident updates) one sender may get in the window; beyond it, none. */
     perSenderLimit: int(1, 1000).default(10),
     perSenderWindowMinutes: int(1, 7 * 1440).default(180),

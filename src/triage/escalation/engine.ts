@@ -47,10 +47,9 @@ type Db = Kysely<HubDatabase> | Transaction<HubDatabase>;
  * process) claims the steps that are due by the injected clock and enqueues them; a step job
  * tells its targets, each exactly once (what a target holds is recorded and looked up before a
  * retry). Acknowledging or resolving cancels the steps still waiting and tells the targets.
+ * (The tick's timer lives with the incident updates' in src/triage/index.ts.)
  */
 export class EscalationEngine {
-  private timer: NodeJS.Timeout | null = null;
-
   constructor(private readonly deps: EscalationEngineDeps) {}
 
   policyFor(level: UrgencyLevel, category: string | null): EscalationPolicy | null {
@@ -128,25 +127,6 @@ export class EscalationEngine {
     });
     if (claimed > 0) this.deps.queue.wake(['escalation.step']);
     return claimed;
-  }
-
-  start(tickSeconds: number, extra?: () => Promise<unknown>): void {
-    const run = async () => {
-      try {
-        await this.tick();
-        await extra?.();
-      } catch (error) {
-        this.deps.log.warn({ err: error }, 'escalation tick failed; next tick retries');
-      }
-    };
-    this.timer = setInterval(run, tickSeconds * 1000);
-    this.timer.unref();
-    void run();
-  }
-
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
   }
 
   /** `escalation.step`: tell this step's targets, unless the escalation was acknowledged (or resolved) meanwhile. */

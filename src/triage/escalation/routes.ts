@@ -1,6 +1,6 @@
 import express, { Router, type RequestHandler, type Response } from 'express';
 import ejs from 'ejs';
-import { HubError, unauthorized } from '../../errors.js';
+import { rawRequestOf, verifiedWebhook } from '../../http/webhook-request.js';
 import type { EscalationCapability } from '../../capabilities/escalation.js';
 import type { Store } from '../../store/store.js';
 import type { EscalationEngine } from './engine.js';
@@ -22,16 +22,7 @@ export function escalationWebhookRouter(deps: { targets: ReadonlyMap<string, Esc
   router.post('/webhooks/:integrationId', isTarget, express.raw({ type: () => true, limit: deps.maxBodyBytes }), async (req, res) => {
     const targetId = String(req.params['integrationId']);
     const target = withWebhooks(targetId)!;
-    const request = { rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), headers: req.headers, url: req.originalUrl };
-    const verdict = target.verifyWebhook!(request);
-    if (!verdict.ok) throw unauthorized(`webhook signature check failed: ${verdict.reason}`, 'invalid_signature');
-    let parsed;
-    try {
-      parsed = target.parseWebhook!(request);
-    } catch (error) {
-      if (error instanceof HubError) throw error;
-      throw new HubError(400, 'invalid_webhook', `webhook body not understood: ${(error as Error).message}`);
-    }
+    const parsed = verifiedWebhook(rawRequestOf(req), { verify: (r) => target.verifyWebhook!(r), parse: (r) => target.parseWebhook!(r) });
     const source = `escalation:${targetId}`;
     const seen = await deps.store.db.selectFrom('deliveries').select('delivery_id').where('source', '=', source).where('delivery_id', '=', parsed.deliveryId).executeTakeFirst();
     if (seen) {

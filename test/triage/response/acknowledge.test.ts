@@ -69,15 +69,17 @@ describe('acknowledgements', () => {
   });
 
   it('not once an agent has replied', async () => {
-    const result = await t.hub.ingest(chatMessage({ id: 'fast-1', user: 'fast', text: 'hello, how do I add a user?' }));
-    // Stop the job from winning the race: the agent's reply is stored before triage responds.
-    await t.hub.reply({ conversationId: result.conversation.id, source: 'test', sourceMessageId: 'agent-1', authorKind: 'agent', text: 'Hi! Settings → Users.' });
-    const row = await waitFor(() => t.hub.store.db.selectFrom('acknowledgements').selectAll().where('conversation_id', '=', result.conversation.id).executeTakeFirst(), 20_000, 'decision');
-    if (row.decision === 'sent') {
-      // The acknowledgement went out before the agent's reply was stored: then the reply settles its promise.
-      await waitFor(() => t.hub.store.db.selectFrom('acknowledgements').select('kept').where('conversation_id', '=', result.conversation.id).where('kept', 'is not', null).executeTakeFirst(), 20_000, 'settled');
-    } else {
+    // No job workers: the agent's reply is stored before the acknowledgement is decided, every time.
+    const quiet = await startTestHub('pglite', { channels: [new RecordingChannel('chat')], workers: false, clock: () => now });
+    try {
+      const result = await quiet.hub.ingest(chatMessage({ id: 'fast-1', user: 'fast', text: 'hello, how do I add a user?' }));
+      await quiet.hub.reply({ conversationId: result.conversation.id, source: 'test', sourceMessageId: 'agent-1', authorKind: 'agent', text: 'Hi! Settings → Users.' });
+      const outcome = await quiet.hub.triage.acknowledger.acknowledge(result.conversation.id, null);
+      expect(outcome).toMatchObject({ decision: 'skipped' });
+      const row = await quiet.hub.store.db.selectFrom('acknowledgements').selectAll().where('conversation_id', '=', result.conversation.id).executeTakeFirstOrThrow();
       expect(row.reason).toMatch(/agent already replied/);
+    } finally {
+      await quiet.stop();
     }
   });
 });
