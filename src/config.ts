@@ -11,6 +11,7 @@ import { etaSchema } from './team/eta.js';
 import { oncallSchema } from './team/oncall.js';
 import { syncEnv, syncSchema } from './sync/config.js';
 import { sidebarEnv, sidebarSchema } from './sidebar/config.js';
+import { dashboardEnv, dashboardSchema } from './dashboard/config.js';
 import { acknowledgeSchema, escalationEnv, escalationSchema, incidentsSchema } from './triage/escalation/config.js';
 
 /**
@@ -76,6 +77,8 @@ export const coreSchema = z.object({
   escalation: escalationSchema,
   /** Clustering of outage reports into incidents. */
   incidents: incidentsSchema,
+  /** The staff dashboard (logins, sessions, throttling). */
+  dashboard: dashboardSchema,
 });
 
 export interface EnvBinding {
@@ -149,6 +152,7 @@ export const coreEnv: EnvBinding[] = [
   ...syncEnv,
   ...sidebarEnv,
   ...escalationEnv,
+  ...dashboardEnv,
 ];
 
 export function composeSchema(integrations: readonly AnyIntegration[]) {

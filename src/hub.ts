@@ -20,6 +20,7 @@ import { widgetRouter } from './channels/chat/widget/routes.js';
 import { triageFollowUp, triageJob } from './triage/job.js';
 import { createTriageResponse, type TriageResponse } from './triage/index.js';
 import { createSidebar, type Sidebar } from './sidebar/index.js';
+import { createDashboard } from './dashboard/index.js';
 import { createMailer } from './channels/email/mailer.js';
 import { createEmailChannel } from './channels/email/index.js';
 import type { JobHandlers } from './jobs/catalog.js';
@@ -195,6 +196,10 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
     const widget = await buildWidget();
     const sidebar = createSidebar({ store, registry, bus, log, config: config.sidebar, teamTimeZone: config.team.timeZone, maxBodyBytes: config.http.bodyLimitBytes });
     opened.push({ close: async () => sidebar.close() });
+    const dashboard = config.dashboard.enabled
+      ? createDashboard({ store, bus, log, config, secretPaths: loaded.secretPaths, registry, sync, triage, queue, cards: sidebar.cards, clock })
+      : null;
+    if (dashboard) opened.push({ close: async () => dashboard.close() });
     let shuttingDown = false;
     const app = buildApp({
       log,
@@ -205,6 +210,8 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
       rawBodyRouters: [email.relayRouter, ...sidebar.routers, ...triage.rawBodyRouters, sync.router],
       routers: [
         healthRouter({ store, queue, bus, metrics, shuttingDown: () => shuttingDown, integrations: () => sync.health() }),
+        // The dashboard parses its own form bodies and renders its own error pages.
+        ...(dashboard ? [dashboard.router] : []),
         adminRouter({ token: config.admin.token, store, queue, registry, syncReplay: () => replaySync({ queue, store, sync }) }),
         chat.router,
         ...triage.routers,
@@ -220,6 +227,7 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
       const deadline = Date.now() + config.shutdown.timeoutMs;
       const remaining = () => Math.max(0, deadline - Date.now());
       chat.close();
+      dashboard?.close();
       await email.close();
       if (server) {
         const closed = new Promise<void>((resolve) => server!.close(() => resolve()));

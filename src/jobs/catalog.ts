@@ -76,9 +76,12 @@ export const jobCatalog = {
     oneAtATime: { workers: 6 },
     backoff: false,
   }),
-  /** After a conversation's first (or raised) urgency call: cluster into an incident, escalate per policy, acknowledge (src/triage/respond.ts). */
+  /**
+   * After a conversation's first (or raised) urgency call: cluster into an incident, escalate per
+   * policy, acknowledge (src/triage/respond.ts). `level`: staff re-classified it (the dashboard).
+   */
   'triage.respond': job({
-    schema: z.object({ conversationId: z.uuid(), acknowledge: z.boolean() }),
+    schema: z.object({ conversationId: z.uuid(), acknowledge: z.boolean(), level: z.enum(['urgent', 'high', 'normal', 'low']).optional() }),
     retryLimit: 8,
     retryDelaySeconds: 2,
     expireInSeconds: 60,

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
-import { forbidden, notFound, unauthorized } from '../errors.js';
+import { forbidden, notFound, parseInput, unauthorized } from '../errors.js';
+import { saveStaffUser, staffUserInput } from '../dashboard/staff-users.js';
 import { bearerToken, secretsEqual } from '../http/bearer.js';
 import type { IntegrationRegistry } from '../capabilities/registry.js';
 import { jobNames } from '../jobs/catalog.js';
@@ -59,6 +60,12 @@ export function adminRouter(deps: AdminDeps): Router {
   router.post('/admin/sync/replay', async (_req, res) => {
     if (!deps.syncReplay) throw notFound('helpdesk sync is not running in this hub', 'sync_disabled');
     res.json(await deps.syncReplay());
+  });
+
+  // `npm run user:create` while a hub holds the embedded store: the account is made through it.
+  router.post('/admin/staff', async (req, res) => {
+    const result = await saveStaffUser(deps.store, parseInput(staffUserInput, req.body ?? {}, 'body', 'invalid_staff_user'), 'admin-api');
+    res.status(result.created ? 201 : 200).json(result);
   });
 
   router.post('/admin/probe', async (_req, res) => {

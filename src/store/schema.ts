@@ -299,6 +299,60 @@ export interface HelpdeskNotesTable {
   created_at: Timestamp;
 }
 
+export type StaffRole = 'admin' | 'triage' | 'viewer';
+
+export interface StaffUsersTable {
+  id: string;
+  email: string;
+  name: Nullable<string>;
+  role: StaffRole;
+  password_hash: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  disabled_at: NullableTime;
+}
+
+export interface StaffSessionsTable {
+  id_hash: string;
+  user_id: Nullable<string>;
+  csrf_token: string;
+  created_at: Timestamp;
+  last_seen_at: Timestamp;
+  expires_at: Timestamp;
+}
+
+export interface LoginThrottleTable {
+  key: string;
+  failures: number;
+  window_started_at: Timestamp;
+  locked_until: NullableTime;
+}
+
+export interface TriageOverridesTable {
+  id: string;
+  conversation_id: string;
+  from_level: UrgencyLevelColumn;
+  to_level: UrgencyLevelColumn;
+  reason: string;
+  classified_text: string;
+  evidence: Json<unknown[]>;
+  staff_user_id: Nullable<string>;
+  staff_email: string;
+  created_at: Timestamp;
+}
+
+export interface AuditLogTable {
+  id: Generated<string>;
+  at: Timestamp;
+  staff_user_id: Nullable<string>;
+  staff_email: Nullable<string>;
+  action: string;
+  subject_kind: Nullable<string>;
+  subject_id: Nullable<string>;
+  detail: Json<Record<string, unknown>>;
+  ip: Nullable<string>;
+}
+
 export interface HubMigrationsTable {
   version: number;
   name: string;
@@ -332,6 +386,11 @@ export interface HubDatabase {
   escalation_events: EscalationEventsTable;
   used_links: UsedLinksTable;
   helpdesk_notes: HelpdeskNotesTable;
+  staff_users: StaffUsersTable;
+  staff_sessions: StaffSessionsTable;
+  login_throttle: LoginThrottleTable;
+  triage_overrides: TriageOverridesTable;
+  audit_log: AuditLogTable;
 }
 
 export type Contact = Selectable<ContactsTable>;

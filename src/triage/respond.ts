@@ -15,12 +15,14 @@ import { LEVEL_LABEL, primaryCategory } from './problem.js';
  * acknowledgement can name the incident. Every part is idempotent, so a retry repeats nothing.
  */
 export function respondJob(deps: { store: Store; queue: JobQueue; engine: EscalationEngine; incidents: Incidents; acknowledger: Acknowledger }): JobHandler<'triage.respond'> {
-  return async ({ conversationId, acknowledge }) => {
+  return async ({ conversationId, acknowledge, level: staffLevel }) => {
     const row = await sql<{ level: UrgencyLevel; evidence: Evidence[]; subject: string | null; text: string }>`
       SELECT t.level, t.evidence, c.subject, t.classified_text AS text
       FROM triage_results t JOIN conversations c ON c.id = t.conversation_id
       WHERE t.conversation_id = ${conversationId}`.execute(deps.store.db);
-    const triage = row.rows[0];
+    const classified = row.rows[0];
+    // A staff re-classification decides the level; the evidence still names the category.
+    const triage = classified && staffLevel ? { ...classified, level: staffLevel } : classified;
     let incident: IncidentRef | null = null;
     if (triage) {
       const category = primaryCategory(triage.evidence);

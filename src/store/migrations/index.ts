@@ -6,6 +6,7 @@ import { imap } from './0005_imap.js';
 import { mailMessageRef } from './0006_mail_message_ref.js';
 import { sync } from './0007_sync.js';
 import { escalation } from './0008_escalation.js';
+import { dashboard } from './0009_dashboard.js';
 
 /**
  * Versioned migrations, applied in order at start and by `npm run migrate`. Append only: never
@@ -18,6 +19,6 @@ export interface Migration {
   statements: string[];
 }
 
-export const migrations: Migration[] = [core, chat, triage, email, imap, mailMessageRef, sync, escalation];
+export const migrations: Migration[] = [core, chat, triage, email, imap, mailMessageRef, sync, escalation, dashboard];
 
 export const latestVersion = Math.max(...migrations.map((m) => m.version));

@@ -1,0 +1,133 @@
+import { sql } from 'kysely';
+import { z } from 'zod';
+import type { Acknowledger } from '../triage/acknowledge.js';
+import type { UrgencyLevel } from '../triage/classify.js';
+import type { Store } from '../store/store.js';
+
+/** The queue's filters, from the query string (unknown values are refused, not ignored). */
+export const queueFilters = z.object({
+  level: z.enum(['urgent', 'high', 'normal', 'low', 'any']).default('any'),
+  status: z.enum(['waiting', 'open', 'acknowledged', 'resolved', 'any']).default('waiting'),
+  channel: z.enum(['chat', 'email', 'helpdesk', 'any']).default('any'),
+  helpdesk: z.string().max(64).regex(/^[\w-]+$/).or(z.literal('any')).default('any'),
+});
+export type QueueFilters = z.infer<typeof queueFilters>;
+
+export interface QueueRow {
+  id: string;
+  title: string;
+  /** The staff override's level where there is one, else the escalation's. */
+  level: UrgencyLevel;
+  status: 'open' | 'acknowledged' | 'resolved';
+  openedAt: Date;
+  acknowledgedBy: string | null;
+  conversationId: string | null;
+  incidentId: string | null;
+  incidentNumber: number | null;
+  reports: number;
+  channel: string | null;
+  helpdesk: string | null;
+  /** When the first reply is due: the promise made to the customer (or the level's target). */
+  replyDueAt: Date | null;
+  stepsDone: number;
+  steps: number;
+  nextStepAt: Date | null;
+  nextTargets: string[];
+}
+
+const LEVEL_RANK = sql<number>`CASE COALESCE(o.to_level, e.level) WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END`;
+
+/**
+ * The escalation queue: urgent first, then the longest waiting. Incidents are one row (their
+ * escalation), counting their reports; channel and helpdesk filters match an incident when any of
+ * its conversations does.
+ */
+export async function escalationQueue(deps: { store: Store; acknowledger: Acknowledger }, filters: QueueFilters, limit = 200): Promise<QueueRow[]> {
+  const statuses = filters.status === 'waiting' ? ['open', 'acknowledged'] : filters.status === 'any' ? ['open', 'acknowledged', 'resolved'] : [filters.status];
+  const conversationMatch = (alias: string) => {
+    const parts = [];
+    if (filters.channel !== 'any') parts.push(sql`${sql.ref(`${alias}.channel`)} = ${filters.channel}`);
+    if (filters.helpdesk !== 'any') parts.push(sql`EXISTS (SELECT 1 FROM sync_conversations sc WHERE sc.conversation_id = ${sql.ref(`${alias}.id`)} AND sc.integration_id = ${filters.helpdesk})`);
+    return parts.length ? sql.join(parts, sql` AND `) : sql`TRUE`;
+  };
+  const rows = await sql<{
+    id: string;
+    title: string;
+    level: UrgencyLevel;
+    category: string | null;
+    status: QueueRow['status'];
+    opened_at: Date;
+    acknowledged_by: string | null;
+    conversation_id: string | null;
+    incident_id: string | null;
+    incident_number: number | null;
+    reports: number | string;
+    channel: string | null;
+    helpdesk: string | null;
+    due_at: Date | null;
+    steps_done: number | string;
+    steps: number | string;
+    next_step_at: Date | null;
+    next_targets: string[] | null;
+  }>`
+    SELECT e.id, e.title, COALESCE(o.to_level, e.level) AS level, e.category, e.status, e.opened_at, e.acknowledged_by,
+      e.conversation_id, e.incident_id, i.number AS incident_number,
+      (SELECT count(*) FROM incident_conversations ic WHERE ic.incident_id = e.incident_id) AS reports,
+      c.channel, (SELECT sc.integration_id FROM sync_conversations sc WHERE sc.conversation_id = e.conversation_id LIMIT 1) AS helpdesk,
+      COALESCE(a.due_at, i.next_update_at) AS due_at,
+      (SELECT count(*) FROM escalation_steps s WHERE s.escalation_id = e.id AND s.status IN ('queued', 'done')) AS steps_done,
+      (SELECT count(*) FROM escalation_steps s WHERE s.escalation_id = e.id) AS steps,
+      n.due_at AS next_step_at, n.targets AS next_targets
+    FROM escalations e
+    LEFT JOIN conversations c ON c.id = e.conversation_id
+    LEFT JOIN incidents i ON i.id = e.incident_id
+    LEFT JOIN acknowledgements a ON a.conversation_id = e.conversation_id AND a.decision = 'sent'
+    LEFT JOIN LATERAL (SELECT to_level FROM triage_overrides t WHERE t.conversation_id = e.conversation_id ORDER BY t.created_at DESC LIMIT 1) o ON TRUE
+    LEFT JOIN LATERAL (SELECT s.due_at, s.targets FROM escalation_steps s WHERE s.escalation_id = e.id AND s.status = 'scheduled' ORDER BY s.step LIMIT 1) n ON TRUE
+    WHERE e.status IN (${sql.join(statuses)})
+      ${filters.level === 'any' ? sql`` : sql`AND COALESCE(o.to_level, e.level) = ${filters.level}`}
+      AND (
+        (e.conversation_id IS NOT NULL AND ${conversationMatch('c')})
+        OR (e.incident_id IS NOT NULL AND EXISTS (
+          SELECT 1 FROM incident_conversations ic JOIN conversations ic_c ON ic_c.id = ic.conversation_id
+          WHERE ic.incident_id = e.incident_id AND ${conversationMatch('ic_c')}))
+      )
+    ORDER BY ${LEVEL_RANK}, CASE e.status WHEN 'open' THEN 0 WHEN 'acknowledged' THEN 1 ELSE 2 END, e.opened_at
+    LIMIT ${limit}`.execute(deps.store.db);
+  return Promise.all(
+    rows.rows.map(async (r) => ({
+      id: r.id,
+      title: r.title,
+      level: r.level,
+      status: r.status,
+      openedAt: new Date(r.opened_at),
+      acknowledgedBy: r.acknowledged_by,
+      conversationId: r.conversation_id,
+      incidentId: r.incident_id,
+      incidentNumber: r.incident_number,
+      reports: Number(r.reports),
+      channel: r.channel,
+      helpdesk: r.helpdesk,
+      replyDueAt: r.due_at ? new Date(r.due_at) : r.conversation_id ? await targetDue(deps.acknowledger, r.level, r.category, new Date(r.opened_at)) : null,
+      stepsDone: Number(r.steps_done),
+      steps: Number(r.steps),
+      nextStepAt: r.next_step_at ? new Date(r.next_step_at) : null,
+      nextTargets: r.next_targets ?? [],
+    })),
+  );
+}
+
+/** No promise was sent (acknowledgement skipped): the level's own first-response target. */
+async function targetDue(acknowledger: Acknowledger, level: UrgencyLevel, category: string | null, at: Date): Promise<Date | null> {
+  try {
+    return (await acknowledger.expectedReply(level, category, null, at)).due;
+  } catch {
+    return null;
+  }
+}
+
+/** Helpdesks any conversation is synced to (the helpdesk filter's choices). */
+export async function knownHelpdesks(store: Store): Promise<string[]> {
+  const rows = await store.db.selectFrom('sync_conversations').select('integration_id').distinct().orderBy('integration_id').execute();
+  return rows.map((r) => r.integration_id);
+}

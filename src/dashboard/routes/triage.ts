@@ -1,0 +1,159 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { badRequest, notFound, parseInput } from '../../errors.js';
+import type { JobQueue } from '../../jobs/queue.js';
+import type { CardService } from '../../sidebar/card-service.js';
+import type { Store } from '../../store/store.js';
+import type { Acknowledger } from '../../triage/acknowledge.js';
+import type { EscalationEngine } from '../../triage/escalation/engine.js';
+import type { Incidents } from '../../triage/incidents.js';
+import { changeEscalation, reclassify, type Actor } from '../actions.js';
+import { audit } from '../audit.js';
+import { conversationDetail } from '../conversation.js';
+import { escalationQueue, knownHelpdesks, queueFilters } from '../queue.js';
+import { incidentDetail, incidentList } from '../incidents.js';
+import { renderFragment, renderPage, requirePermission, staffOf } from '../web.js';
+
+export interface TriageRoutesDeps {
+  store: Store;
+  queue: JobQueue;
+  engine: EscalationEngine;
+  incidents: Incidents;
+  acknowledger: Acknowledger;
+  cards: CardService;
+  teamTimeZone: string;
+  clock: () => Date;
+}
+
+const uuid = z.uuid();
+const idOf = (value: unknown) => parseInput(uuid, value, 'id', 'invalid_id');
+const text = (max: number) => z.string().trim().max(max);
+const reclassifyForm = z.object({
+  level: z.enum(['urgent', 'high', 'normal', 'low'], { message: 'choose a level' }),
+  reason: text(1000).min(3, 'say why (at least a few words): the reason teaches the classifier'),
+});
+const resolveForm = z.object({ text: text(5000).optional() });
+const updateForm = z.object({ text: text(5000).min(1, 'write the update customers will get') });
+const mergeForm = z.object({ into: z.uuid('choose the incident to merge into') });
+const splitForm = z.object({ conversationIds: z.union([z.uuid(), z.array(z.uuid()).min(1).max(1000)], { message: 'tick the conversations to split off' }) });
+
+/** Words for the notice after an action (a key in the redirect, so nothing typed is echoed). */
+const NOTICES: Record<string, string> = {
+  acknowledged: 'Escalation acknowledged: no further steps will run.',
+  'already-acknowledged': 'Someone had already acknowledged this escalation.',
+  resolved: 'Escalation resolved.',
+  'already-resolved': 'This escalation was already resolved.',
+  reclassified: 'Re-classified. The classifier page counts this correction.',
+  'reclassified-escalated': 'Re-classified; the conversation is being escalated.',
+  'reclassified-resolved': 'Re-classified; its escalation was resolved with your reason.',
+  'incident-resolved': 'Incident resolved; every affected customer gets the follow-up.',
+  'incident-updated': 'Update sent to every affected customer.',
+  'incident-merged': 'Incidents merged.',
+  'incident-split': 'Conversations split off into a new incident.',
+};
+const noticeOf = (value: unknown) => (typeof value === 'string' ? (NOTICES[value] ?? null) : null);
+
+/** The queue, conversation and incident pages, and the actions on them (triage role and up). */
+export function triageRoutes(deps: TriageRoutesDeps): Router {
+  const router = Router();
+  const act = requirePermission('act');
+  const actor = (req: { ip?: string | undefined }, res: Parameters<typeof staffOf>[0]): Actor => ({ staff: staffOf(res), ip: req.ip });
+  const zone = deps.teamTimeZone;
+
+  router.get('/dashboard', (_req, res) => res.redirect(303, '/dashboard/queue'));
+
+  router.get('/dashboard/queue', async (req, res) => {
+    const filters = parseInput(queueFilters, req.query, 'filters', 'invalid_filters');
+    const [rows, helpdesks] = await Promise.all([escalationQueue(deps, filters), knownHelpdesks(deps.store)]);
+    const locals = { rows, filters, helpdesks, zone, now: deps.clock() };
+    // Live updates fetch just the table (dashboard.js, on a server-sent event).
+    if (req.query['fragment'] === 'rows') return renderFragment(res, 'queue-table', locals);
+    renderPage(res, 'queue', { title: 'Escalations', section: 'queue', notice: noticeOf(req.query['done']), ...locals });
+  });
+
+  router.get('/dashboard/escalations/:id', async (req, res) => {
+    const escalation = await deps.store.db.selectFrom('escalations').select(['conversation_id', 'incident_id']).where('id', '=', idOf(req.params['id'])).executeTakeFirst();
+    if (!escalation) throw notFound('There is no such escalation.');
+    res.redirect(303, escalation.conversation_id ? `/dashboard/conversations/${escalation.conversation_id}#escalation` : `/dashboard/incidents/${escalation.incident_id}#escalation`);
+  });
+
+  router.get('/dashboard/conversations/:id', async (req, res) => {
+    const detail = await conversationDetail(deps, idOf(req.params['id']));
+    if (!detail) throw notFound('There is no such conversation.');
+    renderPage(res, 'conversation', { title: detail.conversation.subject ?? 'Conversation', section: 'queue', notice: noticeOf(req.query['done']), zone, now: deps.clock(), ...detail });
+  });
+
+  router.post('/dashboard/escalations/:id/:change', act, async (req, res) => {
+    const change = req.params['change'];
+    if (change !== 'acknowledge' && change !== 'resolve') throw notFound(`There is no escalation action "${String(change)}".`);
+    const id = idOf(req.params['id']);
+    const form = parseInput(resolveForm, req.body ?? {}, 'form', 'invalid_form');
+    const changed = await changeEscalation(deps, id, change, form.text || null, actor(req, res));
+    const done = change === 'acknowledge' ? (changed ? 'acknowledged' : 'already-acknowledged') : changed ? 'resolved' : 'already-resolved';
+    const row = await deps.store.db.selectFrom('escalations').select(['conversation_id', 'incident_id']).where('id', '=', id).executeTakeFirstOrThrow();
+    const page = row.conversation_id ? `/dashboard/conversations/${row.conversation_id}` : `/dashboard/incidents/${row.incident_id}`;
+    res.redirect(303, `${page}?done=${done}#escalation`);
+  });
+
+  router.post('/dashboard/conversations/:id/reclassify', act, async (req, res) => {
+    const id = idOf(req.params['id']);
+    const form = parseInput(reclassifyForm, req.body ?? {}, 'form', 'invalid_form');
+    const outcome = await reclassify(deps, id, form.level, form.reason, actor(req, res));
+    const done = outcome.escalated ? 'reclassified-escalated' : outcome.resolvedEscalation ? 'reclassified-resolved' : 'reclassified';
+    res.redirect(303, `/dashboard/conversations/${id}?done=${done}`);
+  });
+
+  router.get('/dashboard/incidents', async (req, res) => {
+    const status = z.enum(['open', 'resolved', 'merged', 'any']).default('open').parse(req.query['status']);
+    renderPage(res, 'incidents', { title: 'Incidents', section: 'incidents', notice: noticeOf(req.query['done']), status, incidents: await incidentList(deps.store, status), zone });
+  });
+
+  router.get('/dashboard/incidents/:id', async (req, res) => {
+    const detail = await incidentDetail(deps.store, idOf(req.params['id']));
+    if (!detail) throw notFound('There is no such incident.');
+    renderPage(res, 'incident', { title: `Incident #${detail.incident.number}`, section: 'incidents', notice: noticeOf(req.query['done']), zone, ...detail });
+  });
+
+  router.post('/dashboard/incidents/:id/:action', act, async (req, res) => {
+    const id = idOf(req.params['id']);
+    const who = actor(req, res);
+    const by = who.staff.name ?? who.staff.email;
+    const body = req.body ?? {};
+    let detail: Record<string, unknown> = {};
+    let goTo = id;
+    switch (req.params['action']) {
+      case 'resolve': {
+        const form = parseInput(resolveForm, body, 'form', 'invalid_form');
+        await deps.incidents.resolve(id, form.text || null, by);
+        detail = { text: form.text || null };
+        break;
+      }
+      case 'update': {
+        const form = parseInput(updateForm, body, 'form', 'invalid_form');
+        await deps.incidents.postUpdate(id, form.text);
+        detail = { text: form.text };
+        break;
+      }
+      case 'merge': {
+        const form = parseInput(mergeForm, body, 'form', 'invalid_form');
+        if (form.into === id) throw badRequest('An incident cannot be merged into itself.');
+        await deps.incidents.merge(id, form.into, by);
+        detail = { into: form.into };
+        goTo = form.into;
+        break;
+      }
+      case 'split': {
+        const form = parseInput(splitForm, body, 'form', 'invalid_form');
+        const ids = Array.isArray(form.conversationIds) ? form.conversationIds : [form.conversationIds];
+        goTo = await deps.incidents.split(id, ids, by);
+        detail = { conversations: ids.length, newIncident: goTo };
+        break;
+      }
+      default:
+        throw notFound(`There is no incident action "${String(req.params['action'])}".`);
+    }
+    await audit(deps.store.db, { actor: who.staff, action: `incident.${req.params['action']}`, subject: { kind: 'incident', id }, detail, ip: who.ip });
+    res.redirect(303, `/dashboard/incidents/${goTo}?done=incident-${req.params['action'] === 'update' ? 'updated' : req.params['action'] === 'split' ? 'split' : `${req.params['action']}d`}`);
+  });
+  return router;
+}
