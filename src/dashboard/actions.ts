@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { conflict, notFound } from '../errors.js';
+import type { JobRequest } from '../jobs/catalog.js';
 import type { JobQueue } from '../jobs/queue.js';
 import type { Store } from '../store/store.js';
 import type { UrgencyLevel } from '../triage/classify.js';
@@ -21,10 +22,11 @@ const byName = (staff: StaffUser) => staff.name ?? staff.email;
  * its evidence (the classifier's feedback: the classifier page and lexicon suggestions read it),
  * and it changes what happens next: raised to a level with an escalation policy, the conversation
  * is escalated now; lowered below every policy, its own open escalation is resolved with the
- * reason. An incident's escalation is left to the incident's resolve.
+ * reason. An incident's escalation is left to the incident's resolve. The helpdesk gets staff's
+ * level as its urgency tag and note.
  */
 export async function reclassify(
-  deps: { store: Store; queue: JobQueue; engine: EscalationEngine },
+  deps: { store: Store; queue: JobQueue; engine: EscalationEngine; jobsOnTriage(conversationId: string): JobRequest[] },
   conversationId: string,
   toLevel: UrgencyLevel,
   reason: string,
@@ -55,6 +57,8 @@ export async function reclassify(
         staff_email: actor.staff.email,
       })
       .execute();
+    // The helpdesk's urgency tag and note follow staff's level (sync pushes it).
+    await deps.queue.enqueueIn(tx, deps.jobsOnTriage(conversationId));
     await audit(tx, { actor: actor.staff, action: 'conversation.reclassified', subject: { kind: 'conversation', id: conversationId }, detail: { from: current, to: toLevel, reason }, ip: actor.ip });
     const category = primaryCategory(triage.evidence as Evidence[]);
     const policy = deps.engine.policyFor(toLevel, category);
@@ -70,7 +74,7 @@ export async function reclassify(
     }
     return { escalated: false, resolve: !policy && escalation ? escalation.id : null };
   });
-  if (result.escalated) deps.queue.wake(['triage.respond']);
+  deps.queue.wake(result.escalated ? ['triage.respond', 'sync.push'] : ['sync.push']);
   if (result.resolve) {
     await deps.engine.resolve(result.resolve, byName(actor.staff), 'dashboard', `Re-classified as ${toLevel} by ${byName(actor.staff)}: ${reason}`);
   }

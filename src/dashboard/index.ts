@@ -66,6 +66,7 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
       incidents: deps.triage.incidents,
       acknowledger: deps.triage.acknowledger,
       cards: deps.cards,
+      jobsOnTriage: (id) => deps.sync.jobsOnTriage(id),
       teamTimeZone: config.team.timeZone,
       clock: deps.clock,
     }),

@@ -383,7 +383,9 @@ export async function hasPending(store: Store, integrationId: string, conversati
     SELECT (EXISTS (SELECT 1 ${pendingQuery(store, integrationId, conversationId)})
       OR EXISTS (
         SELECT 1 FROM triage_results t JOIN sync_conversations s ON s.conversation_id = t.conversation_id AND s.integration_id = ${integrationId}
-        WHERE t.conversation_id = ${conversationId} AND s.external_id IS NOT NULL AND t.level IS DISTINCT FROM s.triage_pushed
+        WHERE t.conversation_id = ${conversationId} AND s.external_id IS NOT NULL
+          AND COALESCE((SELECT o.to_level FROM triage_overrides o WHERE o.conversation_id = t.conversation_id ORDER BY o.created_at DESC LIMIT 1), t.level)
+            IS DISTINCT FROM s.triage_pushed
       )) AS pending`.execute(store.db);
   return result.rows[0]?.pending === true;
 }
@@ -394,17 +396,21 @@ async function triageToPush(store: Store, conversationId: string, pushed: string
   return triage;
 }
 
+/** The urgency agents should see: a staff re-classification (the dashboard) over the classifier's call. */
 async function triageNote(store: Store, conversationId: string) {
-  const row = await store.db
-    .selectFrom('triage_results')
-    .select(['level', 'score', 'confidence', 'evidence'])
-    .where('conversation_id', '=', conversationId)
-    .executeTakeFirst();
+  const [row, override] = await Promise.all([
+    store.db.selectFrom('triage_results').select(['level', 'score', 'confidence', 'evidence']).where('conversation_id', '=', conversationId).executeTakeFirst(),
+    store.db.selectFrom('triage_overrides').select(['to_level', 'reason', 'staff_email']).where('conversation_id', '=', conversationId).orderBy('created_at', 'desc').executeTakeFirst(),
+  ]);
   if (!row) return null;
   const evidence = (row.evidence as { phrase: string; category: string; weight: number }[]).slice(0, 8);
   const why = evidence.length > 0 ? evidence.map((e) => `• "${e.phrase}" (${e.category}, ${e.weight > 0 ? '+' : ''}${e.weight})`).join('\n') : '• no urgency signals found';
-  const note = `Support Hub triage: ${row.level.toUpperCase()} (score ${Number(row.score).toFixed(1)}, ${row.confidence} confidence)\n${why}`;
-  return { level: row.level, note };
+  const call = `${row.level.toUpperCase()} (score ${Number(row.score).toFixed(1)}, ${row.confidence} confidence)`;
+  if (override) {
+    const note = `Support Hub triage: ${override.to_level.toUpperCase()}, set by ${override.staff_email}: ${override.reason}\nThe classifier had said ${call}\n${why}`;
+    return { level: override.to_level, note };
+  }
+  return { level: row.level, note: `Support Hub triage: ${call}\n${why}` };
 }
 
 /** The device the customer wrote from (chat SDK), as a private note once per conversation. */

@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { github } from '../../integrations/github/index.js';
+import { helpscout } from '../../integrations/helpscout/index.js';
 import { startFakeGitHub, type FakeGitHub } from '../fakes/github/index.js';
+import { startFakeHelpScout, type FakeHelpScout } from '../fakes/helpscout/index.js';
+import { backends } from '../support/backends.js';
 import { createStaff, StaffClient } from '../support/dashboard.js';
 import { RecordingChannel, startTestHub, waitFor, type TestHub } from '../support/hub.js';
 import { chatMessage } from '../support/inbound.js';
@@ -10,9 +13,10 @@ import { chatMessage } from '../support/inbound.js';
  * split with the customers told; re-classification raising and lowering what happens next; bad
  * forms answered 400 with nothing changed; roles on the server; every action in the audit log.
  */
-describe('dashboard actions', () => {
+for (const backend of backends) describe(`dashboard actions (${backend})`, () => {
   let t: TestHub;
   let gh: FakeGitHub;
+  let hs: FakeHelpScout;
   let base: string;
   const chat = new RecordingChannel('chat');
   let now = new Date('2026-03-10T10:00:00Z');
@@ -20,9 +24,10 @@ describe('dashboard actions', () => {
   let viewer: StaffClient;
 
   beforeAll(async () => {
-    gh = await startFakeGitHub();
-    t = await startTestHub('pglite', { integrations: [github], channels: [chat], clock: () => now, env: { ...gh.env, ESCALATION_TICK_SECONDS: '300' } });
+    [gh, hs] = await Promise.all([startFakeGitHub(), startFakeHelpScout()]);
+    t = await startTestHub(backend, { integrations: [github, helpscout], channels: [chat], clock: () => now, env: { ...gh.env, ...hs.env, ESCALATION_TICK_SECONDS: '300' } });
     base = `http://127.0.0.1:${await t.hub.listen(0, '127.0.0.1')}`;
+    hs.setWebhookTarget(`${base}/webhooks/helpscout`);
     const [triageAccount, viewerAccount] = await Promise.all([createStaff(t.hub, 'triage'), createStaff(t.hub, 'viewer')]);
     staff = new StaffClient(base);
     viewer = new StaffClient(base);
@@ -31,7 +36,7 @@ describe('dashboard actions', () => {
   });
   afterAll(async () => {
     await t?.stop();
-    await gh?.close();
+    await Promise.all([gh?.close(), hs?.close()]);
   });
 
   const db = () => t.hub.store.db;
@@ -119,6 +124,10 @@ describe('dashboard actions', () => {
     await waitFor(() => gh.issuesByMarker(escalation.id).length === 1, 30_000, 'GitHub issue');
     const queue = await staff.page('/dashboard/queue?level=urgent');
     expect(queue).toContain(`data-escalation="${escalation.id}"`);
+    await waitFor(() => db().selectFrom('sync_conversations').select('external_id').where('conversation_id', '=', id).where('external_id', 'is not', null).executeTakeFirst(), 30_000, 'in Help Scout');
+    expect(await staff.page('/dashboard/queue?helpdesk=helpscout&channel=chat')).toContain(`data-escalation="${escalation.id}"`);
+    expect(await staff.page('/dashboard/queue?channel=email')).not.toContain(`data-escalation="${escalation.id}"`);
+    expect(await staff.page('/dashboard/queue?level=high')).not.toContain(`data-escalation="${escalation.id}"`);
 
     const lower = await staff.post(`/dashboard/conversations/${id}/reclassify`, { level: 'normal', reason: 'Checked with them: it can wait until Monday' }, { from: `/dashboard/conversations/${id}` });
     expect(lower.headers.get('location')).toBe(`/dashboard/conversations/${id}?done=reclassified-resolved`);
@@ -131,6 +140,16 @@ describe('dashboard actions', () => {
       [call.level, 'normal'],
     ]);
     expect(overrides[0]!.staff_email).toBe('triage@hub.test');
+    // Agents in Help Scout see staff's level: the urgency tag and a note naming who set it and why.
+    const synced = await waitFor(async () => {
+      const ref = await db().selectFrom('sync_conversations').select(['external_id', 'triage_pushed']).where('conversation_id', '=', id).executeTakeFirst();
+      return ref?.external_id && ref.triage_pushed === 'normal' ? ref : null;
+    }, 30_000, 'staff level pushed to Help Scout');
+    const remote = hs.conversation(synced.external_id!)!;
+    expect(remote.tags).toContain('urgency-normal');
+    expect(remote.tags).not.toContain('urgency-urgent');
+    const notes = remote.threads.filter((th) => th.kind === 'note').map((th) => th.text);
+    expect(notes).toEqual(expect.arrayContaining([expect.stringContaining('Support Hub triage: NORMAL, set by triage@hub.test: Checked with them: it can wait until Monday')]));
     // The same level again is refused.
     const same = await staff.post(`/dashboard/conversations/${id}/reclassify`, { level: 'normal', reason: 'again' }, { from: `/dashboard/conversations/${id}` });
     expect(same.status).toBe(409);

@@ -193,6 +193,8 @@ describe.skipIf(!hasChromium)('triage dashboard in a browser', () => {
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
         if (overflow > 0) problems.push(`${path} at ${width}px scrolls sideways by ${overflow}px`);
         for (const violation of await seriousViolations(page)) problems.push(`${path} at ${width}px: ${violation}`);
+        const name = path.replace(/^\/dashboard\//, '').replace(/\/[0-9a-f-]{36}/, '').replaceAll('/', '-');
+        await page.screenshot({ path: join(artifactsDir, `dashboard-page-${name}-${width}.png`), fullPage: true });
       }
     }
     await phone.goto(`${base}/dashboard/queue`);

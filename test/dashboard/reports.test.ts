@@ -10,6 +10,7 @@ import { unmatchedWording } from '../../src/dashboard/reports/classifier-feedbac
 import { chatEnv, IDENTITY_SECRET } from '../channels/chat/support.js';
 import { startFakeHelpScout, type FakeHelpScout } from '../fakes/helpscout/index.js';
 import { createStaff, StaffClient } from '../support/dashboard.js';
+import { backends } from '../support/backends.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
 
 /**
@@ -71,7 +72,7 @@ async function seedConversation(hub: Hub, subject: string): Promise<{ conversati
   return { conversationId, contactId };
 }
 
-describe('dashboard report pages', () => {
+for (const backend of backends) describe(`dashboard report pages (${backend})`, () => {
   let t: TestHub;
   let base: string;
   const staff: Record<'admin' | 'triage' | 'viewer', { email: string; password: string }> = {} as never;
@@ -136,7 +137,7 @@ describe('dashboard report pages', () => {
   }
 
   beforeAll(async () => {
-    t = await startTestHub('pglite', { env: { ACK_ENABLED: 'false', TEAM_TIME_ZONE: ZONE }, clock: () => NOW });
+    t = await startTestHub(backend, { env: { ACK_ENABLED: 'false', TEAM_TIME_ZONE: ZONE }, clock: () => NOW });
     base = `http://127.0.0.1:${await t.hub.listen(0, '127.0.0.1')}`;
     staff.admin = await createStaff(t.hub, 'admin');
     staff.triage = await createStaff(t.hub, 'triage');

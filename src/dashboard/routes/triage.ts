@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { badRequest, notFound, parseInput } from '../../errors.js';
+import type { JobRequest } from '../../jobs/catalog.js';
 import type { JobQueue } from '../../jobs/queue.js';
 import type { CardService } from '../../sidebar/card-service.js';
 import type { Store } from '../../store/store.js';
@@ -21,6 +22,8 @@ export interface TriageRoutesDeps {
   incidents: Incidents;
   acknowledger: Acknowledger;
   cards: CardService;
+  /** Sync jobs that carry a new urgency to the helpdesk. */
+  jobsOnTriage(conversationId: string): JobRequest[];
   teamTimeZone: string;
   clock: () => Date;
 }
