@@ -26,7 +26,7 @@ const byName = (staff: StaffUser) => staff.name ?? staff.email;
  * level as its urgency tag and note.
  */
 export async function reclassify(
-  deps: { store: Store; queue: JobQueue; engine: EscalationEngine; jobsOnTriage(conversationId: string): JobRequest[] },
+  deps: { store: Store; queue: JobQueue; engine: EscalationEngine; clock: () => Date; jobsOnTriage(conversationId: string): JobRequest[] },
   conversationId: string,
   toLevel: UrgencyLevel,
   reason: string,
@@ -40,7 +40,7 @@ export async function reclassify(
       if (!exists) throw notFound('no such conversation', 'no_such_conversation');
       throw conflict('the classifier has not judged this conversation yet; try again in a moment', 'not_classified');
     }
-    const latest = await tx.selectFrom('triage_overrides').select('to_level').where('conversation_id', '=', conversationId).orderBy('created_at', 'desc').executeTakeFirst();
+    const latest = await tx.selectFrom('triage_overrides').select('to_level').where('conversation_id', '=', conversationId).orderBy('seq', 'desc').executeTakeFirst();
     const current = latest?.to_level ?? triage.level;
     if (current === toLevel) throw conflict(`this conversation is already ${toLevel}`, 'same_level');
     await tx
@@ -55,6 +55,8 @@ export async function reclassify(
         evidence: JSON.stringify(triage.evidence),
         staff_user_id: actor.staff.id,
         staff_email: actor.staff.email,
+        // The hub's clock, like the escalations and promises the classifier page compares it with.
+        created_at: deps.clock(),
       })
       .execute();
     // The helpdesk's urgency tag and note follow staff's level (sync pushes it).

@@ -63,7 +63,7 @@ export async function conversationDetail(deps: { store: Store; cards: CardServic
       .limit(500)
       .execute(),
     store.db.selectFrom('triage_results').selectAll().where('conversation_id', '=', conversationId).executeTakeFirst(),
-    store.db.selectFrom('triage_overrides').selectAll().where('conversation_id', '=', conversationId).orderBy('created_at', 'desc').execute(),
+    store.db.selectFrom('triage_overrides').selectAll().where('conversation_id', '=', conversationId).orderBy('seq', 'desc').execute(),
     store.db.selectFrom('acknowledgements').selectAll().where('conversation_id', '=', conversationId).executeTakeFirst(),
     store.db
       .selectFrom('incident_conversations as m')

@@ -82,7 +82,7 @@ export async function escalationQueue(deps: { store: Store; acknowledger: Acknow
     LEFT JOIN conversations c ON c.id = e.conversation_id
     LEFT JOIN incidents i ON i.id = e.incident_id
     LEFT JOIN acknowledgements a ON a.conversation_id = e.conversation_id AND a.decision = 'sent'
-    LEFT JOIN LATERAL (SELECT to_level FROM triage_overrides t WHERE t.conversation_id = e.conversation_id ORDER BY t.created_at DESC LIMIT 1) o ON TRUE
+    LEFT JOIN LATERAL (SELECT to_level FROM triage_overrides t WHERE t.conversation_id = e.conversation_id ORDER BY t.seq DESC LIMIT 1) o ON TRUE
     LEFT JOIN LATERAL (SELECT s.due_at, s.targets FROM escalation_steps s WHERE s.escalation_id = e.id AND s.status = 'scheduled' ORDER BY s.step LIMIT 1) n ON TRUE
     WHERE e.status IN (${sql.join(statuses)})
       ${filters.level === 'any' ? sql`` : sql`AND COALESCE(o.to_level, e.level) = ${filters.level}`}

@@ -330,6 +330,7 @@ export interface LoginThrottleTable {
 
 export interface TriageOverridesTable {
   id: string;
+  seq: Generated<string>;
   conversation_id: string;
   from_level: UrgencyLevelColumn;
   to_level: UrgencyLevelColumn;

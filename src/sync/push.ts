@@ -384,7 +384,7 @@ export async function hasPending(store: Store, integrationId: string, conversati
       OR EXISTS (
         SELECT 1 FROM triage_results t JOIN sync_conversations s ON s.conversation_id = t.conversation_id AND s.integration_id = ${integrationId}
         WHERE t.conversation_id = ${conversationId} AND s.external_id IS NOT NULL
-          AND COALESCE((SELECT o.to_level FROM triage_overrides o WHERE o.conversation_id = t.conversation_id ORDER BY o.created_at DESC LIMIT 1), t.level)
+          AND COALESCE((SELECT o.to_level FROM triage_overrides o WHERE o.conversation_id = t.conversation_id ORDER BY o.seq DESC LIMIT 1), t.level)
             IS DISTINCT FROM s.triage_pushed
       )) AS pending`.execute(store.db);
   return result.rows[0]?.pending === true;
@@ -400,7 +400,7 @@ async function triageToPush(store: Store, conversationId: string, pushed: string
 async function triageNote(store: Store, conversationId: string) {
   const [row, override] = await Promise.all([
     store.db.selectFrom('triage_results').select(['level', 'score', 'confidence', 'evidence']).where('conversation_id', '=', conversationId).executeTakeFirst(),
-    store.db.selectFrom('triage_overrides').select(['to_level', 'reason', 'staff_email']).where('conversation_id', '=', conversationId).orderBy('created_at', 'desc').executeTakeFirst(),
+    store.db.selectFrom('triage_overrides').select(['to_level', 'reason', 'staff_email']).where('conversation_id', '=', conversationId).orderBy('seq', 'desc').executeTakeFirst(),
   ]);
   if (!row) return null;
   const evidence = (row.evidence as { phrase: string; category: string; weight: number }[]).slice(0, 8);

@@ -134,7 +134,7 @@ for (const backend of backends) describe(`dashboard actions (${backend})`, () =>
     const resolved = await db().selectFrom('escalations').selectAll().where('id', '=', escalation.id).executeTakeFirstOrThrow();
     expect(resolved.status).toBe('resolved');
     expect(resolved.resolved_by).toBe('Triage Person');
-    const overrides = await db().selectFrom('triage_overrides').selectAll().where('conversation_id', '=', id).orderBy('created_at').execute();
+    const overrides = await db().selectFrom('triage_overrides').selectAll().where('conversation_id', '=', id).orderBy('seq').execute();
     expect(overrides.map((o) => [o.from_level, o.to_level])).toEqual([
       [call.level, 'urgent'],
       [call.level, 'normal'],

@@ -170,12 +170,14 @@ describe.skipIf(!hasChromium)('triage dashboard in a browser', () => {
   });
 
   it('every page: no sideways scrolling at 375 px, and no serious or critical accessibility violation', async () => {
-    const incident = await t.hub.store.db.selectFrom('incidents').select('id').executeTakeFirst();
+    // An outage report, so the incident pages are checked too.
+    await t.hub.ingest(chatMessage({ id: 'db-down-1', user: 'fay', text: 'Your site is down, nobody on our team can log in! urgent' }));
+    const incident = await waitFor(() => t.hub.store.db.selectFrom('incidents').select('id').executeTakeFirst(), 30_000, 'incident');
     const pages = [
       '/dashboard/queue',
       `/dashboard/conversations/${conversationId}`,
       '/dashboard/incidents',
-      ...(incident ? [`/dashboard/incidents/${incident.id}`] : []),
+      `/dashboard/incidents/${incident.id}`,
       '/dashboard/promises',
       '/dashboard/classifier',
       '/dashboard/classifier/suggestions',
@@ -193,7 +195,7 @@ describe.skipIf(!hasChromium)('triage dashboard in a browser', () => {
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
         if (overflow > 0) problems.push(`${path} at ${width}px scrolls sideways by ${overflow}px`);
         for (const violation of await seriousViolations(page)) problems.push(`${path} at ${width}px: ${violation}`);
-        const name = path.replace(/^\/dashboard\//, '').replace(/\/[0-9a-f-]{36}/, '').replaceAll('/', '-');
+        const name = path.replace(/^\/dashboard\//, '').replace(/\/[0-9a-f-]{36}/, '-detail').replaceAll('/', '-');
         await page.screenshot({ path: join(artifactsDir, `dashboard-page-${name}-${width}.png`), fullPage: true });
       }
     }

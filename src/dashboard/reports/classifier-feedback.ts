@@ -93,14 +93,14 @@ export async function classifierFeedback(deps: { store: Store; zone: string; now
       SELECT * FROM (
         SELECT DISTINCT ON (conversation_id) conversation_id, from_level, to_level, classified_text, evidence, created_at
         FROM triage_overrides WHERE created_at >= ${since}
-        ORDER BY conversation_id, created_at DESC
+        ORDER BY conversation_id, seq DESC
       ) latest ORDER BY created_at DESC LIMIT ${MAX_OVERRIDES_READ}`.execute(store.db),
     store.db
       .selectFrom('triage_overrides as o')
       .innerJoin('conversations as c', 'c.id', 'o.conversation_id')
       .select(['o.id', 'o.created_at', 'o.conversation_id', 'c.subject', 'o.from_level', 'o.to_level', 'o.reason', 'o.staff_email'])
       .orderBy('o.created_at', 'desc')
-      .orderBy('o.id')
+      .orderBy('o.seq', 'desc')
       .limit(LATEST_OVERRIDES)
       .execute(),
   ]);
@@ -156,7 +156,7 @@ async function urgentPrecision(store: Store, since: Date): Promise<Precision> {
     ), latest AS (
       SELECT DISTINCT ON (o.conversation_id) o.conversation_id, o.from_level, o.to_level
       FROM triage_overrides o JOIN calls USING (conversation_id)
-      ORDER BY o.conversation_id, o.created_at DESC
+      ORDER BY o.conversation_id, o.seq DESC
     )
     SELECT count(*) AS calls, count(*) FILTER (WHERE l.from_level = 'urgent' AND l.to_level <> 'urgent') AS lowered
     FROM calls LEFT JOIN latest l USING (conversation_id)`.execute(store.db);

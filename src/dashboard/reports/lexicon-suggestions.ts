@@ -58,7 +58,7 @@ export async function lexiconSuggestions(deps: { store: Store; redact: Redactor 
   const rows = await sql<{ to_level: UrgencyLevel; classified_text: string }>`
     SELECT to_level, classified_text FROM (
       SELECT DISTINCT ON (conversation_id) conversation_id, to_level, classified_text, created_at
-      FROM triage_overrides ORDER BY conversation_id, created_at DESC
+      FROM triage_overrides ORDER BY conversation_id, seq DESC
     ) latest ORDER BY created_at DESC LIMIT ${MAX_CORRECTIONS}`.execute(store.db);
   const tickets = rows.rows.map((r) => ticketOf(r.classified_text, r.to_level));
   const perClass = Object.fromEntries(PRIORITIES.map((p) => [p, tickets.filter((t) => t.priority === p).length])) as Record<Priority, number>;

@@ -42,6 +42,8 @@ export const dashboard: Migration = {
     // A staff correction of an urgency call: what the classifier read and said, what staff say, why.
     `CREATE TABLE triage_overrides (
       id uuid PRIMARY KEY,
+      -- Order of writing: the latest correction wins even when two share a timestamp.
+      seq bigserial NOT NULL,
       conversation_id uuid NOT NULL REFERENCES conversations (id),
       from_level text NOT NULL CHECK (from_level IN ('urgent', 'high', 'normal', 'low')),
       to_level text NOT NULL CHECK (to_level IN ('urgent', 'high', 'normal', 'low')),
@@ -52,7 +54,7 @@ export const dashboard: Migration = {
       staff_email text NOT NULL,
       created_at timestamptz NOT NULL DEFAULT now()
     )`,
-    `CREATE INDEX triage_overrides_conversation_idx ON triage_overrides (conversation_id, created_at DESC)`,
+    `CREATE INDEX triage_overrides_conversation_idx ON triage_overrides (conversation_id, seq DESC)`,
     `CREATE INDEX triage_overrides_time_idx ON triage_overrides (created_at)`,
     `CREATE TABLE audit_log (
       id bigserial PRIMARY KEY,
