@@ -145,9 +145,12 @@ export class ZendeskHelpdesk implements HelpdeskCapability {
       return { ok: false, detail: `${where} answered as ${me.id === null ? 'an anonymous user' : `a ${me.role ?? 'non-agent'}`}`, hint: 'The API user must be a Zendesk admin (it reads triggers and the incremental export)' };
     }
     this.apiUserId = me.id;
-    // Not a reason to stop syncing, but the customer would get replies twice: say so (npm run doctor shows it).
+    // Not a reason to stop syncing, but the customer would get replies twice: npm run doctor fails this line.
     const warning = await this.triggerWarning(signal);
-    return { ok: true, detail: `connected to ${where} as ${me.email ?? me.id} (${me.role})${warning ? `; WARNING: ${warning}` : ''}`, ...(warning ? { hint: warning } : {}) };
+    const notifications = warning
+      ? { check: 'customer notifications', ok: false, detail: warning, hint: 'Admin Center › Objects and rules › Triggers: add the condition "Tags contains none of hub_delivered" to each trigger named here (README: "Connecting a real Zendesk account")' }
+      : { check: 'customer notifications', ok: true, detail: 'every trigger that mails requesters excludes the hub_delivered tag: customers get one copy' };
+    return { ok: true, detail: `connected to ${where} as ${me.email ?? me.id} (${me.role})`, findings: [notifications] };
   }
 
   private async create(op: Write<'create'>, signal?: AbortSignal): Promise<WriteOutcome> {

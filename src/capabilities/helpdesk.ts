@@ -122,6 +122,18 @@ export interface ConnectionCheck {
   detail: string;
   /** A hint for an operator when `ok` is false (shown by `npm run doctor`). */
   hint?: string;
+  /**
+   * Further verdicts learnt on the same visit, each its own `npm run doctor` line — e.g. whether
+   * Zendesk's triggers would mail customers a second copy of what the hub delivers.
+   */
+  findings?: ConnectionFinding[];
+}
+
+export interface ConnectionFinding {
+  check: string;
+  ok: boolean;
+  detail: string;
+  hint?: string;
 }
 
 export interface HelpdeskTraits {

@@ -52,7 +52,7 @@ describe('Zendesk customer notifications and the hub_delivered tag', () => {
   });
 
   it('without the trigger edit Zendesk would mail hub customers too, and checkConnection warns about it', async () => {
-    expect((await h.zendesk.checkConnection()).hint).toBeUndefined();
+    expect((await h.zendesk.checkConnection()).findings).toEqual([expect.objectContaining({ check: 'customer notifications', ok: true })]);
     h.fake.setTriggersExcludeHubTag(false);
     const email = `unedited-${randomUUID()}@example.com`;
     const outcome = await h.zendesk.write({ ...createOp(randomUUID(), ['From chat']), customer: { email, name: null, verified: false } });
@@ -60,8 +60,11 @@ describe('Zendesk customer notifications and the hub_delivered tag', () => {
     expect(mailTo(email).map((n) => n.kind)).toEqual(['other', 'agent-reply']);
     const check = await h.zendesk.checkConnection();
     expect(check.ok).toBe(true);
-    expect(check.hint).toContain('Notify requester and CCs of comment update');
-    expect(check.hint).not.toContain('Notify all agents');
+    const notifications = check.findings?.find((f) => f.check === 'customer notifications');
+    expect(notifications?.ok).toBe(false);
+    expect(notifications?.detail).toContain('Notify requester and CCs of comment update');
+    expect(notifications?.detail).not.toContain('Notify all agents');
+    expect(notifications?.hint).toContain('Tags contains none of hub_delivered');
   });
 
   it('with notifications switched off Zendesk mails nobody', async () => {

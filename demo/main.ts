@@ -1,0 +1,44 @@
+/**
+ * `npm run demo`: the whole loop against fake vendors, on a throwaway store. Prints the URLs and a
+ * dashboard login; Ctrl-C stops everything and deletes the store.
+ */
+import { startDemo } from './demo.js';
+
+const demo = await startDemo({ ...(process.env['PORT'] ? { port: Number(process.env['PORT']) } : {}), logLevel: process.env['LOG_LEVEL'] ?? 'warn' });
+const { urls, dashboardLogin } = demo;
+console.log(`
+Support Hub demo is running (fake Help Scout, Zendesk, Stripe and GitHub; nothing leaves this machine).
+
+  1. Chat as a customer:      ${urls.customerSite}
+     (pick Ada, open the chat bubble, write something urgent)
+  2. Agent console:           ${urls.agentConsole}
+     (the fake helpdesks: conversations, the sidebar card with the Stripe plan, reply box;
+      also the GitHub issues the hub opened and the mail it sent)
+  3. Triage dashboard:        ${urls.dashboard}
+     log in as ${dashboardLogin.email} with password ${dashboardLogin.password}
+
+  Hub: ${urls.hub}  (health: ${urls.hub}/readyz, metrics: ${urls.hub}/metrics)
+  Mail to support@acme.demo: smtp://127.0.0.1:${demo.hub.smtpPort} (synced to the fake Zendesk)
+
+Ctrl-C stops everything and deletes the demo's data.
+`);
+
+let stopping = false;
+const shutdown = () => {
+  if (stopping) return;
+  stopping = true;
+  console.log('stopping the demo…');
+  setTimeout(() => process.exit(1), 15_000).unref();
+  demo.stop().then(
+    () => {
+      console.log('demo stopped; nothing left running');
+      process.exit(0);
+    },
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+};
+process.on('SIGINT', shutdown);
+process.on('SIGTERM', shutdown);

@@ -1,0 +1,121 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { saveStaffUser } from '../../src/dashboard/staff-users.js';
+import { migrate } from '../../src/store/migrate.js';
+import { openStore } from '../../src/store/store.js';
+import { startFakeGitHub, type FakeGitHub } from '../fakes/github/index.js';
+import { startFakeHelpScout, type FakeHelpScout } from '../fakes/helpscout/index.js';
+import { startFakeStripe, type FakeStripe } from '../fakes/stripe/index.js';
+import { startFakeZendesk, type FakeZendesk } from '../fakes/zendesk/index.js';
+import { createTestDatabase, type TestDatabase } from '../support/backends.js';
+import { smtpSink } from '../support/smtp-sink.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** `npm run doctor` as an operator runs it: a real process, the configuration in its environment. */
+function doctor(env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/ops/cli/doctor.ts'], { cwd: ROOT, env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'silent', ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+const failLines = (stdout: string) => stdout.split('\n').filter((l) => l.startsWith('FAIL'));
+
+/**
+ * Issue 11 "must show": with one wrong token exactly that line is FAIL with a hint and the exit
+ * code is non-zero; with everything right every line is OK and the exit code 0. Also: Zendesk
+ * triggers that would mail customers a second copy fail their own line.
+ */
+describe('npm run doctor', () => {
+  let database: TestDatabase;
+  let hs: FakeHelpScout;
+  let zd: FakeZendesk;
+  let st: FakeStripe;
+  let gh: FakeGitHub;
+  let sink: Awaited<ReturnType<typeof smtpSink>>;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    [hs, zd, st, gh, sink] = await Promise.all([startFakeHelpScout(), startFakeZendesk(), startFakeStripe(), startFakeGitHub(), smtpSink()]);
+    database = await createTestDatabase('pglite');
+    const store = await openStore({ dataDir: database.dataDir, poolSize: 2 });
+    await migrate(store);
+    await saveStaffUser(store, { email: 'lead@example.com', role: 'admin', password: 'a-long-enough-password' }, 'test');
+    await store.close();
+    env = {
+      ...database.env,
+      ...hs.env,
+      ...zd.env,
+      ...st.env,
+      ...gh.env,
+      SYNC_HELPDESK: 'helpscout',
+      HUB_PUBLIC_URL: 'https://support.example.com',
+      MAIL_SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
+      MAIL_FROM: 'Acme Support <support@acme.example>',
+    };
+  });
+  afterAll(async () => {
+    await database?.drop();
+    await Promise.all([hs?.close(), zd?.close(), st?.close(), gh?.close(), sink?.close()]);
+  });
+
+  it('everything right: every line OK, exit 0', async () => {
+    const result = await doctor(env);
+    expect(result.stderr).toBe('');
+    expect(failLines(result.stdout)).toEqual([]);
+    for (const expected of [/OK\s+database\s+reachable/, /OK\s+database\s+migrations\s+schema at version/, /OK\s+dashboard\s+admin account/, /OK\s+Help Scout\s+helpdesk connection/, /OK\s+Zendesk\s+helpdesk connection/, /OK\s+Zendesk\s+customer notifications/, /OK\s+Stripe\s+accountData connection/, /OK\s+GitHub\s+escalation connection/, /OK\s+Help Scout\s+webhook secret/, /OK\s+email\s+outbound SMTP/, /OK\s+hub\s+public URL/]) {
+      expect(result.stdout).toMatch(expected);
+    }
+    expect(result.stdout).toMatch(/all \d+ checks OK/);
+    expect(result.code).toBe(0);
+  });
+
+  it('one wrong token: exactly that line FAILs, with a hint, and the exit code is non-zero', async () => {
+    const result = await doctor({ ...env, GITHUB_TOKEN: 'ghp_this_token_is_wrong_000000000000' });
+    const failed = failLines(result.stdout);
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatch(/^FAIL\s+GitHub\s+escalation connection/);
+    const next = result.stdout.split('\n')[result.stdout.split('\n').indexOf(failed[0]!) + 1]!;
+    expect(next).toMatch(/^\s+fix: .*GITHUB_TOKEN/);
+    expect(result.stdout).not.toContain('ghp_this_token_is_wrong'); // never echoes a secret
+    expect(result.code).toBe(1);
+  });
+
+  it('a Zendesk trigger that would mail customers a second copy fails its own line', async () => {
+    zd.setTriggersExcludeHubTag(false);
+    try {
+      const result = await doctor(env);
+      const failed = failLines(result.stdout);
+      expect(failed).toHaveLength(1);
+      expect(failed[0]).toMatch(/^FAIL\s+Zendesk\s+customer notifications\s+.*hub_delivered/);
+      expect(result.stdout).toMatch(/fix: .*Tags contains none of hub_delivered/);
+      expect(result.code).toBe(1);
+    } finally {
+      zd.setTriggersExcludeHubTag(true);
+    }
+  });
+
+  it('a missing webhook secret and an unreachable SMTP relay are named with their fixes', async () => {
+    const { HELPSCOUT_WEBHOOK_SECRET: _dropped, ...rest } = env;
+    const result = await doctor({ ...rest, MAIL_SMTP_URL: 'smtp://mailer:hunter2-smtp-password@127.0.0.1:1' });
+    const failed = failLines(result.stdout);
+    expect(failed).toHaveLength(2);
+    expect(failed[0]).toMatch(/^FAIL\s+Help Scout\s+webhook secret\s+HELPSCOUT_WEBHOOK_SECRET is not set/);
+    expect(failed[1]).toMatch(/^FAIL\s+email\s+outbound SMTP/);
+    expect(result.stdout).not.toContain('hunter2-smtp-password');
+    expect(result.code).toBe(1);
+  });
+
+  it('an invalid configuration exits 2 naming the setting', async () => {
+    const result = await doctor({ ...env, PORT: 'not-a-port' });
+    expect(result.code).toBe(2);
+    expect(result.stdout).toMatch(/^FAIL\s+config\s+valid\s+.*http\.port/m);
+  });
+});
