@@ -52,6 +52,8 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
   sweep.unref();
 
   const router = Router();
+  // Someone opening the hub's address in a browser is most likely staff.
+  router.get('/', (_req, res) => res.redirect(303, '/dashboard'));
   router.use('/dashboard', securityHeaders);
   router.use('/dashboard/assets', express.static(ASSETS, { index: false, maxAge: '1h', fallthrough: false }));
   router.use('/dashboard', express.urlencoded({ extended: true, limit: config.http.bodyLimitBytes, parameterLimit: 2000 }), loadSession(sessions));

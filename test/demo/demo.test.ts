@@ -55,6 +55,7 @@ describe.skipIf(!hasChromium)('the demo, end to end', () => {
     expect(await card.textContent()).toContain('Business');
     expect(await card.textContent()).toContain('Analytical Engines Ltd');
     await agent.screenshot({ path: join(artifactsDir, 'demo-agent-console.png'), fullPage: true });
+    await agent.locator('aside').screenshot({ path: join(artifactsDir, 'demo-sidebar-card.png') });
 
     // The escalation: on the dashboard, and as an issue at the fake GitHub.
     await expect.poll(() => demo.fakes.github.issues().length, { timeout: 30_000 }).toBe(1);
