@@ -1,8 +1,7 @@
 import { createHmac } from 'node:crypto';
-import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { escapeHtml } from '../src/dashboard/format.js';
+import { serveLocally } from './serve.js';
 import type { ParsedMail } from 'mailparser';
 import type { FakeGitHub } from '../test/fakes/github/index.js';
 import type { FakeConversationView, FakeHelpdesk } from '../test/fakes/helpdesk-fake.js';
@@ -114,15 +113,7 @@ export async function startAgentConsole(options: {
     );
   }
 
-  server.listen(options.port ?? 0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  };
+  return serveLocally(server, options.port);
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {

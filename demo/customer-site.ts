@@ -1,8 +1,7 @@
 import { createHmac } from 'node:crypto';
-import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { escapeHtml } from '../src/dashboard/format.js';
+import { serveLocally } from './serve.js';
 
 export interface DemoCustomer {
   id: string;
@@ -61,13 +60,5 @@ export async function startCustomerSite(options: { hubUrl: string; appId: string
     }
     send(404, 'text/plain', 'not found');
   });
-  server.listen(options.port ?? 0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  };
+  return serveLocally(server, options.port);
 }

@@ -1,35 +1,6 @@
 import type { Store } from '../store/store.js';
 import { escalationView } from './conversation.js';
 
-export type IncidentFilter = 'open' | 'resolved' | 'merged' | 'any';
-
-/** Incidents, newest first, with how many conversations each holds and its escalation's state. */
-export async function incidentList(store: Store, status: IncidentFilter) {
-  let query = store.db
-    .selectFrom('incidents as i')
-    .leftJoin('escalations as e', 'e.incident_id', 'i.id')
-    .select((eb) => [
-      'i.id',
-      'i.number',
-      'i.category',
-      'i.title',
-      'i.status',
-      'i.opened_at',
-      'i.last_seen_at',
-      'i.next_update_at',
-      'i.updates_sent',
-      'i.resolved_at',
-      'e.id as escalation_id',
-      'e.status as escalation_status',
-      eb.selectFrom('incident_conversations as m').select((m) => m.fn.countAll<number>().as('n')).whereRef('m.incident_id', '=', 'i.id').as('conversations'),
-    ])
-    .orderBy('i.opened_at', 'desc')
-    .limit(200);
-  if (status !== 'any') query = query.where('i.status', '=', status);
-  const rows = await query.execute();
-  return rows.map((r) => ({ ...r, conversations: Number(r.conversations) }));
-}
-
 /** One incident: its conversations (for split), the other open incidents (for merge), its escalation. */
 export async function incidentDetail(store: Store, incidentId: string) {
   const incident = await store.db.selectFrom('incidents').selectAll().where('id', '=', incidentId).executeTakeFirst();

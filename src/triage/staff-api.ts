@@ -4,7 +4,7 @@ import { notFound, parseInput } from '../errors.js';
 import { adminAuth } from '../ops/admin.js';
 import type { Store } from '../store/store.js';
 import type { EscalationEngine } from './escalation/engine.js';
-import type { Incidents } from './incidents.js';
+import { listIncidents, type Incidents } from './incidents.js';
 
 const uuid = z.uuid();
 const byBody = z.object({ by: z.string().min(1).max(200).default('staff') });
@@ -24,28 +24,7 @@ export function triageStaffRouter(deps: { token: string | undefined; store: Stor
   const id = (value: unknown) => parseInput(uuid, value, 'id', 'invalid_id');
 
   router.get('/admin/incidents', async (_req, res) => {
-    const incidents = await deps.store.db
-      .selectFrom('incidents as i')
-      .leftJoin('escalations as e', 'e.incident_id', 'i.id')
-      .select((eb) => [
-        'i.id',
-        'i.number',
-        'i.category',
-        'i.title',
-        'i.status',
-        'i.merged_into',
-        'i.opened_at',
-        'i.last_seen_at',
-        'i.next_update_at',
-        'i.resolved_at',
-        'e.id as escalation_id',
-        'e.status as escalation_status',
-        eb.selectFrom('incident_conversations as m').select((m) => m.fn.countAll<number>().as('n')).whereRef('m.incident_id', '=', 'i.id').as('conversations'),
-      ])
-      .orderBy('i.opened_at', 'desc')
-      .limit(200)
-      .execute();
-    res.json({ incidents: incidents.map((i) => ({ ...i, conversations: Number(i.conversations) })) });
+    res.json({ incidents: await listIncidents(deps.store, 'any') });
   });
 
   router.post('/admin/incidents/:id/resolve', async (req, res) => {

@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { saveStaffUser } from '../../src/dashboard/staff-users.js';
 import { migrate } from '../../src/store/migrate.js';
@@ -9,22 +7,12 @@ import { startFakeHelpScout, type FakeHelpScout } from '../fakes/helpscout/index
 import { startFakeStripe, type FakeStripe } from '../fakes/stripe/index.js';
 import { startFakeZendesk, type FakeZendesk } from '../fakes/zendesk/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/backends.js';
+import { runScript } from '../support/processes.js';
 import { smtpSink } from '../support/smtp-sink.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** `npm run doctor` as an operator runs it: a real process, the configuration in its environment. */
-function doctor(env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/ops/cli/doctor.ts'], { cwd: ROOT, env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'silent', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const doctor = (env: Record<string, string>) => runScript('src/ops/cli/doctor.ts', [], env);
 
 const failLines = (stdout: string) => stdout.split('\n').filter((l) => l.startsWith('FAIL'));
 

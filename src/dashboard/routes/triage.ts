@@ -12,7 +12,8 @@ import { changeEscalation, reclassify, type Actor } from '../actions.js';
 import { audit } from '../audit.js';
 import { conversationDetail } from '../conversation.js';
 import { escalationQueue, knownHelpdesks, queueFilters } from '../queue.js';
-import { incidentDetail, incidentList } from '../incidents.js';
+import { incidentDetail } from '../incidents.js';
+import { listIncidents } from '../../triage/incidents.js';
 import { renderFragment, renderPage, requirePermission, staffOf } from '../web.js';
 
 export interface TriageRoutesDeps {
@@ -108,7 +109,7 @@ export function triageRoutes(deps: TriageRoutesDeps): Router {
 
   router.get('/dashboard/incidents', async (req, res) => {
     const status = z.enum(['open', 'resolved', 'merged', 'any']).default('open').parse(req.query['status']);
-    renderPage(res, 'incidents', { title: 'Incidents', section: 'incidents', notice: noticeOf(req.query['done']), status, incidents: await incidentList(deps.store, status), zone });
+    renderPage(res, 'incidents', { title: 'Incidents', section: 'incidents', notice: noticeOf(req.query['done']), status, incidents: await listIncidents(deps.store, status), zone });
   });
 
   router.get('/dashboard/incidents/:id', async (req, res) => {
