@@ -11,6 +11,7 @@ import { chatEnv, IDENTITY_SECRET } from '../channels/chat/support.js';
 import { startFakeHelpScout, type FakeHelpScout } from '../fakes/helpscout/index.js';
 import { createStaff, StaffClient } from '../support/dashboard.js';
 import { backends } from '../support/backends.js';
+import { parseLabelledTickets } from '../../src/triage/eval/csv.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
 
 /**
@@ -270,6 +271,25 @@ for (const backend of backends) describe(`dashboard report pages (${backend})`, 
     expect(payroll!.slice(2, 5)).toEqual(['2', '0', '0']);
     expect(payroll![5]).toBe('new');
     expect(html).toContain('a person to review');
+  });
+
+  it('exports the corrections as CSV in the evaluation format (admins only, audited)', async () => {
+    const viewer = await loggedIn('viewer');
+    expect((await viewer.get('/dashboard/classifier/corrections.csv')).status).toBe(403);
+    expect(await viewer.page('/dashboard/classifier/suggestions')).not.toContain('corrections.csv');
+    const admin = await loggedIn('admin');
+    expect(await admin.page('/dashboard/classifier/suggestions')).toContain('href="/dashboard/classifier/corrections.csv"');
+    const response = await admin.get('/dashboard/classifier/corrections.csv');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/csv');
+    expect(response.headers.get('content-disposition')).toContain('corrections.csv');
+    // What triage:eval and triage:suggest read: one ticket per corrected conversation, staff's level.
+    const tickets = parseLabelledTickets(await response.text());
+    expect(tickets).toHaveLength(5);
+    expect(tickets.filter((t) => t.priority === 'high')).toHaveLength(3);
+    expect(tickets.some((t) => t.body.includes('payroll export'))).toBe(true);
+    const logged = await t.hub.store.db.selectFrom('audit_log').select(['action', 'detail']).where('action', '=', 'classifier.corrections_exported').execute();
+    expect(logged).toEqual([{ action: 'classifier.corrections_exported', detail: { rows: 5 } }]);
   });
 
   it('pages through the audit log newest first, filters by action, and prints detail as escaped text', async () => {

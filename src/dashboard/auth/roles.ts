@@ -3,14 +3,14 @@ import type { StaffRole } from '../../store/schema.js';
 /**
  * What each role may do, checked on the server for every request (the pages only hide what a role
  * cannot use). Viewers read; triage staff act on conversations, escalations and incidents; admins
- * also read the audit log.
+ * also read the audit log and export customer text in bulk (the corrections CSV).
  */
-export type Permission = 'read' | 'act' | 'audit';
+export type Permission = 'read' | 'act' | 'audit' | 'export';
 
 const GRANTS: Record<StaffRole, readonly Permission[]> = {
   viewer: ['read'],
   triage: ['read', 'act'],
-  admin: ['read', 'act', 'audit'],
+  admin: ['read', 'act', 'audit', 'export'],
 };
 
 export const STAFF_ROLES = Object.keys(GRANTS) as StaffRole[];

@@ -53,14 +53,31 @@ export function ticketOf(classifiedText: string, level: UrgencyLevel): LabelledT
   };
 }
 
-export async function lexiconSuggestions(deps: { store: Store; redact: Redactor }): Promise<SuggestionReport> {
-  const { store, redact } = deps;
-  const rows = await sql<{ to_level: UrgencyLevel; classified_text: string }>`
-    SELECT to_level, classified_text FROM (
+/** Staff's latest level per corrected conversation, newest first, as labelled tickets. */
+async function latestCorrections(store: Store): Promise<(LabelledTicket & { conversationId: string })[]> {
+  const rows = await sql<{ conversation_id: string; to_level: UrgencyLevel; classified_text: string }>`
+    SELECT conversation_id, to_level, classified_text FROM (
       SELECT DISTINCT ON (conversation_id) conversation_id, to_level, classified_text, created_at
       FROM triage_overrides ORDER BY conversation_id, seq DESC
     ) latest ORDER BY created_at DESC LIMIT ${MAX_CORRECTIONS}`.execute(store.db);
-  const tickets = rows.rows.map((r) => ticketOf(r.classified_text, r.to_level));
+  return rows.rows.map((r) => ({ conversationId: r.conversation_id, ...ticketOf(r.classified_text, r.to_level) }));
+}
+
+/**
+ * The corrections as a CSV in the evaluation's format (`subject`, `body`, `priority`), so staff
+ * judgements feed the same tools as the development set: `npm run triage:eval -- corrections.csv`
+ * measures the lexicon on them, `npm run triage:suggest -- corrections.csv` proposes terms.
+ */
+export async function correctionsCsv(store: Store): Promise<{ csv: string; rows: number }> {
+  const tickets = await latestCorrections(store);
+  const field = (value: string) => (/[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value);
+  const lines = ['conversation_id,subject,body,priority', ...tickets.map((t) => [t.conversationId, t.subject, t.body, t.priority].map(field).join(','))];
+  return { csv: `${lines.join('\n')}\n`, rows: tickets.length };
+}
+
+export async function lexiconSuggestions(deps: { store: Store; redact: Redactor }): Promise<SuggestionReport> {
+  const { store, redact } = deps;
+  const tickets = await latestCorrections(store);
   const perClass = Object.fromEntries(PRIORITIES.map((p) => [p, tickets.filter((t) => t.priority === p).length])) as Record<Priority, number>;
   const empty = Object.fromEntries(PRIORITIES.map((p) => [p, []])) as unknown as Record<Priority, Suggestion[]>;
   if (tickets.length === 0) return { corrections: 0, perClass, suggestions: empty, minTickets: OPTIONS.minTickets };

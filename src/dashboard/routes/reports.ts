@@ -8,10 +8,11 @@ import { PRIORITIES } from '../../triage/eval/csv.js';
 import { auditFilters, auditPage, PAGE_SIZE } from '../reports/audit-page.js';
 import { classifierFeedback, MIN_CALLS_FOR_PRECISION } from '../reports/classifier-feedback.js';
 import { integrationHealth } from '../reports/integration-health.js';
-import { lexiconSuggestions } from '../reports/lexicon-suggestions.js';
+import { correctionsCsv, lexiconSuggestions } from '../reports/lexicon-suggestions.js';
+import { audit } from '../audit.js';
 import { promiseKeeping } from '../reports/promise-keeping.js';
 import { redactorFor } from '../reports/redaction.js';
-import { renderPage, requirePermission } from '../web.js';
+import { renderPage, requirePermission, staffOf } from '../web.js';
 
 export interface ReportRoutesDeps {
   store: Store;
@@ -55,6 +56,13 @@ export function reportRoutes(deps: ReportRoutesDeps): Router {
   router.get('/dashboard/classifier/suggestions', async (_req, res) => {
     const report = await lexiconSuggestions({ store: deps.store, redact });
     renderPage(res, 'suggestions', { title: 'Lexicon suggestions', section: 'classifier', classes: PRIORITIES, ...report });
+  });
+
+  // Customer text in bulk: admins only, and the export itself is audited.
+  router.get('/dashboard/classifier/corrections.csv', requirePermission('export'), async (req, res) => {
+    const { csv, rows } = await correctionsCsv(deps.store);
+    await audit(deps.store.db, { actor: staffOf(res), action: 'classifier.corrections_exported', detail: { rows }, ip: req.ip });
+    res.set('Content-Disposition', 'attachment; filename="corrections.csv"').type('text/csv; charset=utf-8').send(redact(csv));
   });
 
   router.get('/dashboard/audit', requirePermission('audit'), async (req, res) => {
