@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { saveStaffUser } from '../../src/dashboard/staff-users.js';
 import { migrate } from '../../src/store/migrate.js';
@@ -7,6 +8,7 @@ import { startFakeHelpScout, type FakeHelpScout } from '../fakes/helpscout/index
 import { startFakeStripe, type FakeStripe } from '../fakes/stripe/index.js';
 import { startFakeZendesk, type FakeZendesk } from '../fakes/zendesk/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/backends.js';
+import { DOVECOT, startDovecot } from '../support/dovecot.js';
 import { runScript } from '../support/processes.js';
 import { smtpSink } from '../support/smtp-sink.js';
 
@@ -105,5 +107,45 @@ describe('npm run doctor', () => {
     const result = await doctor({ ...env, PORT: 'not-a-port' });
     expect(result.code).toBe(2);
     expect(result.stdout).toMatch(/^FAIL\s+config\s+valid\s+.*http\.port/m);
+  });
+});
+
+describe.skipIf(!existsSync(DOVECOT))('npm run doctor: IMAP against a real dovecot (skipped: /usr/sbin/dovecot is not installed)', () => {
+  let dovecot: Awaited<ReturnType<typeof startDovecot>>;
+  let database: TestDatabase;
+  let sink: Awaited<ReturnType<typeof smtpSink>>;
+
+  beforeAll(async () => {
+    [dovecot, database, sink] = await Promise.all([startDovecot(), createTestDatabase('pglite'), smtpSink()]);
+    const client = await dovecot.client('support');
+    await client.mailboxCreate('Support').catch(() => undefined);
+    await client.logout();
+  });
+  afterAll(async () => {
+    await dovecot?.stop();
+    await database?.drop();
+    await sink?.close();
+  });
+
+  const env = (url: string) => ({
+    ...database.env,
+    MAIL_SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
+    MAIL_FROM: 'Acme Support <support@acme.example>',
+    MAIL_INBOUND_ADDRESS: 'support@acme.example',
+    MAIL_REPLY_SECRET: 'reply-secret-0123456789abcdef', MAIL_IMAP_URL: url, DASHBOARD_ENABLED: 'false', HUB_PUBLIC_URL: 'https://support.example.com' });
+
+  it('a working IMAP folder is OK; a wrong password fails that line with its fix, never printing the password', async () => {
+    const good = await doctor(env(dovecot.url('support', 'Support')));
+    expect(good.stdout).toMatch(/^OK\s+email\s+IMAP\s+support@127\.0\.0\.1: folder Support has 0 message\(s\)/m);
+    expect(failLines(good.stdout)).toEqual([]);
+    expect(good.code).toBe(0);
+
+    const wrong = await doctor(env(`imap://support:not-the-imap-password@127.0.0.1:${dovecot.port}/Support`));
+    const failed = failLines(wrong.stdout);
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatch(/^FAIL\s+email\s+IMAP/);
+    expect(wrong.stdout).toMatch(/fix: Check the user and password in MAIL_IMAP_URL/);
+    expect(wrong.stdout).not.toContain('not-the-imap-password');
+    expect(wrong.code).toBe(1);
   });
 });
