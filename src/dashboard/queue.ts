@@ -70,30 +70,44 @@ export async function escalationQueue(deps: { store: Store; acknowledger: Acknow
     next_step_at: Date | null;
     next_targets: string[] | null;
   }>`
-    SELECT e.id, e.title, COALESCE(o.to_level, e.level) AS level, e.category, e.status, e.opened_at, e.acknowledged_by,
+    WITH page AS (
+      -- The page first, from the columns that order and filter it; the details below are then
+      -- read for its rows only (reading them for the whole backlog cost ~0.7 s at 5,000).
+      SELECT e.id, COALESCE(o.to_level, e.level) AS level, ${LEVEL_RANK} AS level_rank,
+        CASE e.status WHEN 'open' THEN 0 WHEN 'acknowledged' THEN 1 ELSE 2 END AS status_rank
+      FROM escalations e
+      LEFT JOIN conversations c ON c.id = e.conversation_id
+      LEFT JOIN LATERAL (SELECT to_level FROM triage_overrides t WHERE t.conversation_id = e.conversation_id ORDER BY t.seq DESC LIMIT 1) o ON TRUE
+      WHERE e.status IN (${sql.join(statuses)})
+        ${filters.level === 'any' ? sql`` : sql`AND COALESCE(o.to_level, e.level) = ${filters.level}`}
+        AND (
+          (e.conversation_id IS NOT NULL AND ${conversationMatch('c')})
+          OR (e.incident_id IS NOT NULL AND EXISTS (
+            SELECT 1 FROM incident_conversations ic JOIN conversations ic_c ON ic_c.id = ic.conversation_id
+            WHERE ic.incident_id = e.incident_id AND ${conversationMatch('ic_c')}))
+        )
+      ORDER BY level_rank, status_rank, e.opened_at
+      LIMIT ${limit}
+    )
+    SELECT e.id, e.title, page.level, e.category, e.status, e.opened_at, e.acknowledged_by,
       e.conversation_id, e.incident_id, i.number AS incident_number,
-      (SELECT count(*) FROM incident_conversations ic WHERE ic.incident_id = e.incident_id) AS reports,
+      CASE WHEN e.incident_id IS NULL THEN 0 ELSE (SELECT count(*) FROM incident_conversations ic WHERE ic.incident_id = e.incident_id) END AS reports,
       c.channel, (SELECT sc.integration_id FROM sync_conversations sc WHERE sc.conversation_id = e.conversation_id LIMIT 1) AS helpdesk,
       COALESCE(a.due_at, i.next_update_at) AS due_at,
-      (SELECT count(*) FROM escalation_steps s WHERE s.escalation_id = e.id AND s.status IN ('queued', 'done')) AS steps_done,
-      (SELECT count(*) FROM escalation_steps s WHERE s.escalation_id = e.id) AS steps,
-      n.due_at AS next_step_at, n.targets AS next_targets
-    FROM escalations e
+      st.done AS steps_done, st.total AS steps, st.next_due AS next_step_at, st.next_targets
+    FROM page
+    JOIN escalations e ON e.id = page.id
     LEFT JOIN conversations c ON c.id = e.conversation_id
     LEFT JOIN incidents i ON i.id = e.incident_id
     LEFT JOIN acknowledgements a ON a.conversation_id = e.conversation_id AND a.decision = 'sent'
-    LEFT JOIN LATERAL (SELECT to_level FROM triage_overrides t WHERE t.conversation_id = e.conversation_id ORDER BY t.seq DESC LIMIT 1) o ON TRUE
-    LEFT JOIN LATERAL (SELECT s.due_at, s.targets FROM escalation_steps s WHERE s.escalation_id = e.id AND s.status = 'scheduled' ORDER BY s.step LIMIT 1) n ON TRUE
-    WHERE e.status IN (${sql.join(statuses)})
-      ${filters.level === 'any' ? sql`` : sql`AND COALESCE(o.to_level, e.level) = ${filters.level}`}
-      AND (
-        (e.conversation_id IS NOT NULL AND ${conversationMatch('c')})
-        OR (e.incident_id IS NOT NULL AND EXISTS (
-          SELECT 1 FROM incident_conversations ic JOIN conversations ic_c ON ic_c.id = ic.conversation_id
-          WHERE ic.incident_id = e.incident_id AND ${conversationMatch('ic_c')}))
-      )
-    ORDER BY ${LEVEL_RANK}, CASE e.status WHEN 'open' THEN 0 WHEN 'acknowledged' THEN 1 ELSE 2 END, e.opened_at
-    LIMIT ${limit}`.execute(deps.store.db);
+    -- One pass over the escalation's steps for the counts and the next one due.
+    LEFT JOIN LATERAL (
+      SELECT count(*) FILTER (WHERE s.status IN ('queued', 'done')) AS done, count(*) AS total,
+        (array_agg(s.due_at ORDER BY s.step) FILTER (WHERE s.status = 'scheduled'))[1] AS next_due,
+        (array_agg(s.targets ORDER BY s.step) FILTER (WHERE s.status = 'scheduled'))[1] AS next_targets
+      FROM escalation_steps s WHERE s.escalation_id = e.id
+    ) st ON TRUE
+    ORDER BY page.level_rank, page.status_rank, e.opened_at`.execute(deps.store.db);
   return Promise.all(
     rows.rows.map(async (r) => ({
       id: r.id,

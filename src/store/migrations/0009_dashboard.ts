@@ -68,5 +68,7 @@ export const dashboard: Migration = {
       ip text
     )`,
     `CREATE INDEX audit_log_at_idx ON audit_log (at DESC)`,
+    // The dashboard finds a conversation's helpdesk (queue rows, filters, the conversation page).
+    `CREATE INDEX sync_conversations_conversation_idx ON sync_conversations (conversation_id)`,
   ],
 };
