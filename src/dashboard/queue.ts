@@ -10,7 +10,19 @@ export const queueFilters = z.object({
   status: z.enum(['waiting', 'open', 'acknowledged', 'resolved', 'any']).default('waiting'),
   channel: z.enum(['chat', 'email', 'helpdesk', 'any']).default('any'),
   helpdesk: z.string().max(64).regex(/^[\w-]+$/).or(z.literal('any')).default('any'),
+  page: z.coerce.number().int().min(1).max(10_000).default(1),
 });
+
+/** Rows per queue page: a phone at 2 a.m. gets the most urgent quickly; the rest is a page away. */
+export const QUEUE_PAGE_SIZE = 50;
+
+export interface QueuePage {
+  rows: QueueRow[];
+  /** Escalations matching the filters, on every page. */
+  total: number;
+  page: number;
+  pageSize: number;
+}
 export type QueueFilters = z.infer<typeof queueFilters>;
 
 export interface QueueRow {
@@ -42,7 +54,7 @@ const LEVEL_RANK = sql<number>`CASE COALESCE(o.to_level, e.level) WHEN 'urgent' 
  * escalation), counting their reports; channel and helpdesk filters match an incident when any of
  * its conversations does.
  */
-export async function escalationQueue(deps: { store: Store; acknowledger: Acknowledger }, filters: QueueFilters, limit = 200): Promise<QueueRow[]> {
+export async function escalationQueue(deps: { store: Store; acknowledger: Acknowledger }, filters: QueueFilters, limit = QUEUE_PAGE_SIZE): Promise<QueuePage> {
   const statuses = filters.status === 'waiting' ? ['open', 'acknowledged'] : filters.status === 'any' ? ['open', 'acknowledged', 'resolved'] : [filters.status];
   const conversationMatch = (alias: string) => {
     const parts = [];
@@ -69,11 +81,12 @@ export async function escalationQueue(deps: { store: Store; acknowledger: Acknow
     steps: number | string;
     next_step_at: Date | null;
     next_targets: string[] | null;
+    total: number | string;
   }>`
     WITH page AS (
       -- The page first, from the columns that order and filter it; the details below are then
       -- read for its rows only (reading them for the whole backlog cost ~0.7 s at 5,000).
-      SELECT e.id, COALESCE(o.to_level, e.level) AS level, ${LEVEL_RANK} AS level_rank,
+      SELECT e.id, COALESCE(o.to_level, e.level) AS level, ${LEVEL_RANK} AS level_rank, count(*) OVER () AS total,
         CASE e.status WHEN 'open' THEN 0 WHEN 'acknowledged' THEN 1 ELSE 2 END AS status_rank
       FROM escalations e
       LEFT JOIN conversations c ON c.id = e.conversation_id
@@ -87,9 +100,9 @@ export async function escalationQueue(deps: { store: Store; acknowledger: Acknow
             WHERE ic.incident_id = e.incident_id AND ${conversationMatch('ic_c')}))
         )
       ORDER BY level_rank, status_rank, e.opened_at
-      LIMIT ${limit}
+      LIMIT ${limit} OFFSET ${(filters.page - 1) * limit}
     )
-    SELECT e.id, e.title, page.level, e.category, e.status, e.opened_at, e.acknowledged_by,
+    SELECT e.id, e.title, page.level, page.total, e.category, e.status, e.opened_at, e.acknowledged_by,
       e.conversation_id, e.incident_id, i.number AS incident_number,
       CASE WHEN e.incident_id IS NULL THEN 0 ELSE (SELECT count(*) FROM incident_conversations ic WHERE ic.incident_id = e.incident_id) END AS reports,
       c.channel, (SELECT sc.integration_id FROM sync_conversations sc WHERE sc.conversation_id = e.conversation_id LIMIT 1) AS helpdesk,
@@ -108,8 +121,8 @@ export async function escalationQueue(deps: { store: Store; acknowledger: Acknow
       FROM escalation_steps s WHERE s.escalation_id = e.id
     ) st ON TRUE
     ORDER BY page.level_rank, page.status_rank, e.opened_at`.execute(deps.store.db);
-  return Promise.all(
-    rows.rows.map(async (r) => ({
+  const page = await Promise.all(
+    rows.rows.map(async (r): Promise<QueueRow> => ({
       id: r.id,
       title: r.title,
       level: r.level,
@@ -129,6 +142,9 @@ export async function escalationQueue(deps: { store: Store; acknowledger: Acknow
       nextTargets: r.next_targets ?? [],
     })),
   );
+  // Past the last page there are no rows to carry the total: count it on its own.
+  const total = rows.rows[0] ? Number(rows.rows[0].total) : filters.page > 1 ? (await escalationQueue(deps, { ...filters, page: 1 }, limit)).total : 0;
+  return { rows: page, total, page: filters.page, pageSize: limit };
 }
 
 /** No promise was sent (acknowledgement skipped): the level's own first-response target. */

@@ -12,7 +12,7 @@ app.post('/sidebar/helpscout', (_req, res) => {
   res.json({ html: '<p>constant</p>' });
 });
 
-const page = `<!doctype html><html><body><table>${'<tr><td>urgent</td><td>An escalation title of ordinary length</td><td>5 min</td></tr>'.repeat(200)}</table></body></html>`;
+const page = `<!doctype html><html><body><table>${'<tr><td>urgent</td><td>An escalation title of ordinary length</td><td>5 min</td></tr>'.repeat(50)}</table></body></html>`;
 app.get('/dashboard/queue', (_req, res) => {
   res.type('html').send(page);
 });

@@ -68,8 +68,8 @@ export function triageRoutes(deps: TriageRoutesDeps): Router {
 
   router.get('/dashboard/queue', async (req, res) => {
     const filters = parseInput(queueFilters, req.query, 'filters', 'invalid_filters');
-    const [rows, helpdesks] = await Promise.all([escalationQueue(deps, filters), knownHelpdesks(deps.store)]);
-    const locals = { rows, filters, helpdesks, zone, now: deps.clock() };
+    const [queue, helpdesks] = await Promise.all([escalationQueue(deps, filters), knownHelpdesks(deps.store)]);
+    const locals = { ...queue, filters, helpdesks, zone, now: deps.clock() };
     // Live updates fetch just the table (dashboard.js, on a server-sent event).
     if (req.query['fragment'] === 'rows') return renderFragment(res, 'queue-table', locals);
     renderPage(res, 'queue', { title: 'Escalations', section: 'queue', notice: noticeOf(req.query['done']), ...locals });
