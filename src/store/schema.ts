@@ -163,6 +163,7 @@ export interface PendingWrite {
   kind: 'create' | 'append' | 'note' | 'triage' | 'reply';
   /** Message ids (create/append) or the note/triage/reply key. */
   items: string[];
+  /** When the write was planned; after an unknown outcome, when the failure was seen (the request left no later). */
   startedAt: string;
   /** The triage note as sent, so a lookup after a lost answer matches it even if triage moved on. */
   text?: string;

@@ -238,8 +238,12 @@ async function perform(
     if (error instanceof LeaseLostError) throw error;
     if (!isVendorError(error) || error.outcomeUnknown) {
       // It may have landed (no answer, a 5xx, or the run's deadline cut it short): keep the
-      // pending write; the next round looks it up before anything is sent again.
+      // pending write; the next round looks it up before anything is sent again. The request may
+      // have left only just now (after waiting for the rate budget, or slowly), so the vendor's
+      // search lag is counted from now, not from when the write was planned: a lookup sooner
+      // could miss a create that landed and send it twice.
       deps.log.warn({ conversationId, op: op.kind, err: (error as Error).message }, 'helpdesk write outcome unknown; will look it up');
+      await lease.setPending({ ...pending, startedAt: new Date().toISOString() });
       throw new RetryLater(1000, (error as Error).message);
     }
     // A definite answer (refused, not found, rate limited before sending): nothing landed.
