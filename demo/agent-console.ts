@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { escapeHtml } from '../src/dashboard/format.js';
+import { escapeHtml } from '../src/http/views.js';
 import { serveLocally } from './serve.js';
 import type { ParsedMail } from 'mailparser';
 import type { FakeGitHub } from '../test/fakes/github/index.js';

@@ -92,9 +92,8 @@ export async function startDemo(options: { port?: number; logLevel?: string } = 
     helpscout.setWebhookTarget(`${hubUrl}/webhooks/helpscout`);
     zendesk.setWebhookTarget(`${hubUrl}/webhooks/zendesk`);
 
-    const dashboardLogin = { email: 'lead@acme.demo', password: randomBytes(9).toString('base64url') };
-    await saveStaffUser(hub.store, { email: dashboardLogin.email, name: 'Demo Lead', role: 'admin', password: `demo-${dashboardLogin.password}` }, 'demo');
-    dashboardLogin.password = `demo-${dashboardLogin.password}`;
+    const dashboardLogin = { email: 'lead@acme.demo', password: `demo-${randomBytes(9).toString('base64url')}` };
+    await saveStaffUser(hub.store, { ...dashboardLogin, name: 'Demo Lead', role: 'admin' }, 'demo');
 
     const agentConsole = await startAgentConsole({
       helpdesks: [

@@ -83,16 +83,16 @@ export async function reclassify(
   return { escalated: result.escalated, resolvedEscalation: result.resolve };
 }
 
-/** Acknowledge or resolve an escalation from the dashboard; false when it was already so. */
+/** Acknowledge or resolve an escalation from the dashboard; `changed` false when it was already so. */
 export async function changeEscalation(
   deps: { store: Store; engine: EscalationEngine },
   escalationId: string,
   change: 'acknowledge' | 'resolve',
   text: string | null,
   actor: Actor,
-): Promise<boolean> {
-  const exists = await deps.store.db.selectFrom('escalations').select('status').where('id', '=', escalationId).executeTakeFirst();
-  if (!exists) throw notFound('no such escalation', 'no_such_escalation');
+): Promise<{ changed: boolean; escalation: { conversation_id: string | null; incident_id: string | null } }> {
+  const escalation = await deps.store.db.selectFrom('escalations').select(['conversation_id', 'incident_id']).where('id', '=', escalationId).executeTakeFirst();
+  if (!escalation) throw notFound('no such escalation', 'no_such_escalation');
   const changed =
     change === 'acknowledge'
       ? await deps.engine.acknowledge(escalationId, byName(actor.staff), 'dashboard')
@@ -106,5 +106,5 @@ export async function changeEscalation(
       ip: actor.ip,
     });
   }
-  return changed;
+  return { changed, escalation };
 }

@@ -1,3 +1,4 @@
+import { deviceFacts } from '../channels/chat/device-facts.js';
 import type { SidebarCard } from '../sidebar/card.js';
 import type { CardService } from '../sidebar/card-service.js';
 import type { Store } from '../store/store.js';
@@ -84,9 +85,11 @@ export async function conversationDetail(deps: { store: Store; cards: CardServic
   if (conversation.email) {
     card = await deps.cards.cardFor({ emails: [conversation.email], name: conversation.name }).catch(() => null);
   }
+  // The device of this conversation's latest chat message, labelled as the helpdesk note and the card label it.
   const device = [...messages].reverse().find((m) => m.metadata && typeof m.metadata['device'] === 'object' && m.metadata['device'] !== null)?.metadata['device'] as
     | Record<string, unknown>
     | undefined;
+  const deviceLines = device ? deviceFacts(device) : [];
   const effectiveLevel: UrgencyLevel | null = overrides[0]?.to_level ?? triage?.level ?? null;
   return {
     conversation,
@@ -99,7 +102,7 @@ export async function conversationDetail(deps: { store: Store; cards: CardServic
     helpdesks,
     escalation,
     card,
-    device: device ? Object.fromEntries(Object.entries(device).filter(([, v]) => typeof v === 'string' || typeof v === 'number')) : null,
+    device: deviceLines.length > 0 ? deviceLines : null,
   };
 }
 export type ConversationDetail = NonNullable<Awaited<ReturnType<typeof conversationDetail>>>;

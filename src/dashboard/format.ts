@@ -1,3 +1,4 @@
+import { escapeHtml } from '../http/views.js';
 import { safeHref } from '../sidebar/safe-href.js';
 
 /**
@@ -5,8 +6,6 @@ import { safeHref } from '../sidebar/safe-href.js';
  * a machine-readable `<time datetime>`; durations read like a person would say them.
  */
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-export const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 
 export function formatTime(value: Date | string | null | undefined, zone: string): string {
   if (!value) return '—';

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import express, { Router } from 'express';
+import { notFound } from '../errors.js';
 import type { Logger } from 'pino';
 import type { IntegrationRegistry } from '../capabilities/registry.js';
 import type { HubConfig } from '../config.js';
@@ -74,7 +75,7 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
     }),
   );
   router.use(reportRoutes({ store, config, secretPaths: deps.secretPaths, registry: deps.registry, sync: deps.sync, teamTimeZone: config.team.timeZone, clock: deps.clock }));
-  router.use('/dashboard', (req, _res, next) => next(Object.assign(new Error(`There is no page at ${req.baseUrl}${req.path}.`), { status: 404, expose: true })));
+  router.use('/dashboard', (req, _res, next) => next(notFound(`There is no page at ${req.baseUrl}${req.path}.`)));
   router.use('/dashboard', dashboardErrors);
   return {
     router,

@@ -1,4 +1,4 @@
-import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { ZodError } from 'zod';
 import { forbidden, HubError } from '../errors.js';
 import { viewCompiler, type View } from '../http/views.js';
@@ -108,30 +108,24 @@ export interface PageLocals {
   [key: string]: unknown;
 }
 
-/** A page in the layout, with the signed-in staff member, their CSRF token and permissions. */
-export function renderPage(res: Response, name: string, locals: PageLocals, status = 200): void {
+/** What every template gets: the signed-in staff member, their CSRF token and what they may do. */
+function staffLocals(res: Response) {
   const session = res.locals.session ?? null;
   const user = session?.user ?? null;
-  const common = {
-    staff: user,
-    csrf: session?.csrfToken ?? '',
-    may: (permission: Permission) => (user ? can(user.role, permission) : false),
-    notice: null,
-    section: null,
-  };
+  return { staff: user, csrf: session?.csrfToken ?? '', may: (permission: Permission) => (user ? can(user.role, permission) : false) };
+}
+
+/** A page in the layout. */
+export function renderPage(res: Response, name: string, locals: PageLocals, status = 200): void {
+  const common = { ...staffLocals(res), notice: null, section: null };
   const body = viewOf(name)({ ...common, ...locals });
   res.status(status).type('html').send(viewOf('layout')({ ...common, ...locals, body }));
 }
 
 /** A fragment without the layout (live updates replace part of a page with it). */
 export function renderFragment(res: Response, name: string, locals: Record<string, unknown>): void {
-  const session = res.locals.session ?? null;
-  const user = session?.user ?? null;
-  res.type('html').send(viewOf(name)({ staff: user, csrf: session?.csrfToken ?? '', may: (p: Permission) => (user ? can(user.role, p) : false), ...locals }));
+  res.type('html').send(viewOf(name)({ ...staffLocals(res), ...locals }));
 }
-
-/** Express 5 passes rejected promises on; this keeps route code short. */
-export type Handler = (req: Request, res: Response, next: NextFunction) => Promise<void> | void;
 
 export const dashboardErrors: ErrorRequestHandler = (error: unknown, req, res, next) => {
   if (res.headersSent) return next(error);

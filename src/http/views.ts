@@ -9,6 +9,10 @@ import ejs from 'ejs';
  */
 export type View = (locals: Record<string, unknown>) => string;
 
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+/** Text for HTML built outside a template (text and attribute values alike). */
+export const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
+
 const VIEWS_ROOT = fileURLToPath(new URL('../../views/', import.meta.url));
 
 /** Template sources, read once. */

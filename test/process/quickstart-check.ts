@@ -8,10 +8,12 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { waitFor } from '../support/hub.js';
+import { freePort } from '../support/processes.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -26,14 +28,6 @@ function quickStartCommands(): string[] {
     .filter(Boolean)
     .flatMap((line) => line.split('&&').map((c) => c.trim()));
 }
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 
 const portOpen = (port: number) =>
   new Promise<boolean>((resolve) => {
@@ -50,16 +44,6 @@ function start(command: string, env: Record<string, string>): { child: ChildProc
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
   return { child, output: () => output };
-}
-
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false> | T | null | undefined | false, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 /**
@@ -84,7 +68,7 @@ async function npmStart(): Promise<void> {
   const port = await freePort();
   const run = start('npm start', { HUB_DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1' });
   try {
-    await until('npm start: /readyz 200', async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status === 200, 90_000);
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status === 200, 90_000, 'npm start: /readyz 200');
     await ctrlC(run, 'npm start', '"msg":"hub stopped"');
     if (await portOpen(port)) throw new Error(`port ${port} still open after npm start stopped`);
   } catch (error) {
@@ -99,7 +83,7 @@ async function npmStart(): Promise<void> {
 async function npmRunDemo(): Promise<void> {
   const run = start('npm run demo', {});
   try {
-    await until('the demo to print its URLs', () => run.output().includes('Ctrl-C stops everything'), 120_000);
+    await waitFor(() => run.output().includes('Ctrl-C stops everything'), 120_000, 'the demo to print its URLs');
     const urls = [...new Set(run.output().match(/http:\/\/127\.0\.0\.1:\d+[^\s),]*/g) ?? [])];
     if (urls.length < 3) throw new Error(`the demo printed too few URLs: ${urls.join(' ')}`);
     for (const url of urls) {

@@ -2,8 +2,11 @@ import { once } from 'node:events';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 
-/** A real SMTP server standing in for the relay the hub sends through: it keeps every mail. */
-export async function smtpSink() {
+/**
+ * A real SMTP server standing in for the relay the hub sends through: it keeps every mail, and
+ * `onMail` may answer them (a customer's mail system with an auto-responder).
+ */
+export async function smtpSink(options: { onMail?: (mail: ParsedMail) => void } = {}) {
   const mails: ParsedMail[] = [];
   const server = new SMTPServer({
     disabledCommands: ['STARTTLS', 'AUTH'],
@@ -12,6 +15,7 @@ export async function smtpSink() {
       simpleParser(stream).then((mail) => {
         mails.push(mail);
         callback();
+        options.onMail?.(mail);
       }, callback);
     },
   });

@@ -1,6 +1,5 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { tooManyRequests } from '../../errors.js';
 import type { Store } from '../../store/store.js';
 import { audit } from '../audit.js';
 import { burnPasswordCheck, verifyPassword } from '../auth/passwords.js';
@@ -43,7 +42,7 @@ export function loginRouter(deps: { store: Store; sessions: StaffSessions; confi
     if (lockedMs > 0) {
       await audit(deps.store.db, { actor: { id: null, email: form.email || null }, action: 'login.throttled', ip: req.ip });
       const minutes = Math.ceil(lockedMs / 60_000);
-      res.set(tooManyRequests('', lockedMs / 1000).headers);
+      res.set('Retry-After', String(Math.ceil(lockedMs / 1000)));
       return again(429, `Too many failed logins. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`);
     }
     const user = form.email

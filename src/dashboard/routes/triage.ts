@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { badRequest, notFound, parseInput } from '../../errors.js';
 import type { JobRequest } from '../../jobs/catalog.js';
@@ -55,13 +55,14 @@ const NOTICES: Record<string, string> = {
   'incident-merged': 'Incidents merged.',
   'incident-split': 'Conversations split off into a new incident.',
 };
+const INCIDENT_NOTICE = { resolve: 'incident-resolved', update: 'incident-updated', merge: 'incident-merged', split: 'incident-split' } as const;
 const noticeOf = (value: unknown) => (typeof value === 'string' ? (NOTICES[value] ?? null) : null);
 
 /** The queue, conversation and incident pages, and the actions on them (triage role and up). */
 export function triageRoutes(deps: TriageRoutesDeps): Router {
   const router = Router();
   const act = requirePermission('act');
-  const actor = (req: { ip?: string | undefined }, res: Parameters<typeof staffOf>[0]): Actor => ({ staff: staffOf(res), ip: req.ip });
+  const actor = (req: Request, res: Response): Actor => ({ staff: staffOf(res), ip: req.ip });
   const zone = deps.teamTimeZone;
 
   router.get('/dashboard', (_req, res) => res.redirect(303, '/dashboard/queue'));
@@ -78,7 +79,7 @@ export function triageRoutes(deps: TriageRoutesDeps): Router {
   router.get('/dashboard/escalations/:id', async (req, res) => {
     const escalation = await deps.store.db.selectFrom('escalations').select(['conversation_id', 'incident_id']).where('id', '=', idOf(req.params['id'])).executeTakeFirst();
     if (!escalation) throw notFound('There is no such escalation.');
-    res.redirect(303, escalation.conversation_id ? `/dashboard/conversations/${escalation.conversation_id}#escalation` : `/dashboard/incidents/${escalation.incident_id}#escalation`);
+    res.redirect(303, `${pageOf(escalation)}#escalation`);
   });
 
   router.get('/dashboard/conversations/:id', async (req, res) => {
@@ -92,11 +93,9 @@ export function triageRoutes(deps: TriageRoutesDeps): Router {
     if (change !== 'acknowledge' && change !== 'resolve') throw notFound(`There is no escalation action "${String(change)}".`);
     const id = idOf(req.params['id']);
     const form = parseInput(resolveForm, req.body ?? {}, 'form', 'invalid_form');
-    const changed = await changeEscalation(deps, id, change, form.text || null, actor(req, res));
+    const { changed, escalation } = await changeEscalation(deps, id, change, form.text || null, actor(req, res));
     const done = change === 'acknowledge' ? (changed ? 'acknowledged' : 'already-acknowledged') : changed ? 'resolved' : 'already-resolved';
-    const row = await deps.store.db.selectFrom('escalations').select(['conversation_id', 'incident_id']).where('id', '=', id).executeTakeFirstOrThrow();
-    const page = row.conversation_id ? `/dashboard/conversations/${row.conversation_id}` : `/dashboard/incidents/${row.incident_id}`;
-    res.redirect(303, `${page}?done=${done}#escalation`);
+    res.redirect(303, `${pageOf(escalation)}?done=${done}#escalation`);
   });
 
   router.post('/dashboard/conversations/:id/reclassify', act, async (req, res) => {
@@ -157,7 +156,12 @@ export function triageRoutes(deps: TriageRoutesDeps): Router {
         throw notFound(`There is no incident action "${String(req.params['action'])}".`);
     }
     await audit(deps.store.db, { actor: who.staff, action: `incident.${req.params['action']}`, subject: { kind: 'incident', id }, detail, ip: who.ip });
-    res.redirect(303, `/dashboard/incidents/${goTo}?done=incident-${req.params['action'] === 'update' ? 'updated' : req.params['action'] === 'split' ? 'split' : `${req.params['action']}d`}`);
+    res.redirect(303, `/dashboard/incidents/${goTo}?done=${INCIDENT_NOTICE[req.params['action'] as keyof typeof INCIDENT_NOTICE]}`);
   });
   return router;
+}
+
+/** The page an escalation is shown on: its conversation's, or its incident's. */
+function pageOf(escalation: { conversation_id: string | null; incident_id: string | null }): string {
+  return escalation.conversation_id ? `/dashboard/conversations/${escalation.conversation_id}` : `/dashboard/incidents/${escalation.incident_id}`;
 }

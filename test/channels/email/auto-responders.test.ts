@@ -1,9 +1,8 @@
-import { once } from 'node:events';
-import { simpleParser, type ParsedMail } from 'mailparser';
+import type { ParsedMail } from 'mailparser';
 import nodemailer, { type Transporter } from 'nodemailer';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, waitFor, type TestHub } from '../../support/hub.js';
+import { smtpSink } from '../../support/smtp-sink.js';
 
 /**
  * Two auto-responders answering each other through the hub (issue 5 / 9 "must show"): the hub's
@@ -15,33 +14,20 @@ import { startTestHub, waitFor, type TestHub } from '../../support/hub.js';
  */
 describe('auto-responder loops', () => {
   let t: TestHub;
-  let responder: SMTPServer;
+  let responder: Awaited<ReturnType<typeof smtpSink>>;
   let customer: Transporter;
   let mode: 'polite' | 'rude' = 'polite';
-  const received: ParsedMail[] = [];
   let sent = 0;
 
   beforeAll(async () => {
-    responder = new SMTPServer({
-      disabledCommands: ['STARTTLS', 'AUTH'],
-      authOptional: true,
-      onData(stream, _session, callback) {
-        simpleParser(stream).then((mail) => {
-          received.push(mail);
-          callback();
-          void answer(mail);
-        }, callback);
-      },
-    });
-    responder.listen(0, '127.0.0.1');
-    await once(responder.server, 'listening');
+    responder = await smtpSink({ onMail: (mail) => void answer(mail) });
     t = await startTestHub('pglite', {
       env: {
         MAIL_INBOUND_ADDRESS: 'support@acme.example',
         MAIL_REPLY_SECRET: 'reply-secret-0123456789abcdef',
         SMTP_PORT: '0',
         SMTP_HOST: '127.0.0.1',
-        MAIL_SMTP_URL: `smtp://127.0.0.1:${(responder.server.address() as { port: number }).port}`,
+        MAIL_SMTP_URL: `smtp://127.0.0.1:${responder.port}`,
         MAIL_FROM: 'Acme Support <support@acme.example>',
       },
     });
@@ -50,7 +36,7 @@ describe('auto-responder loops', () => {
   afterAll(async () => {
     customer?.close();
     await t?.stop();
-    await new Promise<void>((resolve) => responder.close(() => resolve()));
+    await responder?.close();
   });
 
   async function answer(mail: ParsedMail): Promise<void> {
@@ -70,7 +56,7 @@ describe('auto-responder loops', () => {
     }
   }
 
-  const acksTo = (address: string) => received.filter((m) => m.to && 'value' in m.to && m.to.value.some((v) => v.address === address) && m.headers.get('auto-submitted') === 'auto-replied');
+  const acksTo = (address: string) => responder.mails.filter((m) => m.to && 'value' in m.to && m.to.value.some((v) => v.address === address) && m.headers.get('auto-submitted') === 'auto-replied');
 
   it('a polite vacation responder and the hub exchange exactly one acknowledgement', async () => {
     mode = 'polite';
