@@ -20,6 +20,8 @@ export interface NaturalBayesClassifier {
   addDocument(text: string | string[], label: string): void;
   train(): void;
   classify(text: string | string[]): string;
+  /** Every label with its (unnormalised) posterior, most likely first. */
+  getClassifications(text: string | string[]): { label: string; value: number }[];
 }
 interface TfIdfTerm {
   term: string;

@@ -64,6 +64,10 @@ describe('triage:eval', () => {
     expect(stdout).toContain('natural BayesClassifier');
     expect(stdout).toContain('regex urgent|asap|immediately|critical|emergency|outage|down');
     expect(stdout).toMatch(/tuned on training folds/);
+    // The supervised reference and the threshold-free figures that say what limits the scores.
+    expect(stdout).toMatch(/logistic regression, words \+ pairs \(2-fold CV\)\s+\d\.\d{3}/);
+    expect(stdout).toMatch(/ranking, threshold-free/);
+    expect(stdout).toMatch(/lexicon classifier \(2-fold CV, tuned on training folds\)\s+\d\.\d{3}\s+\d\.\d{3}\s+\d\.\d{3}\n/);
   });
 
   it('without --folds scores the shipped lexicon as is', async () => {

@@ -7,8 +7,10 @@ import { defaultLexicon } from '../../src/triage/lexicon.js';
 import { parseCsv, parseLabelledTickets, type LabelledTicket, type Priority } from '../../src/triage/eval/csv.js';
 import { crossValidate } from '../../src/triage/eval/evaluate.js';
 import { stratifiedFolds } from '../../src/triage/eval/folds.js';
-import { confusionOf, levelToPriority, precisionAtRecall, scoresOf } from '../../src/triage/eval/metrics.js';
+import { confusionOf, levelToPriority, precisionAtRecall, rocAuc, scoresOf } from '../../src/triage/eval/metrics.js';
 import { regexPriority } from '../../src/triage/eval/baselines.js';
+import { bagOfWords, trainLogistic } from '../../src/triage/eval/logistic.js';
+import { bestThresholds } from '../../src/triage/eval/tune.js';
 
 describe('reading labelled tickets (RFC 4180 CSV)', () => {
   it('handles quoted commas, doubled quotes, line breaks inside quotes and CRLF', () => {
@@ -69,9 +71,51 @@ describe('scoring', () => {
     expect(precisionAtRecall(urgency, isUrgent, 1)).toBeCloseTo(3 / 5, 10);
   });
 
+  it('AUC: the chance an urgent ticket ranks above another, ties counting half', () => {
+    const isUrgent = [true, false, true, false];
+    expect(rocAuc([4, 3, 2, 1], isUrgent)).toBeCloseTo(3 / 4, 10); // pairs (u,o): 4>3 4>1 2<3 2>1
+    expect(rocAuc([4, 1, 3, 2], isUrgent)).toBe(1);
+    expect(rocAuc([1, 4, 2, 3], isUrgent)).toBe(0);
+    expect(rocAuc([5, 5, 5, 5], isUrgent)).toBe(0.5);
+    expect(rocAuc([1, 2], [true, true])).toBe(0.5); // one class only: no pairs to order
+  });
+
+  it('best thresholds can maximise another objective (macro-F1 alone, for the bound)', () => {
+    const labels: Priority[] = ['low', 'low', 'medium', 'medium', 'high', 'high'];
+    const best = bestThresholds(Float64Array.from([1, 2, 3, 4, 5, 6]), labels, (c) => scoresOf(c).macroF1);
+    expect(best.value).toBe(1);
+    expect(best.low).toBeGreaterThan(2);
+    expect(best.low).toBeLessThan(3);
+    expect(best.high).toBeGreaterThan(4);
+    expect(best.high).toBeLessThan(5);
+  });
+
   it('the naive regex baseline flags its keywords anywhere and never predicts low', () => {
     expect(regexPriority('Please download the report')).toBe('high'); // "down" inside "download": the naivety it measures
     expect(regexPriority('No rush at all')).toBe('medium');
+  });
+});
+
+describe('the supervised reference (logistic regression on words and pairs)', () => {
+  it('reads stemmed words and adjacent pairs, once each', () => {
+    expect(bagOfWords({ subject: 'Servers', body: 'crashed, servers crashed' })).toEqual(['server', 'crash', 'server_crash', 'crash_server']);
+  });
+
+  it('learns which words go with the label, deterministically, ignoring one-off words', () => {
+    const docs = [
+      ['outage', 'today'],
+      ['outage', 'again'],
+      ['outage', 'ever'],
+      ['question', 'today'],
+      ['question', 'again'],
+      ['question', 'once'],
+    ];
+    const targets = [1, 1, 1, 0, 0, 0] as const;
+    const model = trainLogistic(docs, [...targets], { l2: 0.1 });
+    expect(model.score(['outage'])).toBeGreaterThan(1);
+    expect(model.score(['question'])).toBeLessThan(-1);
+    expect(model.score(['ever'])).toBeCloseTo(model.score([]), 10); // seen in one document: dropped
+    expect(trainLogistic(docs, [...targets], { l2: 0.1 }).score(['outage', 'today'])).toBe(model.score(['outage', 'today']));
   });
 });
 

@@ -27,3 +27,12 @@ export function bayesPriority(bayes: NaturalBayesClassifier, text: string): Prio
   const label = bayes.classify(text);
   return label === 'high' || label === 'low' ? label : 'medium';
 }
+
+/** How much more natural's Bayes believes "high" than "low" (posterior shares), to rank tickets by. */
+export function bayesUrgency(bayes: NaturalBayesClassifier, text: string): number {
+  const classes = bayes.getClassifications(text);
+  const total = classes.reduce((sum, c) => sum + c.value, 0);
+  if (total === 0) return 0;
+  const share = (label: string) => (classes.find((c) => c.label === label)?.value ?? 0) / total;
+  return share('high') - share('low');
+}

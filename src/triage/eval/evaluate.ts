@@ -5,9 +5,10 @@
  */
 import { classify } from '../classify.js';
 import type { CompiledLexicon } from '../lexicon.js';
-import { bayesPriority, regexPriority, ticketText, trainBayes } from './baselines.js';
+import { bayesPriority, bayesUrgency, regexPriority, ticketText, trainBayes } from './baselines.js';
 import type { LabelledTicket, Priority } from './csv.js';
 import { stratifiedFolds } from './folds.js';
+import { bagOfWords, trainLogistic } from './logistic.js';
 import { addToConfusion, emptyConfusion, levelToPriority, scoresOf, type Confusion, type Scores } from './metrics.js';
 import { applyTuning, featuresOf, tune, type Tuning } from './tune.js';
 
@@ -15,6 +16,8 @@ export interface EvaluationOptions {
   /** Cross-validate with this many folds; null scores the lexicon as shipped. */
   folds: number | null;
   baseline: boolean;
+  /** Also fit the supervised reference (logistic.ts) on the same folds. */
+  reference?: boolean;
   seed?: number;
 }
 
@@ -23,6 +26,8 @@ export interface MethodResult {
   /** For sentences: "natural Bayes", "the regex". */
   shortName: string;
   scores: Scores;
+  /** Per ticket, how urgent the method finds it (higher = more urgent), where it has a score to rank by. */
+  ranking?: number[];
   note?: string;
 }
 
@@ -31,6 +36,8 @@ export interface Evaluation {
   /** Per ticket, how far its score is above the (fold's) high threshold: our urgency ranking. */
   urgency: number[];
   baselines: MethodResult[];
+  /** Not baselines to beat: models fitted to the labels, to show how much of them the text can explain. */
+  references: MethodResult[];
   /** One per fold, when cross-validated. */
   tunings: Tuning[];
 }
@@ -44,21 +51,56 @@ function predictWith(lexicon: CompiledLexicon, ticket: LabelledTicket): { priori
   return { priority: levelToPriority(result.level), urgency: result.score - lexicon.source.thresholds.high };
 }
 
-function crossValidatedBayes(tickets: readonly LabelledTicket[], fold: readonly number[], k: number): Scores {
+function crossValidatedBayes(tickets: readonly LabelledTicket[], fold: readonly number[], k: number): { scores: Scores; ranking: number[] } {
   const confusion = emptyConfusion();
+  const ranking = new Array<number>(tickets.length).fill(0);
   for (let f = 0; f < k; f++) {
     const bayes = trainBayes(tickets.filter((_, i) => fold[i] !== f));
     tickets.forEach((t, i) => {
-      if (fold[i] === f) addToConfusion(confusion, t.priority, bayesPriority(bayes, ticketText(t)));
+      if (fold[i] !== f) return;
+      addToConfusion(confusion, t.priority, bayesPriority(bayes, ticketText(t)));
+      ranking[i] = bayesUrgency(bayes, ticketText(t));
     });
   }
-  return scoresOf(confusion);
+  return { scores: scoresOf(confusion), ranking };
 }
 
-function regexScores(tickets: readonly LabelledTicket[]): Scores {
+/**
+ * The supervised reference (see logistic.ts): per fold, one model for "high" and one for "low"
+ * fitted on the training folds; a ticket's urgency is the difference of their log-odds. Its
+ * levels cut each test fold's ranking at the training folds' label shares (thresholds fitted on
+ * training scores would not transfer: a model this size nearly separates its own training rows).
+ */
+function crossValidatedLogistic(tickets: readonly LabelledTicket[], fold: readonly number[], k: number): { scores: Scores; ranking: number[] } {
+  const features = tickets.map(bagOfWords);
   const confusion = emptyConfusion();
-  for (const t of tickets) addToConfusion(confusion, t.priority, regexPriority(ticketText(t)));
-  return scoresOf(confusion);
+  const ranking = new Array<number>(tickets.length).fill(0);
+  for (let f = 0; f < k; f++) {
+    const train = tickets.flatMap((_, i) => (fold[i] !== f ? [i] : []));
+    const test = tickets.flatMap((_, i) => (fold[i] === f ? [i] : []));
+    const model = (label: Priority) => trainLogistic(train.map((i) => features[i]!), train.map((i) => (tickets[i]!.priority === label ? 1 : 0)));
+    const high = model('high');
+    const low = model('low');
+    for (const i of test) ranking[i] = high.score(features[i]!) - low.score(features[i]!);
+    const share = (label: Priority) => train.filter((i) => tickets[i]!.priority === label).length / train.length;
+    const ordered = [...test].sort((a, b) => ranking[b]! - ranking[a]!);
+    const highCount = Math.round(share('high') * test.length);
+    const lowCount = Math.round(share('low') * test.length);
+    ordered.forEach((i, rank) =>
+      addToConfusion(confusion, tickets[i]!.priority, rank < highCount ? 'high' : rank >= test.length - lowCount ? 'low' : 'medium'),
+    );
+  }
+  return { scores: scoresOf(confusion), ranking };
+}
+
+function regexScores(tickets: readonly LabelledTicket[]): { scores: Scores; ranking: number[] } {
+  const confusion = emptyConfusion();
+  const ranking = tickets.map((t) => {
+    const predicted = regexPriority(ticketText(t));
+    addToConfusion(confusion, t.priority, predicted);
+    return predicted === 'high' ? 1 : 0;
+  });
+  return { scores: scoresOf(confusion), ranking };
 }
 
 /**
@@ -108,12 +150,17 @@ export function evaluate(tickets: readonly LabelledTicket[], lexicon: CompiledLe
       addToConfusion(confusion, t.priority, predicted.priority);
       return predicted.urgency;
     });
-    ours = { name: 'lexicon classifier (as shipped)', shortName: 'lexicon classifier', scores: scoresOf(confusion) };
+    ours = { name: 'lexicon classifier (as shipped)', shortName: 'lexicon classifier', scores: scoresOf(confusion), ranking: urgency };
   } else {
     const cv = crossValidate(tickets, lexicon, fold, k);
     tunings.push(...cv.tunings);
     urgency = cv.urgency;
-    ours = { name: `lexicon classifier (${k}-fold CV, tuned on training folds)`, shortName: 'lexicon classifier', scores: scoresOf(cv.confusion) };
+    ours = {
+      name: `lexicon classifier (${k}-fold CV, tuned on training folds)`,
+      shortName: 'lexicon classifier',
+      scores: scoresOf(cv.confusion),
+      ranking: urgency,
+    };
   }
 
   const baselines: MethodResult[] = [];
@@ -121,10 +168,19 @@ export function evaluate(tickets: readonly LabelledTicket[], lexicon: CompiledLe
     baselines.push({
       name: `natural BayesClassifier (${k}-fold CV)`,
       shortName: 'natural Bayes',
-      scores: crossValidatedBayes(tickets, fold, k),
+      ...crossValidatedBayes(tickets, fold, k),
       ...(options.folds === null ? { note: `trained, so cross-validated with ${k} folds` } : {}),
     });
-    baselines.push({ name: 'regex urgent|asap|immediately|critical|emergency|outage|down', shortName: 'the regex', scores: regexScores(tickets) });
+    baselines.push({ name: 'regex urgent|asap|immediately|critical|emergency|outage|down', shortName: 'the regex', ...regexScores(tickets) });
   }
-  return { ours, urgency, baselines, tunings };
+  const references: MethodResult[] = [];
+  if (options.reference) {
+    references.push({
+      name: `logistic regression, words + pairs (${k}-fold CV)`,
+      shortName: 'logistic regression',
+      ...crossValidatedLogistic(tickets, fold, k),
+      note: 'supervised reference',
+    });
+  }
+  return { ours, urgency, baselines, references, tunings };
 }

@@ -76,3 +76,29 @@ export function precisionAtRecall(urgency: readonly number[], isUrgent: readonly
   }
   return truePositives / order.length;
 }
+
+/**
+ * Area under the ROC curve of a ranking (higher = more urgent): the chance that a random urgent
+ * ticket ranks above a random other one (ties count half). Threshold-free, so it says how well a
+ * method orders tickets at all, which bounds the precision any threshold can buy at a recall.
+ */
+export function rocAuc(urgency: readonly number[], isUrgent: readonly boolean[]): number {
+  const order = [...urgency.keys()].sort((a, b) => urgency[a]! - urgency[b]!);
+  let positives = 0;
+  let positiveRankSum = 0;
+  for (let i = 0; i < order.length; ) {
+    let j = i;
+    while (j < order.length && urgency[order[j]!] === urgency[order[i]!]) j++;
+    const midRank = (i + 1 + j) / 2;
+    for (let k = i; k < j; k++) {
+      if (isUrgent[order[k]!]) {
+        positives++;
+        positiveRankSum += midRank;
+      }
+    }
+    i = j;
+  }
+  const negatives = order.length - positives;
+  if (positives === 0 || negatives === 0) return 0.5;
+  return (positiveRankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
+}

@@ -62,7 +62,11 @@ function scoreAll(features: readonly TicketFeatures[], scale: Float64Array): Flo
  * Best (low, high) thresholds for fixed scores: sort once, then read every candidate pair's
  * confusion matrix from prefix counts of each label.
  */
-export function bestThresholds(scores: Float64Array, labels: readonly Priority[]): { low: number; high: number; value: number } {
+export function bestThresholds(
+  scores: Float64Array,
+  labels: readonly Priority[],
+  value: (confusion: Confusion) => number = objective,
+): { low: number; high: number; value: number } {
   const order = [...scores.keys()].sort((a, b) => scores[a]! - scores[b]!);
   const n = order.length;
   const prefix = PRIORITIES.map(() => new Int32Array(n + 1));
@@ -86,8 +90,8 @@ export function bestThresholds(scores: Float64Array, labels: readonly Priority[]
       if (highCut < lowCut) continue;
       // Rows [0, lowCut) are predicted low, [lowCut, highCut) medium, [highCut, n) high.
       const confusion = PRIORITIES.map((_, k) => [count(k, highCut, n), count(k, lowCut, highCut), count(k, 0, lowCut)]);
-      const value = objective(confusion);
-      if (value > best.value + 1e-9) best = { low: between(lowCut), high: between(highCut), value };
+      const v = value(confusion);
+      if (v > best.value + 1e-9) best = { low: between(lowCut), high: between(highCut), value: v };
     }
   }
   return best;
