@@ -47,7 +47,7 @@ export function findPhrases(text: TokenizedText, lexicon: CompiledLexicon): Phra
     for (const phrase of phrases) {
       const end = matchAt(tokens, i, phrase.words, 0);
       if (end < 0) continue;
-      candidates.push({ phrase, first: i, last: end - 1, negatedBy: null, inQuestion: text.questionSentences[tokens[i]!.sentence] === true });
+      candidates.push({ phrase, first: i, last: end - 1, negatedBy: null, inQuestion: text.questionClauses[tokens[i]!.clause] === true });
     }
   }
   // Longest first, then the stronger weight, then the earlier: "down for maintenance" beats "down".

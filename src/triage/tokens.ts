@@ -21,7 +21,18 @@ export interface TokenizedText {
   tokens: Token[];
   /** Per sentence: does it end with a question mark? */
   questionSentences: boolean[];
+  /**
+   * Per clause: does it ask? In a question sentence, the last clause does, and so does any clause
+   * that opens with a question word ("Is it down, or is it me?"). A clause that states something
+   * before the question ("Our site is down, can you help?") does not: that is a report, not a query.
+   */
+  questionClauses: boolean[];
 }
+
+// Words that open a question clause (after contraction expansion: "isn't" reads "is", "not").
+const QUESTION_OPENERS = new Set(
+  'is are am was were do does did can could will would should shall may might has have had how what why when where which who whose any anyone anybody'.split(' '),
+);
 
 // Contractions that matter for meaning (negation, "I'm"); the possessive "'s" is dropped.
 const CONTRACTION_SUFFIXES: [suffix: string, expansion: string][] = [
@@ -134,5 +145,23 @@ export function tokenize(text: string): TokenizedText {
     }
   }
   if (boundaryIn(text, cursor, text.length) === Boundary.Question) questionSentences[sentence] = true;
-  return { tokens, questionSentences };
+  return { tokens, questionSentences, questionClauses: questionClausesOf(tokens, questionSentences) };
+}
+
+function questionClausesOf(tokens: readonly Token[], questionSentences: readonly boolean[]): boolean[] {
+  const asks: boolean[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]!;
+    if (!questionSentences[token.sentence] || asks[token.clause] !== undefined) continue;
+    // Only a clause's first token decides; a later token of the same clause finds it set.
+    let lastOfSentence = true;
+    for (let j = i + 1; j < tokens.length && tokens[j]!.sentence === token.sentence; j++) {
+      if (tokens[j]!.clause !== token.clause) {
+        lastOfSentence = false;
+        break;
+      }
+    }
+    asks[token.clause] = lastOfSentence || QUESTION_OPENERS.has(token.norm);
+  }
+  return asks;
 }

@@ -139,6 +139,18 @@ const questions: Case[] = [
     level: ['urgent', 'high'],
     evidence: { phrase: 'is down', category: 'outage' },
   },
+  {
+    rule: 'a report followed by a request for help is a report: only the asking clause is a question',
+    input: { text: 'Our site is down, can you help?' },
+    level: ['urgent', 'high'],
+    evidence: { phrase: 'is down', category: 'outage' },
+  },
+  {
+    rule: 'every clause that asks is a question ("is it down, or is it me?")',
+    input: { text: 'Is it down, or is it just me?' },
+    level: ['normal', 'low'],
+    evidence: { phrase: 'down', category: 'outage' },
+  },
 ];
 
 const intensity: Case[] = [
@@ -218,8 +230,85 @@ const realWorld: Case[] = [
   },
 ];
 
+// Everyday support phrasings written from how customers report problems (not from the dev set),
+// before the lexicon gained the phrases that now explain them.
+const everydayPhrasings: Case[] = [
+  {
+    rule: 'webhooks that stopped and orders not syncing are high',
+    input: { subject: 'Webhooks', text: 'Our webhooks stopped firing yesterday; orders are not syncing to our warehouse.' },
+    level: ['urgent', 'high'],
+    evidence: { phrase: 'not syncing', category: 'malfunction' },
+  },
+  {
+    rule: 'customers who cannot check out are high',
+    input: { text: 'Customers cannot check out, the payment step just hangs.' },
+    level: ['urgent', 'high'],
+    evidence: { phrase: 'cannot check out', category: 'payment_failure' },
+  },
+  {
+    rule: 'mail that stopped arriving is high',
+    input: { text: 'We are not receiving any emails since yesterday evening.' },
+    level: ['urgent', 'high'],
+    evidence: { phrase: 'not receiving', category: 'malfunction' },
+  },
+  {
+    rule: 'a sign-in by someone else is a security matter',
+    input: { text: 'Someone logged into my account from another country and changed my email. Please help' },
+    level: ['urgent', 'high'],
+    evidence: { phrase: 'Someone logged', category: 'security' },
+  },
+  {
+    rule: 'an expired certificate takes a site down',
+    input: { text: 'Our SSL certificate expired and browsers are blocking the site with a security warning.' },
+    level: ['urgent', 'high'],
+    evidence: { phrase: 'certificate expired', category: 'outage' },
+  },
+  {
+    rule: 'a deadline within the hour adds to being locked out',
+    input: { text: 'I cannot log in, the password reset email never arrives. I have a demo with a client in 1 hour!' },
+    level: 'urgent',
+    evidence: { phrase: 'in 1 hour', category: 'time_pressure' },
+  },
+  {
+    rule: 'work deleted by accident is high even when asked about',
+    input: { text: 'I deleted a project by accident, is there any way to restore it? It had 3 months of work.' },
+    level: ['urgent', 'high'],
+    evidence: { phrase: 'deleted a project by accident', category: 'data_loss' },
+  },
+  {
+    rule: 'a failure with a deadline tomorrow is high',
+    input: { text: 'Payroll export fails and we must pay our staff tomorrow.' },
+    level: ['urgent', 'high'],
+    evidence: { phrase: 'tomorrow', category: 'time_pressure' },
+  },
+  {
+    rule: '"take your time" makes a request low',
+    input: { text: 'Could you update the company name on our invoices? Take your time.' },
+    level: 'low',
+    evidence: { phrase: 'Take your time', category: 'no_urgency' },
+  },
+  {
+    rule: '"not in a hurry" makes a request low',
+    input: { text: "Not in a hurry, but I'd love to know if you plan an Android widget." },
+    level: 'low',
+    evidence: { phrase: 'Not in a hurry', category: 'no_urgency' },
+  },
+  {
+    rule: 'booking a demo is a sales question, not a problem',
+    input: { text: 'Could we book a demo of the enterprise plan next week?' },
+    level: ['normal', 'low'],
+    evidence: { phrase: 'book a demo', category: 'presales' },
+  },
+  {
+    rule: 'an "urgent care" clinic exploring options is not urgent',
+    input: { text: 'We are an urgent care clinic: can we use your forms for patient intake? Just exploring options.' },
+    level: ['normal', 'low'],
+    absent: ['urgent'],
+  },
+];
+
 describe('urgency classifier behaviour', () => {
-  for (const [group, cases] of Object.entries({ negation, quotedHistory, questions, intensity, realWorld })) {
+  for (const [group, cases] of Object.entries({ negation, quotedHistory, questions, intensity, realWorld, everydayPhrasings })) {
     describe(group, () => {
       for (const c of cases) it(c.rule, () => check(c));
     });
