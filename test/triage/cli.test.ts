@@ -67,6 +67,7 @@ describe('triage:eval', () => {
     // The supervised reference and the threshold-free figures that say what limits the scores.
     expect(stdout).toMatch(/logistic regression, words \+ pairs \(2-fold CV\)\s+\d\.\d{3}/);
     expect(stdout).toMatch(/ranking, threshold-free/);
+    expect(stdout).toMatch(/labels in each fifth of the lexicon ranking[^\n]*\n\s+fifth\s+high\s+medium\s+low\n(\s+\d\s+\d+%\s+\d+%\s+\d+%\n){5}/);
     expect(stdout).toMatch(/lexicon classifier \(2-fold CV, tuned on training folds\)\s+\d\.\d{3}\s+\d\.\d{3}\s+\d\.\d{3}\n/);
   });
 

@@ -48,6 +48,22 @@ function rankingLines(methods: MethodResult[], tickets: ReturnType<typeof readLa
   return lines;
 }
 
+/**
+ * The labels in each fifth of the lexicon's ranking, most urgent fifth first. A ranking the labels
+ * agree with puts most `high` in the first fifth and most `low` in the last; how flat these rows
+ * are is how much any threshold can get out of the ranking.
+ */
+function fifthsLines(urgency: readonly number[], tickets: ReturnType<typeof readLabelledTickets>): string[] {
+  const order = [...urgency.keys()].sort((a, b) => urgency[b]! - urgency[a]!);
+  const lines = ['labels in each fifth of the lexicon ranking (most urgent first):', `  fifth ${PRIORITIES.map((p) => p.padStart(7)).join(' ')}`];
+  for (let q = 0; q < 5; q++) {
+    const part = order.slice(Math.round((q * order.length) / 5), Math.round(((q + 1) * order.length) / 5));
+    const shares = PRIORITIES.map((p) => `${Math.round((100 * part.filter((i) => tickets[i]!.priority === p).length) / Math.max(part.length, 1))}%`);
+    lines.push(`  ${String(q + 1).padEnd(5)} ${shares.map((v) => v.padStart(7)).join(' ')}`);
+  }
+  return lines;
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -117,6 +133,8 @@ function main(argv: string[]): number {
     console.log('');
     for (const line of rankingLines([result.ours, ...result.baselines, ...result.references], tickets)) console.log(line);
   }
+  console.log('');
+  for (const line of fifthsLines(result.urgency, tickets)) console.log(line);
   if (values.fit) {
     const fitted = tune(featuresOf(tickets, lexicon), lexicon);
     console.log(`fitted on all ${tickets.length} tickets (a proposal to review, not applied):`);
