@@ -68,6 +68,30 @@ function hitWeight(hit: PhraseHit, start: number, replySubjectEnd: number, lexic
   return hit.inQuestion && weight > 0 ? weight * questionFactor : weight;
 }
 
+/**
+ * A subject names the topic; the body says what about it. When every body mention of a subject
+ * phrase's category asks ("Crash course" over "Do you have a crash course video?") or denies it
+ * ("Data loss" over "there was no data loss"), the subject is read the same way. A subject the
+ * body does not mention keeps its full weight ("Site down" over "Please help").
+ */
+function readSubjectsByBody(hits: PhraseHit[], tokens: Token[], subjectEnd: number): PhraseHit[] {
+  const bodyByCategory = new Map<string, PhraseHit[]>();
+  for (const hit of hits) {
+    if (tokens[hit.first]!.start < subjectEnd || hit.phrase.weight <= 0) continue;
+    const list = bodyByCategory.get(hit.phrase.category) ?? [];
+    list.push(hit);
+    bodyByCategory.set(hit.phrase.category, list);
+  }
+  return hits.map((hit) => {
+    if (tokens[hit.first]!.start >= subjectEnd || hit.phrase.weight <= 0 || hit.negatedBy !== null || hit.inQuestion) return hit;
+    const body = bodyByCategory.get(hit.phrase.category);
+    if (!body) return hit;
+    if (body.every((b) => b.negatedBy !== null)) return { ...hit, negatedBy: hit.first };
+    if (body.every((b) => b.inQuestion && b.negatedBy === null)) return { ...hit, inQuestion: true };
+    return hit;
+  });
+}
+
 // "Re:", "Fwd:" and their common translations (AW, WG, SV, VS, RV, TR) mark an inherited subject.
 const REPLY_SUBJECT = /^(?:(?:re|fwd?|aw|wg|sv|vs|rv|tr)\s*(?:\[\d+\])?\s*:\s*)+/i;
 
@@ -111,7 +135,8 @@ export function classify(input: TriageInput, lexicon: CompiledLexicon = defaultL
   const { signals, thresholds, scoring } = lexicon.source;
   const replySubjectEnd = REPLY_SUBJECT.test(text) ? text.indexOf('\n') : 0;
   const tokenized = tokenize(text);
-  const evidence = decayedEvidence(findPhrases(tokenized, lexicon), tokenized.tokens, text, replySubjectEnd, lexicon);
+  const hits = readSubjectsByBody(findPhrases(tokenized, lexicon), tokenized.tokens, text.indexOf('\n'));
+  const evidence = decayedEvidence(hits, tokenized.tokens, text, replySubjectEnd, lexicon);
 
   const shouting = findShouting(text, tokenized.tokens);
   if (shouting && signals.allCaps !== 0) {

@@ -10,7 +10,7 @@ export interface PhraseHit {
   /** Token index range [first, last]. */
   first: number;
   last: number;
-  /** Index of the negating token, when the hit is negated. */
+  /** When the hit is negated: the negating token's index (or the hit's own first, for a subject its body denies). */
   negatedBy: number | null;
   inQuestion: boolean;
 }

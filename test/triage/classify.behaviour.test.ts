@@ -146,6 +146,24 @@ const questions: Case[] = [
     evidence: { phrase: 'is down', category: 'outage' },
   },
   {
+    rule: 'a subject is read as its body reads it: asked about in the body, the subject is a question too',
+    input: { subject: 'Deadline', text: 'Is there a way to set deadlines on tasks?' },
+    level: ['normal', 'low'],
+    evidence: { phrase: 'Deadline', category: 'time_pressure' },
+  },
+  {
+    rule: 'a subject the body denies is denied ("Data loss" over "there was no data loss")',
+    input: { subject: 'Data loss', text: 'Good news: there was no data loss after the restart. Can you explain what happened?' },
+    level: ['normal', 'low'],
+    evidence: { phrase: 'Data loss', category: 'data_loss', negated: true },
+  },
+  {
+    rule: 'a subject the body does not mention keeps its weight',
+    input: { subject: 'Server down', text: 'Please help, nothing loads.' },
+    level: ['urgent', 'high'],
+    evidence: { phrase: 'down', category: 'outage' },
+  },
+  {
     rule: 'every clause that asks is a question ("is it down, or is it me?")',
     input: { text: 'Is it down, or is it just me?' },
     level: ['normal', 'low'],
@@ -298,6 +316,12 @@ const everydayPhrasings: Case[] = [
     input: { text: 'Could we book a demo of the enterprise plan next week?' },
     level: ['normal', 'low'],
     evidence: { phrase: 'book a demo', category: 'presales' },
+  },
+  {
+    rule: 'the down arrow and a crash course are not an outage',
+    input: { subject: 'Crash course', text: 'The down arrow in the list does nothing. Also, do you have a crash course for new agents?' },
+    level: ['normal', 'low'],
+    absent: ['down', 'crash'],
   },
   {
     rule: 'an "urgent care" clinic exploring options is not urgent',
