@@ -50,3 +50,81 @@ export async function saveStaffUser(store: Store, raw: StaffUserInput, by: strin
     return { id, created: !existing };
   });
 }
+
+export interface StaffAccount {
+  email: string;
+  name: string | null;
+  role: StaffRole;
+  disabled: boolean;
+  createdAt: Date;
+  /** The latest request of any of its sessions; null when it has none open. */
+  lastSeenAt: Date | null;
+}
+
+/** Every staff account, admins first; never the password hash. */
+export async function listStaffUsers(store: Store): Promise<StaffAccount[]> {
+  const rows = await store.db
+    .selectFrom('staff_users as u')
+    .leftJoin('staff_sessions as s', 's.user_id', 'u.id')
+    .select((eb) => ['u.email', 'u.name', 'u.role', 'u.disabled_at', 'u.created_at', eb.fn.max('s.last_seen_at').as('last_seen_at')])
+    .groupBy(['u.id', 'u.email', 'u.name', 'u.role', 'u.disabled_at', 'u.created_at'])
+    .execute();
+  const rank: Record<StaffRole, number> = { admin: 0, triage: 1, viewer: 2 };
+  return rows
+    .map((r) => ({
+      email: r.email,
+      name: r.name,
+      role: r.role,
+      disabled: r.disabled_at !== null,
+      createdAt: new Date(r.created_at),
+      lastSeenAt: r.last_seen_at ? new Date(r.last_seen_at) : null,
+    }))
+    .sort((a, b) => rank[a.role] - rank[b.role] || a.email.localeCompare(b.email));
+}
+
+export const staffChangeInput = z.discriminatedUnion('change', [
+  z.object({ email: z.email().max(320), change: z.literal('disable') }),
+  z.object({ email: z.email().max(320), change: z.literal('enable') }),
+  z.object({ email: z.email().max(320), change: z.literal('role'), role: z.enum(STAFF_ROLES as [StaffRole, ...StaffRole[]]) }),
+]);
+export type StaffChangeInput = z.input<typeof staffChangeInput>;
+
+/**
+ * Disables, re-enables or changes the role of an account. Disabling ends its sessions at once (a
+ * role change needs no such step: every request reads the role afresh). The last enabled admin can
+ * be neither disabled nor demoted, so the dashboard always has someone who can manage it.
+ */
+export async function changeStaffUser(store: Store, raw: StaffChangeInput, by: string): Promise<StaffAccount> {
+  const input = staffChangeInput.parse(raw);
+  await store.transaction(async (tx) => {
+    // Lock the enabled admins first: two admins disabled at once must not both pass the check.
+    const admins = await tx.selectFrom('staff_users').select('email').where('role', '=', 'admin').where('disabled_at', 'is', null).forUpdate().execute();
+    const user = await tx
+      .selectFrom('staff_users')
+      .select(['id', 'role', 'disabled_at'])
+      .where((eb) => eb(eb.fn('lower', ['email']), '=', input.email.toLowerCase()))
+      .executeTakeFirst();
+    if (!user) throw notFound(`no staff account for ${input.email}`, 'no_such_staff_user');
+    const losesAdmin = user.role === 'admin' && user.disabled_at === null && (input.change === 'disable' || (input.change === 'role' && input.role !== 'admin'));
+    if (losesAdmin && admins.length <= 1) {
+      throw conflict(`${input.email} is the last enabled admin; make another admin first`, 'last_admin');
+    }
+    const now = new Date();
+    if (input.change === 'disable') {
+      await tx.updateTable('staff_users').set({ disabled_at: user.disabled_at ?? now, updated_at: now }).where('id', '=', user.id).execute();
+      await tx.deleteFrom('staff_sessions').where('user_id', '=', user.id).execute();
+    } else if (input.change === 'enable') {
+      await tx.updateTable('staff_users').set({ disabled_at: null, updated_at: now }).where('id', '=', user.id).execute();
+    } else {
+      await tx.updateTable('staff_users').set({ role: input.role, updated_at: now }).where('id', '=', user.id).execute();
+    }
+    await audit(tx, {
+      actor: { id: null, email: by },
+      action: input.change === 'role' ? 'staff.role_changed' : `staff.${input.change}d`,
+      subject: { kind: 'staff_user', id: input.email },
+      detail: input.change === 'role' ? { from: user.role, to: input.role } : {},
+    });
+  });
+  const account = (await listStaffUsers(store)).find((a) => a.email.toLowerCase() === input.email.toLowerCase());
+  return account!;
+}

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { forbidden, notFound, parseInput, unauthorized } from '../errors.js';
-import { saveStaffUser, staffUserInput } from '../dashboard/staff-users.js';
+import { changeStaffUser, listStaffUsers, saveStaffUser, staffChangeInput, staffUserInput } from '../dashboard/staff-users.js';
 import { bearerToken, secretsEqual } from '../http/bearer.js';
 import type { IntegrationRegistry } from '../capabilities/registry.js';
 import { jobNames } from '../jobs/catalog.js';
@@ -66,6 +66,15 @@ export function adminRouter(deps: AdminDeps): Router {
   router.post('/admin/staff', async (req, res) => {
     const result = await saveStaffUser(deps.store, parseInput(staffUserInput, req.body ?? {}, 'body', 'invalid_staff_user'), 'admin-api');
     res.status(result.created ? 201 : 200).json(result);
+  });
+
+  // `npm run users -- list|disable|enable|role` while a hub holds the embedded store.
+  router.get('/admin/staff', async (_req, res) => {
+    res.json({ accounts: await listStaffUsers(deps.store) });
+  });
+
+  router.post('/admin/staff/change', async (req, res) => {
+    res.json({ account: await changeStaffUser(deps.store, parseInput(staffChangeInput, req.body ?? {}, 'body', 'invalid_staff_change'), 'admin-api') });
   });
 
   router.post('/admin/probe', async (_req, res) => {

@@ -3,19 +3,16 @@
  *   [--password-stdin] [--reset-password]`
  *
  * Creates a dashboard account. Without --password-stdin a strong password is generated and printed
- * once. On the embedded store a running hub holds the data directory; then the account is created
- * through the running hub's operator API (needs HUB_ADMIN_TOKEN, and HUB_URL if the hub is not on
- * http://127.0.0.1:$PORT).
+ * once. While a hub holds the embedded store, through its operator API (see store-or-hub.ts).
+ * Listing, disabling and role changes: `npm run users`.
  */
 import { parseArgs } from 'node:util';
 import { integrations } from '../../../integrations/index.js';
 import { ConfigError, loadConfig } from '../../config.js';
 import { HubError } from '../../errors.js';
-import { DataDirInUseError } from '../../store/datadir-lock.js';
-import { migrate } from '../../store/migrate.js';
-import { openStore } from '../../store/store.js';
 import { generatePassword } from '../auth/passwords.js';
 import { saveStaffUser, type StaffUserInput } from '../staff-users.js';
+import { withStoreOrHub } from './store-or-hub.js';
 
 const USAGE = 'usage: npm run user:create -- --email ADDRESS --role admin|triage|viewer [--name NAME] [--password-stdin] [--reset-password]';
 
@@ -48,31 +45,8 @@ async function main(): Promise<number> {
     resetPassword: values['reset-password'],
   };
   const { config } = loadConfig(integrations);
-  let result: { created: boolean };
-  try {
-    const store = await openStore({ dataDir: config.store.dataDir, databaseUrl: config.store.databaseUrl, poolSize: 2 });
-    try {
-      await migrate(store);
-      result = await saveStaffUser(store, input, 'cli:user:create');
-    } finally {
-      await store.close();
-    }
-  } catch (error) {
-    if (!(error instanceof DataDirInUseError)) throw error;
-    if (!config.admin.token) {
-      console.error(`${error.message}\nor set HUB_ADMIN_TOKEN (the running hub's too) to create the account through it`);
-      return 1;
-    }
-    const hubUrl = process.env['HUB_URL'] ?? `http://127.0.0.1:${config.http.port}`;
-    const response = await fetch(new URL('/admin/staff', hubUrl), {
-      method: 'POST',
-      headers: { authorization: `Bearer ${config.admin.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify(input),
-    });
-    const body = (await response.json().catch(() => ({}))) as { created?: boolean; error?: { message?: string } };
-    if (!response.ok) throw new HubError(response.status, 'admin_api', `the running hub at ${hubUrl} refused: ${body.error?.message ?? response.statusText}`);
-    result = { created: body.created === true };
-  }
+  const answer = await withStoreOrHub(config, (store) => saveStaffUser(store, input, 'cli:user:create'), { method: 'POST', path: '/admin/staff', body: input });
+  const result = { created: (answer as { created?: boolean }).created === true };
   console.log(`${result.created ? 'created' : 'updated'} ${input.role} account ${input.email}`);
   if (generated) console.log(`password (shown once): ${generated}`);
   return 0;

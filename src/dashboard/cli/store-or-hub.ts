@@ -1,0 +1,42 @@
+/**
+ * The account commands work on a stopped hub's store directly. On the embedded store a running hub
+ * holds the data directory, so a second process cannot open it: then the command goes through
+ * that hub's operator API (HUB_ADMIN_TOKEN, and HUB_URL if the hub is not on 127.0.0.1:$PORT).
+ */
+import type { HubConfig } from '../../config.js';
+import { HubError } from '../../errors.js';
+import { DataDirInUseError } from '../../store/datadir-lock.js';
+import { migrate } from '../../store/migrate.js';
+import { openStore, type Store } from '../../store/store.js';
+
+export interface ViaHub {
+  method: 'GET' | 'POST';
+  path: string;
+  body?: unknown;
+}
+
+export async function withStoreOrHub<T>(config: HubConfig, local: (store: Store) => Promise<T>, viaHub: ViaHub): Promise<T | unknown> {
+  try {
+    const store = await openStore({ dataDir: config.store.dataDir, databaseUrl: config.store.databaseUrl, poolSize: 2 });
+    try {
+      await migrate(store);
+      return await local(store);
+    } finally {
+      await store.close();
+    }
+  } catch (error) {
+    if (!(error instanceof DataDirInUseError)) throw error;
+    if (!config.admin.token) {
+      throw new HubError(409, 'data_dir_in_use', `${error.message}\nor set HUB_ADMIN_TOKEN (the running hub's too) to go through it`);
+    }
+    const hubUrl = process.env['HUB_URL'] ?? `http://127.0.0.1:${config.http.port}`;
+    const response = await fetch(new URL(viaHub.path, hubUrl), {
+      method: viaHub.method,
+      headers: { authorization: `Bearer ${config.admin.token}`, ...(viaHub.body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(viaHub.body === undefined ? {} : { body: JSON.stringify(viaHub.body) }),
+    });
+    const body = (await response.json().catch(() => ({}))) as { error?: { message?: string } };
+    if (!response.ok) throw new HubError(response.status, 'admin_api', `the running hub at ${hubUrl} refused: ${body.error?.message ?? response.statusText}`);
+    return body;
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * `npm run users -- list`
+ * `npm run users -- disable|enable EMAIL`
+ * `npm run users -- role EMAIL admin|triage|viewer`
+ *
+ * Manages dashboard accounts after `npm run user:create`: who has access, and taking it away when
+ * someone leaves (disabling ends their sessions at once). Every change lands in the audit log. The
+ * last enabled admin can be neither disabled nor demoted. While a hub holds the embedded store,
+ * through its operator API (see store-or-hub.ts).
+ */
+import { integrations } from '../../../integrations/index.js';
+import { ConfigError, loadConfig } from '../../config.js';
+import { HubError } from '../../errors.js';
+import { changeStaffUser, listStaffUsers, type StaffAccount, type StaffChangeInput } from '../staff-users.js';
+import { withStoreOrHub } from './store-or-hub.js';
+
+const USAGE = ['usage: npm run users -- list', '       npm run users -- disable|enable EMAIL', '       npm run users -- role EMAIL admin|triage|viewer'].join('\n');
+
+/** Accounts as they come from the store, or as JSON from a running hub (dates as strings). */
+type AccountLike = Omit<StaffAccount, 'createdAt' | 'lastSeenAt'> & { createdAt: Date | string; lastSeenAt: Date | string | null };
+
+function when(value: Date | string | null): string {
+  return value === null ? '-' : new Date(value).toISOString().slice(0, 16).replace('T', ' ');
+}
+
+function table(accounts: AccountLike[]): string {
+  const rows = [['email', 'name', 'role', 'status', 'last seen (UTC)'], ...accounts.map((a) => [a.email, a.name ?? '', a.role, a.disabled ? 'disabled' : 'enabled', when(a.lastSeenAt)])];
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n');
+}
+
+function changeOf(argv: string[]): StaffChangeInput | 'list' | null {
+  const [command, email, role, ...rest] = argv;
+  if (rest.length > 0) return null;
+  if (command === 'list' && email === undefined) return 'list';
+  if ((command === 'disable' || command === 'enable') && email !== undefined && role === undefined) return { change: command, email };
+  if (command === 'role' && email !== undefined && role !== undefined) return { change: 'role', email, role: role as 'admin' };
+  return null;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const change = changeOf(argv);
+  if (change === null) {
+    console.error(USAGE);
+    return 2;
+  }
+  const { config } = loadConfig(integrations);
+  if (change === 'list') {
+    const answer = await withStoreOrHub(config, (store) => listStaffUsers(store), { method: 'GET', path: '/admin/staff' });
+    const accounts = (Array.isArray(answer) ? answer : (answer as { accounts: AccountLike[] }).accounts) as AccountLike[];
+    console.log(accounts.length === 0 ? 'no staff accounts yet: npm run user:create -- --email ADDRESS --role admin' : table(accounts));
+    return 0;
+  }
+  const answer = await withStoreOrHub(config, (store) => changeStaffUser(store, change, 'cli:users'), { method: 'POST', path: '/admin/staff/change', body: change });
+  const account = ('account' in (answer as object) ? (answer as { account: AccountLike }).account : answer) as AccountLike;
+  console.log(`${account.email}: ${account.role}, ${account.disabled ? 'disabled (its sessions ended)' : 'enabled'}`);
+  return 0;
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  if (error instanceof ConfigError || error instanceof HubError) {
+    console.error(error.message);
+    process.exitCode = error instanceof ConfigError ? 2 : 1;
+  } else if (error instanceof Error && 'issues' in error) {
+    console.error(`invalid change: ${(error as { issues: { path: PropertyKey[]; message: string }[] }).issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    process.exitCode = 2;
+  } else {
+    throw error;
+  }
+}
