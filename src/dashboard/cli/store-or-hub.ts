@@ -3,7 +3,7 @@
  * holds the data directory, so a second process cannot open it: then the command goes through
  * that hub's operator API (HUB_ADMIN_TOKEN, and HUB_URL if the hub is not on 127.0.0.1:$PORT).
  */
-import type { HubConfig } from '../../config.js';
+import { ConfigError, type HubConfig } from '../../config.js';
 import { HubError } from '../../errors.js';
 import { DataDirInUseError } from '../../store/datadir-lock.js';
 import { migrate } from '../../store/migrate.js';
@@ -38,5 +38,26 @@ export async function withStoreOrHub<T>(config: HubConfig, local: (store: Store)
     const body = (await response.json().catch(() => ({}))) as { error?: { message?: string } };
     if (!response.ok) throw new HubError(response.status, 'admin_api', `the running hub at ${hubUrl} refused: ${body.error?.message ?? response.statusText}`);
     return body;
+  }
+}
+
+/**
+ * Runs an account command and sets the exit code: 2 for a bad configuration or input (`what`
+ * names the input in the message), 1 for a refusal (an account that exists, the last admin, a hub
+ * that said no), each as one line.
+ */
+export async function runAccountCommand(main: () => Promise<number>, what: string): Promise<void> {
+  try {
+    process.exitCode = await main();
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof HubError) {
+      console.error(error.message);
+      process.exitCode = error instanceof ConfigError ? 2 : 1;
+    } else if (error instanceof Error && 'issues' in error) {
+      console.error(`invalid ${what}: ${(error as { issues: { path: PropertyKey[]; message: string }[] }).issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      process.exitCode = 2;
+    } else {
+      throw error;
+    }
   }
 }

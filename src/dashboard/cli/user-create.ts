@@ -8,11 +8,10 @@
  */
 import { parseArgs } from 'node:util';
 import { integrations } from '../../../integrations/index.js';
-import { ConfigError, loadConfig } from '../../config.js';
-import { HubError } from '../../errors.js';
+import { loadConfig } from '../../config.js';
 import { generatePassword } from '../auth/passwords.js';
 import { saveStaffUser, type StaffUserInput } from '../staff-users.js';
-import { withStoreOrHub } from './store-or-hub.js';
+import { runAccountCommand, withStoreOrHub } from './store-or-hub.js';
 
 const USAGE = 'usage: npm run user:create -- --email ADDRESS --role admin|triage|viewer [--name NAME] [--password-stdin] [--reset-password]';
 
@@ -52,16 +51,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-try {
-  process.exitCode = await main();
-} catch (error) {
-  if (error instanceof ConfigError || error instanceof HubError) {
-    console.error(error.message);
-    process.exitCode = error instanceof ConfigError ? 2 : 1;
-  } else if (error instanceof Error && 'issues' in error) {
-    console.error(`invalid account: ${(error as { issues: { path: PropertyKey[]; message: string }[] }).issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-    process.exitCode = 2;
-  } else {
-    throw error;
-  }
-}
+await runAccountCommand(() => main(), 'account');

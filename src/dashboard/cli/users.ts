@@ -9,10 +9,9 @@
  * through its operator API (see store-or-hub.ts).
  */
 import { integrations } from '../../../integrations/index.js';
-import { ConfigError, loadConfig } from '../../config.js';
-import { HubError } from '../../errors.js';
+import { loadConfig } from '../../config.js';
 import { changeStaffUser, listStaffUsers, type StaffAccount, type StaffChangeInput } from '../staff-users.js';
-import { withStoreOrHub } from './store-or-hub.js';
+import { runAccountCommand, withStoreOrHub } from './store-or-hub.js';
 
 const USAGE = ['usage: npm run users -- list', '       npm run users -- disable|enable EMAIL', '       npm run users -- role EMAIL admin|triage|viewer'].join('\n');
 
@@ -57,16 +56,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-try {
-  process.exitCode = await main(process.argv.slice(2));
-} catch (error) {
-  if (error instanceof ConfigError || error instanceof HubError) {
-    console.error(error.message);
-    process.exitCode = error instanceof ConfigError ? 2 : 1;
-  } else if (error instanceof Error && 'issues' in error) {
-    console.error(`invalid change: ${(error as { issues: { path: PropertyKey[]; message: string }[] }).issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-    process.exitCode = 2;
-  } else {
-    throw error;
-  }
-}
+await runAccountCommand(() => main(process.argv.slice(2)), 'change');
