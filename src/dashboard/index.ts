@@ -13,6 +13,7 @@ import type { TriageResponse } from '../triage/index.js';
 import { StaffSessions } from './auth/sessions.js';
 import { LiveFeed } from './live.js';
 import { loginRouter } from './routes/login.js';
+import { accountRoutes } from './routes/accounts.js';
 import { reportRoutes } from './routes/reports.js';
 import { triageRoutes } from './routes/triage.js';
 import { dashboardErrors, loadSession, requireCsrf, requirePermission, requireStaff, securityHeaders } from './web.js';
@@ -74,6 +75,7 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
       clock: deps.clock,
     }),
   );
+  router.use(accountRoutes({ store, teamTimeZone: config.team.timeZone }));
   router.use(reportRoutes({ store, config, secretPaths: deps.secretPaths, registry: deps.registry, sync: deps.sync, teamTimeZone: config.team.timeZone, clock: deps.clock }));
   router.use('/dashboard', (req, _res, next) => next(notFound(`There is no page at ${req.baseUrl}${req.path}.`)));
   router.use('/dashboard', dashboardErrors);

@@ -94,7 +94,11 @@ export type StaffChangeInput = z.input<typeof staffChangeInput>;
  * role change needs no such step: every request reads the role afresh). The last enabled admin can
  * be neither disabled nor demoted, so the dashboard always has someone who can manage it.
  */
-export async function changeStaffUser(store: Store, raw: StaffChangeInput, by: string): Promise<StaffAccount> {
+export async function changeStaffUser(
+  store: Store,
+  raw: StaffChangeInput,
+  by: { id: string | null; email: string; ip?: string | undefined },
+): Promise<StaffAccount> {
   const input = staffChangeInput.parse(raw);
   await store.transaction(async (tx) => {
     // Lock the enabled admins first: two admins disabled at once must not both pass the check.
@@ -119,10 +123,11 @@ export async function changeStaffUser(store: Store, raw: StaffChangeInput, by: s
       await tx.updateTable('staff_users').set({ role: input.role, updated_at: now }).where('id', '=', user.id).execute();
     }
     await audit(tx, {
-      actor: { id: null, email: by },
+      actor: { id: by.id, email: by.email },
       action: input.change === 'role' ? 'staff.role_changed' : `staff.${input.change}d`,
       subject: { kind: 'staff_user', id: input.email },
       detail: input.change === 'role' ? { from: user.role, to: input.role } : {},
+      ip: by.ip,
     });
   });
   const account = (await listStaffUsers(store)).find((a) => a.email.toLowerCase() === input.email.toLowerCase());

@@ -74,7 +74,7 @@ export function adminRouter(deps: AdminDeps): Router {
   });
 
   router.post('/admin/staff/change', async (req, res) => {
-    res.json({ account: await changeStaffUser(deps.store, parseInput(staffChangeInput, req.body ?? {}, 'body', 'invalid_staff_change'), 'admin-api') });
+    res.json({ account: await changeStaffUser(deps.store, parseInput(staffChangeInput, req.body ?? {}, 'body', 'invalid_staff_change'), { id: null, email: 'admin-api', ip: req.ip }) });
   });
 
   router.post('/admin/probe', async (_req, res) => {

@@ -183,6 +183,7 @@ describe.skipIf(!hasChromium)('triage dashboard in a browser', () => {
       '/dashboard/classifier/suggestions',
       '/dashboard/integrations',
       '/dashboard/audit',
+      '/dashboard/accounts',
     ];
     const phone = await loggedIn(admin, 375);
     const desktop = await loggedIn(admin, 1280);

@@ -119,8 +119,8 @@ describe.each(backends)('staff account changes on %s', (backend) => {
     // Two idle connections in the pool, so the two changes really overlap on a server.
     await Promise.all([1, 2].map(() => sql`SELECT pg_sleep(0.05)`.execute(t.hub.store.db)));
     const outcomes = await Promise.allSettled([
-      changeStaffUser(t.hub.store, { email: a.email, change: 'disable' }, 'b@hub.test'),
-      changeStaffUser(t.hub.store, { email: b.email, change: 'disable' }, 'a@hub.test'),
+      changeStaffUser(t.hub.store, { email: a.email, change: 'disable' }, { id: null, email: 'b@hub.test' }),
+      changeStaffUser(t.hub.store, { email: b.email, change: 'disable' }, { id: null, email: 'a@hub.test' }),
     ]);
     expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
     const refused = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;

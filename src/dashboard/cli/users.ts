@@ -50,7 +50,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(accounts.length === 0 ? 'no staff accounts yet: npm run user:create -- --email ADDRESS --role admin' : table(accounts));
     return 0;
   }
-  const answer = await withStoreOrHub(config, (store) => changeStaffUser(store, change, 'cli:users'), { method: 'POST', path: '/admin/staff/change', body: change });
+  const answer = await withStoreOrHub(config, (store) => changeStaffUser(store, change, { id: null, email: 'cli:users' }), { method: 'POST', path: '/admin/staff/change', body: change });
   const account = ('account' in (answer as object) ? (answer as { account: AccountLike }).account : answer) as AccountLike;
   console.log(`${account.email}: ${account.role}, ${account.disabled ? 'disabled (its sessions ended)' : 'enabled'}`);
   return 0;
