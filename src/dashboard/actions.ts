@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { conflict, notFound } from '../errors.js';
 import type { JobRequest } from '../jobs/catalog.js';
 import type { JobQueue } from '../jobs/queue.js';
-import type { Store } from '../store/store.js';
+import type { Store, Tx } from '../store/store.js';
 import type { UrgencyLevel } from '../triage/classify.js';
 import type { EscalationEngine } from '../triage/escalation/engine.js';
 import { primaryCategory } from '../triage/problem.js';
@@ -93,18 +93,18 @@ export async function changeEscalation(
 ): Promise<{ changed: boolean; escalation: { conversation_id: string | null; incident_id: string | null } }> {
   const escalation = await deps.store.db.selectFrom('escalations').select(['conversation_id', 'incident_id']).where('id', '=', escalationId).executeTakeFirst();
   if (!escalation) throw notFound('no such escalation', 'no_such_escalation');
-  const changed =
-    change === 'acknowledge'
-      ? await deps.engine.acknowledge(escalationId, byName(actor.staff), 'dashboard')
-      : await deps.engine.resolve(escalationId, byName(actor.staff), 'dashboard', text);
-  if (changed) {
-    await audit(deps.store.db, {
+  // The audit row commits with the change itself, and only when something changed.
+  const record = (tx: Tx) =>
+    audit(tx, {
       actor: actor.staff,
       action: change === 'acknowledge' ? 'escalation.acknowledged' : 'escalation.resolved',
       subject: { kind: 'escalation', id: escalationId },
       detail: text ? { text } : {},
       ip: actor.ip,
     });
-  }
+  const changed =
+    change === 'acknowledge'
+      ? await deps.engine.acknowledge(escalationId, byName(actor.staff), 'dashboard', record)
+      : await deps.engine.resolve(escalationId, byName(actor.staff), 'dashboard', text, record);
   return { changed, escalation };
 }

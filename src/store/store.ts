@@ -14,6 +14,12 @@ import type { HubDatabase } from './schema.js';
 export type Backend = 'pglite' | 'postgres';
 export type Tx = Transaction<HubDatabase>;
 
+/**
+ * A caller's own write that must commit with a change or not at all (the dashboard's audit row for
+ * a staff action): passed to the method that owns the transaction, run inside it.
+ */
+export type AlsoInTransaction = (tx: Tx) => Promise<void>;
+
 /** The `db` adapter shape pg-boss accepts (constructor option and per-call `db` option). */
 export interface JobsDb {
   executeSql(text: string, values?: unknown[]): Promise<unknown>;

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { OutboundReply, ReplyResult } from '../conversations/reply.js';
 import type { JobQueue } from '../jobs/queue.js';
 import type { HubDatabase } from '../store/schema.js';
-import type { Store } from '../store/store.js';
+import type { AlsoInTransaction, Store, Tx } from '../store/store.js';
 import { phraseEta } from '../team/eta.js';
 import { automaticMessagesTo, type IncidentRef } from './acknowledge.js';
 import type { AcknowledgeConfig, IncidentsConfig } from './escalation/config.js';
@@ -105,8 +105,11 @@ export class Incidents {
     return row ? ref(row) : null;
   }
 
-  /** Staff resolve: every affected customer gets one follow-up; the incident's escalation is resolved. */
-  async resolve(incidentId: string, text: string | null, by: string): Promise<void> {
+  /**
+   * Staff resolve: every affected customer gets one follow-up; the incident's escalation is resolved.
+   * Each staff action takes `also`, run in the transaction that makes the change (the audit row).
+   */
+  async resolve(incidentId: string, text: string | null, by: string, also?: AlsoInTransaction): Promise<void> {
     const now = this.deps.clock();
     const changed = await this.deps.store.transaction(async (tx) => {
       const row = await tx
@@ -118,6 +121,7 @@ export class Incidents {
         .executeTakeFirst();
       if (!row) return false;
       await this.deps.queue.enqueueIn(tx, [{ name: 'incident.notify', data: { incidentId, kind: 'resolved', round: 0, text } }]);
+      await also?.(tx);
       return true;
     });
     if (!changed) throw new HubError(409, 'incident_not_open', 'this incident is not open');
@@ -127,11 +131,12 @@ export class Incidents {
   }
 
   /** A staff update to every affected customer now (resets the update clock). */
-  async postUpdate(incidentId: string, text: string): Promise<void> {
+  async postUpdate(incidentId: string, text: string, also?: AlsoInTransaction): Promise<void> {
     await this.deps.store.transaction(async (tx) => {
       const row = await this.bumpUpdate(tx, incidentId);
       if (!row) throw new HubError(409, 'incident_not_open', 'this incident is not open');
       await this.deps.queue.enqueueIn(tx, [{ name: 'incident.notify', data: { incidentId, kind: 'update', round: row.updates_sent, text } }]);
+      await also?.(tx);
     });
     this.deps.queue.wake(['incident.notify']);
   }
@@ -214,7 +219,7 @@ export class Incidents {
   }
 
   /** Staff merge `from` into `into`: its conversations move; its escalation is resolved as a duplicate. */
-  async merge(fromId: string, intoId: string, by: string): Promise<void> {
+  async merge(fromId: string, intoId: string, by: string, also?: AlsoInTransaction): Promise<void> {
     if (fromId === intoId) throw new HubError(400, 'same_incident', 'an incident cannot be merged into itself');
     const into = await this.deps.store.transaction(async (tx) => {
       const both = await tx.selectFrom('incidents').select(['id', 'number', 'status']).where('id', 'in', [fromId, intoId]).forUpdate().execute();
@@ -225,6 +230,7 @@ export class Incidents {
       await tx.updateTable('incident_conversations').set({ incident_id: intoId, added_by: `merge by ${by}` }).where('incident_id', '=', fromId).execute();
       await tx.updateTable('incidents').set({ status: 'merged', merged_into: intoId, next_update_at: null }).where('id', '=', fromId).execute();
       await tx.updateTable('incidents').set({ last_seen_at: this.deps.clock() }).where('id', '=', intoId).execute();
+      await also?.(tx);
       return target;
     });
     const escalation = await this.deps.store.db.selectFrom('escalations').select('id').where('incident_id', '=', fromId).executeTakeFirst();
@@ -235,7 +241,7 @@ export class Incidents {
    * Staff split conversations off into a new incident (they were a different problem). It is
    * escalated like a new one when its policy says so.
    */
-  async split(incidentId: string, conversationIds: string[], by: string): Promise<string> {
+  async split(incidentId: string, conversationIds: string[], by: string, also?: (tx: Tx, newIncidentId: string) => Promise<void>): Promise<string> {
     if (conversationIds.length === 0) throw new HubError(400, 'no_conversations', 'name at least one conversation to split off');
     const now = this.deps.clock();
     const result = await this.deps.store.transaction(async (tx) => {
@@ -257,6 +263,7 @@ export class Incidents {
       const policy = level ? this.deps.engine.policyFor(level.level, level.category) : null;
       const opened = policy && level ? await this.deps.engine.openIn(tx, { incidentId: id, level: level.level, category: level.category, title: `${source.title} (split from #${source.number})` }, policy) : null;
       if (opened) await this.deps.queue.enqueueIn(tx, opened.jobs);
+      await also?.(tx, id);
       return id;
     });
     this.deps.queue.wake(['escalation.step']);

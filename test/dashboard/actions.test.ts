@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { github } from '../../integrations/github/index.js';
 import { helpscout } from '../../integrations/helpscout/index.js';
@@ -180,5 +181,32 @@ for (const backend of backends) describe(`dashboard actions (${backend})`, () =>
     expect(response.headers.get('location')).toBe(escalation.conversation_id ? `/dashboard/conversations/${escalation.conversation_id}#escalation` : `/dashboard/incidents/${escalation.incident_id}#escalation`);
     expect((await staff.get('/dashboard/escalations/00000000-0000-4000-8000-000000000000')).status).toBe(404);
     expect((await staff.get('/dashboard/queue?level=critical')).status).toBe(400);
+  });
+
+  it('an action and its audit row commit together: when the audit write fails, the action did not happen', async () => {
+    const id = await report('db-breach-1', 'ivy', 'We were hacked! Someone has unauthorized access to our admin account, urgent!!!');
+    const escalation = await waitFor(() => db().selectFrom('escalations').select(['id', 'status']).where('conversation_id', '=', id).executeTakeFirst(), 30_000, 'escalated');
+    expect(escalation.status).toBe('open');
+    const from = `/dashboard/conversations/${id}`;
+    const notifyJobs = async () => Number((await sql<{ n: number }>`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'escalation.notify'`.execute(db())).rows[0]!.n);
+    const jobsBefore = await notifyJobs();
+    // A real failure inside the database, where the audit row is written.
+    await sql`CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit log unavailable'; END $$`.execute(db());
+    await sql`CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION refuse_audit()`.execute(db());
+    try {
+      const failed = await staff.post(`/dashboard/escalations/${escalation.id}/acknowledge`, {}, { from });
+      expect(failed.status).toBe(500);
+      expect(await failed.text()).toContain('Nothing was changed');
+      const after = await db().selectFrom('escalations').select(['status', 'acknowledged_by']).where('id', '=', escalation.id).executeTakeFirstOrThrow();
+      expect(after).toEqual({ status: 'open', acknowledged_by: null });
+      expect(await db().selectFrom('escalation_events').select('kind').where('escalation_id', '=', escalation.id).where('kind', '=', 'acknowledged').execute()).toEqual([]);
+      expect(await notifyJobs()).toBe(jobsBefore);
+    } finally {
+      await sql`DROP TRIGGER refuse_audit ON audit_log`.execute(db());
+      await sql`DROP FUNCTION refuse_audit()`.execute(db());
+    }
+    expect((await staff.post(`/dashboard/escalations/${escalation.id}/acknowledge`, {}, { from })).status).toBe(303);
+    expect((await db().selectFrom('escalations').select('status').where('id', '=', escalation.id).executeTakeFirstOrThrow()).status).toBe('acknowledged');
+    expect(await db().selectFrom('audit_log').select('action').where('subject_id', '=', escalation.id).execute()).toEqual([{ action: 'escalation.acknowledged' }]);
   });
 });

@@ -4,7 +4,7 @@ import { badRequest, notFound, parseInput } from '../../errors.js';
 import type { JobRequest } from '../../jobs/catalog.js';
 import type { JobQueue } from '../../jobs/queue.js';
 import type { CardService } from '../../sidebar/card-service.js';
-import type { Store } from '../../store/store.js';
+import type { Store, Tx } from '../../store/store.js';
 import type { Acknowledger } from '../../triage/acknowledge.js';
 import type { EscalationEngine } from '../../triage/escalation/engine.js';
 import type { Incidents } from '../../triage/incidents.js';
@@ -122,40 +122,37 @@ export function triageRoutes(deps: TriageRoutesDeps): Router {
     const who = actor(req, res);
     const by = who.staff.name ?? who.staff.email;
     const body = req.body ?? {};
-    let detail: Record<string, unknown> = {};
     let goTo = id;
+    // The audit row commits with the change itself (a crash cannot keep one without the other).
+    const auditIn = (detail: Record<string, unknown>) => (tx: Tx) =>
+      audit(tx, { actor: who.staff, action: `incident.${req.params['action']}`, subject: { kind: 'incident', id }, detail, ip: who.ip });
     switch (req.params['action']) {
       case 'resolve': {
         const form = parseInput(resolveForm, body, 'form', 'invalid_form');
-        await deps.incidents.resolve(id, form.text || null, by);
-        detail = { text: form.text || null };
+        await deps.incidents.resolve(id, form.text || null, by, auditIn({ text: form.text || null }));
         break;
       }
       case 'update': {
         const form = parseInput(updateForm, body, 'form', 'invalid_form');
-        await deps.incidents.postUpdate(id, form.text);
-        detail = { text: form.text };
+        await deps.incidents.postUpdate(id, form.text, auditIn({ text: form.text }));
         break;
       }
       case 'merge': {
         const form = parseInput(mergeForm, body, 'form', 'invalid_form');
         if (form.into === id) throw badRequest('An incident cannot be merged into itself.');
-        await deps.incidents.merge(id, form.into, by);
-        detail = { into: form.into };
+        await deps.incidents.merge(id, form.into, by, auditIn({ into: form.into }));
         goTo = form.into;
         break;
       }
       case 'split': {
         const form = parseInput(splitForm, body, 'form', 'invalid_form');
         const ids = Array.isArray(form.conversationIds) ? form.conversationIds : [form.conversationIds];
-        goTo = await deps.incidents.split(id, ids, by);
-        detail = { conversations: ids.length, newIncident: goTo };
+        goTo = await deps.incidents.split(id, ids, by, (tx, newIncident) => auditIn({ conversations: ids.length, newIncident })(tx));
         break;
       }
       default:
         throw notFound(`There is no incident action "${String(req.params['action'])}".`);
     }
-    await audit(deps.store.db, { actor: who.staff, action: `incident.${req.params['action']}`, subject: { kind: 'incident', id }, detail, ip: who.ip });
     res.redirect(303, `/dashboard/incidents/${goTo}?done=${INCIDENT_NOTICE[req.params['action'] as keyof typeof INCIDENT_NOTICE]}`);
   });
   return router;

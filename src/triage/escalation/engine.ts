@@ -5,7 +5,7 @@ import type { EscalationCapability, EscalationChange, EscalationInboundEvent, Es
 import type { JobRequest } from '../../jobs/catalog.js';
 import type { JobQueue } from '../../jobs/queue.js';
 import type { EscalationStatus, HubDatabase } from '../../store/schema.js';
-import type { Store } from '../../store/store.js';
+import type { AlsoInTransaction, Store } from '../../store/store.js';
 import { isVendorError } from '../../sync/vendor-error.js';
 import { whoToWake, type OncallConfig, type OncallPerson } from '../../team/oncall.js';
 import type { Evidence, UrgencyLevel } from '../classify.js';
@@ -215,15 +215,23 @@ export class EscalationEngine {
   }
 
   /** Acknowledged (by a link, a webhook, staff): later steps will not run; targets are told. */
-  async acknowledge(escalationId: string, by: string | null, via: string): Promise<boolean> {
-    return this.transition(escalationId, 'acknowledged', by, via, null);
+  async acknowledge(escalationId: string, by: string | null, via: string, also?: AlsoInTransaction): Promise<boolean> {
+    return this.transition(escalationId, 'acknowledged', by, via, null, also);
   }
 
-  async resolve(escalationId: string, by: string | null, via: string, text: string | null = null): Promise<boolean> {
-    return this.transition(escalationId, 'resolved', by, via, text);
+  async resolve(escalationId: string, by: string | null, via: string, text: string | null = null, also?: AlsoInTransaction): Promise<boolean> {
+    return this.transition(escalationId, 'resolved', by, via, text, also);
   }
 
-  private async transition(escalationId: string, to: 'acknowledged' | 'resolved', by: string | null, via: string, text: string | null): Promise<boolean> {
+  /** `also` runs in the same transaction, only when the status changed. */
+  private async transition(
+    escalationId: string,
+    to: 'acknowledged' | 'resolved',
+    by: string | null,
+    via: string,
+    text: string | null,
+    also: AlsoInTransaction | undefined,
+  ): Promise<boolean> {
     const now = this.deps.clock();
     const from: EscalationStatus[] = to === 'acknowledged' ? ['open'] : ['open', 'acknowledged'];
     const changed = await this.deps.store.transaction(async (tx) => {
@@ -245,6 +253,7 @@ export class EscalationEngine {
         .execute();
       await event(tx, escalationId, now, to, { by, via, ...(text ? { text } : {}) });
       await this.deps.queue.enqueueIn(tx, [{ name: 'escalation.notify', data: { escalationId, change: to, by, text, via } }]);
+      await also?.(tx);
       return true;
     });
     if (changed) this.deps.queue.wake(['escalation.notify']);
