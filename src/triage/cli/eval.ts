@@ -4,6 +4,9 @@
  * Without --folds it scores the lexicon as shipped (how unseen data is measured); with --folds it
  * tunes category weights and thresholds on training folds only and reports cross-validated
  * figures. The last line is machine-readable: `triage-eval n=… urgent_precision=… …`.
+ * --baseline adds natural's Bayes and the naive regex on the same folds, a supervised reference
+ * (logistic regression fitted to the labels), and threshold-free figures for all of them: what the
+ * labels allow, not only what the lexicon reaches.
  * --fit also prints category scales and thresholds fitted on the whole file, as a proposal for
  * whoever maintains lexicon.yaml (never applied automatically).
  */
