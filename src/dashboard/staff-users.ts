@@ -7,8 +7,10 @@ import { audit } from './audit.js';
 import { hashPassword, passwordProblem } from './auth/passwords.js';
 import { STAFF_ROLES } from './auth/roles.js';
 
+const email = z.email().max(320);
+
 export const staffUserInput = z.object({
-  email: z.email().max(320),
+  email,
   role: z.enum(STAFF_ROLES as [StaffRole, ...StaffRole[]]),
   name: z.string().trim().min(1).max(200).nullish(),
   password: z.string(),
@@ -56,7 +58,6 @@ export interface StaffAccount {
   name: string | null;
   role: StaffRole;
   disabled: boolean;
-  createdAt: Date;
   /** The latest request of any of its sessions; null when it has none open. */
   lastSeenAt: Date | null;
 }
@@ -66,8 +67,8 @@ export async function listStaffUsers(store: Store): Promise<StaffAccount[]> {
   const rows = await store.db
     .selectFrom('staff_users as u')
     .leftJoin('staff_sessions as s', 's.user_id', 'u.id')
-    .select((eb) => ['u.email', 'u.name', 'u.role', 'u.disabled_at', 'u.created_at', eb.fn.max('s.last_seen_at').as('last_seen_at')])
-    .groupBy(['u.id', 'u.email', 'u.name', 'u.role', 'u.disabled_at', 'u.created_at'])
+    .select((eb) => ['u.email', 'u.name', 'u.role', 'u.disabled_at', eb.fn.max('s.last_seen_at').as('last_seen_at')])
+    .groupBy(['u.id', 'u.email', 'u.name', 'u.role', 'u.disabled_at'])
     .execute();
   const rank: Record<StaffRole, number> = { admin: 0, triage: 1, viewer: 2 };
   return rows
@@ -76,16 +77,15 @@ export async function listStaffUsers(store: Store): Promise<StaffAccount[]> {
       name: r.name,
       role: r.role,
       disabled: r.disabled_at !== null,
-      createdAt: new Date(r.created_at),
       lastSeenAt: r.last_seen_at ? new Date(r.last_seen_at) : null,
     }))
     .sort((a, b) => rank[a.role] - rank[b.role] || a.email.localeCompare(b.email));
 }
 
 export const staffChangeInput = z.discriminatedUnion('change', [
-  z.object({ email: z.email().max(320), change: z.literal('disable') }),
-  z.object({ email: z.email().max(320), change: z.literal('enable') }),
-  z.object({ email: z.email().max(320), change: z.literal('role'), role: z.enum(STAFF_ROLES as [StaffRole, ...StaffRole[]]) }),
+  z.object({ email, change: z.literal('disable') }),
+  z.object({ email, change: z.literal('enable') }),
+  z.object({ email, change: z.literal('role'), role: z.enum(STAFF_ROLES as [StaffRole, ...StaffRole[]]) }),
 ]);
 export type StaffChangeInput = z.input<typeof staffChangeInput>;
 

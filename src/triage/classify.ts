@@ -76,12 +76,19 @@ function hitWeight(hit: PhraseHit, start: number, replySubjectEnd: number, lexic
  */
 function readSubjectsByBody(hits: PhraseHit[], tokens: Token[], subjectEnd: number): PhraseHit[] {
   const bodyByCategory = new Map<string, PhraseHit[]>();
+  let subjectHits = 0;
   for (const hit of hits) {
-    if (tokens[hit.first]!.start < subjectEnd || hit.phrase.weight <= 0) continue;
+    if (hit.phrase.weight <= 0) continue;
+    if (tokens[hit.first]!.start < subjectEnd) {
+      subjectHits++;
+      continue;
+    }
     const list = bodyByCategory.get(hit.phrase.category) ?? [];
     list.push(hit);
     bodyByCategory.set(hit.phrase.category, list);
   }
+  // No subject phrase (every chat message has no subject): nothing to read.
+  if (subjectHits === 0) return hits;
   return hits.map((hit) => {
     if (tokens[hit.first]!.start >= subjectEnd || hit.phrase.weight <= 0 || hit.negatedBy !== null || hit.inQuestion) return hit;
     const body = bodyByCategory.get(hit.phrase.category);
@@ -133,9 +140,10 @@ function decayedEvidence(hits: PhraseHit[], tokens: Token[], text: string, reply
 export function classify(input: TriageInput, lexicon: CompiledLexicon = defaultLexicon()): TriageResult {
   const text = classifiedText(input);
   const { signals, thresholds, scoring } = lexicon.source;
-  const replySubjectEnd = REPLY_SUBJECT.test(text) ? text.indexOf('\n') : 0;
+  const subjectEnd = text.indexOf('\n');
+  const replySubjectEnd = REPLY_SUBJECT.test(text) ? subjectEnd : 0;
   const tokenized = tokenize(text);
-  const hits = readSubjectsByBody(findPhrases(tokenized, lexicon), tokenized.tokens, text.indexOf('\n'));
+  const hits = readSubjectsByBody(findPhrases(tokenized, lexicon), tokenized.tokens, subjectEnd);
   const evidence = decayedEvidence(hits, tokenized.tokens, text, replySubjectEnd, lexicon);
 
   const shouting = findShouting(text, tokenized.tokens);

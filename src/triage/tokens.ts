@@ -19,8 +19,6 @@ export interface Token {
 
 export interface TokenizedText {
   tokens: Token[];
-  /** Per sentence: does it end with a question mark? */
-  questionSentences: boolean[];
   /**
    * Per clause: does it ask? In a question sentence, the last clause does, and so does any clause
    * that opens with a question word ("Is it down, or is it me?"). A clause that states something
@@ -145,23 +143,18 @@ export function tokenize(text: string): TokenizedText {
     }
   }
   if (boundaryIn(text, cursor, text.length) === Boundary.Question) questionSentences[sentence] = true;
-  return { tokens, questionSentences, questionClauses: questionClausesOf(tokens, questionSentences) };
+  return { tokens, questionClauses: questionClausesOf(tokens, questionSentences) };
 }
 
+/** Per clause: does it ask (see TokenizedText)? Decided by the clause's first token. */
 function questionClausesOf(tokens: readonly Token[], questionSentences: readonly boolean[]): boolean[] {
+  if (!questionSentences.includes(true)) return [];
+  const lastClause: number[] = [];
+  for (const token of tokens) lastClause[token.sentence] = token.clause;
   const asks: boolean[] = [];
-  for (let i = 0; i < tokens.length; i++) {
-    const token = tokens[i]!;
-    if (!questionSentences[token.sentence] || asks[token.clause] !== undefined) continue;
-    // Only a clause's first token decides; a later token of the same clause finds it set.
-    let lastOfSentence = true;
-    for (let j = i + 1; j < tokens.length && tokens[j]!.sentence === token.sentence; j++) {
-      if (tokens[j]!.clause !== token.clause) {
-        lastOfSentence = false;
-        break;
-      }
-    }
-    asks[token.clause] = lastOfSentence || QUESTION_OPENERS.has(token.norm);
+  for (const token of tokens) {
+    if (asks[token.clause] !== undefined || !questionSentences[token.sentence]) continue;
+    asks[token.clause] = token.clause === lastClause[token.sentence] || QUESTION_OPENERS.has(token.norm);
   }
   return asks;
 }

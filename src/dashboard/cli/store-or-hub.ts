@@ -9,13 +9,15 @@ import { DataDirInUseError } from '../../store/datadir-lock.js';
 import { migrate } from '../../store/migrate.js';
 import { openStore, type Store } from '../../store/store.js';
 
-export interface ViaHub {
+export interface ViaHub<T> {
   method: 'GET' | 'POST';
   path: string;
   body?: unknown;
+  /** The operator API's answer as what `local` returns. */
+  answer: (json: never) => T;
 }
 
-export async function withStoreOrHub<T>(config: HubConfig, local: (store: Store) => Promise<T>, viaHub: ViaHub): Promise<T | unknown> {
+export async function withStoreOrHub<T>(config: HubConfig, local: (store: Store) => Promise<T>, viaHub: ViaHub<T>): Promise<T> {
   try {
     const store = await openStore({ dataDir: config.store.dataDir, databaseUrl: config.store.databaseUrl, poolSize: 2 });
     try {
@@ -37,7 +39,7 @@ export async function withStoreOrHub<T>(config: HubConfig, local: (store: Store)
     });
     const body = (await response.json().catch(() => ({}))) as { error?: { message?: string } };
     if (!response.ok) throw new HubError(response.status, 'admin_api', `the running hub at ${hubUrl} refused: ${body.error?.message ?? response.statusText}`);
-    return body;
+    return viaHub.answer(body as never);
   }
 }
 

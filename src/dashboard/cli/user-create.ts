@@ -44,8 +44,12 @@ async function main(): Promise<number> {
     resetPassword: values['reset-password'],
   };
   const { config } = loadConfig(integrations);
-  const answer = await withStoreOrHub(config, (store) => saveStaffUser(store, input, 'cli:user:create'), { method: 'POST', path: '/admin/staff', body: input });
-  const result = { created: (answer as { created?: boolean }).created === true };
+  const result = await withStoreOrHub(config, (store) => saveStaffUser(store, input, 'cli:user:create'), {
+    method: 'POST',
+    path: '/admin/staff',
+    body: input,
+    answer: (json: { id: string; created: boolean }) => json,
+  });
   console.log(`${result.created ? 'created' : 'updated'} ${input.role} account ${input.email}`);
   if (generated) console.log(`password (shown once): ${generated}`);
   return 0;

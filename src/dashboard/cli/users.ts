@@ -16,7 +16,7 @@ import { runAccountCommand, withStoreOrHub } from './store-or-hub.js';
 const USAGE = ['usage: npm run users -- list', '       npm run users -- disable|enable EMAIL', '       npm run users -- role EMAIL admin|triage|viewer'].join('\n');
 
 /** Accounts as they come from the store, or as JSON from a running hub (dates as strings). */
-type AccountLike = Omit<StaffAccount, 'createdAt' | 'lastSeenAt'> & { createdAt: Date | string; lastSeenAt: Date | string | null };
+type AccountLike = Omit<StaffAccount, 'lastSeenAt'> & { lastSeenAt: Date | string | null };
 
 function when(value: Date | string | null): string {
   return value === null ? '-' : new Date(value).toISOString().slice(0, 16).replace('T', ' ');
@@ -45,13 +45,20 @@ async function main(argv: string[]): Promise<number> {
   }
   const { config } = loadConfig(integrations);
   if (change === 'list') {
-    const answer = await withStoreOrHub(config, (store) => listStaffUsers(store), { method: 'GET', path: '/admin/staff' });
-    const accounts = (Array.isArray(answer) ? answer : (answer as { accounts: AccountLike[] }).accounts) as AccountLike[];
+    const accounts: AccountLike[] = await withStoreOrHub<AccountLike[]>(config, (store) => listStaffUsers(store), {
+      method: 'GET',
+      path: '/admin/staff',
+      answer: (json: { accounts: AccountLike[] }) => json.accounts,
+    });
     console.log(accounts.length === 0 ? 'no staff accounts yet: npm run user:create -- --email ADDRESS --role admin' : table(accounts));
     return 0;
   }
-  const answer = await withStoreOrHub(config, (store) => changeStaffUser(store, change, { id: null, email: 'cli:users' }), { method: 'POST', path: '/admin/staff/change', body: change });
-  const account = ('account' in (answer as object) ? (answer as { account: AccountLike }).account : answer) as AccountLike;
+  const account = await withStoreOrHub<AccountLike>(config, (store) => changeStaffUser(store, change, { id: null, email: 'cli:users' }), {
+    method: 'POST',
+    path: '/admin/staff/change',
+    body: change,
+    answer: (json: { account: AccountLike }) => json.account,
+  });
   console.log(`${account.email}: ${account.role}, ${account.disabled ? 'disabled (its sessions ended)' : 'enabled'}`);
   return 0;
 }

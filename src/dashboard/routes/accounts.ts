@@ -33,8 +33,8 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
   });
 
   router.post('/dashboard/accounts', async (req, res) => {
-    const { _csrf: _, ...form } = req.body as Record<string, unknown>;
-    const change = parseInput(staffChangeInput, form, 'form', 'invalid_account_change');
+    // The CSRF field is checked upstream; the schema drops it with any other unknown field.
+    const change = parseInput(staffChangeInput, req.body ?? {}, 'form', 'invalid_account_change');
     const me = staffOf(res);
     if (change.email.toLowerCase() === me.email.toLowerCase()) {
       throw conflict('You cannot change your own account here. Ask another admin, or use npm run users.', 'own_account');

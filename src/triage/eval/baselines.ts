@@ -23,16 +23,22 @@ export function trainBayes(tickets: readonly LabelledTicket[]): NaturalBayesClas
   return bayes;
 }
 
-export function bayesPriority(bayes: NaturalBayesClassifier, text: string): Priority {
-  const label = bayes.classify(text);
+/** natural's label as one of the file's priorities. */
+function priorityOf(label: string | undefined): Priority {
   return label === 'high' || label === 'low' ? label : 'medium';
 }
 
-/** How much more natural's Bayes believes "high" than "low" (posterior shares), to rank tickets by. */
-export function bayesUrgency(bayes: NaturalBayesClassifier, text: string): number {
+export function bayesPriority(bayes: NaturalBayesClassifier, text: string): Priority {
+  return priorityOf(bayes.classify(text));
+}
+
+/**
+ * natural's label (its `classify()` is the first of `getClassifications()`) and, from the same
+ * posteriors, how much more it believes "high" than "low", to rank tickets by.
+ */
+export function bayesJudgement(bayes: NaturalBayesClassifier, text: string): { priority: Priority; urgency: number } {
   const classes = bayes.getClassifications(text);
   const total = classes.reduce((sum, c) => sum + c.value, 0);
-  if (total === 0) return 0;
-  const share = (label: string) => (classes.find((c) => c.label === label)?.value ?? 0) / total;
-  return share('high') - share('low');
+  const share = (l: string) => (total === 0 ? 0 : (classes.find((c) => c.label === l)?.value ?? 0) / total);
+  return { priority: priorityOf(classes[0]?.label), urgency: share('high') - share('low') };
 }

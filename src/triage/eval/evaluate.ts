@@ -5,7 +5,7 @@
  */
 import { classify } from '../classify.js';
 import type { CompiledLexicon } from '../lexicon.js';
-import { bayesPriority, bayesUrgency, regexPriority, ticketText, trainBayes } from './baselines.js';
+import { bayesJudgement, regexPriority, ticketText, trainBayes } from './baselines.js';
 import type { LabelledTicket, Priority } from './csv.js';
 import { stratifiedFolds } from './folds.js';
 import { bagOfWords, trainLogistic } from './logistic.js';
@@ -26,15 +26,16 @@ export interface MethodResult {
   /** For sentences: "natural Bayes", "the regex". */
   shortName: string;
   scores: Scores;
-  /** Per ticket, how urgent the method finds it (higher = more urgent), where it has a score to rank by. */
-  ranking?: number[];
+  /**
+   * Per ticket, how urgent the method finds it (higher = more urgent). For the lexicon: how far the
+   * score is above the (fold's) high threshold.
+   */
+  ranking: number[];
   note?: string;
 }
 
 export interface Evaluation {
   ours: MethodResult;
-  /** Per ticket, how far its score is above the (fold's) high threshold: our urgency ranking. */
-  urgency: number[];
   baselines: MethodResult[];
   /** Not baselines to beat: models fitted to the labels, to show how much of them the text can explain. */
   references: MethodResult[];
@@ -58,8 +59,9 @@ function crossValidatedBayes(tickets: readonly LabelledTicket[], fold: readonly 
     const bayes = trainBayes(tickets.filter((_, i) => fold[i] !== f));
     tickets.forEach((t, i) => {
       if (fold[i] !== f) return;
-      addToConfusion(confusion, t.priority, bayesPriority(bayes, ticketText(t)));
-      ranking[i] = bayesUrgency(bayes, ticketText(t));
+      const judged = bayesJudgement(bayes, ticketText(t));
+      addToConfusion(confusion, t.priority, judged.priority);
+      ranking[i] = judged.urgency;
     });
   }
   return { scores: scoresOf(confusion), ranking };
@@ -141,26 +143,19 @@ export function evaluate(tickets: readonly LabelledTicket[], lexicon: CompiledLe
   const fold = stratifiedFolds(labels, k, options.seed);
   const tunings: Tuning[] = [];
   let ours: MethodResult;
-  let urgency: number[];
 
   if (options.folds === null) {
     const confusion = emptyConfusion();
-    urgency = tickets.map((t) => {
+    const ranking = tickets.map((t) => {
       const predicted = predictWith(lexicon, t);
       addToConfusion(confusion, t.priority, predicted.priority);
       return predicted.urgency;
     });
-    ours = { name: 'lexicon classifier (as shipped)', shortName: 'lexicon classifier', scores: scoresOf(confusion), ranking: urgency };
+    ours = { name: 'lexicon classifier (as shipped)', shortName: 'lexicon classifier', scores: scoresOf(confusion), ranking };
   } else {
     const cv = crossValidate(tickets, lexicon, fold, k);
     tunings.push(...cv.tunings);
-    urgency = cv.urgency;
-    ours = {
-      name: `lexicon classifier (${k}-fold CV, tuned on training folds)`,
-      shortName: 'lexicon classifier',
-      scores: scoresOf(cv.confusion),
-      ranking: urgency,
-    };
+    ours = { name: `lexicon classifier (${k}-fold CV, tuned on training folds)`, shortName: 'lexicon classifier', scores: scoresOf(cv.confusion), ranking: cv.urgency };
   }
 
   const baselines: MethodResult[] = [];
@@ -182,5 +177,5 @@ export function evaluate(tickets: readonly LabelledTicket[], lexicon: CompiledLe
       note: 'supervised reference',
     });
   }
-  return { ours, urgency, baselines, references, tunings };
+  return { ours, baselines, references, tunings };
 }
