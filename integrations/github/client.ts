@@ -1,8 +1,8 @@
 import { Octokit, type RestEndpointMethodTypes } from '@octokit/rest';
 import type { Logger } from 'pino';
-import { abortableSleep } from '../../src/sync/rate-budget.js';
-import { isVendorError, VendorError } from '../../src/sync/vendor-error.js';
-import { backoffMs } from '../../src/sync/vendor-http.js';
+import { abortableSleep } from '../../src/vendors/rate-budget.js';
+import { isVendorError, VendorError } from '../../src/vendors/error.js';
+import { backoffMs } from '../../src/vendors/http.js';
 import { vendorErrorFrom, type GitHubOperation } from './errors.js';
 
 /**

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { VendorError } from '../../src/sync/vendor-error.js';
+import { VendorError } from '../../src/vendors/error.js';
 
 /**
- * GitHub's failures in the engine's terms (src/sync/vendor-error.ts). Octokit throws a
+ * GitHub's failures in the engine's terms (src/vendors/error.ts). Octokit throws a
  * RequestError with `status` and, when GitHub answered, `response` (headers, parsed body); a
  * network failure or our timeout comes as status 500 without a response.
  */

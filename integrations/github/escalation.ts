@@ -7,7 +7,7 @@ import type {
 } from '../../src/capabilities/escalation.js';
 import type { ConnectionCheck } from '../../src/capabilities/helpdesk.js';
 import type { RawRequest } from '../../src/capabilities/webhook.js';
-import { isVendorError, VendorError } from '../../src/sync/vendor-error.js';
+import { isVendorError, VendorError } from '../../src/vendors/error.js';
 import type { GitHubClient, Issue } from './client.js';
 import { changeComment, escalationIssue, hasMarker } from './issue-body.js';
 import { parseGitHubWebhook, verifyGitHubWebhook } from './webhook.js';

@@ -1,9 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Logger } from 'pino';
 import type { Store } from '../../src/store/store.js';
-import { RateBudget, type RateLimitSpec } from '../../src/sync/rate-budget.js';
-import { VendorError } from '../../src/sync/vendor-error.js';
-import { VendorHttp, type VendorRequest, type VendorResponse } from '../../src/sync/vendor-http.js';
+import { RateBudget, type RateLimitSpec } from '../../src/vendors/rate-budget.js';
+import { VendorError } from '../../src/vendors/error.js';
+import { VendorHttp, type VendorRequest, type VendorResponse } from '../../src/vendors/http.js';
 
 /**
  * All Help Scout HTTP goes through here: OAuth2 client-credentials tokens

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineIntegration } from '../../src/capabilities/integration.js';
 import { secret } from '../../src/config/secrets.js';
 import { helpScoutSidebar } from '../../src/sidebar/helpscout.js';
-import { parseRateLimit } from '../../src/sync/rate-budget.js';
+import { parseRateLimit } from '../../src/vendors/rate-budget.js';
 import { HelpScoutClient } from './client.js';
 import { HelpScoutHelpdesk } from './helpdesk.js';
 

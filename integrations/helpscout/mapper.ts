@@ -7,7 +7,7 @@ import type {
   SyncedAttachment,
   SyncedMessage,
 } from '../../src/capabilities/helpdesk.js';
-import { VendorError } from '../../src/sync/vendor-error.js';
+import { VendorError } from '../../src/vendors/error.js';
 import { fitText, htmlToText, textToHtml } from './text.js';
 
 /**

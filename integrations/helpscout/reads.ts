@@ -1,4 +1,4 @@
-import { isVendorError } from '../../src/sync/vendor-error.js';
+import { isVendorError } from '../../src/vendors/error.js';
 import type { HelpScoutClient } from './client.js';
 import { conversationDto, conversationsPage, parseVendor, threadsPage, userDto, type ConversationDto, type ThreadDto } from './mapper.js';
 

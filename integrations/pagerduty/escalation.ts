@@ -9,7 +9,7 @@ import type {
 } from '../../src/capabilities/escalation.js';
 import type { ConnectionCheck } from '../../src/capabilities/helpdesk.js';
 import type { RawRequest } from '../../src/capabilities/webhook.js';
-import { isVendorError, type VendorError } from '../../src/sync/vendor-error.js';
+import { isVendorError, type VendorError } from '../../src/vendors/error.js';
 import type { PagerDutyEventsClient } from './client.js';
 import { followUpEvent, triggerEvent, type AlertEvent } from './event.js';
 import { parsePagerDutyWebhook, verifyPagerDutyWebhook } from './webhook.js';

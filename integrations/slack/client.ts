@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import { isVendorError, VendorError } from '../../src/sync/vendor-error.js';
-import { VendorHttp } from '../../src/sync/vendor-http.js';
+import { isVendorError, VendorError } from '../../src/vendors/error.js';
+import { VendorHttp } from '../../src/vendors/http.js';
 import type { SlackMessage } from './message.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { EscalationCapability, EscalationChange, EscalationReceipt, EscalationRequest, EscalationTraits } from '../../src/capabilities/escalation.js';
 import type { ConnectionCheck } from '../../src/capabilities/helpdesk.js';
-import { isVendorError } from '../../src/sync/vendor-error.js';
+import { isVendorError } from '../../src/vendors/error.js';
 import type { SlackWebhookClient } from './client.js';
 import { followUpMessage, openMessage, type SlackMessage } from './message.js';
 

@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { Store } from '../../src/store/store.js';
-import { RateBudget, type RateLimitSpec } from '../../src/sync/rate-budget.js';
-import { VendorError } from '../../src/sync/vendor-error.js';
-import { VendorHttp, type VendorRequest } from '../../src/sync/vendor-http.js';
+import { RateBudget, type RateLimitSpec } from '../../src/vendors/rate-budget.js';
+import { VendorError } from '../../src/vendors/error.js';
+import { VendorHttp, type VendorRequest } from '../../src/vendors/http.js';
 import {
   commentsPage,
   incrementalPage,

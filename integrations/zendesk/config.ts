@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { secret } from '../../src/config/secrets.js';
 import type { EnvShorthand } from '../../src/capabilities/integration.js';
-import { parseRateLimit } from '../../src/sync/rate-budget.js';
+import { parseRateLimit } from '../../src/vendors/rate-budget.js';
 
 const rateLimit = (fallback: string) =>
   z

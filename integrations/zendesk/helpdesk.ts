@@ -9,7 +9,7 @@ import type {
   WriteOutcome,
 } from '../../src/capabilities/helpdesk.js';
 import type { RawRequest, VerifyResult } from '../../src/capabilities/webhook.js';
-import { isVendorError, VendorError } from '../../src/sync/vendor-error.js';
+import { isVendorError, VendorError } from '../../src/vendors/error.js';
 import type { ZendeskClient } from './client.js';
 import type { ZendeskComment, ZendeskTicketWrite } from './dto.js';
 import {

@@ -1,6 +1,6 @@
 import { defineIntegration, type IntegrationContext } from '../../src/capabilities/integration.js';
 import { zendeskSidebar } from '../../src/sidebar/zendesk.js';
-import { parseRateLimit } from '../../src/sync/rate-budget.js';
+import { parseRateLimit } from '../../src/vendors/rate-budget.js';
 import { ZendeskClient, type ZendeskAuth } from './client.js';
 import { zendeskConfigSchema, zendeskEnv, type ZendeskConfig } from './config.js';
 import { ZendeskHelpdesk } from './helpdesk.js';

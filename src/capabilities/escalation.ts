@@ -69,7 +69,7 @@ export interface EscalationTraits {
 
 export interface EscalationCapability {
   readonly traits: EscalationTraits;
-  /** Throws VendorError (src/sync/vendor-error.ts) so the engine knows whether to retry. */
+  /** Throws VendorError (src/vendors/error.ts) so the engine knows whether to retry. */
   open(request: EscalationRequest, signal?: AbortSignal): Promise<EscalationReceipt>;
   update(receipt: EscalationReceipt, change: EscalationChange, signal?: AbortSignal): Promise<void>;
   verifyWebhook?(request: RawRequest): VerifyResult;

@@ -5,7 +5,7 @@ import type { InboundMessage, IngestResult } from '../conversations/inbound.js';
 import type { OutboundReply, ReplyResult } from '../conversations/reply.js';
 import type { Store } from '../store/store.js';
 import type { IntegrationStates } from './integration-state.js';
-import { isVendorError } from './vendor-error.js';
+import { isVendorError } from '../vendors/error.js';
 
 export interface PullDeps {
   store: Store;

@@ -9,7 +9,7 @@ import type { Store } from '../store/store.js';
 import type { IntegrationStates } from './integration-state.js';
 import { deviceFacts } from '../channels/chat/device-facts.js';
 import { SyncLease, LeaseLostError } from './lease.js';
-import { isVendorError, type VendorError } from './vendor-error.js';
+import { isVendorError, type VendorError } from '../vendors/error.js';
 
 /**
  * `sync.push`: brings one conversation up to date at its helpdesk. Under a lease (one pusher per

@@ -5,7 +5,7 @@ import type { JobQueue } from '../jobs/queue.js';
 import type { Store } from '../store/store.js';
 import type { IntegrationStates } from './integration-state.js';
 import { pushRequest } from './push.js';
-import { isVendorError } from './vendor-error.js';
+import { isVendorError } from '../vendors/error.js';
 import { pullRequest } from './webhooks.js';
 
 export interface ReconcilerDeps {

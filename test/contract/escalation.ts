@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { EscalationCapability, EscalationRequest } from '../../src/capabilities/escalation.js';
 import type { AnyIntegration, IntegrationContext } from '../../src/capabilities/integration.js';
 import type { RawRequest } from '../../src/capabilities/webhook.js';
-import { isVendorError } from '../../src/sync/vendor-error.js';
+import { isVendorError } from '../../src/vendors/error.js';
 
 /**
  * The suite every escalation target passes against its fake (ARCHITECTURE §4): adding a target is

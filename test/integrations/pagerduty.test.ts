@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RawRequest } from '../../src/capabilities/webhook.js';
 import { HubError } from '../../src/errors.js';
-import type { VendorError } from '../../src/sync/vendor-error.js';
+import type { VendorError } from '../../src/vendors/error.js';
 import { createPagerDutyEscalation, pagerduty, pagerdutyConfigSchema } from '../../integrations/pagerduty/index.js';
 import type { PagerDutyEscalation } from '../../integrations/pagerduty/escalation.js';
 import { describeEscalationContract, escalationRequest } from '../contract/escalation.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { VendorError } from '../../src/sync/vendor-error.js';
+import type { VendorError } from '../../src/vendors/error.js';
 import { createSlackEscalation, slack, slackConfigSchema } from '../../integrations/slack/index.js';
 import type { SlackEscalation } from '../../integrations/slack/escalation.js';
 import { describeEscalationContract, escalationRequest } from '../contract/escalation.js';

@@ -1,6 +1,6 @@
 import pino from 'pino';
 import type { IntegrationContext } from '../../src/capabilities/integration.js';
-import { isVendorError, type VendorError } from '../../src/sync/vendor-error.js';
+import { isVendorError, type VendorError } from '../../src/vendors/error.js';
 
 /** What a target's `create` gets outside the hub: no store (targets keep none), a silent log. */
 export const targetContext: IntegrationContext = { store: null as never, log: pino({ level: 'silent' }), publicUrl: 'https://hub.example' };

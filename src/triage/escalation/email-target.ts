@@ -1,6 +1,6 @@
 import type { EscalationCapability, EscalationReceipt, EscalationRequest } from '../../capabilities/escalation.js';
 import type { Mailer } from '../../channels/email/mailer.js';
-import { VendorError } from '../../sync/vendor-error.js';
+import { VendorError } from '../../vendors/error.js';
 import { LEVEL_LABEL } from '../problem.js';
 import type { TextTemplates } from '../templates.js';
 

@@ -6,7 +6,7 @@ import type { JobRequest } from '../../jobs/catalog.js';
 import type { JobQueue } from '../../jobs/queue.js';
 import type { EscalationStatus, HubDatabase } from '../../store/schema.js';
 import type { AlsoInTransaction, Store } from '../../store/store.js';
-import { isVendorError } from '../../sync/vendor-error.js';
+import { isVendorError } from '../../vendors/error.js';
 import { whoToWake, type OncallConfig, type OncallPerson } from '../../team/oncall.js';
 import type { Evidence, UrgencyLevel } from '../classify.js';
 import { addHelpdeskNote } from '../helpdesk-notes.js';

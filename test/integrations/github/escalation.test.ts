@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { isVendorError, type VendorError } from '../../../src/sync/vendor-error.js';
+import { isVendorError, type VendorError } from '../../../src/vendors/error.js';
 import { escalationRequest } from '../../contract/escalation.js';
 import type { GitHubJson } from '../../fakes/github/index.js';
 import { startGitHubHarness, type GitHubHarness } from './support.js';

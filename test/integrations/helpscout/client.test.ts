@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { bucketShape } from '../../../src/sync/rate-budget.js';
-import { isVendorError, type VendorError } from '../../../src/sync/vendor-error.js';
+import { bucketShape } from '../../../src/vendors/rate-budget.js';
+import { isVendorError, type VendorError } from '../../../src/vendors/error.js';
 import type { Store } from '../../../src/store/store.js';
 import { startFakeHelpScout, type FakeHelpScout } from '../../fakes/helpscout/index.js';
 import { adapterFor, openTestStore, rawToken } from './support.js';

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { HelpdeskWrite } from '../../../src/capabilities/helpdesk.js';
 import type { Store } from '../../../src/store/store.js';
-import { isVendorError, type VendorError } from '../../../src/sync/vendor-error.js';
+import { isVendorError, type VendorError } from '../../../src/vendors/error.js';
 import { startFakeHelpScout, type FakeHelpScout } from '../../fakes/helpscout/index.js';
 import { adapterFor, createOp, message, openTestStore, refOf } from './support.js';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../../src/store/store.js';
-import { isVendorError } from '../../../src/sync/vendor-error.js';
+import { isVendorError } from '../../../src/vendors/error.js';
 import { MAX_ATTACHMENT_BYTES } from '../../../integrations/helpscout/mapper.js';
 import { startFakeHelpScout, type FakeHelpScout } from '../../fakes/helpscout/index.js';
 import { adapterFor, createOp, customer, file, message, openTestStore, refOf } from './support.js';

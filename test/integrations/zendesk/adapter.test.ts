@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ConversationRef, HelpdeskWrite } from '../../../src/capabilities/helpdesk.js';
-import { VendorError } from '../../../src/sync/vendor-error.js';
+import { VendorError } from '../../../src/vendors/error.js';
 import { attachment, createOp, message, startHarness, testStore, type Harness } from './support.js';
 
 describe('Zendesk adapter against the fake Support API', () => {

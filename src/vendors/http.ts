@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { abortableSleep, bucketShape, RateBudget, type BucketSpec, type RateLimitSpec } from './rate-budget.js';
-import { VendorError } from './vendor-error.js';
+import { VendorError } from './error.js';
 
 /** A budget a request draws from: which requests it covers and what each costs. */
 export interface VendorBudget {

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Store } from '../store/store.js';
-import { VendorError } from './vendor-error.js';
+import { VendorError } from './error.js';
 
 /** A vendor limit: `limit` request units per `windowSeconds` (Help Scout: 400/60 s, writes cost 2). */
 export interface RateLimitSpec {
