@@ -102,6 +102,10 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
       publicUrl: config.http.publicUrl,
       onVendorRequest: (integrationId, _method, _path, status) =>
         metrics.vendorCalls.inc({ integration: integrationId, status: status === null ? 'none' : String(status) }),
+      onVendorRateLimited: (integrationId, waitMs) => {
+        metrics.vendorRateLimits.inc({ integration: integrationId });
+        metrics.vendorRateLimitWait.inc({ integration: integrationId }, waitMs / 1000);
+      },
     });
     const routing = routingProblems(config.sync, registry.all('helpdesk').map((h) => h.integrationId));
     if (routing.length > 0) throw new ConfigError(routing);

@@ -18,6 +18,7 @@ export interface HelpScoutClientOptions {
   store: Store;
   log: Logger;
   onRequest?(method: string, path: string, status: number | null): void;
+  onRateLimited?(method: string, path: string, waitMs: number): void;
   fetch?: typeof fetch;
   timeoutMs?: number;
   maxRateWaitMs?: number;
@@ -158,6 +159,7 @@ export class HelpScoutClient {
       ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
       ...(options.maxRateWaitMs ? { maxRateWaitMs: options.maxRateWaitMs } : {}),
       ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+      ...(options.onRateLimited ? { onRateLimited: options.onRateLimited } : {}),
     });
   }
 

@@ -103,6 +103,7 @@ export const helpscout = defineIntegration({
           store: context.store,
           log: context.log.child({ integration: 'helpscout' }),
           ...(context.onVendorRequest ? { onRequest: (method: string, path: string, status: number | null) => context.onVendorRequest!('helpscout', method, path, status) } : {}),
+          ...(context.onVendorRateLimited ? { onRateLimited: (_method: string, _path: string, waitMs: number) => context.onVendorRateLimited!('helpscout', waitMs) } : {}),
         });
         if (!config.webhookSecret) context.log.warn('HELPSCOUT_WEBHOOK_SECRET is not set: Help Scout webhooks will be rejected (agent replies arrive by polling only)');
         return new HelpScoutHelpdesk(client, { mailboxId: config.mailboxId!, webhookSecret: config.webhookSecret, searchLagMs: config.searchLagSeconds * 1000, emailReplies: config.emailReplies });

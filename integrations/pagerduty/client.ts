@@ -15,6 +15,7 @@ export interface PagerDutyEventsClientOptions {
   apiBase: string;
   log: Logger;
   onRequest?(method: string, path: string, status: number | null): void;
+  onRateLimited?(method: string, path: string, waitMs: number): void;
   fetch?: typeof fetch;
   timeoutMs?: number;
   /** Longest total wait for 429s before giving up with `rate_limited` (default 2 s). */
@@ -40,6 +41,7 @@ export class PagerDutyEventsClient {
       timeoutMs: options.timeoutMs ?? 10_000,
       ...(options.fetch ? { fetch: options.fetch } : {}),
       ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+      ...(options.onRateLimited ? { onRateLimited: options.onRateLimited } : {}),
     });
   }
 

@@ -43,6 +43,7 @@ export function createPagerDutyEscalation(config: PagerDutyConfig, context: Inte
     apiBase: config.apiBase,
     log,
     ...(context.onVendorRequest ? { onRequest: (method: string, path: string, status: number | null) => context.onVendorRequest!('pagerduty', method, path, status) } : {}),
+    ...(context.onVendorRateLimited ? { onRateLimited: (_method: string, _path: string, waitMs: number) => context.onVendorRateLimited!('pagerduty', waitMs) } : {}),
     ...clientOverrides,
   });
   return new PagerDutyEscalation({

@@ -15,6 +15,7 @@ export interface SlackWebhookClientOptions {
   webhookUrl: string;
   log: Logger;
   onRequest?(method: string, path: string, status: number | null): void;
+  onRateLimited?(method: string, path: string, waitMs: number): void;
   fetch?: typeof fetch;
   timeoutMs?: number;
   /** Longest total wait for Slack's 429s before giving up with `rate_limited` (default 2.5 s). */
@@ -49,6 +50,7 @@ export class SlackWebhookClient {
       maxRateWaitMs: options.maxRateWaitMs ?? 2_500,
       timeoutMs: options.timeoutMs ?? 10_000,
       ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+      ...(options.onRateLimited ? { onRateLimited: options.onRateLimited } : {}),
     });
   }
 
@@ -66,8 +68,8 @@ export class SlackWebhookClient {
 }
 
 /**
- * Slack answers in plain text (`invalid_payload`, `no_service`, …). VendorHttp already maps 403
- * to `auth`, 400 to `rejected`, 5xx and network failures to `unavailable` with an unknown
+ * Slack answers in plain text (`invalid_payload`, `no_service`, …). VendorHttp maps 403 to
+ * `forbidden`, 400 to `rejected`, 5xx and network failures to `unavailable` with an unknown
  * outcome. The webhook-specific ones are a broken credential that only a person can fix, so they
  * become `auth` (the engine records the target as failed for staff, and checkConnection reports
  * it) instead of `not_found` / `rejected`:

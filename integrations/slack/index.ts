@@ -53,6 +53,7 @@ export function createSlackEscalation(config: SlackConfig, context: IntegrationC
     webhookUrl: config.webhookUrl,
     log: context.log.child({ integration: 'slack' }),
     ...(context.onVendorRequest ? { onRequest: (method: string, path: string, status: number | null) => context.onVendorRequest!('slack', method, path, status) } : {}),
+    ...(context.onVendorRateLimited ? { onRateLimited: (_method: string, _path: string, waitMs: number) => context.onVendorRateLimited!('slack', waitMs) } : {}),
     ...clientOverrides,
   });
   return new SlackEscalation(client, now);

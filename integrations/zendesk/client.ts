@@ -29,21 +29,32 @@ export interface ZendeskClientOptions {
   auth: ZendeskAuth;
   rateLimit: RateLimitSpec;
   updateTicketRateLimit: RateLimitSpec;
+  /** Updates one user may make to one ticket (Zendesk: 30 per 10 minutes). */
+  perTicketUpdateLimit: RateLimitSpec;
+  /** Incremental Ticket Export requests (Zendesk: 10 per minute). */
+  exportRateLimit: RateLimitSpec;
   store: Store;
   log: Logger;
   onRequest?(method: string, path: string, status: number | null): void;
+  onRateLimited?(method: string, path: string, waitMs: number): void;
   fetch?: typeof fetch;
   maxRateWaitMs?: number;
 }
 
 const UPDATE_TICKET = /^\/api\/v2\/tickets\/\d+$/;
+/** Writes that change one ticket: Update Ticket, and the ticket's tag endpoints (counted as updates to be safe). */
+const TICKET_WRITE = /^\/api\/v2\/tickets\/(\d+)(?:\/tags)?$/;
+const INCREMENTAL_EXPORT = '/api/v2/incremental/tickets/cursor';
 /** Most incremental export pages one reconciliation poll reads (1,000 tickets each). */
 const MAX_EXPORT_PAGES = 10;
 
 /**
- * Every Zendesk call the adapter makes, over the shared VendorHttp: auth, the two budgets every
- * hub process shares (the account's per-minute limit, and Update Ticket's own 100/min — see
- * developer.zendesk.com › Rate limits › Endpoint rate limits), 429 Retry-After, retries, errors.
+ * Every Zendesk call the adapter makes, over the shared VendorHttp: auth, the budgets every hub
+ * process shares, 429 Retry-After, retries, errors. Budgets (developer.zendesk.com › Rate limits):
+ * the account's per-minute limit by plan; Update Ticket's 100 per minute per account; 30 updates
+ * per 10 minutes per user per ticket (one bucket per ticket, with half the limit kept as burst so
+ * a chat's first lines go out at once and a long one is combined into fewer updates); the
+ * Incremental Exports' 10 per minute.
  */
 export class ZendeskClient {
   private readonly http: VendorHttp;
@@ -65,16 +76,31 @@ export class ZendeskClient {
       budgets: {
         rate: new RateBudget(options.store),
         list: [
-          { key: `zendesk:${options.subdomain}`, spec: options.rateLimit, cost: () => 1, maxCost: 1 },
+          { key: `zendesk:${options.subdomain}`, spec: options.rateLimit, cost: () => 1, maxCost: 1, accountWide: true },
           {
             key: `zendesk:${options.subdomain}:update-ticket`,
             spec: options.updateTicketRateLimit,
             cost: (method, path) => (method === 'PUT' && UPDATE_TICKET.test(path) ? 1 : 0),
             maxCost: 1,
           },
+          {
+            key: `zendesk:${options.subdomain}:export`,
+            spec: options.exportRateLimit,
+            cost: (method, path) => (method === 'GET' && path === INCREMENTAL_EXPORT ? 1 : 0),
+            maxCost: 1,
+          },
+          {
+            key: `zendesk:${options.subdomain}:ticket`,
+            spec: options.perTicketUpdateLimit,
+            cost: (method, path) => (method !== 'GET' && TICKET_WRITE.test(path) ? 1 : 0),
+            scope: (_method, path) => TICKET_WRITE.exec(path)?.[1] ?? null,
+            maxCost: 1,
+            share: 0.5,
+          },
         ],
       },
       ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+      ...(options.onRateLimited ? { onRateLimited: options.onRateLimited } : {}),
       ...(options.fetch ? { fetch: options.fetch } : {}),
       ...(options.maxRateWaitMs !== undefined ? { maxRateWaitMs: options.maxRateWaitMs } : {}),
     });
@@ -127,12 +153,35 @@ export class ZendeskClient {
     return page.tickets;
   }
 
-  /** Incremental Ticket Export (cursor based) from `since`, bounded to a few pages per poll. */
+  /**
+   * Tickets updated since `since`, for an API user who is an agent (the export is admin-only):
+   * List Tickets with `start_time` ("tickets created or updated after this time"), oldest change
+   * first, cursor paginated and bounded like the export.
+   */
+  async updatedTickets(since: Date, signal?: AbortSignal): Promise<ZendeskTicket[]> {
+    const tickets: ZendeskTicket[] = [];
+    let after: string | undefined;
+    for (let page = 0; page < MAX_EXPORT_PAGES; page++) {
+      const result = await this.call(ticketsList, {
+        method: 'GET',
+        path: '/api/v2/tickets',
+        query: { start_time: Math.max(0, Math.floor(since.getTime() / 1000)), sort_by: 'updated_at', sort_order: 'asc', 'page[size]': 100, 'page[after]': after },
+        idempotent: true,
+        signal,
+      });
+      tickets.push(...result.tickets);
+      if (!result.meta?.has_more || !result.meta.after_cursor) break;
+      after = result.meta.after_cursor;
+    }
+    return tickets;
+  }
+
+  /** Incremental Ticket Export (cursor based; admins only) from `since`, bounded to a few pages per poll. */
   async changedTickets(since: Date, signal?: AbortSignal): Promise<ZendeskTicket[]> {
     const tickets: ZendeskTicket[] = [];
     let query: Record<string, string | number> = { start_time: Math.max(0, Math.floor(since.getTime() / 1000)) };
     for (let page = 0; page < MAX_EXPORT_PAGES; page++) {
-      const result = await this.call(incrementalPage, { method: 'GET', path: '/api/v2/incremental/tickets/cursor', query, idempotent: true, signal });
+      const result = await this.call(incrementalPage, { method: 'GET', path: INCREMENTAL_EXPORT, query, idempotent: true, signal });
       tickets.push(...result.tickets);
       if (result.end_of_stream || !result.after_cursor) break;
       query = { cursor: result.after_cursor };

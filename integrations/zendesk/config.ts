@@ -37,6 +37,8 @@ export const zendeskConfigSchema = z
     apiBase: z.url().optional(),
     rateLimit: rateLimit('200/60'),
     updateTicketRateLimit: rateLimit('100/60'),
+    perTicketUpdateLimit: rateLimit('30/600'),
+    exportRateLimit: rateLimit('10/60'),
     searchLagSeconds: z.coerce.number().int().min(0).max(3600).default(60),
     /**
      * Bearer token the sidebar app sends through Zendesk's secure-settings proxy. It is all that
@@ -81,6 +83,12 @@ export const zendeskEnv: EnvShorthand[] = [
     description: 'Account-wide API limit as requests/seconds; plan dependent (Team 200/60, Growth and Professional 400/60, Enterprise 700/60)',
   },
   { env: 'ZENDESK_UPDATE_TICKET_RATE_LIMIT', key: 'updateTicketRateLimit', description: 'Update Ticket endpoint limit as requests/seconds (Zendesk: 100 per minute per account)' },
+  {
+    env: 'ZENDESK_PER_TICKET_UPDATE_LIMIT',
+    key: 'perTicketUpdateLimit',
+    description: 'Updates the API user may make to one ticket, as updates/seconds (Zendesk: 30 per 10 minutes per user per ticket); lines of a busy chat are combined to stay under it',
+  },
+  { env: 'ZENDESK_EXPORT_RATE_LIMIT', key: 'exportRateLimit', description: 'Incremental Ticket Export requests/seconds (Zendesk: 10 per minute), used by the reconciliation poll' },
   {
     env: 'ZENDESK_SEARCH_LAG_SECONDS',
     key: 'searchLagSeconds',

@@ -46,14 +46,17 @@ export const ticketDto = z.looseObject({
 });
 export type ZendeskTicket = z.infer<typeof ticketDto>;
 
-/** Create and Update Ticket answer with the ticket and the audit of the change; a Comment event's id is the comment's id. */
-export const ticketWriteResponse = z.object({
-  ticket: ticketDto,
-  audit: z.looseObject({
-    author_id: z.number().nullish(),
-    events: z.array(z.looseObject({ id: z.number(), type: z.string() })),
-  }),
+const auditDto = z.looseObject({
+  author_id: z.number().nullish(),
+  events: z.array(z.looseObject({ id: z.number(), type: z.string() })),
 });
+
+/**
+ * Update Ticket answers with the ticket and the audit of the change (TicketUpdateResponse); a
+ * Comment event's id is the comment's id. Create Ticket's documented answer is TicketResponse,
+ * `{ticket}` alone: an audit, when Zendesk adds one, is a bonus, never required.
+ */
+export const ticketWriteResponse = z.object({ ticket: ticketDto, audit: auditDto.nullish() });
 export type ZendeskTicketWrite = z.infer<typeof ticketWriteResponse>;
 
 export const showTicketResponse = z.object({ ticket: ticketDto, users: z.array(userDto).nullish() });
@@ -65,7 +68,11 @@ export const commentsPage = z.object({
   meta: z.object({ has_more: z.boolean(), after_cursor: z.string().nullish() }).nullish(),
 });
 
-export const ticketsList = z.object({ tickets: z.array(ticketDto) });
+/** List Tickets; with cursor pagination (`page[size]`) it also carries `meta` (has_more, after_cursor). */
+export const ticketsList = z.object({
+  tickets: z.array(ticketDto),
+  meta: z.looseObject({ has_more: z.boolean(), after_cursor: z.string().nullish() }).nullish(),
+});
 
 export const incrementalPage = z.object({
   tickets: z.array(ticketDto),

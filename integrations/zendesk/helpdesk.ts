@@ -1,5 +1,6 @@
 import type {
   ConnectionCheck,
+  ConversationRef,
   HelpdeskCapability,
   HelpdeskConversationInfo,
   HelpdeskThread,
@@ -19,14 +20,18 @@ import {
   conversationInfo,
   createOutcome,
   createTags,
+  reopenedStatus,
   requesterIdFrom,
   requesterOf,
+  stampFrom,
+  stampOf,
   subjectOf,
   threadOf,
-  triageTags,
+  triageTagSet,
+  type TicketStamp,
 } from './mapper.js';
 import { triggersMailingHubTickets } from './triggers.js';
-import { parseZendeskWebhook, verifyZendeskWebhook } from './webhook.js';
+import { isZendeskTestDelivery, parseZendeskWebhook, verifyZendeskWebhook } from './webhook.js';
 
 type Write<K extends HelpdeskWrite['kind']> = Extract<HelpdeskWrite, { kind: K }>;
 
@@ -49,6 +54,9 @@ export class ZendeskHelpdesk implements HelpdeskCapability {
   private readonly client: ZendeskClient;
   /** The hub's own Zendesk user: learned from the first write's audit or from /users/me. */
   private apiUserId: number | null = null;
+  /** Its role (from /users/me): an agent reconciles without the admin-only export. */
+  private apiRole: string | null = null;
+  private exportForbidden = false;
 
   constructor(private readonly options: ZendeskHelpdeskOptions) {
     this.client = options.client;
@@ -67,13 +75,14 @@ export class ZendeskHelpdesk implements HelpdeskCapability {
       case 'append': {
         const requesterId = await this.requesterId(op.ref, signal);
         const uploads = await this.upload(op.messages, signal);
-        const body = combinedBody(op.messages, this.options.maxAttachmentBytes);
-        return this.comment(op.ref.externalId, { comment: { body, public: true, author_id: requesterId, ...uploads } }, signal);
+        const comment = { body: combinedBody(op.messages, this.options.maxAttachmentBytes), public: true, author_id: requesterId, ...uploads };
+        // The customer wrote again: a pending or solved ticket goes back to the agents.
+        return this.safeUpdate(op.ref, (ticket) => ({ comment, ...reopenedStatus(ticket.status) }), signal);
       }
       case 'note':
         return this.comment(op.ref.externalId, { comment: { body: op.text, public: false } }, signal);
       case 'triage':
-        return this.comment(op.ref.externalId, { priority: op.level, ...triageTags(op), comment: { body: op.note, public: false } }, signal);
+        return this.safeUpdate(op.ref, (ticket) => ({ priority: op.level, tags: triageTagSet(ticket.tags, op), comment: { body: op.note, public: false } }), signal);
       case 'reply':
         return this.comment(op.ref.externalId, { comment: { body: op.text, public: true } }, signal);
     }
@@ -116,14 +125,42 @@ export class ZendeskHelpdesk implements HelpdeskCapability {
     }
   }
 
+  /**
+   * Tickets changed since a time, for the reconciliation poll. An admin API user reads the
+   * Incremental Ticket Export; an agent may not (the export is "Allowed for: Admins"), so it lists
+   * recently updated tickets instead. A 403 from the export (the user was demoted) switches to the
+   * list for good in this process: a permission the writes do not need never stops sync.
+   */
   async changedSince(since: Date, signal?: AbortSignal): Promise<{ externalId: string; updatedAt: Date }[]> {
     const latest = new Map<string, Date>();
-    for (const ticket of await this.client.changedTickets(since, signal)) latest.set(String(ticket.id), new Date(ticket.updated_at));
+    for (const ticket of await this.changedTickets(since, signal)) latest.set(String(ticket.id), new Date(ticket.updated_at));
     return [...latest].map(([externalId, updatedAt]) => ({ externalId, updatedAt }));
+  }
+
+  /** How missed webhooks are found, by the API user's role (doctor and /readyz say which). */
+  reconciliation(): 'incremental export' | 'ticket list' {
+    return this.apiRole === 'agent' || this.exportForbidden ? 'ticket list' : 'incremental export';
+  }
+
+  private async changedTickets(since: Date, signal?: AbortSignal) {
+    if (this.apiRole === null) await this.ensureApiUserId(signal);
+    if (this.reconciliation() === 'incremental export') {
+      try {
+        return await this.client.changedTickets(since, signal);
+      } catch (error) {
+        if (!isVendorError(error) || error.kind !== 'forbidden') throw error;
+        this.exportForbidden = true;
+      }
+    }
+    return this.client.updatedTickets(since, signal);
   }
 
   verifyWebhook(request: RawRequest): VerifyResult {
     return verifyZendeskWebhook(this.options.webhookSecret, request);
+  }
+
+  isTestDelivery(request: RawRequest): boolean {
+    return isZendeskTestDelivery(request);
   }
 
   parseWebhook(request: RawRequest) {
@@ -142,15 +179,29 @@ export class ZendeskHelpdesk implements HelpdeskCapability {
       return { ok: false, detail: `${where} unreachable: ${(error as Error).message}`, hint: 'Check ZENDESK_SUBDOMAIN (and ZENDESK_API_BASE if set)' };
     }
     if (me.id === null || (me.role !== 'admin' && me.role !== 'agent')) {
-      return { ok: false, detail: `${where} answered as ${me.id === null ? 'an anonymous user' : `a ${me.role ?? 'non-agent'}`}`, hint: 'The API user must be a Zendesk admin (it reads triggers and the incremental export)' };
+      return {
+        ok: false,
+        detail: `${where} answered as ${me.id === null ? 'an anonymous user' : `a ${me.role ?? 'non-agent'}`}`,
+        hint: 'The API user must be a Zendesk agent or admin (an admin also lets the hub use the incremental export to find missed webhooks)',
+      };
     }
     this.apiUserId = me.id;
+    this.apiRole = me.role;
     // Not a reason to stop syncing, but the customer would get replies twice: npm run doctor fails this line.
     const warning = await this.triggerWarning(signal);
     const notifications = warning
       ? { check: 'customer notifications', ok: false, detail: warning, hint: 'Admin Center › Objects and rules › Triggers: add the condition "Tags contains none of hub_delivered" to each trigger named here (README: "Connecting a real Zendesk account")' }
       : { check: 'customer notifications', ok: true, detail: 'every trigger that mails requesters excludes the hub_delivered tag: customers get one copy' };
-    return { ok: true, detail: `connected to ${where} as ${me.email ?? me.id} (${me.role})`, findings: [notifications] };
+    const reconciliation =
+      this.reconciliation() === 'incremental export'
+        ? { check: 'missed-webhook reconciliation', ok: true, detail: 'the API user is an admin: tickets changed since the last poll come from the Incremental Ticket Export' }
+        : {
+            check: 'missed-webhook reconciliation',
+            ok: true,
+            detail: `the API user is ${me.role === 'agent' ? 'an agent' : 'not allowed the export'}: the Incremental Ticket Export is admin-only, so tickets changed since the last poll are found with List Tickets (start_time), which shows only tickets this agent may see`,
+            hint: 'Make the API user an admin if agents work in groups it cannot see',
+          };
+    return { ok: true, detail: `connected to ${where} as ${me.email ?? me.id} (${me.role})`, findings: [notifications, reconciliation] };
   }
 
   private async create(op: Write<'create'>, signal?: AbortSignal): Promise<WriteOutcome> {
@@ -176,7 +227,11 @@ export class ZendeskHelpdesk implements HelpdeskCapability {
       throw new VendorError('unavailable', `zendesk: ticket for ${op.conversationId} was created earlier but is not searchable yet`, { outcomeUnknown: true, cause: error });
     }
     this.learnApiUser(created);
-    return createOutcome(created.ticket, addedCommentId(created));
+    // Our own comments and webhooks are recognised by the API user's id: learn it once, if no audit told us.
+    if (this.apiUserId === null) await landed(() => this.ensureApiUserId(signal));
+    // Create Ticket documents `{ticket}` alone: without an audit, the first comment is read back.
+    const commentId = addedCommentId(created) ?? (await landed(() => this.client.firstComment(String(created.ticket.id), signal)))?.id;
+    return createOutcome(created.ticket, commentId === undefined || commentId === null ? null : String(commentId));
   }
 
   /** Our ticket by external_id (the oldest, should a duplicate ever exist), with its first comment. */
@@ -190,11 +245,38 @@ export class ZendeskHelpdesk implements HelpdeskCapability {
 
   private async comment(externalId: string, ticket: Record<string, unknown>, signal?: AbortSignal): Promise<WriteOutcome> {
     const updated = await this.client.updateTicket(externalId, { ticket }, signal);
+    return this.updated(externalId, updated);
+  }
+
+  private updated(externalId: string, updated: ZendeskTicketWrite): WriteOutcome {
     this.learnApiUser(updated);
     const commentId = addedCommentId(updated);
     // Landed, but we cannot say which comment it was: let the engine look it up like a lost answer.
     if (!commentId) throw new VendorError('unavailable', `zendesk: update of ticket ${externalId} reported no comment`, { outcomeUnknown: true });
-    return { threadIds: [commentId] };
+    return { threadIds: [commentId], metadata: { ticket: stampOf(updated.ticket) } };
+  }
+
+  /**
+   * An update that depends on the ticket's state (status, tags), made with `safe_update` and the
+   * `updated_stamp` of the state it was computed from (Tickets › Protecting against ticket update
+   * collisions): if anyone changed the ticket since, Zendesk answers 409 and nothing is applied,
+   * so the state is read again and the update recomputed. The state kept from our last write
+   * saves a read whenever nobody else touched the ticket.
+   */
+  private async safeUpdate(ref: ConversationRef, build: (ticket: TicketStamp) => Record<string, unknown>, signal?: AbortSignal): Promise<WriteOutcome> {
+    let known = stampFrom(ref.metadata);
+    for (let attempt = 0; attempt < MAX_COLLISIONS; attempt++) {
+      known ??= stampOf((await this.client.showTicket(ref.externalId, signal)).ticket);
+      try {
+        const updated = await this.client.updateTicket(ref.externalId, { ticket: { ...build(known), safe_update: true, updated_stamp: known.updatedAt } }, signal);
+        return this.updated(ref.externalId, updated);
+      } catch (error) {
+        if (!isVendorError(error) || error.status !== 409) throw error;
+        known = null;
+      }
+    }
+    // Someone is editing this ticket right now: nothing was applied; the engine tries again shortly.
+    throw new VendorError('unavailable', `zendesk: ticket ${ref.externalId} changed under ${MAX_COLLISIONS} updates in a row`, { status: 409 });
   }
 
   /** Uploads what fits Zendesk's limit; larger files become link lines in the body (combinedBody). */
@@ -230,12 +312,16 @@ export class ZendeskHelpdesk implements HelpdeskCapability {
   }
 
   private async ensureApiUserId(signal?: AbortSignal): Promise<number | null> {
-    if (this.apiUserId === null) this.apiUserId = (await this.client.me(signal)).id;
+    if (this.apiUserId === null || this.apiRole === null) {
+      const me = await this.client.me(signal);
+      this.apiUserId = me.id;
+      this.apiRole = me.role ?? null;
+    }
     return this.apiUserId;
   }
 
   private learnApiUser(write: ZendeskTicketWrite): void {
-    if (typeof write.audit.author_id === 'number') this.apiUserId = write.audit.author_id;
+    if (typeof write.audit?.author_id === 'number') this.apiUserId = write.audit.author_id;
   }
 
   private async triggerWarning(signal?: AbortSignal): Promise<string | null> {
@@ -246,6 +332,18 @@ export class ZendeskHelpdesk implements HelpdeskCapability {
     } catch (error) {
       return `could not read triggers to check the hub_delivered exclusion: ${(error as Error).message}`;
     }
+  }
+}
+
+/** Updates in a row that may collide with someone else's before the engine is told to come back. */
+const MAX_COLLISIONS = 3;
+
+/** Runs a read that follows a write that landed: any failure now leaves the outcome for findWrite. */
+async function landed<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    throw new VendorError('unavailable', `zendesk write landed but reading it back failed: ${(error as Error).message}`, { outcomeUnknown: true, cause: error });
   }
 }
 

@@ -23,9 +23,12 @@ export function createZendeskHelpdesk(config: ZendeskConfig, context: Integratio
     auth,
     rateLimit: parseRateLimit(config.rateLimit),
     updateTicketRateLimit: parseRateLimit(config.updateTicketRateLimit),
+    perTicketUpdateLimit: parseRateLimit(config.perTicketUpdateLimit),
+    exportRateLimit: parseRateLimit(config.exportRateLimit),
     store: context.store,
     log: context.log.child({ integration: 'zendesk' }),
     ...(context.onVendorRequest ? { onRequest: (method: string, path: string, status: number | null) => context.onVendorRequest!('zendesk', method, path, status) } : {}),
+    ...(context.onVendorRateLimited ? { onRateLimited: (_method: string, _path: string, waitMs: number) => context.onVendorRateLimited!('zendesk', waitMs) } : {}),
     ...(overrides.fetch ? { fetch: overrides.fetch } : {}),
     ...(overrides.maxRateWaitMs !== undefined ? { maxRateWaitMs: overrides.maxRateWaitMs } : {}),
   });

@@ -31,13 +31,55 @@ export function createTags(op: Write<'create'>): string[] {
   return unique([HUB_TAG, `hub_${op.channel}`, ...op.tags.map(zendeskTag)]);
 }
 
-/** One Update Ticket for a triage call: the level's tag added, the other levels' removed. */
-export function triageTags(op: Write<'triage'>): { additional_tags: string[]; remove_tags: string[] } {
-  const current = `urgency_${op.level}`;
-  return {
-    additional_tags: unique([current, ...op.tags.map(zendeskTag)]),
-    remove_tags: URGENCY_LEVELS.filter((level) => level !== op.level).map((level) => `urgency_${level}`),
-  };
+/**
+ * The ticket's whole tag set after a triage call: the level's tag in, the other levels' out, every
+ * other tag kept. Sent as the documented `tags` field of Update Ticket (a set, not a delta:
+ * `additional_tags`/`remove_tags` are documented for Update Many Tickets only), guarded by
+ * `safe_update` so a tag an agent adds meanwhile is never overwritten.
+ */
+export function triageTagSet(current: readonly string[], op: Write<'triage'>): string[] {
+  const level = `urgency_${op.level}`;
+  const others = new Set(URGENCY_LEVELS.filter((l) => l !== op.level).map((l) => `urgency_${l}`));
+  return unique([...current.filter((t) => !others.has(t)), level, ...op.tags.map(zendeskTag).filter((t) => !others.has(t))]);
+}
+
+/** What a customer's follow-up does to the status: Zendesk's own rule for requester updates, made explicit. */
+export function reopenedStatus(status: string): { status?: 'open' } {
+  // The API user, not the named author, is the updater (Tickets › Author id), so Zendesk would
+  // leave a pending or solved ticket as it is. On-hold waits for a third party: left alone.
+  return status === 'pending' || status === 'solved' ? { status: 'open' } : {};
+}
+
+/**
+ * The ticket as of our last write, kept in ConversationRef.metadata: `updated_stamp` for the next
+ * safe update, and when we saw it (our clock).
+ */
+export interface TicketStamp {
+  status: string;
+  updatedAt: string;
+  tags: string[];
+  seenAt: number;
+}
+
+/**
+ * `updated_at` counts whole seconds, so a stamp cannot tell our write from an agent's change in
+ * the same second: one seen this recently is read again before it is trusted.
+ */
+export const STAMP_RESOLUTION_MS = 2000;
+
+export function stampOf(ticket: ZendeskTicket, seenAt: number = Date.now()): TicketStamp {
+  return { status: ticket.status, updatedAt: ticket.updated_at, tags: [...(ticket.tags ?? [])], seenAt };
+}
+
+/** The kept stamp, if it can be trusted now. */
+export function stampFrom(metadata: Record<string, unknown>, now: number = Date.now()): TicketStamp | null {
+  const value = metadata['ticket'];
+  if (!value || typeof value !== 'object') return null;
+  const { status, updatedAt, tags, seenAt } = value as Record<string, unknown>;
+  if (typeof status !== 'string' || typeof updatedAt !== 'string' || typeof seenAt !== 'number') return null;
+  if (!Array.isArray(tags) || !tags.every((t) => typeof t === 'string')) return null;
+  if (now - seenAt < STAMP_RESOLUTION_MS) return null;
+  return { status, updatedAt, tags: tags as string[], seenAt };
 }
 
 /** Attachments over Zendesk's limit become link lines in the comment (deterministic from the messages). */
@@ -74,9 +116,17 @@ export function commentMatches(comment: ZendeskComment, expected: string): boole
   return [comment.body, comment.plain_body].some((text) => typeof text === 'string' && normaliseBody(text) === wanted);
 }
 
-export function requesterOf(customer: HelpdeskCustomer, conversationId: string): { name: string; email?: string } {
+/**
+ * The requester of a new ticket. An anonymous chat visitor has no email; Zendesk documents that a
+ * requester who does not exist "may be created automatically depending on account settings" and
+ * says nothing about one given by name alone, so the visitor gets a stable address under the
+ * reserved `.invalid` TLD (RFC 2606; no mail can ever reach it), the same one Help Scout gets:
+ * the documented email path every customer takes, and follow-ups find the same user.
+ */
+export function requesterOf(customer: HelpdeskCustomer, conversationId: string): { name: string; email: string } {
+  const email = customer.email ?? `visitor-${conversationId.toLowerCase()}@chat.invalid`;
   const name = customer.name?.trim() || customer.email || `Visitor ${conversationId.slice(0, 8)}`;
-  return customer.email ? { name, email: customer.email } : { name };
+  return { name, email };
 }
 
 export function subjectOf(op: Write<'create'>): string {
@@ -103,14 +153,14 @@ export function canonicalStatus(status: string | null | undefined): 'open' | 'pe
   }
 }
 
-/** The id of the comment a write added: its audit's Comment event carries the comment's id. */
+/** The id of the comment a write added: its audit's Comment event carries the comment's id (null without an audit). */
 export function addedCommentId(write: ZendeskTicketWrite): string | null {
-  const event = write.audit.events.find((e) => e.type === 'Comment');
+  const event = write.audit?.events.find((e) => e.type === 'Comment');
   return event ? String(event.id) : null;
 }
 
 export function createOutcome(ticket: ZendeskTicket, commentId: string | null): WriteOutcome {
-  return { externalId: String(ticket.id), threadIds: commentId ? [commentId] : [], metadata: { requesterId: ticket.requester_id } };
+  return { externalId: String(ticket.id), threadIds: commentId ? [commentId] : [], metadata: { requesterId: ticket.requester_id, ticket: stampOf(ticket) } };
 }
 
 /** What the adapter keeps in ConversationRef.metadata: the requester, who authors pushed customer messages. */

@@ -14,6 +14,22 @@ export const SIGNATURE_TOLERANCE_MS = 5 * 60 * 1000;
  * `X-Zendesk-Webhook-Signature` = base64(HMAC-SHA256(signing secret, timestamp + raw body)), with
  * the timestamp from `X-Zendesk-Webhook-Signature-Timestamp` (e.g. 2021-03-25T05:09:27Z).
  */
+/**
+ * The secret Zendesk signs with when an admin presses "Test webhook" (developer.zendesk.com ›
+ * Webhooks › Verifying webhook authenticity: test requests, and webhooks not saved yet, are signed
+ * with this fixed, public secret instead of the webhook's own).
+ */
+export const ZENDESK_TEST_SECRET = 'dGhpc19zZWNyZXRfaXNfZm9yX3Rlc3Rpbmdfb25seQ==';
+
+/**
+ * A delivery signed with Zendesk's test secret: the admin's "Test webhook" button. Answered 200
+ * `{"test": true}` and nothing else happens — it proves the URL is reachable, not who sent it
+ * (anyone can sign with a public secret), so it is never parsed, recorded or acted on.
+ */
+export function isZendeskTestDelivery(request: RawRequest, now: number = Date.now()): boolean {
+  return verifyZendeskWebhook(ZENDESK_TEST_SECRET, request, now).ok;
+}
+
 export function verifyZendeskWebhook(secret: string, request: RawRequest, now: number = Date.now()): VerifyResult {
   const signature = header(request.headers, 'x-zendesk-webhook-signature');
   const timestamp = header(request.headers, 'x-zendesk-webhook-signature-timestamp');

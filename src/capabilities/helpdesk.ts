@@ -163,6 +163,12 @@ export interface HelpdeskCapability {
   /** Conversations changed at the vendor since a time (reconciliation poll for lost webhooks). */
   changedSince(since: Date, signal?: AbortSignal): Promise<{ externalId: string; updatedAt: Date }[]>;
   verifyWebhook(request: RawRequest): VerifyResult;
+  /**
+   * A delivery the vendor's own "test" button sent, signed its documented test way (Zendesk: a
+   * fixed public secret). Checked only when `verifyWebhook` failed; answered 200 `{"test": true}`
+   * and never parsed or acted on.
+   */
+  isTestDelivery?(request: RawRequest): boolean;
   /** Parses a verified webhook body; `deliveryId` is what dedupes a redelivery. Throws HubError(400) on a malformed body. */
   parseWebhook(request: RawRequest): { deliveryId: string; events: HelpdeskWebhookEvent[] };
   checkConnection(signal?: AbortSignal): Promise<ConnectionCheck>;

@@ -27,6 +27,8 @@ export interface IntegrationContext {
   publicUrl: string | undefined;
   /** Counts every vendor call (status null = no response); feeds /metrics and bench:sync. */
   onVendorRequest?(integrationId: string, method: string, path: string, status: number | null): void;
+  /** Counts every 429 and the wait it imposed (the vendor's full Retry-After). */
+  onVendorRateLimited?(integrationId: string, waitMs: number): void;
 }
 
 export interface CapabilityFactory<Config, Capability> {

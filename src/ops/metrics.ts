@@ -36,6 +36,18 @@ export class HubMetrics {
     labelNames: ['integration', 'status'] as const,
     registers: [this.registry],
   });
+  readonly vendorRateLimits = new Counter({
+    name: 'hub_vendor_rate_limited_total',
+    help: 'Vendor 429 answers, by integration (each pauses every process for the full Retry-After)',
+    labelNames: ['integration'] as const,
+    registers: [this.registry],
+  });
+  readonly vendorRateLimitWait = new Counter({
+    name: 'hub_vendor_rate_limited_wait_seconds_total',
+    help: 'Seconds of Retry-After the vendors imposed, by integration',
+    labelNames: ['integration'] as const,
+    registers: [this.registry],
+  });
   readonly acknowledgements = new Counter({
     name: 'hub_acknowledgements_total',
     help: 'Acknowledgements of new conversations: sent, or skipped (auto-reply, agent already replied, sender limit, …)',

@@ -48,7 +48,8 @@ export function syncPullJob(deps: PullDeps) {
         return;
       }
       if (isVendorError(error) && error.kind === 'rate_limited') {
-        await deps.later(integrationId, externalId, Math.min(60_000, error.retryAfterMs ?? 5000));
+        // Parked for the vendor's whole Retry-After (however long), not a worker held or a retry sent early.
+        await deps.later(integrationId, externalId, error.retryAfterMs ?? 5000);
         return;
       }
       // Passing trouble: look again in a few seconds (pg-boss's doubling backoff would wait minutes).

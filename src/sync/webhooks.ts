@@ -34,8 +34,14 @@ export function helpdeskWebhookRouter(deps: WebhookDeps): Router {
     const integrationId = String(req.params['integrationId']);
     const helpdesk = deps.helpdesks.get(integrationId);
     if (!helpdesk) throw notFound(`no helpdesk integration "${integrationId}" is configured`, 'unknown_integration');
+    const raw = rawRequestOf(req);
+    if (helpdesk.isTestDelivery && !helpdesk.verifyWebhook(raw).ok && helpdesk.isTestDelivery(raw)) {
+      // The admin's "Test webhook" button: the URL works; nothing is recorded or pulled.
+      res.status(200).json({ test: true, status: 'test delivery: reachable, nothing was done' });
+      return;
+    }
     const parsed = verifiedWebhook(
-      rawRequestOf(req),
+      raw,
       { verify: (r) => helpdesk.verifyWebhook(r), parse: (r) => helpdesk.parseWebhook(r) },
       () => deps.onReceived?.(integrationId, 'rejected'),
     );

@@ -11,6 +11,15 @@ export interface VendorBudget {
   cost(method: string, path: string): number;
   /** Largest cost of one request (sizes the bucket's burst). */
   maxCost: number;
+  /**
+   * For a limit the vendor keeps per object (Zendesk: updates per ticket): which object this
+   * request counts against, appended to `key` (one bucket each); null = not counted.
+   */
+  scope?(method: string, path: string): string | null;
+  /** Share of the limit kept as sustained rate (the rest is burst); see bucketShape. */
+  share?: number;
+  /** The vendor's account-wide limit, whose remaining count its rate headers report. */
+  accountWide?: boolean;
 }
 
 export interface VendorHttpOptions {
@@ -27,11 +36,17 @@ export interface VendorHttpOptions {
   /** The vendor's rate headers: how much is left in its window, and how long to wait after a 429. */
   rateHeaders(headers: Headers): { remaining: number | null; retryAfterMs: number | null };
   timeoutMs?: number;
-  /** Longest a call waits for its rate budget or out 429s (in total) before giving up with `rate_limited` (default 10 s, well inside a sync job's expiry). */
+  /**
+   * Longest a call holds its worker waiting for its rate budget or out 429s (in total) before
+   * giving up with `rate_limited` and the full wait left (default 10 s, well inside a sync job's
+   * expiry). It never shortens a vendor's Retry-After: only who waits it out.
+   */
   maxRateWaitMs?: number;
   fetch?: typeof fetch;
   /** Counts every request sent (benchmarks report vendor calls per message). */
   onRequest?(method: string, path: string, status: number | null): void;
+  /** Counts every 429 and the pause it imposed on every process (metrics). */
+  onRateLimited?(method: string, path: string, waitMs: number): void;
 }
 
 export interface VendorRequest {
@@ -63,6 +78,8 @@ export interface VendorResponse<T = unknown> {
  */
 export class VendorHttp {
   private readonly buckets: { budget: VendorBudget; bucket: BucketSpec }[];
+  /** Narrowest first: a request refused by a per-object budget has not spent the account's. */
+  private readonly takeOrder: { budget: VendorBudget; bucket: BucketSpec }[];
   private readonly timeoutMs: number;
   private readonly maxRateWaitMs: number;
   private readonly fetchImpl: typeof fetch;
@@ -73,8 +90,9 @@ export class VendorHttp {
     this.fetchImpl = options.fetch ?? fetch;
     this.buckets = (options.budgets?.list ?? []).map((budget) => ({
       budget,
-      bucket: { key: budget.key, ...bucketShape(budget.spec, budget.maxCost) },
+      bucket: { key: budget.key, ...bucketShape(budget.spec, budget.maxCost, budget.share) },
     }));
+    this.takeOrder = [...this.buckets].reverse();
   }
 
   async request<T = unknown>(request: VendorRequest): Promise<VendorResponse<T>> {
@@ -105,10 +123,16 @@ export class VendorHttp {
       const { remaining, retryAfterMs } = this.options.rateHeaders(response.headers);
       if (response.status === 429) {
         await response.body?.cancel();
-        const waitMs = Math.min(this.maxRateWaitMs, Math.max(250, retryAfterMs ?? 1000)) + Math.random() * 250;
-        await this.pauseBudgets(request, waitMs);
+        // The whole Retry-After, never less: Help Scout ("wait the number of seconds in
+        // X-RateLimit-Retry-After") and Zendesk ("wait until the Retry-After period has passed")
+        // both count a retry sent earlier against the limit again. Every process sharing the budget
+        // pauses for all of it; a wait longer than a call may hold its worker goes back to the
+        // caller as `rate_limited`, and the job is parked until then.
+        const waitMs = Math.max(250, retryAfterMs ?? 1000) + Math.random() * 250;
+        await this.pauseBudgets(request, waitMs, remaining);
+        this.options.onRateLimited?.(request.method, request.path, waitMs);
         if (rateWaited + waitMs > this.maxRateWaitMs) {
-          throw new VendorError('rate_limited', `${vendor} ${request.method} ${request.path}: 429 Too Many Requests`, { status: 429, retryAfterMs: waitMs });
+          throw new VendorError('rate_limited', `${vendor} ${request.method} ${request.path}: 429 Too Many Requests; retry in ${Math.ceil(waitMs / 1000)} s`, { status: 429, retryAfterMs: waitMs });
         }
         this.options.log.warn({ vendor, path: request.path, waitMs: Math.round(waitMs) }, 'vendor rate limit hit; waiting');
         rateWaited += waitMs;
@@ -124,9 +148,15 @@ export class VendorHttp {
         refreshed = true;
         if (await this.options.onUnauthorized(request.signal)) continue;
       }
-      if (response.status === 401 || response.status === 403) {
+      if (response.status === 401) {
         const text = await safeText(response);
-        throw new VendorError('auth', `${vendor} ${request.method} ${request.path}: ${response.status} ${text}`, { status: response.status });
+        throw new VendorError('auth', `${vendor} ${request.method} ${request.path}: 401 ${text}`, { status: 401 });
+      }
+      if (response.status === 403) {
+        // Authenticated, but this user may not do this (Zendesk: the incremental export is for
+        // admins only): a permission to grant, never a reason to park everything as "re-auth".
+        const text = await safeText(response);
+        throw new VendorError('forbidden', `${vendor} ${request.method} ${request.path}: 403 ${text}`, { status: 403 });
       }
       if (response.status >= 500) {
         const text = await safeText(response);
@@ -175,18 +205,34 @@ export class VendorHttp {
   private async takeBudget(request: VendorRequest): Promise<void> {
     const rate = this.options.budgets?.rate;
     if (!rate) return;
-    for (const { budget, bucket } of this.buckets) {
-      const cost = budget.cost(request.method, request.path);
-      if (cost > 0) await rate.take(bucket, cost, request.signal, this.maxRateWaitMs);
+    for (const { budget, bucket } of this.drawnBy(request, this.takeOrder)) {
+      await rate.take(bucket, budget.cost(request.method, request.path), request.signal, this.maxRateWaitMs);
     }
   }
 
-  private async pauseBudgets(request: VendorRequest, ms: number): Promise<void> {
+  /**
+   * After a 429 every budget the request drew from waits — except the account-wide one when the
+   * vendor says the account still has room (`remaining` > 0): then a narrower limit (an endpoint's,
+   * a ticket's) refused it, and pausing the whole account for one ticket would stall every other.
+   */
+  private async pauseBudgets(request: VendorRequest, ms: number, remaining: number | null): Promise<void> {
     const rate = this.options.budgets?.rate;
     if (!rate) return;
-    for (const { budget, bucket } of this.buckets) {
-      if (budget.cost(request.method, request.path) > 0) await rate.pause(bucket, ms);
+    const accountHasRoom = remaining !== null && remaining > 0;
+    for (const { budget, bucket } of this.drawnBy(request, this.buckets)) {
+      if (budget.accountWide && accountHasRoom) continue;
+      await rate.pause(bucket, ms);
     }
+  }
+
+  /** The buckets a request draws from, per-object ones keyed by their object. */
+  private drawnBy(request: VendorRequest, buckets: { budget: VendorBudget; bucket: BucketSpec }[]): { budget: VendorBudget; bucket: BucketSpec }[] {
+    return buckets.flatMap(({ budget, bucket }) => {
+      if (budget.cost(request.method, request.path) <= 0) return [];
+      if (!budget.scope) return [{ budget, bucket }];
+      const scope = budget.scope(request.method, request.path);
+      return scope === null ? [] : [{ budget, bucket: { ...bucket, key: `${bucket.key}:${scope}` } }];
+    });
   }
 
 }

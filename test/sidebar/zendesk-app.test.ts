@@ -30,6 +30,7 @@ interface ManifestParameter {
   secure?: boolean;
   required?: boolean;
   default?: unknown;
+  scopes?: unknown;
 }
 interface Manifest {
   name?: string;
@@ -63,6 +64,9 @@ describe('Zendesk sidebar app package', () => {
 
   it('keeps hub_token a required secure setting and hub_url a readable one; secure settings need domainWhitelist', () => {
     expect(parameter('hub_token')).toMatchObject({ type: 'text', secure: true, required: true });
+    // zendesk_apps_support warns about a secure setting without scopes: the proxy may then put it
+    // anywhere in the request. Ours travels in the Authorization header only.
+    expect(parameter('hub_token')?.scopes).toEqual(['header']);
     // A default on a secure parameter is not stored securely (validator warning): there must be none.
     expect(parameter('hub_token')).not.toHaveProperty('default');
     // The iframe reads hub_url from metadata, which secure settings never reach.

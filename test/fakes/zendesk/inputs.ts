@@ -17,11 +17,12 @@ const ticketInput = z.looseObject({
   requester_id: z.number().int().optional(),
   external_id: z.string().nullable().optional(),
   tags: z.array(z.string()).optional(),
-  additional_tags: z.array(z.string()).optional(),
-  remove_tags: z.array(z.string()).optional(),
   priority: z.string().nullable().optional(),
   type: z.string().nullable().optional(),
   status: z.string().optional(),
+  // TicketObject: write-only `safe_update` ("a value of false has the same effect as true") and `updated_stamp`.
+  safe_update: z.union([z.boolean(), z.string()]).optional(),
+  updated_stamp: z.string().optional(),
 });
 export type TicketInput = z.infer<typeof ticketInput>;
 

@@ -76,10 +76,12 @@ export class ZendeskRoutes {
   }
 
   private doCreate(body: unknown, actor: ZdUser): ApiResponse {
-    const { ticket, audit } = this.state.createTicket(body, actor, 'api');
+    const { ticket } = this.state.createTicket(body, actor, 'api');
     return {
       status: 201,
-      body: { ticket: ticketJson(ticket, this.options.base.url), audit },
+      // Create Ticket's documented 201 is TicketResponse: `{ticket}` (support-oas.yaml). Only
+      // Update Ticket documents an `audit` beside it, so the fake sends none here.
+      body: { ticket: ticketJson(ticket, this.options.base.url) },
       headers: { location: `${this.options.base.url}/api/v2/tickets/${ticket.id}.json` },
     };
   }
@@ -131,11 +133,42 @@ export class ZendeskRoutes {
     return { status: 200, body };
   }
 
-  /** List Tickets reads the search index, so it lags behind writes (`faults.searchLagMs`). */
+  /**
+   * List Tickets reads the search index, so it lags behind writes (`faults.searchLagMs`).
+   * Filters `external_id` and `start_time` ("tickets created or updated after this time"), sorts by
+   * `sort_by`/`sort_order` (default id, asc), pages by cursor (`page[size]`, `page[after]`: `meta`
+   * and `links`) or by offset (`page`, `per_page`).
+   */
   private listTickets(request: ApiRequest): ApiResponse {
-    const externalId = request.query.get('external_id');
-    const tickets = this.state.searchable().filter((t) => externalId === null || t.external_id === externalId);
-    return { status: 200, body: { tickets: tickets.map((t) => ticketJson(t, this.options.base.url)), next_page: null, previous_page: null, count: tickets.length } };
+    const q = request.query;
+    const externalId = q.get('external_id');
+    const startTime = q.get('start_time');
+    if (startTime !== null && !/^\d+$/.test(startTime)) throw new ZdApiError(400, { error: 'InvalidValue', description: 'start_time must be a Unix epoch time' });
+    const sortBy = q.get('sort_by') ?? 'id';
+    if (!['id', 'created_at', 'updated_at'].includes(sortBy)) throw new ZdApiError(400, { error: 'InvalidValue', description: `sort_by ${sortBy} is not supported here` });
+    const direction = q.get('sort_order') === 'desc' ? -1 : 1;
+    const key = (t: ZdTicket) => (sortBy === 'updated_at' ? t.updatedMs : sortBy === 'created_at' ? Date.parse(t.created_at) : t.id);
+    const tickets = this.state
+      .searchable()
+      .filter((t) => (externalId === null || t.external_id === externalId) && (startTime === null || t.updatedMs > Number(startTime) * 1000))
+      .sort((a, b) => direction * (key(a) - key(b) || a.id - b.id));
+    const json = (list: ZdTicket[]) => list.map((t) => ticketJson(t, this.options.base.url));
+    if (q.has('page[size]') || q.has('page[after]')) {
+      const size = clamp(Number(q.get('page[size]') ?? 100), 1, 100);
+      const start = q.get('page[after]') ? decodeCursor(q.get('page[after]')!) + 1 : 0;
+      const page = tickets.slice(start, start + size);
+      const hasMore = start + size < tickets.length;
+      const after = page.length > 0 ? encodeCursor(start + page.length - 1) : null;
+      return {
+        status: 200,
+        body: {
+          tickets: json(page),
+          meta: { has_more: hasMore, after_cursor: after, before_cursor: start > 0 ? encodeCursor(start) : null },
+          links: { next: hasMore ? `${this.options.base.url}/api/v2/tickets.json?page[size]=${size}&page[after]=${after}` : null, prev: null },
+        },
+      };
+    }
+    return { status: 200, body: { tickets: json(tickets), next_page: null, previous_page: null, count: tickets.length } };
   }
 
   private search(request: ApiRequest): ApiResponse {
@@ -153,6 +186,8 @@ export class ZendeskRoutes {
 
   /** Incremental Ticket Export, cursor based: changed tickets in `updated_at` order, lagging like search. */
   private incremental(request: ApiRequest): ApiResponse {
+    // "Allowed For: Admins" (support-oas.yaml, IncrementalTicketExportCursor). Assumed body.
+    if (request.actor.role !== 'admin') throw new ZdApiError(403, { error: 'Forbidden', description: 'You do not have access to this page. Please contact the account owner of this help desk for further help.' });
     const q = request.query;
     const perPage = clamp(Number(q.get('per_page') ?? 1000), 1, 1000);
     let position: { ms: number; id: number };

@@ -19,6 +19,12 @@ export interface FakeZendeskOptions {
   seed?: number;
   /** Largest upload accepted (Zendesk: 50 MB per attachment). */
   maxUploadBytes?: number;
+  /** The API user's role (default admin). An agent is refused the admin-only Incremental Ticket Export (403). */
+  apiUserRole?: 'admin' | 'agent';
+  /** Updates per ticket per user (Zendesk: 30 per 10 minutes); null = not enforced. */
+  perTicketLimit?: WindowLimit | null;
+  /** The unfriendly reading where the material is silent (README "Assumed"): a name-only new requester is refused. Default true. */
+  requesterNeedsEmail?: boolean;
 }
 
 export interface FakeZendesk extends FakeHelpdesk {
@@ -37,6 +43,9 @@ export interface FakeZendesk extends FakeHelpdesk {
   requests(): RequestRecord[];
   /** Update Ticket calls seen, and the most in any window of that limit (429s included). */
   updateTicketStats(): { requests: number; maxInWindow: number };
+  /** The most updates any one ticket got within 10 minutes (the per-ticket limit's window), 429s included. */
+  maxUpdatesPerTicket(): number;
+  setApiUserRole(role: 'admin' | 'agent'): void;
   /** The raw ticket as the fake holds it (comments included), for assertions on tags/priority/authors. */
   ticket(id: string): ZdTicket | null;
   user(id: number): ZdUser | null;
@@ -74,7 +83,10 @@ export async function startFakeZendesk(options: FakeZendeskOptions = {}): Promis
         webhooks.enqueue(ticketEvent('ticket.status_changed', ACCOUNT_ID, ticket, actor, statusEvent(previous, ticket.status)));
       },
     },
+    Date.now,
+    { requesterNeedsEmail: options.requesterNeedsEmail ?? true },
   );
+  state.apiUser.role = options.apiUserRole ?? 'admin';
   state.searchLagMs = faults.searchLagMs;
   const agents = new Map<string, ZdUser>();
   const agent = (name = 'Alex Agent') => {
@@ -92,6 +104,7 @@ export async function startFakeZendesk(options: FakeZendeskOptions = {}): Promis
     triggersExcludeHubTag: () => triggersExcludeHubTag,
   });
   const transport = new FakeZendeskTransport({ routes, credentials, apiUser: state.apiUser, faults: () => faults, random, maxUploadBytes });
+  if (options.perTicketLimit !== undefined) transport.perTicketLimit = options.perTicketLimit;
   const setRateLimit = (limit: WindowLimit | null) => {
     transport.accountLimit.spec = limit;
     transport.accountLimit.reset();
@@ -178,11 +191,14 @@ export async function startFakeZendesk(options: FakeZendeskOptions = {}): Promis
     }),
     requests: () => [...transport.log],
     updateTicketStats: () => ({ requests: transport.stats.updateTicket.count, maxInWindow: transport.stats.updateTicket.max }),
+    maxUpdatesPerTicket: () => transport.maxUpdatesPerTicket(),
+    setApiUserRole: (role) => void (state.apiUser.role = role),
     resetStats() {
       transport.stats.requests = 0;
       transport.stats.byStatus = {};
       transport.stats.account.reset();
       transport.stats.updateTicket.reset();
+      transport.ticketUpdates.clear();
       transport.log.length = 0;
       webhooks.sent = 0;
     },

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { z } from 'zod';
-import { notFound, recordInvalid } from './errors.js';
+import { notFound, recordInvalid, ZdApiError } from './errors.js';
 import { checkEnums, EMAIL, escapeHtml, firstLine, parse, stripHtml, type commentInput, type TicketInput } from './inputs.js';
 import {
   normaliseTags,
@@ -15,6 +15,16 @@ import {
   type ZdTicket,
   type ZdUser,
 } from './model.js';
+
+/** Readings of the vendor's material the fake can be switched between (README: "Assumed"). */
+export interface ZendeskReadings {
+  /**
+   * A new requester given by name alone is refused (422). Zendesk documents only that a requester
+   * who does not exist "may be created automatically depending on account settings"; the
+   * unfriendly reading (default) refuses one without an email.
+   */
+  requesterNeedsEmail: boolean;
+}
 
 /** What the account's business rules (webhooks, triggers) hear about; the fake wires them up. */
 export interface TicketListener {
@@ -47,6 +57,7 @@ export class ZendeskState {
     apiUser: { name: string; email: string },
     private readonly listener: TicketListener,
     private readonly clock: () => number = Date.now,
+    readonly readings: ZendeskReadings = { requesterNeedsEmail: true },
   ) {
     this.apiUser = this.addUser(apiUser.name, apiUser.email, 'admin');
   }
@@ -87,7 +98,9 @@ export class ZendeskState {
       requester_id: requester.id,
       submitter_id: actor.id,
       assignee_id: null,
-      tags: normaliseTags([...(input.tags ?? []), ...(input.additional_tags ?? [])]),
+      // `additional_tags`/`remove_tags` are not TicketObject properties (only Update Many Tickets
+      // documents them): like any unknown property, they are ignored.
+      tags: normaliseTags(input.tags ?? []),
       via: { channel },
       created_at: zendeskTime(now),
       updated_at: zendeskTime(now),
@@ -114,12 +127,17 @@ export class ZendeskState {
     if (ticket.status === 'closed') throw recordInvalid('status', 'Status: closed prevents ticket update', 'ClosedPreventsUpdate');
     const input = parse(raw);
     checkEnums(input);
+    // Tickets › Protecting against ticket update collisions: with `safe_update` and an
+    // `updated_stamp` that is not the ticket's `updated_at` (seconds), nothing is applied: 409.
+    if (input.safe_update !== undefined && input.updated_stamp !== undefined && input.updated_stamp !== ticket.updated_at) {
+      // Assumed body (the document gives the status only).
+      throw new ZdApiError(409, { error: 'UpdateConflict', description: 'Safe Update prevented the update due to outdated ticket data. Please fetch the latest ticket data and try again.' });
+    }
     const audit = this.audit(ticket, actor, channel);
     const change = (field: string, previous: unknown, value: unknown) => audit.events.push({ id: this.nextEventId++, type: 'Change', field_name: field, value, previous_value: previous });
-    let tags = input.tags ? normaliseTags(input.tags) : [...ticket.tags];
-    tags = normaliseTags([...tags, ...(input.additional_tags ?? [])]);
-    const removed = normaliseTags(input.remove_tags ?? []);
-    tags = tags.filter((t) => !removed.includes(t));
+    // `tags` sets the whole list; `additional_tags`/`remove_tags` are not documented for a single
+    // ticket's update and are ignored, as Zendesk ignores any property it does not know.
+    const tags = input.tags ? normaliseTags(input.tags) : [...ticket.tags];
     if (tags.join(' ') !== ticket.tags.join(' ')) change('tags', ticket.tags, (ticket.tags = tags));
     if (input.priority !== undefined && input.priority !== ticket.priority) change('priority', ticket.priority, (ticket.priority = input.priority as ZdPriority | null));
     if (input.subject !== undefined && input.subject !== ticket.subject) change('subject', ticket.subject, (ticket.subject = input.subject));
@@ -128,8 +146,12 @@ export class ZendeskState {
     if (input.comment) comment = this.addComment(ticket, audit, input.comment, input.comment.author_id ?? actor.id, channel, true);
     const previous = ticket.status;
     let status = (input.status as ZdStatus | undefined) ?? ticket.status;
-    // A public comment by the requester brings a waiting or solved ticket back to the agents.
-    if (!input.status && comment?.public && comment.author_id === ticket.requester_id && ['pending', 'hold', 'solved'].includes(status)) status = 'open';
+    // An end user's own update (mail, web form) brings a pending or solved ticket back to open.
+    // The updater is the authenticated user, not the comment's author ("the named author is not
+    // considered the updater", Tickets › Author id): an agent's API call with `author_id` set to
+    // the requester leaves the status as it is. On-hold stays on hold (assumed: it waits for a third party).
+    const byRequesterThemselves = actor.id === ticket.requester_id && actor.role === 'end-user';
+    if (!input.status && comment?.public && byRequesterThemselves && ['pending', 'solved'].includes(status)) status = 'open';
     if (status !== previous) change('status', previous, (ticket.status = status));
     this.touch(ticket);
     if (comment) this.listener.commentAdded(ticket, comment, actor);
@@ -184,6 +206,7 @@ export class ZendeskState {
     const existing = email ? this.userByEmail(email) : undefined;
     if (existing) return existing;
     if (!name && !email) throw recordInvalid('requester', 'Requester: Name is too short (minimum one character)');
+    if (!email && this.readings.requesterNeedsEmail) throw recordInvalid('requester', 'Requester: Email is required for a new requester', 'BlankValue');
     return this.addUser(name || email!.split('@')[0]!, email ?? null, 'end-user');
   }
 

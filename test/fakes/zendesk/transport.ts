@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { FakeFaults } from '../helpdesk-fake.js';
 import { ZdApiError } from './errors.js';
-import { SlidingWindowLimiter, WindowMeter } from './limits.js';
+import { SlidingWindowLimiter, WindowMeter, type WindowLimit } from './limits.js';
 import type { ZdUser } from './model.js';
 import { uploadTooLarge, type ZendeskRoutes } from './routes.js';
 
@@ -42,10 +42,23 @@ export interface TransportStats {
 type Recorder = (status: number, headers?: Record<string, string>) => void;
 
 const UPDATE_TICKET = /^\/api\/v2\/tickets\/\d+$/;
+/** Writes that update one ticket (Update Ticket and its tag endpoints), for the per-ticket limit. */
+const TICKET_WRITE = /^\/api\/v2\/tickets\/(\d+)(?:\/tags)?$/;
+const EXPORT = '/api/v2/incremental/tickets/cursor';
+
+/** Zendesk: "30 updates per 10 minutes per user per ticket"; Incremental Exports: 10 per minute. */
+export const PER_TICKET_UPDATE_LIMIT: WindowLimit = { limit: 30, windowMs: 10 * 60_000 };
+export const EXPORT_LIMIT: WindowLimit = { limit: 10, windowMs: 60_000 };
 
 export class FakeZendeskTransport {
   readonly accountLimit = new SlidingWindowLimiter(null);
   readonly updateTicketLimit = new SlidingWindowLimiter(null);
+  readonly exportLimit = new SlidingWindowLimiter(EXPORT_LIMIT);
+  /** Per ticket and user; null = not enforced. */
+  perTicketLimit: WindowLimit | null = PER_TICKET_UPDATE_LIMIT;
+  private readonly perTicket = new Map<string, SlidingWindowLimiter>();
+  /** Updates seen per ticket (429s included), to report the most any ticket got in one window. */
+  readonly ticketUpdates = new Map<string, WindowMeter>();
   readonly stats: TransportStats = { requests: 0, byStatus: {}, account: new WindowMeter(60_000), updateTicket: new WindowMeter(60_000) };
   credentialsRevoked = false;
   /** Test hooks: lose the next N write answers / fail the next N requests, whatever the fault rates say. */
@@ -57,6 +70,11 @@ export class FakeZendeskTransport {
   private server: Server | null = null;
 
   constructor(private readonly deps: TransportDeps) {}
+
+  /** The most updates any one ticket got within one window of the per-ticket limit. */
+  maxUpdatesPerTicket(): number {
+    return Math.max(0, ...[...this.ticketUpdates.values()].map((m) => m.max));
+  }
 
   async listen(): Promise<string> {
     const server = createServer((req, res) => void this.handle(req, res));
@@ -107,6 +125,22 @@ export class FakeZendeskTransport {
       if (isUpdateTicket) {
         const endpoint = this.updateTicketLimit.take(now);
         if (!endpoint.ok) return this.tooMany(res, endpoint.retryAfterMs, headers, record);
+      }
+      const ticketWrite = method !== 'GET' ? TICKET_WRITE.exec(path) : null;
+      if (ticketWrite) {
+        const key = `${ticketWrite[1]}:${this.deps.apiUser.id}`;
+        let meter = this.ticketUpdates.get(ticketWrite[1]!);
+        if (!meter) this.ticketUpdates.set(ticketWrite[1]!, (meter = new WindowMeter(this.perTicketLimit?.windowMs ?? PER_TICKET_UPDATE_LIMIT.windowMs)));
+        meter.record(now);
+        let limiter = this.perTicket.get(key);
+        if (!limiter) this.perTicket.set(key, (limiter = new SlidingWindowLimiter(null)));
+        limiter.spec = this.perTicketLimit;
+        const taken = limiter.take(now);
+        if (!taken.ok) return this.tooMany(res, taken.retryAfterMs, headers, record);
+      }
+      if (method === 'GET' && path === EXPORT) {
+        const taken = this.exportLimit.take(now);
+        if (!taken.ok) return this.tooMany(res, taken.retryAfterMs, headers, record);
       }
       const forced = this.failNext.shift();
       const faults = this.deps.faults();

@@ -77,7 +77,8 @@ describe('fake Zendesk: API behaviour', () => {
   it('the update audit names the comment; comments page by cursor, oldest first, with sideloaded users', async () => {
     const created = await call('POST', '/api/v2/tickets', newTicket('paging'));
     const id = created.body.ticket.id;
-    const ids: number[] = [commentEventId(created.body)];
+    // Create Ticket answers `{ticket}` (TicketResponse): the first comment's id is read back.
+    const ids: number[] = [(await call('GET', `/api/v2/tickets/${id}/comments`)).body.comments[0]!.id];
     for (let i = 0; i < 4; i++) {
       const updated = await call('PUT', `/api/v2/tickets/${id}.json`, { ticket: { comment: { body: `c${i}`, public: i % 2 === 0 } } });
       ids.push(commentEventId(updated.body));

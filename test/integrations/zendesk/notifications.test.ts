@@ -52,7 +52,7 @@ describe('Zendesk customer notifications and the hub_delivered tag', () => {
   });
 
   it('without the trigger edit Zendesk would mail hub customers too, and checkConnection warns about it', async () => {
-    expect((await h.zendesk.checkConnection()).findings).toEqual([expect.objectContaining({ check: 'customer notifications', ok: true })]);
+    expect((await h.zendesk.checkConnection()).findings).toEqual(expect.arrayContaining([expect.objectContaining({ check: 'customer notifications', ok: true })]));
     h.fake.setTriggersExcludeHubTag(false);
     const email = `unedited-${randomUUID()}@example.com`;
     const outcome = await h.zendesk.write({ ...createOp(randomUUID(), ['From chat']), customer: { email, name: null, verified: false } });

@@ -49,7 +49,12 @@ export async function startHarness(
   const log = pino({ level: 'silent' });
   const adapter = (env: Record<string, string> = {}, overrides: ZendeskHelpdeskOverrides = {}) => {
     // Budgets generous unless a test is about limits: the fake's own limits are off by default.
-    const merged: Record<string, string> = { ZENDESK_RATE_LIMIT: '100000/60', ZENDESK_UPDATE_TICKET_RATE_LIMIT: '100000/60', ...fake.env, ZENDESK_SUBDOMAIN: subdomain, ...options.env, ...env };
+    const merged: Record<string, string> = {
+      ZENDESK_RATE_LIMIT: '100000/60',
+      ZENDESK_UPDATE_TICKET_RATE_LIMIT: '100000/60',
+      ZENDESK_PER_TICKET_UPDATE_LIMIT: '100000/600',
+      ZENDESK_EXPORT_RATE_LIMIT: '100000/60',
+      ...fake.env, ZENDESK_SUBDOMAIN: subdomain, ...options.env, ...env };
     const config = zendeskConfigSchema.parse({
       subdomain: merged['ZENDESK_SUBDOMAIN'],
       email: merged['ZENDESK_EMAIL'] || undefined,
@@ -59,6 +64,8 @@ export async function startHarness(
       apiBase: merged['ZENDESK_API_BASE'],
       rateLimit: merged['ZENDESK_RATE_LIMIT'],
       updateTicketRateLimit: merged['ZENDESK_UPDATE_TICKET_RATE_LIMIT'],
+      perTicketUpdateLimit: merged['ZENDESK_PER_TICKET_UPDATE_LIMIT'],
+      exportRateLimit: merged['ZENDESK_EXPORT_RATE_LIMIT'],
       searchLagSeconds: merged['ZENDESK_SEARCH_LAG_SECONDS'],
     });
     return createZendeskHelpdesk(
