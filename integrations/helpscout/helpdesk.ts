@@ -80,7 +80,7 @@ export class HelpScoutHelpdesk implements HelpdeskCapability {
   }
 
   async findWrite(op: HelpdeskWrite, knownThreadIds: ReadonlySet<string>, signal?: AbortSignal): Promise<WriteOutcome | null> {
-    if (op.kind === 'create') return this.findCreate(op.conversationId, signal);
+    if (op.kind === 'create') return this.findCreate(op, signal);
     const expected =
       op.kind === 'append'
         ? { types: ['customer', 'chat'], text: appendPlan(op.messages).text }
@@ -88,9 +88,10 @@ export class HelpScoutHelpdesk implements HelpdeskCapability {
           ? { types: ['reply', 'message'], text: singleThreadText(op) }
           : { types: ['note'], text: singleThreadText(op) };
     const threads = await this.reads.threads(op.ref.externalId, signal);
-    // Newest first: the write we are looking for is the latest one matching that is not recorded yet.
+    // Newest first: the write we are looking for is the latest one matching that is not recorded
+    // yet. By type and text only: Help Scout does not promise `source.type: "api"` on threads.
     const match = threads
-      .filter((t) => !knownThreadIds.has(String(t.id)) && t.source?.type === 'api' && expected.types.includes(t.type) && sameText(t.body, expected.text))
+      .filter((t) => !knownThreadIds.has(String(t.id)) && expected.types.includes(t.type) && sameText(t.body, expected.text))
       .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt) || b.id - a.id)[0];
     return match ? { threadIds: [String(match.id)] } : null;
   }
@@ -121,7 +122,7 @@ export class HelpScoutHelpdesk implements HelpdeskCapability {
   }
 
   parseWebhook(request: RawRequest) {
-    return parseHelpScoutWebhook(request, this.reads.ownUserKnown);
+    return parseHelpScoutWebhook(request);
   }
 
   async checkConnection(signal?: AbortSignal): Promise<ConnectionCheck> {
@@ -129,13 +130,15 @@ export class HelpScoutHelpdesk implements HelpdeskCapability {
     try {
       const response = await this.client.get(`/mailboxes/${this.options.mailboxId}`, undefined, signal);
       const mailbox = parseVendor(mailboxDto, response.body, 'mailbox');
-      return { ok: true, detail: `mailbox ${mailbox.id} "${mailbox.name ?? ''}" <${mailbox.email ?? '?'}> reachable; ${webhooks}` };
+      return { ok: true, detail: `mailbox ${mailbox.id} "${mailbox.name ?? ''}" <${mailbox.email ?? '?'}> reachable; ${webhooks}`, findings: [this.replyDeliveryFinding()] };
     } catch (error) {
       if (!isVendorError(error)) throw error;
       const hint =
         error.kind === 'auth'
           ? 'Check HELPSCOUT_CLIENT_ID / HELPSCOUT_CLIENT_SECRET (Your Profile > My Apps); the app’s user must be active in the account.'
-          : error.kind === 'not_found'
+          : error.kind === 'forbidden'
+            ? `The app’s user may not read mailbox ${this.options.mailboxId}: give that user access to the mailbox (Manage > Users > Permissions).`
+            : error.kind === 'not_found'
             ? `HELPSCOUT_MAILBOX_ID=${this.options.mailboxId} is not a mailbox the app’s user can see (Manage > Inboxes: the id is in the URL).`
             : error.kind === 'rate_limited'
               ? 'The account’s API rate limit is spent; lower HELPSCOUT_RATE_LIMIT or wait a minute.'
@@ -144,10 +147,32 @@ export class HelpScoutHelpdesk implements HelpdeskCapability {
     }
   }
 
+  /** Which mode of ARCHITECTURE §6 is in force, and why (a `npm run doctor` line). */
+  private replyDeliveryFinding() {
+    const chat = 'chat: the hub delivers agent replies in the chat; Help Scout knows chat customers only by a chat-….invalid address it cannot mail';
+    return this.traits.replyDelivery.email === 'hub'
+      ? {
+          check: 'reply delivery',
+          ok: true,
+          detail: `email: the hub mails agent replies (HELPSCOUT_EMAIL_REPLIES=hub) and creates conversations imported, relying on Help Scout staying silent on them — its docs promise that only for the importing request, so this mode is for accounts where that was checked; ${chat}`,
+          hint: 'If customers get a reply twice, set HELPSCOUT_EMAIL_REPLIES=helpdesk',
+        }
+      : {
+          check: 'reply delivery',
+          ok: true,
+          detail: `email: Help Scout mails agent replies and the hub records them without a copy (HELPSCOUT_EMAIL_REPLIES=helpdesk, the default: nothing in Help Scout's docs proves it stays silent on imported conversations); ${chat}`,
+        };
+  }
+
   // ---- writes ------------------------------------------------------------------------------
 
   private async create(op: Extract<HelpdeskWrite, { kind: 'create' }>, signal?: AbortSignal): Promise<WriteOutcome> {
-    const email = customerEmail(op.customer, op.conversationId);
+    const email = customerEmail(op.customer, op.conversationId, op.channel);
+    // Imported: Help Scout documents that the importing request sends nothing. For chat that is all
+    // we need (the customer's address cannot be mailed anyway). For email, unless the operator
+    // confirmed that Help Scout stays silent later too (HELPSCOUT_EMAIL_REPLIES=hub), the
+    // conversation is a normal one and Help Scout mails agent replies itself: the hub sends none.
+    const imported = op.channel === 'chat' || this.traits.replyDelivery.email === 'hub';
     const threadType = op.channel === 'chat' ? 'chat' : 'customer';
     const plans = createPlan(op.messages);
     const threads = [];
@@ -157,10 +182,12 @@ export class HelpScoutHelpdesk implements HelpdeskCapability {
         type: threadType,
         customer: { email },
         text: threadBody(plan.text),
-        createdAt: helpScoutDate(plan.createdAt),
+        // A thread's createdAt is accepted only with `imported` (…/conversations/create).
+        ...(imported ? { createdAt: helpScoutDate(plan.createdAt) } : {}),
         ...(attachments.length > 0 ? { attachments } : {}),
       });
     }
+    const threadCount = threads.length;
     const response = await this.client.post(
       '/conversations',
       {
@@ -169,10 +196,10 @@ export class HelpScoutHelpdesk implements HelpdeskCapability {
         mailboxId: this.options.mailboxId,
         type: op.channel === 'chat' ? 'chat' : 'email',
         status: 'active',
-        // Nothing goes to the customer (no auto-reply, no notification): the hub speaks to them.
-        imported: true,
+        imported,
+        // Never an auto-reply: the hub acknowledges every conversation itself.
         autoReply: false,
-        createdAt: helpScoutDate(plans[0]?.createdAt ?? new Date()),
+        ...(imported ? { createdAt: helpScoutDate(plans[0]?.createdAt ?? new Date()) } : {}),
         tags: [...new Set([...op.tags.map((t) => t.toLowerCase()), hubTag(op.conversationId)])],
         threads,
       },
@@ -180,7 +207,7 @@ export class HelpScoutHelpdesk implements HelpdeskCapability {
     );
     const externalId = resourceId(response);
     // The create landed: from here a failure must not make the engine create it again.
-    const created = await landed(() => this.createdThreads(externalId, signal));
+    const created = await landed(() => this.createdThreads(externalId, threadCount, signal));
     return { externalId, ...created };
   }
 
@@ -193,7 +220,7 @@ export class HelpScoutHelpdesk implements HelpdeskCapability {
       await this.client.set('PATCH', `/conversations/${op.ref.externalId}`, { op: 'replace', path: '/status', value: 'active' }, signal);
     }
     const attachments = await attachmentsJson(plan.inline);
-    const customerRef = typeof op.ref.metadata['customerId'] === 'number' ? { id: op.ref.metadata['customerId'] } : { email: customerEmail(op.customer, op.ref.conversationId) };
+    const customerRef = typeof op.ref.metadata['customerId'] === 'number' ? { id: op.ref.metadata['customerId'] } : { email: customerEmail(op.customer, op.ref.conversationId, op.channel) };
     const threadId = await this.postThread(
       op.ref,
       op.channel === 'chat' ? 'chats' : 'customer',
@@ -219,19 +246,25 @@ export class HelpScoutHelpdesk implements HelpdeskCapability {
 
   // ---- reads -------------------------------------------------------------------------------
 
-  private async findCreate(conversationId: string, signal?: AbortSignal): Promise<WriteOutcome | null> {
+  private async findCreate(op: Extract<HelpdeskWrite, { kind: 'create' }>, signal?: AbortSignal): Promise<WriteOutcome | null> {
     // List/search lags behind writes (traits.searchLagMs): the engine keeps asking until it passed.
-    const found = await this.reads.conversations({ tag: hubTag(conversationId), status: 'all', sortField: 'createdAt', sortOrder: 'asc' }, 1, signal);
+    const found = await this.reads.conversations({ tag: hubTag(op.conversationId), status: 'all', sortField: 'createdAt', sortOrder: 'asc' }, 1, signal);
     const conversation = found.sort((a, b) => a.id - b.id)[0];
     if (!conversation) return null;
-    return { externalId: String(conversation.id), ...(await this.createdThreads(String(conversation.id), signal)) };
+    return { externalId: String(conversation.id), ...(await this.createdThreads(String(conversation.id), createPlan(op.messages).length, signal)) };
   }
 
-  /** The customer threads a create made (oldest first), and the customer id for later appends. */
-  private async createdThreads(externalId: string, signal?: AbortSignal): Promise<{ threadIds: string[]; metadata: Record<string, unknown> }> {
+  /**
+   * The customer threads a create made — the conversation's first `count` customer/chat threads,
+   * oldest first, whatever their `source` says (Help Scout promises `source.type: "api"` for
+   * conversations, not threads) — and the customer id for later appends. Their ids are recorded,
+   * and that is how pulls know them for ours.
+   */
+  private async createdThreads(externalId: string, count: number, signal?: AbortSignal): Promise<{ threadIds: string[]; metadata: Record<string, unknown> }> {
     const threads = (await this.reads.threads(externalId, signal))
-      .filter((t) => t.source?.type === 'api' && (t.type === 'customer' || t.type === 'chat') && t.createdBy?.type === 'customer')
-      .sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt) || a.id - b.id);
+      .filter((t) => (t.type === 'customer' || t.type === 'chat') && t.createdBy?.type === 'customer')
+      .sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt) || a.id - b.id)
+      .slice(0, count);
     const customerId = threads[0]?.customer?.id ?? threads[0]?.createdBy?.id;
     return { threadIds: threads.map((t) => String(t.id)), metadata: typeof customerId === 'number' ? { customerId } : {} };
   }

@@ -38,11 +38,13 @@ export const helpscoutConfigSchema = z.object({
     }, 'must look like 400/60 (request units per seconds; writes count 2)'),
   searchLagSeconds: z.coerce.number().int().min(0).max(3600).default(60),
   /**
-   * Who mails agent replies in email conversations the hub created. `hub` rests on our reading of
-   * Help Scout's `imported` flag (see README); an account that turns out to mail them itself is
-   * switched to `helpdesk`, and the hub then records those replies without sending a second copy.
+   * Who mails agent replies in email conversations the hub created. Help Scout documents silence
+   * only for the importing request, so by default (`helpdesk`) those conversations are created as
+   * normal ones, Help Scout mails agent replies, and the hub records them without a second copy.
+   * `hub` (the hub mails them, threaded to the customer's own mail) creates them `imported`: set it
+   * only after checking in your account that Help Scout stays silent on imported conversations.
    */
-  emailReplies: z.enum(['hub', 'helpdesk']).default('hub'),
+  emailReplies: z.enum(['hub', 'helpdesk']).default('helpdesk'),
   // Legacy Dynamic App: "a randomly generated (by you) 40-character or less string" (…/custom-apps/dynamic).
   sidebarSecret: secret(z.string().min(1).max(40, 'Help Scout app secret keys are at most 40 characters').optional()),
   /** Mailboxes the sidebar card is shown in; unset = every mailbox the app is installed in. */
@@ -78,7 +80,8 @@ export const helpscout = defineIntegration({
     {
       env: 'HELPSCOUT_EMAIL_REPLIES',
       key: 'emailReplies',
-      description: 'Who mails agent replies in email conversations: `hub` (threaded, from the hub) or `helpdesk` (Help Scout mails them; the hub sends no copy)',
+      description:
+        'Who mails agent replies in email conversations: `helpdesk` (default: Help Scout mails them; the hub sends no copy) or `hub` (threaded, from the hub; only once you have checked that Help Scout stays silent on imported conversations)',
     },
     {
       env: 'HELPSCOUT_SIDEBAR_SECRET',

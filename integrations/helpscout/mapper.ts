@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { helpdeskChatAddress } from '../../src/capabilities/helpdesk.js';
 import type {
   HelpdeskConversationInfo,
   HelpdeskCustomer,
@@ -87,7 +88,8 @@ export const conversationDto = z.object({
   modifiedAt: z.string().nullish(),
   tags: z.array(tagDto).nullish(),
   primaryCustomer: person.nullish(),
-  _embedded: z.object({ threads: z.array(threadDto).nullish() }).nullish(),
+  // Embedded threads (`embed=threads`) are never asked for: threads are read from their own
+  // endpoint, so whatever a list embeds is not parsed and cannot make its conversations unreadable.
 });
 export type ConversationDto = z.infer<typeof conversationDto>;
 
@@ -115,9 +117,10 @@ export function statusFromHelpScout(status: string): 'open' | 'pending' | 'close
 }
 
 /**
- * One thread as the engine reads it. `byHub`: written through the API (`source.type` "api") and,
- * for a user-authored thread, by the user our app acts as — so a reply another API integration
- * posts is still an agent reply. (Customer-authored API threads cannot be told apart; see README.)
+ * One thread as the engine reads it. The engine knows the hub's own threads by the ids it recorded
+ * when it wrote them; `byHub` adds only what is certain without them: a thread written through the
+ * API (`source.type` "api") by the user our app acts as (our notes and replies). A customer thread
+ * is never assumed ours from its source, and another API integration's reply is an agent's.
  */
 export function threadFromDto(dto: ThreadDto, ownUserId: number | null): HelpdeskThread {
   const byUser = dto.createdBy?.type === 'user';
@@ -140,7 +143,7 @@ export function threadFromDto(dto: ThreadDto, ownUserId: number | null): Helpdes
     id: String(dto.id),
     kind,
     public: (kind === 'customer' || kind === 'agent') && published,
-    byHub: viaApi && (!byUser || ownUserId === null || dto.createdBy?.id === ownUserId),
+    byHub: viaApi && byUser && ownUserId !== null && dto.createdBy?.id === ownUserId,
     authorName: name || dto.createdBy?.email || null,
     text: htmlToText(dto.body ?? ''),
     html: dto.body ?? null,
@@ -175,11 +178,15 @@ export const oldestFirst = (a: HelpdeskThread, b: HelpdeskThread) => a.createdAt
 export const helpScoutDate = (date: Date) => date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /**
- * Help Scout needs an email (or a customer id) for every conversation. An anonymous chat visitor
- * has none: give them a stable address under the reserved `.invalid` TLD (RFC 2606), which no mail
- * can ever reach.
+ * The address Help Scout knows the customer by (it needs an email or a customer id for every
+ * conversation). In-app chat customers get the hub's per-contact `.invalid` address, whatever
+ * email they gave: Help Scout documents silence only for the importing request, and an address
+ * no mail can reach is the one way to be sure it never mails a chat customer a second copy of an
+ * agent's reply (the hub delivers it in the chat). The sidebar maps it back to the contact. Email
+ * customers are known by their own address (an anonymous one — none — by a per-conversation one).
  */
-export function customerEmail(customer: HelpdeskCustomer, conversationId: string): string {
+export function customerEmail(customer: HelpdeskCustomer, conversationId: string, channel: 'chat' | 'email'): string {
+  if (channel === 'chat' && customer.contactId) return helpdeskChatAddress(customer.contactId);
   return customer.email ?? `visitor-${conversationId.toLowerCase()}@chat.invalid`;
 }
 

@@ -6,11 +6,14 @@ import { hubConversationIdFromTags, statusFromHelpScout } from './mapper.js';
 
 /**
  * Help Scout webhooks (developer.helpscout.com/webhooks): the event name in `X-HelpScout-Event`,
- * the v2 object as the body, and `X-HelpScout-Signature` = base64 HMAC-SHA1(secret, raw body).
- * The scheme has no timestamp and no delivery id (ARCHITECTURE §7): redeliveries are recognised
- * by event + conversation + newest thread.
+ * the conversation object as the body, and `X-HelpScout-Signature` = base64 HMAC-SHA1(secret, raw
+ * body). The scheme has no timestamp and no delivery id (ARCHITECTURE §7), and nothing promises
+ * which threads, if any, the body carries (the SDK's webhook fixture has a top-level `threads`
+ * array; the API's conversation has `_embedded.threads`; either may be absent). So a delivery is
+ * identified only by what is certain — the event, the conversation and the exact bytes (a
+ * redelivery repeats them) — and the threads a body does name are reported as hints: the hub
+ * skips the pull only when it already knows every one of them, and otherwise fetches, then decides.
  */
-
 export function verifyHelpScoutWebhook(secret: string | undefined, request: RawRequest): VerifyResult {
   if (!secret) return { ok: false, reason: 'HELPSCOUT_WEBHOOK_SECRET is not configured, so Help Scout webhooks cannot be verified' };
   const given = headerValue(request, 'x-helpscout-signature');
@@ -32,15 +35,11 @@ const EVENT_KINDS: Record<string, HelpdeskWebhookEvent['kind']> = {
 
 const invalid = (message: string) => new HubError(400, 'invalid_webhook', message);
 
-/** Events about a thread being written: the newest thread is the one the event reports. */
-const THREAD_EVENTS = new Set(['convo.created', 'convo.customer.reply.created', 'convo.agent.reply.created', 'convo.note.created']);
-
 /**
- * `ownUserId`: the user our app acts as, when known. An event is marked `byHub` only when its newest
- * thread came through the API and was written by the customer (our pushes) or by that user (our
- * notes and replies): another API integration's agent reply is still an agent reply.
+ * A verified delivery → canonical events. `deliveryId` = event + conversation + a digest of the
+ * body, so a redelivery of the same bytes is recognised and two different deliveries never are.
  */
-export function parseHelpScoutWebhook(request: RawRequest, ownUserId: number | null = null): { deliveryId: string; events: HelpdeskWebhookEvent[] } {
+export function parseHelpScoutWebhook(request: RawRequest): { deliveryId: string; events: HelpdeskWebhookEvent[] } {
   const event = headerValue(request, 'x-helpscout-event');
   if (!event) throw invalid('missing X-HelpScout-Event header');
   let body: unknown;
@@ -53,59 +52,46 @@ export function parseHelpScoutWebhook(request: RawRequest, ownUserId: number | n
   const record = body as Record<string, unknown>;
   const id = record['id'];
   const hasId = (typeof id === 'number' && Number.isInteger(id)) || (typeof id === 'string' && /^\d+$/.test(id));
+  const deliveryId = `${event}:${hasId ? String(id) : 'none'}:${digest(request.rawBody)}`;
   // Customer, tag, rating and survey events are not about a conversation: nothing to sync.
-  if (!event.startsWith('convo.')) return { deliveryId: `${event}:${hasId ? String(id) : 'none'}:${digest(request.rawBody)}`, events: [] };
+  if (!event.startsWith('convo.')) return { deliveryId, events: [] };
   if (!hasId) throw invalid(`Help Scout ${event} webhook has no conversation id`);
   const externalId = String(id);
-  const threads = embeddedThreads(record);
-  const newest = threads.sort((a, b) => b.at - a.at || b.id - a.id)[0];
   const status = typeof record['status'] === 'string' ? statusFromHelpScout(record['status']) : undefined;
   const kind = EVENT_KINDS[event] ?? 'other';
-  // Status changes are told apart by the line item Help Scout adds; the status itself makes sure.
-  const deliveryId = [event, externalId, newest ? String(newest.id) : 'none', ...(kind === 'status.changed' && status ? [status] : [])].join(':');
-  const byHub = THREAD_EVENTS.has(event) && newest !== undefined && writtenByHub(newest, ownUserId);
+  const threadIds = namedThreadIds(record);
   const tags = Array.isArray(record['tags'])
     ? (record['tags'] as unknown[]).map((t) => (typeof t === 'string' ? t : t && typeof t === 'object' ? String((t as { tag?: unknown }).tag ?? '') : '')).filter(Boolean)
     : [];
   return {
     deliveryId,
-    events: [{ kind, externalId, hubConversationId: hubConversationIdFromTags(tags), ...(kind === 'status.changed' && status ? { status } : {}), ...(byHub ? { byHub } : {}) }],
+    events: [
+      {
+        kind,
+        externalId,
+        hubConversationId: hubConversationIdFromTags(tags),
+        ...(kind === 'status.changed' && status ? { status } : {}),
+        ...(threadIds.length > 0 ? { threadIds } : {}),
+      },
+    ],
   };
 }
 
-interface EmbeddedThread {
-  id: number;
-  at: number;
-  sourceType: unknown;
-  author: { type?: unknown; id?: unknown } | null;
-}
-
-function embeddedThreads(record: Record<string, unknown>): EmbeddedThread[] {
+/** Thread ids the body names, wherever it puts them (top-level `threads` or `_embedded.threads`); [] when none. */
+function namedThreadIds(record: Record<string, unknown>): string[] {
   const embedded = record['_embedded'];
-  const threads = embedded && typeof embedded === 'object' ? (embedded as { threads?: unknown }).threads : undefined;
-  if (!Array.isArray(threads)) return [];
-  return threads.flatMap((t: unknown) => {
-    if (!t || typeof t !== 'object') return [];
-    const { id, createdAt, source, createdBy } = t as { id?: unknown; createdAt?: unknown; source?: unknown; createdBy?: unknown };
-    if (typeof id !== 'number') return [];
-    const at = typeof createdAt === 'string' ? Date.parse(createdAt) : NaN;
-    return [
-      {
-        id,
-        at: Number.isNaN(at) ? 0 : at,
-        sourceType: source && typeof source === 'object' ? (source as { type?: unknown }).type : undefined,
-        author: createdBy && typeof createdBy === 'object' ? (createdBy as { type?: unknown; id?: unknown }) : null,
-      },
-    ];
-  });
-}
-
-function writtenByHub(thread: EmbeddedThread, ownUserId: number | null): boolean {
-  if (thread.sourceType !== 'api' || !thread.author) return false;
-  if (thread.author.type === 'customer') return true;
-  return thread.author.type === 'user' && ownUserId !== null && thread.author.id === ownUserId;
+  const lists = [record['threads'], embedded && typeof embedded === 'object' ? (embedded as { threads?: unknown }).threads : undefined];
+  const ids = new Set<string>();
+  for (const list of lists) {
+    if (!Array.isArray(list)) continue;
+    for (const thread of list) {
+      const threadId = thread && typeof thread === 'object' ? (thread as { id?: unknown }).id : undefined;
+      if (typeof threadId === 'number' && Number.isInteger(threadId)) ids.add(String(threadId));
+    }
+  }
+  return [...ids];
 }
 
 function digest(body: Buffer): string {
-  return createHash('sha1').update(body).digest('hex').slice(0, 16);
+  return createHash('sha256').update(body).digest('hex').slice(0, 32);
 }

@@ -64,6 +64,7 @@ const eventPayload = z.looseObject({
 
 const commentAdded = z.object({
   comment: z.looseObject({
+    id: id.nullish(),
     is_public: z.boolean(),
     author: z.looseObject({ id, is_staff: z.boolean() }),
   }),
@@ -103,7 +104,7 @@ export function parseZendeskWebhook(request: RawRequest, apiUserId: number | nul
       if (!event.success) throw malformed(`comment_added without a comment: ${describe(event.error)}`);
       const { comment } = event.data;
       const kind = comment.author.id === detail.requester_id ? 'customer.replied' : comment.is_public && comment.author.is_staff ? 'agent.replied' : 'other';
-      return { deliveryId: payload.id, events: [{ kind, ...base }] };
+      return { deliveryId: payload.id, events: [{ kind, ...base, ...(comment.id ? { threadIds: [comment.id] } : {}) }] };
     }
     case 'status_changed': {
       const event = statusChanged.safeParse(payload.event ?? {});

@@ -31,6 +31,24 @@ export interface HelpdeskCustomer {
   name: string | null;
   /** Proven identity (user_hash, DMARC pass); shown to agents when false. */
   verified: boolean;
+  /** The hub's contact, for an adapter that must address the customer by a stable hub identity (see helpdeskChatAddress). */
+  contactId?: string;
+}
+
+/**
+ * The address a helpdesk knows an in-app chat customer by when the helpdesk must never mail them
+ * itself (ARCHITECTURE §6: for chat conversations the hub speaks to the customer): one per hub
+ * contact, under the reserved `.invalid` TLD (RFC 2606), which no mail can ever reach. The
+ * sidebar maps it back to the contact (contactIdOfChatAddress).
+ */
+export function helpdeskChatAddress(contactId: string): string {
+  return `chat-${contactId.toLowerCase()}@chat.invalid`;
+}
+
+const CHAT_ADDRESS = /^chat-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})@chat\.invalid$/;
+
+export function contactIdOfChatAddress(address: string): string | null {
+  return CHAT_ADDRESS.exec(address.trim().toLowerCase())?.[1] ?? null;
 }
 
 /** Our conversation as the vendor knows it, with what the adapter kept from the create response. */
@@ -111,10 +129,15 @@ export type HelpdeskWebhookEvent = {
   status?: 'open' | 'pending' | 'closed';
   /**
    * The event reports the hub's own API write (our create, our pushed customer thread or note):
-   * there is nothing to pull, and pulling would spend rate budget. Set it only when the payload
-   * proves it (e.g. the thread's source is our API client).
+   * there is nothing to pull, and pulling would spend rate budget. Set it only when a field the
+   * vendor documents proves it (Zendesk: the event's `actor_id` is our API user).
    */
   byHub?: boolean;
+  /**
+   * Threads/comments the payload names, when it names any. The hub skips the pull when it already
+   * knows every one of them (they are ours, or already stored); otherwise it fetches, then decides.
+   */
+  threadIds?: string[];
 };
 
 export interface ConnectionCheck {

@@ -5,6 +5,7 @@ import type { AccountCache } from './account-cache.js';
 import { lookUpAccounts, type AccountSource, type SourceOutcome } from './account-lookup.js';
 import { assembleCard, mayShowAccountData } from './assemble.js';
 import { noticeCard, type SidebarCard } from './card.js';
+import { resolveChatAddresses } from './addresses.js';
 import { hubFactsFor, type HubFacts } from './hub-facts.js';
 
 export interface CardServiceDeps {
@@ -78,8 +79,9 @@ export function createCardService(deps: CardServiceDeps): CardService {
       if (reusable.size > 0) reusable.clear();
     },
 
-    async cardFor(request) {
-      if (request.emails.length === 0) return noticeCard(NO_EMAIL_NOTICE, now());
+    async cardFor(asked) {
+      if (asked.emails.length === 0) return noticeCard(NO_EMAIL_NOTICE, now());
+      const request = { ...asked, emails: await resolveChatAddresses(deps.store, asked.emails) };
       const key = `${request.emails.join(' ')}\n${request.name ?? ''}\n${request.agentTimeZone ?? ''}`;
       const reuse = reusable.get(key);
       if (reuse && reuse.hubGeneration === hubGeneration && reuse.accountGeneration === deps.cache.generation && Date.now() < reuse.expiresAt) return reuse.card;

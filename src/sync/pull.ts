@@ -23,6 +23,12 @@ export interface PullDeps {
 export class NotLinkedYetError extends Error {}
 
 /**
+ * Thrown while a push to the conversation has a write in flight (sent, its thread id not recorded
+ * yet): a thread the pull cannot place may be that write, so the pull comes back once it is known.
+ */
+export class WriteInFlightError extends Error {}
+
+/**
  * `sync.pull`: reads one helpdesk conversation back and brings the hub up to date. Webhooks and
  * the reconciliation poll only say "look at this conversation": the vendor's thread list is the
  * truth, so a dropped, duplicated or reordered webhook changes nothing. New public agent replies
@@ -57,6 +63,10 @@ export function syncPullJob(deps: PullDeps) {
         await deps.later(integrationId, externalId, 1000 + Math.random() * 3000);
         return;
       }
+      if (error instanceof WriteInFlightError) {
+        await deps.later(integrationId, externalId, 500 + Math.random() * 1000);
+        return;
+      }
       if (isVendorError(error) && error.kind === 'not_found') {
         deps.log.info({ integrationId, externalId }, 'helpdesk conversation no longer exists; nothing to pull');
         return;
@@ -81,8 +91,14 @@ async function pull(deps: PullDeps, helpdesk: HelpdeskCapability, integrationId:
     link = await importConversation(deps, helpdesk, integrationId, externalId, info);
     if (!link) return;
   }
+  // Our own threads are recognised by the ids recorded when we wrote them, whatever the vendor
+  // says of their source. While a write is in flight its id is not recorded yet: wait for it
+  // (checked before fetching, to spend nothing, and again after, in one read with the known ids).
+  if ((await knownThreads(deps.store, integrationId, link.conversationId)).writeInFlight) throw new WriteInFlightError(externalId);
   const threads = await helpdesk.threads(externalId);
-  const known = await knownThreads(deps.store, integrationId, link.conversationId);
+  const { ids: known, writeInFlight } = await knownThreads(deps.store, integrationId, link.conversationId);
+  const unplaced = threads.some((t) => !t.byHub && !known.has(t.id) && (t.kind === 'customer' || (t.kind === 'agent' && t.public)));
+  if (unplaced && writeInFlight) throw new WriteInFlightError(externalId);
   const deliveredBy = link.channel === 'helpdesk' || helpdesk.traits.replyDelivery[link.channel === 'email' ? 'email' : 'chat'] === 'helpdesk' ? 'helpdesk' : 'hub';
   // One at a time, in thread order: each call is deduplicated by the thread id, and awaiting it
   // keeps the customer's copy in the agent's order even when two pulls race.
@@ -140,12 +156,21 @@ async function linkOf(store: Store, integrationId: string, externalId: string): 
   };
 }
 
-async function knownThreads(store: Store, integrationId: string, conversationId: string): Promise<Set<string>> {
-  const [pushed, stored] = await Promise.all([
-    store.db.selectFrom('sync_pushed').select('thread_id').where('integration_id', '=', integrationId).where('conversation_id', '=', conversationId).execute(),
-    store.db.selectFrom('messages').select('source_message_id').where('conversation_id', '=', conversationId).where('source', '=', integrationId).execute(),
-  ]);
-  return new Set([...pushed.map((r) => r.thread_id).filter((t): t is string => t !== null), ...stored.map((r) => r.source_message_id)]);
+/**
+ * Thread ids the hub knows for the conversation (written by it, or stored from the vendor), and
+ * whether a write is in flight — in one statement, so one snapshot: a write records its thread id
+ * and clears `pending_write` in one transaction, so a thread fetched before this read is either
+ * known here or its write is still pending.
+ */
+async function knownThreads(store: Store, integrationId: string, conversationId: string): Promise<{ ids: Set<string>; writeInFlight: boolean }> {
+  const result = await sql<{ id: string | null; in_flight: boolean }>`
+    SELECT p.thread_id AS id, false AS in_flight FROM sync_pushed p WHERE p.integration_id = ${integrationId} AND p.conversation_id = ${conversationId}
+    UNION ALL
+    SELECT m.source_message_id, false FROM messages m WHERE m.conversation_id = ${conversationId} AND m.source = ${integrationId}
+    UNION ALL
+    SELECT NULL, s.pending_write IS NOT NULL FROM sync_conversations s WHERE s.integration_id = ${integrationId} AND s.conversation_id = ${conversationId}`.execute(store.db);
+  const ids = new Set(result.rows.map((r) => r.id).filter((id): id is string => id !== null));
+  return { ids, writeInFlight: result.rows.some((r) => r.in_flight) };
 }
 
 /** A conversation that started in the helpdesk (mail sent straight to it): stored as ours so triage covers it. */

@@ -53,6 +53,7 @@ interface PendingMessage {
 }
 
 interface ConversationFacts {
+  contactId: string;
   channel: 'chat' | 'email' | 'helpdesk';
   source: string;
   subject: string | null;
@@ -212,7 +213,7 @@ function nextWrite(
   }
   const messages = run.map((m) => syncedMessage(m, deps));
   const channel = facts.channel === 'email' ? 'email' : 'chat';
-  const customer = { email: facts.email, name: facts.name, verified: facts.verified };
+  const customer = { email: facts.email, name: facts.name, verified: facts.verified, contactId: facts.contactId };
   if (!ref) {
     const tags = [`hub-${channel}`, ...(facts.verified ? [] : ['unverified-sender'])];
     return { op: { kind: 'create', conversationId, channel, subject: facts.subject, customer, messages, tags }, pending: { kind: 'create', items: run.map((m) => m.id), startedAt } };
@@ -306,7 +307,7 @@ async function rebuild(
 ): Promise<HelpdeskWrite | null> {
   const ref = externalId ? { conversationId, externalId, metadata } : null;
   const channel = facts.channel === 'email' ? 'email' : 'chat';
-  const customer = { email: facts.email, name: facts.name, verified: facts.verified };
+  const customer = { email: facts.email, name: facts.name, verified: facts.verified, contactId: facts.contactId };
   if (pending.kind === 'note' && pending.text !== undefined) return ref ? { kind: 'note', ref, key: pending.items[0]!, text: pending.text } : null;
   if (pending.kind === 'triage') {
     if (!ref) return null;
@@ -358,7 +359,7 @@ async function conversationFacts(store: Store, conversationId: string): Promise<
   const row = await store.db
     .selectFrom('conversations as c')
     .innerJoin('contacts as k', 'k.id', 'c.contact_id')
-    .select(['c.channel', 'c.source', 'c.subject', 'k.email', 'k.name', 'k.verified'])
+    .select(['k.id as contactId', 'c.channel', 'c.source', 'c.subject', 'k.email', 'k.name', 'k.verified'])
     .where('c.id', '=', conversationId)
     .executeTakeFirst();
   return row ?? null;

@@ -5,6 +5,8 @@ import { notFound } from '../errors.js';
 import { rawRequestOf, verifiedWebhook } from '../http/webhook-request.js';
 import type { JobRequest } from '../jobs/catalog.js';
 import type { JobQueue } from '../jobs/queue.js';
+import type { Kysely } from 'kysely';
+import type { HubDatabase } from '../store/schema.js';
 import type { Store } from '../store/store.js';
 
 export interface WebhookDeps {
@@ -14,6 +16,17 @@ export interface WebhookDeps {
   helpdesks: ReadonlyMap<string, HelpdeskCapability>;
   maxBodyBytes: number;
   onReceived?(integrationId: string, outcome: 'accepted' | 'duplicate' | 'rejected'): void;
+}
+
+/** Which of these vendor thread ids the hub recorded (written by it, or stored from the vendor). */
+async function knownThreadIds(db: Kysely<HubDatabase>, integrationId: string, threadIds: string[]): Promise<Set<string>> {
+  if (threadIds.length === 0) return new Set();
+  const ids = [...new Set(threadIds)].slice(0, 200);
+  const [pushed, stored] = await Promise.all([
+    db.selectFrom('sync_pushed').select('thread_id').where('integration_id', '=', integrationId).where('thread_id', 'in', ids).execute(),
+    db.selectFrom('messages').select('source_message_id').where('source', '=', integrationId).where('source_message_id', 'in', ids).execute(),
+  ]);
+  return new Set([...pushed.map((r) => r.thread_id).filter((id): id is string => id !== null), ...stored.map((r) => r.source_message_id)]);
 }
 
 export function pullRequest(integrationId: string, externalId: string): JobRequest {
@@ -62,7 +75,10 @@ export function helpdeskWebhookRouter(deps: WebhookDeps): Router {
           .where('id', 'in', tx.selectFrom('sync_conversations').select('conversation_id').where('integration_id', '=', integrationId).where('external_id', '=', event.externalId))
           .execute();
       }
-      const pulls = [...new Set(parsed.events.filter((e) => e.kind !== 'other' && !e.byHub).map((e) => e.externalId))];
+      const wanted = parsed.events.filter((e) => e.kind !== 'other' && !e.byHub);
+      const known = await knownThreadIds(tx, integrationId, wanted.flatMap((e) => e.threadIds ?? []));
+      // An event naming only threads the hub already knows (its own writes, or stored ones) needs no pull.
+      const pulls = [...new Set(wanted.filter((e) => !e.threadIds?.length || e.threadIds.some((id) => !known.has(id))).map((e) => e.externalId))];
       await deps.queue.enqueueIn(tx, pulls.map((externalId) => pullRequest(integrationId, externalId)));
       return true;
     });

@@ -1,7 +1,9 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { helpscout } from '../../integrations/helpscout/index.js';
 import { zendesk } from '../../integrations/zendesk/index.js';
+import { ZENDESK_TEST_SECRET } from '../../integrations/zendesk/webhook.js';
 import { startFakeHelpScout } from '../fakes/helpscout/server.js';
 import { startFakeZendesk } from '../fakes/zendesk/server.js';
 import type { FakeHelpdesk } from '../fakes/helpdesk-fake.js';
@@ -98,6 +100,36 @@ describe('helpdesk webhooks: bad ones change nothing, none causes a 5xx', () => 
       expect(after[2]).toBe(before[2]);
     });
   }
+
+  it('zendesk: the webhook "Test" button (signed with Zendesk’s fixed test secret) → 200 {"test": true}, nothing recorded or pulled', async () => {
+    const body = unknownEvent.zendesk();
+    const before = await counts();
+    const test = await post('zendesk', body, signers.zendesk(ZENDESK_TEST_SECRET, body));
+    expect(test.status).toBe(200);
+    expect(await test.json()).toMatchObject({ test: true });
+    expect(await counts()).toEqual(before);
+    // The real secret still decides everything else: a wrong one is still 401.
+    expect((await post('zendesk', body, signers.zendesk('not-the-secret', body))).status).toBe(401);
+  });
+
+  it('an event naming only threads the hub knows (its own writes) queues no pull; one naming another thread does', async () => {
+    const ours = `${Date.now()}1`;
+    const contactId = randomUUID();
+    const conversationId = randomUUID();
+    await sql`INSERT INTO contacts (id, identity_kind, identity_key, email) VALUES (${contactId}, 'email', ${`${contactId}@example.com`}, ${`${contactId}@example.com`})`.execute(t.hub.store.db);
+    await sql`INSERT INTO conversations (id, contact_id, channel, source, thread_key) VALUES (${conversationId}, ${contactId}, 'email', 'smtp', ${conversationId})`.execute(t.hub.store.db);
+    await t.hub.store.db.insertInto('sync_pushed').values({ integration_id: 'helpscout', item_id: randomUUID(), conversation_id: conversationId, thread_id: ours }).execute();
+    const pulls = async () => (await t.hub.queue.counts()).filter((c) => c.queue === 'sync.pull').reduce((sum, c) => sum + c.count, 0);
+    const event = (threadId: string) => JSON.stringify({ id: 55_555, number: 2, type: 'email', status: 'active', tags: [], threads: [{ id: Number(threadId), type: 'customer' }] });
+    const secret = secretOf('helpscout');
+    const before = await pulls();
+    const known = event(ours);
+    expect(await (await post('helpscout', known, signers.helpscout(secret, known))).json()).toMatchObject({ status: 'accepted' });
+    expect(await pulls()).toBe(before);
+    const other = event(`${Date.now()}2`);
+    expect(await (await post('helpscout', other, signers.helpscout(secret, other))).json()).toMatchObject({ status: 'accepted' });
+    expect(await pulls()).toBe(before + 1);
+  });
 
   it('zendesk: a stale or future timestamp → 401 even when signed correctly', async () => {
     const secret = secretOf('zendesk');

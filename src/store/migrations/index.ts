@@ -7,6 +7,7 @@ import { mailMessageRef } from './0006_mail_message_ref.js';
 import { sync } from './0007_sync.js';
 import { escalation } from './0008_escalation.js';
 import { dashboard } from './0009_dashboard.js';
+import { syncThreads } from './0010_sync_threads.js';
 
 /**
  * Versioned migrations, applied in order at start and by `npm run migrate`. Append only: never
@@ -19,6 +20,6 @@ export interface Migration {
   statements: string[];
 }
 
-export const migrations: Migration[] = [core, chat, triage, email, imap, mailMessageRef, sync, escalation, dashboard];
+export const migrations: Migration[] = [core, chat, triage, email, imap, mailMessageRef, sync, escalation, dashboard, syncThreads];
 
 export const latestVersion = Math.max(...migrations.map((m) => m.version));

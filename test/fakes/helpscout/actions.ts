@@ -14,9 +14,9 @@ export class AccountActions {
   agentReply(conversationId: string, text: string, agentName?: string): { threadId: string } {
     const conversation = this.conversation(conversationId);
     const customer = this.customerOf(conversation);
-    const thread = this.thread(conversation, 'reply', `<p>${escapeHtml(text)}</p>`, 'web', { type: 'user', id: this.state.agent(agentName).id });
+    const thread = this.thread(conversation, 'message', `<p>${escapeHtml(text)}</p>`, 'web', { type: 'user', id: this.state.agent(agentName).id });
     this.state.changed(conversation, 'convo.agent.reply.created');
-    // Help Scout mails an agent's reply to the customer; README: our reading for imported conversations.
+    // Help Scout mails an agent's reply to the customer; imported conversations too unless importedSilencesAgentReplies (README: assumed).
     if (this.settings.notifications() && !(conversation.imported && this.settings.importedSilencesAgentReplies)) {
       this.state.notify({ to: customer.email, conversationId, threadId: String(thread.id), kind: 'agent-reply', text });
     }
@@ -32,7 +32,7 @@ export class AccountActions {
 
   setStatus(conversationId: string, status: 'open' | 'pending' | 'closed'): void {
     const conversation = this.conversation(conversationId);
-    this.state.setStatus(conversation, status === 'open' ? 'active' : status, this.state.agent());
+    this.state.setStatus(conversation, status === 'open' ? 'active' : status, this.state.agent(), 'web');
     this.state.changed(conversation, 'convo.status');
   }
 
@@ -71,7 +71,7 @@ export class AccountActions {
 
   private thread(
     conversation: StoredConversation,
-    type: 'reply' | 'note' | 'customer',
+    type: 'message' | 'note' | 'customer',
     body: string,
     source: 'web' | 'email',
     createdBy: StoredThread['createdBy'],

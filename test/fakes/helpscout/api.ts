@@ -13,7 +13,7 @@ import {
   tooLarge,
   type AttachmentBody,
 } from './requests.js';
-import { htmlToText, newestFirst, type HelpScoutState, type Person, type StoredAttachment, type StoredConversation, type ThreadType } from './state.js';
+import { htmlToText, newestFirst, type HelpScoutState, type Person, type SourceType, type StoredAttachment, type StoredConversation, type ThreadType } from './state.js';
 
 /**
  * The Mailbox API v2 endpoints the hub uses, on top of the account state. Returns what the HTTP
@@ -29,8 +29,10 @@ export interface ApiSettings {
   base: string;
   notifications(): boolean;
   searchLagMs(): number;
-  /** Our reading of `imported: true` (README): later agent replies are not mailed either. */
+  /** Our reading of `imported: true` (README): true = later agent replies are not mailed either. */
   importedSilencesAgentReplies: boolean;
+  /** `source.type` of threads written through the API (README: assumed). */
+  apiThreadSource: Extract<SourceType, 'api' | 'email'>;
   limits: RequestLimits;
 }
 
@@ -128,11 +130,11 @@ export class HelpScoutApi {
       const threadCustomer = thread.customer ? this.customer(thread.customer, `threads[${i}].customer`) : customer;
       const byCustomer = thread.type === 'customer' || thread.type === 'chat' || thread.type === 'phone';
       const stored = this.state.newThread(conversation, {
-        type: thread.type === 'phone' ? 'customer' : thread.type,
+        type: thread.type === 'phone' ? 'customer' : thread.type === 'reply' ? 'message' : thread.type,
         state: thread.draft ? 'draft' : 'published',
         status: body.status,
         body: thread.text,
-        source: { type: 'api', via: byCustomer ? 'customer' : 'user' },
+        source: { type: this.settings.apiThreadSource, via: byCustomer ? 'customer' : 'user' },
         customerId: threadCustomer.id,
         createdBy: byCustomer ? { type: 'customer', id: threadCustomer.id } : { type: 'user', id: this.userFor(body.user).id },
         createdAt: thread.createdAt ? Date.parse(thread.createdAt) : this.state.now(),
@@ -158,14 +160,15 @@ export class HelpScoutApi {
     const byCustomer = kind === 'customer' || kind === 'chats';
     const customer = kind === 'notes' ? this.state.customers.get(conversation.customerId)! : this.customer(body.customer, 'customer');
     const author = byCustomer ? null : this.userFor(body.user);
-    const type: ThreadType = kind === 'customer' ? 'customer' : kind === 'chats' ? 'chat' : kind === 'notes' ? 'note' : 'reply';
+    // POST …/reply stores a `message` thread: Help Scout's type for an agent's reply (…/threads/list).
+    const type: ThreadType = kind === 'customer' ? 'customer' : kind === 'chats' ? 'chat' : kind === 'notes' ? 'note' : 'message';
     const draft = kind === 'reply' && body.draft === true;
     const thread = this.state.newThread(conversation, {
       type,
       state: draft ? 'draft' : 'published',
       status: 'nochange',
       body: body.text,
-      source: { type: 'api', via: byCustomer ? 'customer' : 'user' },
+      source: { type: this.settings.apiThreadSource, via: byCustomer ? 'customer' : 'user' },
       customerId: customer.id,
       createdBy: author ? { type: 'user', id: author.id } : { type: 'customer', id: customer.id },
       createdAt: body.createdAt ? Date.parse(body.createdAt) : this.state.now(),
@@ -178,7 +181,9 @@ export class HelpScoutApi {
     if (kind === 'notes' && status) conversation.status = status;
     const event = byCustomer ? 'convo.customer.reply.created' : kind === 'notes' ? 'convo.note.created' : draft ? null : 'convo.agent.reply.created';
     this.state.changed(conversation, event);
-    if (kind === 'reply' && !draft && !imported) this.mailAgentReply(conversation, thread.id, body.text, customer);
+    // README (assumed): with importedSilencesAgentReplies, a conversation created imported stays silent for later replies too.
+    const silenced = conversation.imported && this.settings.importedSilencesAgentReplies;
+    if (kind === 'reply' && !draft && !imported && !silenced) this.mailAgentReply(conversation, thread.id, body.text, customer);
     return this.created(`${this.settings.base}/conversations/${conversation.id}/threads/${thread.id}`, thread.id);
   }
 
@@ -189,7 +194,7 @@ export class HelpScoutApi {
       if (!['active', 'closed', 'pending', 'spam'].includes(String(body.value))) {
         throw badRequest([{ path: 'value', message: "Expected one of these: 'active', 'spam', 'closed', 'pending'", rejectedValue: body.value }]);
       }
-      this.state.setStatus(conversation, body.value as 'active', this.state.apiUser);
+      this.state.setStatus(conversation, body.value as 'active', this.state.apiUser, this.settings.apiThreadSource);
       this.state.changed(conversation, 'convo.status');
       return { status: 204 };
     }
@@ -239,8 +244,10 @@ export class HelpScoutApi {
     const number = Math.max(1, Number(query.get('page') ?? 1) || 1);
     const totalPages = Math.ceil(items.length / PAGE_SIZE);
     const href = (page: number) => `${this.settings.base}${path}?page=${page}`;
+    const onPage = items.slice((number - 1) * PAGE_SIZE, number * PAGE_SIZE);
     return {
-      _embedded: { [name]: items.slice((number - 1) * PAGE_SIZE, number * PAGE_SIZE) },
+      // An empty page has no `_embedded` at all (ConversationPayloads.getConversations-empty.json).
+      ...(onPage.length > 0 ? { _embedded: { [name]: onPage } } : {}),
       _links: {
         self: { href: href(number) },
         first: { href: href(1) },
@@ -301,7 +308,23 @@ export class HelpScoutApi {
   }
 
   private userJson(user: Person): Record<string, unknown> {
-    return { id: user.id, firstName: user.first, lastName: user.last, email: user.email, role: 'owner', timezone: 'UTC', type: 'user', _links: { self: { href: `${this.settings.base}/users/${user.id}` } } };
+    // Every field of UserPayloads.getUser.json (its avatar URL too); the API user has no job title, phone or other address.
+    return {
+      id: user.id,
+      createdAt: '2013-06-05T09:17:15Z',
+      updatedAt: '2016-11-11T12:20:39Z',
+      firstName: user.first,
+      lastName: user.last,
+      email: user.email,
+      role: 'owner',
+      jobTitle: '',
+      phone: '',
+      alternateEmails: [],
+      timezone: 'UTC',
+      photoUrl: 'https://helpscout.com/images/avatar.jpg',
+      type: 'user',
+      _links: { self: { href: `${this.settings.base}/users/${user.id}` } },
+    };
   }
 }
 

@@ -8,6 +8,7 @@ import { ApiError, errorBody } from './requests.js';
 import { AccountActions } from './actions.js';
 import { HelpScoutState, type Person, type StoredConversation } from './state.js';
 import { WebhookSender, type WebhookDelivery } from './webhooks.js';
+import { webhookBody, type WebhookThreads } from './webhook-body.js';
 
 export interface FakeHelpScoutOptions {
   rateLimit?: RateLimit | null;
@@ -18,8 +19,12 @@ export interface FakeHelpScoutOptions {
   seed?: number;
   /** Lifetime of issued access tokens in seconds (Help Scout: 172800 for client credentials; default here 7200). */
   tokenExpiresIn?: number;
-  /** Our reading of `imported: true` (see README); false = only the importing request is silent. */
+  /** Our reading of `imported: true` (README, assumed). Default false: only the importing request is silent. */
   importedSilencesAgentReplies?: boolean;
+  /** Whether webhook bodies carry threads (README, assumed). Default 'none'. */
+  webhookThreads?: WebhookThreads;
+  /** `source.type` of threads written through the API (README, assumed). Default 'email', as every official thread payload shows. */
+  apiThreadSource?: 'api' | 'email';
   limits?: Partial<RequestLimits>;
 }
 
@@ -66,11 +71,14 @@ export async function startFakeHelpScout(options: FakeHelpScoutOptions = {}): Pr
   const webhookSecret = randomBytes(12).toString('hex');
   const mailbox = { id: options.mailboxId ?? 85, name: 'Support', email: 'support@acme.example' };
   const apiUser: Person = { id: 10, first: 'Support', last: 'Hub', email: 'hub@acme.example' };
-  const importedSilences = options.importedSilencesAgentReplies ?? true;
+  // The defaults are the unfriendly readings where Help Scout's material is silent (README).
+  const importedSilences = options.importedSilencesAgentReplies ?? false;
+  const webhookThreads = options.webhookThreads ?? 'none';
+  const apiThreadSource = options.apiThreadSource ?? 'email';
 
   const webhooks = new WebhookSender(webhookSecret, random, () => ({ dropRate: faults.webhookDropRate, duplicateRate: faults.webhookDuplicateRate }));
   const state: HelpScoutState = new HelpScoutState(mailbox, apiUser, (event, conversation) =>
-    webhooks.enqueue(event, state.conversationJson(conversation, true)),
+    webhooks.enqueue(event, webhookBody(state, conversation, webhookThreads)),
   );
   const limiter = new RateLimiter(Date.now(), options.rateLimit ?? null);
   const records: RequestRecord[] = [];
@@ -83,6 +91,7 @@ export async function startFakeHelpScout(options: FakeHelpScoutOptions = {}): Pr
     notifications: () => notificationsOn,
     searchLagMs: () => faults.searchLagMs,
     importedSilencesAgentReplies: importedSilences,
+    apiThreadSource,
     limits: { ...defaultLimits, ...options.limits },
   });
 
@@ -114,7 +123,8 @@ export async function startFakeHelpScout(options: FakeHelpScoutOptions = {}): Pr
     const decision = limiter.take(write ? 2 : 1, Date.now());
     const rateHeaders = { 'X-RateLimit-Limit-Minute': String(decision.limit), 'X-RateLimit-Remaining-Minute': String(decision.remaining) };
     if (!decision.ok) {
-      return finish(429, { ...rateHeaders, 'X-RateLimit-Retry-After': String(decision.retryAfterSeconds) }, errorBody('Too many requests'));
+      // Only a message, no logRef or links (ErrorPayloads.rateLimitExceededError.json).
+      return finish(429, { ...rateHeaders, 'X-RateLimit-Retry-After': String(decision.retryAfterSeconds) }, { message: 'API rate limit exceeded' });
     }
     if (random() < faults.errorRate) {
       const status = [500, 502, 503][Math.floor(random() * 3)]!;

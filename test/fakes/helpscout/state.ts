@@ -8,7 +8,8 @@ import type { FakeConversationView, FakeNotification, FakeThreadView } from '../
  */
 
 export type ConversationStatus = 'active' | 'pending' | 'closed' | 'spam';
-export type ThreadType = 'customer' | 'chat' | 'note' | 'reply' | 'lineitem';
+/** Help Scout's thread types (…/threads/list): an agent's reply is a `message`, whichever endpoint wrote it. */
+export type ThreadType = 'customer' | 'chat' | 'note' | 'message' | 'lineitem';
 export type SourceType = 'api' | 'web' | 'email';
 
 export interface Person {
@@ -70,7 +71,7 @@ export type HelpScoutEvent =
   | 'convo.tags'
   | 'convo.assigned';
 
-const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+export const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 export class HelpScoutState {
   readonly conversations = new Map<number, StoredConversation>();
@@ -145,7 +146,8 @@ export class HelpScoutState {
     if (event) this.onEvent(event, conversation);
   }
 
-  setStatus(conversation: StoredConversation, status: ConversationStatus, by: Person): void {
+  /** `source`: where the change was made (the UI, or the API as the fake's `apiThreadSource` reads it). */
+  setStatus(conversation: StoredConversation, status: ConversationStatus, by: Person, source: SourceType): void {
     if (conversation.status === status) return;
     conversation.status = status;
     conversation.closedAt = status === 'closed' ? this.now() : null;
@@ -156,7 +158,7 @@ export class HelpScoutState {
       state: 'published',
       status,
       body: '',
-      source: { type: by === this.apiUser ? 'api' : 'web', via: 'user' },
+      source: { type: source, via: 'user' },
       customerId: conversation.customerId,
       createdBy: { type: 'user', id: by.id },
       createdAt: this.now(),
@@ -193,7 +195,8 @@ export class HelpScoutState {
       subject: conversation.subject,
       preview: latest ? htmlToText(latest.body).slice(0, 185) : '',
       mailboxId: conversation.mailboxId,
-      createdBy: this.personRef(conversation.createdBy),
+      // A conversation's creator is {id, type, email} (ConversationPayloads.getConversation.json); names appear on threads only.
+      createdBy: { id: conversation.createdBy.id, type: conversation.createdBy.type, email: this.personRef(conversation.createdBy)['email'] },
       createdAt: iso(conversation.createdAt),
       ...(conversation.closedAt ? { closedBy: conversation.closedBy, closedAt: iso(conversation.closedAt) } : {}),
       userUpdatedAt: iso(conversation.modifiedAt),
@@ -212,6 +215,11 @@ export class HelpScoutState {
       _links: {
         mailbox: { href: `https://api.helpscout.net/v2/mailboxes/${conversation.mailboxId}` },
         primaryCustomer: { href: `https://api.helpscout.net/v2/customers/${customer.id}` },
+        // Creator and closer links as in ConversationPayloads.getConversation.json `_links` (createdByUser: …/conversations/get Resource Links).
+        ...(conversation.createdBy.type === 'customer'
+          ? { createdByCustomer: { href: `https://api.helpscout.net/v2/customers/${conversation.createdBy.id}` } }
+          : { createdByUser: { href: `https://api.helpscout.net/v2/users/${conversation.createdBy.id}` } }),
+        ...(conversation.closedBy !== null ? { closedBy: { href: `https://api.helpscout.net/v2/users/${conversation.closedBy}` } } : {}),
         self: { href: base },
         threads: { href: `${base}/threads` },
         web: { href: `https://secure.helpscout.net/conversation/${conversation.id}/${conversation.number}/` },
@@ -232,7 +240,9 @@ export class HelpScoutState {
       source: thread.source,
       customer: { id: customer.id, first: customer.first, last: customer.last, email: customer.email },
       createdBy: this.personRef(thread.createdBy),
-      to: thread.type === 'reply' ? [customer.email] : [],
+      // Present on every thread (ThreadPayloads.getThreads.json); 0 = no saved reply, as in ConversationPayloads.getConversations-embedThread.json.
+      savedReplyId: 0,
+      to: thread.type === 'message' ? [customer.email] : [],
       cc: [],
       bcc: [],
       createdAt: iso(thread.createdAt),

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -53,10 +53,12 @@ describe('parseWebhook', () => {
   const parse = (body: unknown, event = 'convo.status') =>
     parseHelpScoutWebhook(request(typeof body === 'string' ? body : JSON.stringify(body), { 'x-helpscout-event': event }));
 
-  it('maps events, our id from the hub tag, the status; delivery id = event + conversation + newest thread', () => {
+  const digest = (body: unknown) => createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 32);
+
+  it('maps events, our id from the hub tag, the status, the threads the body names; delivery id = event + conversation + digest of the bytes', () => {
     expect(parse(payload)).toEqual({
-      deliveryId: 'convo.status:123:902:closed',
-      events: [{ kind: 'status.changed', externalId: '123', hubConversationId: '0b6c54c4-6a8e-4a36-9a55-2d0d57e5a1f4', status: 'closed' }],
+      deliveryId: `convo.status:123:${digest(payload)}`,
+      events: [{ kind: 'status.changed', externalId: '123', hubConversationId: '0b6c54c4-6a8e-4a36-9a55-2d0d57e5a1f4', status: 'closed', threadIds: ['902', '901'] }],
     });
     expect(parse(payload, 'convo.agent.reply.created').events[0]!.kind).toBe('agent.replied');
     expect(parse(payload, 'convo.customer.reply.created').events[0]!.kind).toBe('customer.replied');
@@ -64,6 +66,17 @@ describe('parseWebhook', () => {
     expect(parse(payload, 'convo.assigned').events[0]!.kind).toBe('assigned');
     expect(parse(payload, 'convo.tags').events[0]!.kind).toBe('other');
     expect(parse({ id: 7 }, 'customer.created').events).toEqual([]);
+  });
+
+  it('threads are hints from wherever the body puts them (the SDK fixture: top-level `threads`); a body naming none reports none (fetch, then decide)', () => {
+    const { _embedded: _threads, ...bare } = payload;
+    const topLevel = { ...bare, threads: [{ id: 77, type: 'customer', createdAt: '2024-05-01T10:07:00Z' }] };
+    expect(parse(topLevel, 'convo.customer.reply.created').events[0]!.threadIds).toEqual(['77']);
+    expect(parse(bare, 'convo.customer.reply.created').events[0]).not.toHaveProperty('threadIds');
+    // No field the vendor does not promise decides whether a delivery is new: two bodies without
+    // threads for the same conversation are two deliveries unless their bytes are the same.
+    const later = { ...bare, status: 'active' };
+    expect(parse(bare, 'convo.customer.reply.created').deliveryId).not.toBe(parse(later, 'convo.customer.reply.created').deliveryId);
   });
 
   it('a redelivery has the same delivery id; a new thread or another event a different one', () => {
@@ -134,23 +147,32 @@ describe('webhooks the fake sends', () => {
     await fake.flushWebhooks();
     const hook = hooks('convo.agent.reply.created').at(-1)!;
     expect(adapter.verifyWebhook(hook)).toEqual({ ok: true });
-    expect(adapter.parseWebhook(hook)).toEqual({
-      deliveryId: `convo.agent.reply.created:${externalId}:${threadId}`,
-      events: [{ kind: 'agent.replied', externalId, hubConversationId: op.conversationId }],
-    });
+    const parsed = adapter.parseWebhook(hook);
+    expect(parsed.deliveryId).toBe(`convo.agent.reply.created:${externalId}:${createHash('sha256').update(hook.rawBody).digest('hex').slice(0, 32)}`);
+    // The fake's default reading: the body names no threads, so the hub will fetch, then decide.
+    expect(parsed.events).toEqual([{ kind: 'agent.replied', externalId, hubConversationId: op.conversationId }]);
+    expect(threadId).toBeTruthy();
     expect(adapter.verifyWebhook({ ...hook, rawBody: Buffer.concat([hook.rawBody, Buffer.from('\n')]) }).ok).toBe(false);
   });
 
-  it('Help Scout also reports the hub’s own writes: those events are marked byHub', async () => {
-    const { adapter } = adapterFor(fake, store);
-    const op = createOp();
-    const externalId = (await adapter.write(op)).externalId!;
-    await adapter.write({ kind: 'note', ref: { conversationId: op.conversationId, externalId, metadata: {} }, key: 'n', text: 'our note' });
-    await fake.flushWebhooks();
-    const createdHook = hooks('convo.created').find((h) => adapter.parseWebhook(h).events[0]!.externalId === externalId)!;
-    expect(adapter.parseWebhook(createdHook).events[0]).toMatchObject({ kind: 'conversation.created', hubConversationId: op.conversationId, byHub: true });
-    const noteHook = hooks('convo.note.created').find((h) => adapter.parseWebhook(h).events[0]!.externalId === externalId)!;
-    expect(adapter.parseWebhook(noteHook).events[0]).toMatchObject({ kind: 'other', byHub: true });
+  it('Help Scout also reports the hub’s own writes: when the body names threads they are the ones the write recorded (so the hub skips the pull); nothing is assumed from `source`', async () => {
+    const friendly = await startFakeHelpScout({ webhookThreads: 'top-level', apiThreadSource: 'email' });
+    try {
+      friendly.setWebhookTarget(`http://127.0.0.1:${(receiver.address() as AddressInfo).port}/webhooks/helpscout`);
+      const { adapter } = adapterFor(friendly, store);
+      const op = createOp();
+      const created = await adapter.write(op);
+      await friendly.flushWebhooks();
+      // (Two fakes number their conversations alike: find ours by our id.)
+      const createdHook = hooks('convo.created').find((h) => adapter.parseWebhook(h).events[0]!.hubConversationId === op.conversationId)!;
+      const event = adapter.parseWebhook(createdHook).events[0]!;
+      expect(event).toMatchObject({ kind: 'conversation.created', hubConversationId: op.conversationId });
+      expect(event).not.toHaveProperty('byHub');
+      expect(created.threadIds.length).toBeGreaterThan(0);
+      expect(event.threadIds).toEqual(created.threadIds);
+    } finally {
+      await friendly.close();
+    }
   });
 
   it('a webhook answered with an error is retried until it is accepted; a duplicate has the same delivery id', async () => {

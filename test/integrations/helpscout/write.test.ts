@@ -145,7 +145,7 @@ describe('append, note, triage, reply', () => {
 });
 
 describe('reading back', () => {
-  it('threads(): oldest first; our pushes and notes are byHub, the agent’s UI reply and the customer’s email are not', async () => {
+  it('threads(): oldest first, kinds and authors; byHub is never assumed from `source` (the fake’s default: API threads say "email"), our writes are known by their recorded ids', async () => {
     const op = createOp({ channel: 'email' });
     const ref = refOf(op, (await adapter.write(op)).externalId!);
     await adapter.write({ kind: 'note', ref, key: 'n', text: 'hub note' });
@@ -155,8 +155,8 @@ describe('reading back', () => {
     await fake.setStatus(ref.externalId, 'pending');
     const threads = await adapter.threads(ref.externalId);
     expect(threads.map((t) => [t.kind, t.public, t.byHub, t.text])).toEqual([
-      ['customer', true, true, 'The export button does nothing'],
-      ['note', false, true, 'hub note'],
+      ['customer', true, false, 'The export button does nothing'],
+      ['note', false, false, 'hub note'],
       ['agent', true, false, 'Agent <b>reply</b>'],
       ['note', false, false, 'agent note'],
       ['customer', true, false, 'customer by email'],
@@ -194,28 +194,45 @@ describe('reading back', () => {
 });
 
 describe('customer notifications (what Help Scout itself mails, see the fake’s README)', () => {
-  it('an agent reply in a conversation the hub created is not mailed by Help Scout; in one that started there it is', async () => {
-    const op = createOp({ channel: 'email', customer: customer('silent@example.com') });
+  it('by default (HELPSCOUT_EMAIL_REPLIES=helpdesk) an email conversation is a normal one: Help Scout mails the agent reply once, the hub is told to send none', async () => {
+    expect(adapter.traits.replyDelivery).toEqual({ chat: 'hub', email: 'helpdesk' });
+    const op = createOp({ channel: 'email', customer: customer('mailed@example.com') });
     const externalId = (await adapter.write(op)).externalId!;
-    await fake.agentReply(externalId, 'hub delivers this');
-    expect(fake.notifications().filter((n) => n.to === 'silent@example.com')).toEqual([]);
-    const direct = await fake.customerWrites({ email: 'loud@example.com', subject: 's', text: 't' });
-    const { threadId } = await fake.agentReply(direct.conversationId, 'Help Scout mails this');
-    expect(fake.notifications().filter((n) => n.to === 'loud@example.com').map((n) => [n.kind, n.threadId])).toEqual([
-      ['auto-reply', null],
-      ['agent-reply', threadId],
-    ]);
+    const sent = body(/^\/v2\/conversations$/);
+    expect(sent).toMatchObject({ imported: false, autoReply: false });
+    // createdAt is accepted only with `imported` (…/conversations/create): none is sent.
+    expect(sent).not.toHaveProperty('createdAt');
+    expect((sent['threads'] as Record<string, unknown>[]).every((t) => !('createdAt' in t))).toBe(true);
+    expect(fake.notifications().filter((n) => n.to === 'mailed@example.com')).toEqual([]);
+    const { threadId } = await fake.agentReply(externalId, 'Help Scout mails this');
+    expect(fake.notifications().filter((n) => n.to === 'mailed@example.com').map((n) => [n.kind, n.threadId])).toEqual([['agent-reply', threadId]]);
   });
 
-  it('under the literal reading of the docs (imported silences only the import) the same reply would be mailed', async () => {
-    const literal = await startFakeHelpScout({ importedSilencesAgentReplies: false });
-    try {
-      const { adapter: other } = adapterFor(literal, store);
-      const externalId = (await other.write(createOp({ channel: 'email', customer: customer('twice@example.com') }))).externalId!;
-      await literal.agentReply(externalId, 'would reach the customer twice');
-      expect(literal.notifications().map((n) => n.to)).toEqual(['twice@example.com']);
-    } finally {
-      await literal.close();
+  it('a chat customer is known to Help Scout only by the hub’s address for their contact, which no mail reaches: Help Scout can never mail them a second copy, in either reading', async () => {
+    const contactId = randomUUID();
+    const chat = createOp({ channel: 'chat', customer: { ...customer('real@example.com', 'Real Person'), contactId } });
+    const externalId = (await adapter.write(chat)).externalId!;
+    expect(body(/^\/v2\/conversations$/)).toMatchObject({ imported: true, customer: { email: `chat-${contactId}@chat.invalid`, firstName: 'Real', lastName: 'Person' } });
+    await fake.agentReply(externalId, 'the hub delivers this in the chat');
+    // The fake's default reading mails agent replies on imported conversations too: to an address that goes nowhere.
+    expect(fake.notifications().filter((n) => n.to === 'real@example.com')).toEqual([]);
+    expect(fake.notifications().filter((n) => n.conversationId === externalId).map((n) => n.to)).toEqual([`chat-${contactId}@chat.invalid`]);
+  });
+
+  it('HELPSCOUT_EMAIL_REPLIES=hub: email conversations are imported and the hub mails replies — safe only where Help Scout stays silent on them (the friendly reading), which is why it is not the default', async () => {
+    for (const silent of [true, false]) {
+      const other = await startFakeHelpScout({ importedSilencesAgentReplies: silent });
+      try {
+        const { adapter: hubMails } = adapterFor(other, store, { emailReplies: 'hub' });
+        expect(hubMails.traits.replyDelivery.email).toBe('hub');
+        const externalId = (await hubMails.write(createOp({ channel: 'email', customer: customer('twice@example.com') }))).externalId!;
+        await other.agentReply(externalId, 'the hub mails this');
+        expect(other.notifications().map((n) => n.to)).toEqual(silent ? [] : ['twice@example.com']);
+        const check = await hubMails.checkConnection();
+        expect(check.findings?.find((f) => f.check === 'reply delivery')?.detail).toContain('HELPSCOUT_EMAIL_REPLIES=hub');
+      } finally {
+        await other.close();
+      }
     }
   });
 });
