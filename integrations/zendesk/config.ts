@@ -72,7 +72,7 @@ export type ZendeskConfig = z.infer<typeof zendeskConfigSchema>;
 
 export const zendeskEnv: EnvShorthand[] = [
   { env: 'ZENDESK_SUBDOMAIN', key: 'subdomain', description: 'Zendesk account name (`acme` for acme.zendesk.com); turns on the Zendesk helpdesk' },
-  { env: 'ZENDESK_EMAIL', key: 'email', description: 'Email of the Zendesk admin the API token belongs to (the hub writes as this user)' },
+  { env: 'ZENDESK_EMAIL', key: 'email', description: 'Email of the Zendesk agent or admin the API token belongs to (the hub writes as this user; an admin also lets reconciliation use the incremental export)' },
   { env: 'ZENDESK_API_TOKEN', key: 'apiToken', description: 'Zendesk API token (Admin Center › Apps and integrations › Zendesk API)' },
   { env: 'ZENDESK_OAUTH_TOKEN', key: 'oauthToken', description: 'OAuth access token (read/write scope), instead of email + API token' },
   { env: 'ZENDESK_WEBHOOK_SECRET', key: 'webhookSecret', description: 'Signing secret of the Zendesk webhook that posts ticket events to /webhooks/zendesk' },

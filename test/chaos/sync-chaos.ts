@@ -14,13 +14,14 @@
  * and exits 1 unless both are clean.
  *
  * Settings: CHAOS_N (2000), CHAOS_KILLS (3), CHAOS_VENDOR (helpscout | zendesk), CHAOS_SEED,
+ * CHAOS_READING (unfriendly | friendly: how the fake reads what the vendor's material leaves open),
  * CHAOS_DATABASE_URL (run the hub on a PostgreSQL server instead of PGlite), CHAOS_DEADLINE_S.
  */
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { startFakeHelpdesk, type FakeVendor } from '../fakes/index.js';
+import { startFakeHelpdesk, type FakeReading, type FakeVendor } from '../fakes/index.js';
 import type { FakeHelpdesk } from '../fakes/helpdesk-fake.js';
 import { chatEnv, Sdk } from '../channels/chat/support.js';
 import { freePort, killAll, startMain } from '../support/processes.js';
@@ -28,6 +29,7 @@ import { freePort, killAll, startMain } from '../support/processes.js';
 const N = Number(process.env['CHAOS_N'] ?? 2000);
 const KILLS = Number(process.env['CHAOS_KILLS'] ?? 3);
 const VENDOR = (process.env['CHAOS_VENDOR'] ?? 'helpscout') as FakeVendor;
+const READING = (process.env['CHAOS_READING'] ?? 'unfriendly') as FakeReading;
 const SEED = Number(process.env['CHAOS_SEED'] ?? Date.now() % 100_000);
 const DEADLINE_MS = Number(process.env['CHAOS_DEADLINE_S'] ?? 600) * 1000;
 const CONVERSATIONS = Math.max(5, Math.round(N / 10));
@@ -56,7 +58,7 @@ interface Customer {
 }
 
 async function main(): Promise<number> {
-  const fake = await startFakeHelpdesk(VENDOR, { seed: SEED });
+  const fake = await startFakeHelpdesk(VENDOR, { seed: SEED, reading: READING });
   fakeRef = fake;
   const dataDir = mkdtempSync(join(tmpdir(), 'hub-chaos-'));
   const port = await freePort();
@@ -96,7 +98,7 @@ async function main(): Promise<number> {
   };
   let hub = launch();
   await waitReady(base, hub);
-  log(`hub up (vendor ${VENDOR}, ${N} messages over ${CONVERSATIONS} conversations, ${KILLS} kills, seed ${SEED})`);
+  log(`hub up (vendor ${VENDOR}, ${READING} readings, ${N} messages over ${CONVERSATIONS} conversations, ${KILLS} kills, seed ${SEED})`);
 
   let hubDown = false;
   const customers: Customer[] = [];
