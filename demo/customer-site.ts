@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { SignJWT } from 'jose';
 import { createServer, type Server } from 'node:http';
 import { escapeHtml } from '../src/http/views.js';
 import { serveLocally } from './serve.js';
@@ -13,13 +13,15 @@ export interface DemoCustomer {
 
 /**
  * "Acme", the product whose customers write: a page per seeded customer that identifies them to
- * the chat widget the way a real app does — `window.SupportHub = { user, userHash }`, the hash
- * computed on the server with the chat app's identity secret — and then loads the widget.
+ * the chat widget the way a real app should — `window.SupportHub = { identityToken }`, a JWT the
+ * server signs with the chat app's identity secret (the user id, email and name) — and then loads
+ * the widget.
  */
 export async function startCustomerSite(options: { hubUrl: string; appId: string; identitySecret: string; customers: DemoCustomer[]; port?: number }): Promise<{ url: string; close(): Promise<void> }> {
   const byId = new Map(options.customers.map((c) => [c.id, c]));
   const page = (title: string, body: string, head = '') => `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title><link rel="stylesheet" href="/site.css">${head}</head><body><main>${body}</main></body></html>`;
-  const server: Server = createServer((req, res) => {
+  const secret = new TextEncoder().encode(options.identitySecret);
+  const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://site');
     const send = (status: number, type: string, body: string) => {
       res.writeHead(status, { 'content-type': `${type}; charset=utf-8`, 'cache-control': 'no-store' });
@@ -32,8 +34,8 @@ export async function startCustomerSite(options: { hubUrl: string; appId: string
     if (identity) {
       const customer = byId.get(identity[1]!);
       if (!customer) return send(404, 'text/javascript', '');
-      const userHash = createHmac('sha256', options.identitySecret).update(customer.id).digest('hex');
-      return send(200, 'text/javascript', `window.SupportHub = ${JSON.stringify({ user: { id: customer.id, email: customer.email, name: customer.name }, userHash })};`);
+      const identityToken = await new SignJWT({ email: customer.email, name: customer.name }).setProtectedHeader({ alg: 'HS256' }).setSubject(customer.id).setIssuedAt().setExpirationTime('1h').sign(secret);
+      return send(200, 'text/javascript', `window.SupportHub = ${JSON.stringify({ identityToken })};`);
     }
     const as = /^\/as\/([\w-]+)$/.exec(url.pathname);
     if (as) {

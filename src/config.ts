@@ -112,7 +112,7 @@ export const coreEnv: EnvBinding[] = [
   { env: 'SHUTDOWN_TIMEOUT_MS', path: ['shutdown', 'timeoutMs'], description: 'Longest graceful shutdown before exit' },
   { env: 'HUB_ADMIN_TOKEN', path: ['admin', 'token'], description: 'Bearer token of the operator API under /admin; unset = off' },
   { env: 'CHAT_APP_ID', path: ['chat', 'appId'], description: 'Chat app id (single-app shorthand; several apps: `chat.apps` in the file)' },
-  { env: 'CHAT_IDENTITY_SECRET', path: ['chat', 'identitySecret'], description: 'HMAC key of `user_hash` identity verification for that app' },
+  { env: 'CHAT_IDENTITY_SECRET', path: ['chat', 'identitySecret'], description: 'Key the product’s backend signs identity tokens (JWT HS256) and `user_hash` with, for that app' },
   { env: 'CHAT_ALLOW_ANONYMOUS', path: ['chat', 'allowAnonymous'], description: 'Let visitors chat without an identity (server-issued visitor id)' },
   { env: 'CHAT_ALLOWED_ORIGINS', path: ['chat', 'allowedOrigins'], description: 'Comma-separated browser origins allowed to call the SDK API (`*` = any)' },
   { env: 'CHAT_PUSH_WEBHOOK_URL', path: ['chat', 'pushWebhookUrl'], description: "Product backend URL that receives signed 'unread reply' events for mobile pushes" },

@@ -10,6 +10,8 @@ export const userDto = z.looseObject({
   name: z.string().nullish(),
   email: z.string().nullish(),
   role: z.string().nullish(),
+  /** UserObject: "any of the user's identities is verified". */
+  verified: z.boolean().nullish(),
 });
 export type ZendeskUser = z.infer<typeof userDto>;
 

@@ -210,7 +210,7 @@ export class ZendeskHelpdesk implements HelpdeskCapability {
       ticket: {
         subject: subjectOf(op),
         comment: { body: combinedBody(op.messages, this.options.maxAttachmentBytes), public: true, ...uploads },
-        requester: requesterOf(op.customer, op.conversationId),
+        requester: requesterOf(op.customer, op.conversationId, op.channel),
         external_id: op.conversationId,
         tags: createTags(op),
       },

@@ -1,4 +1,4 @@
-import type { HelpdeskConversationInfo, HelpdeskCustomer, HelpdeskThread, HelpdeskWrite, SyncedMessage, WriteOutcome } from '../../src/capabilities/helpdesk.js';
+import { helpdeskChatAddress, type HelpdeskConversationInfo, type HelpdeskCustomer, type HelpdeskThread, type HelpdeskWrite, type SyncedMessage, type WriteOutcome } from '../../src/capabilities/helpdesk.js';
 import type { ZendeskComment, ZendeskTicket, ZendeskTicketWrite, ZendeskUser } from './dto.js';
 
 /**
@@ -117,14 +117,18 @@ export function commentMatches(comment: ZendeskComment, expected: string): boole
 }
 
 /**
- * The requester of a new ticket. An anonymous chat visitor has no email; Zendesk documents that a
- * requester who does not exist "may be created automatically depending on account settings" and
- * says nothing about one given by name alone, so the visitor gets a stable address under the
- * reserved `.invalid` TLD (RFC 2606; no mail can ever reach it), the same one Help Scout gets:
- * the documented email path every customer takes, and follow-ups find the same user.
+ * The requester of a new ticket. An in-app chat customer whose email the product did not prove
+ * for them is given the hub's address for their contact (helpdeskChatAddress), never the claimed
+ * one: a claim to someone else's address must not file the ticket under that person's Zendesk
+ * user (their history, their card). An anonymous visitor without a contact gets a stable address
+ * per conversation. Both are under the reserved `.invalid` TLD (RFC 2606; no mail reaches it):
+ * Zendesk documents that a requester who does not exist "may be created automatically depending
+ * on account settings" and says nothing of one given by name alone, so every requester takes the
+ * documented email path, and follow-ups find the same user.
  */
-export function requesterOf(customer: HelpdeskCustomer, conversationId: string): { name: string; email: string } {
-  const email = customer.email ?? `visitor-${conversationId.toLowerCase()}@chat.invalid`;
+export function requesterOf(customer: HelpdeskCustomer, conversationId: string, channel: 'chat' | 'email' = 'email'): { name: string; email: string } {
+  const unproven = channel === 'chat' && !customer.verified && customer.contactId !== undefined;
+  const email = unproven ? helpdeskChatAddress(customer.contactId!) : (customer.email ?? `visitor-${conversationId.toLowerCase()}@chat.invalid`);
   const name = customer.name?.trim() || customer.email || `Visitor ${conversationId.slice(0, 8)}`;
   return { name, email };
 }
@@ -210,7 +214,7 @@ export function conversationInfo(ticket: ZendeskTicket, requester: ZendeskUser |
     hubConversationId: ticket.external_id?.trim() ? ticket.external_id : null,
     subject: ticket.subject ?? null,
     status: canonicalStatus(ticket.status) ?? 'open',
-    customer: { email: requester?.email ?? null, name: requester?.name ?? null },
+    customer: { email: requester?.email ?? null, name: requester?.name ?? null, ...(requester?.verified === true ? { verified: true } : {}) },
     createdAt: new Date(ticket.created_at),
   };
 }

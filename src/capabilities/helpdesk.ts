@@ -116,7 +116,8 @@ export interface HelpdeskConversationInfo {
   hubConversationId: string | null;
   subject: string | null;
   status: 'open' | 'pending' | 'closed';
-  customer: { email: string | null; name: string | null };
+  /** `verified`: the helpdesk itself says the customer's email is verified (Zendesk: the user's `verified`); absent = not known. */
+  customer: { email: string | null; name: string | null; verified?: boolean };
   createdAt: Date;
 }
 

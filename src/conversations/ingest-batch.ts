@@ -1,3 +1,4 @@
+import { contactClaimUpdate } from './contact-claims.js';
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Contact, Conversation, Message } from '../store/schema.js';
@@ -205,12 +206,14 @@ async function upsertContacts(tx: Tx, items: readonly ParsedInbound[], now: Date
   for (const { contact } of items) {
     const key = contactKey(contact.identityKind, contact.identityKey);
     const previous = merged.get(key);
+    // Within one batch, a verified claim outranks an unverified one for the same identity.
+    const keep = previous && previous.verified && !contact.verified;
     merged.set(key, {
       kind: contact.identityKind,
       key: contact.identityKey,
-      email: contact.email ?? previous?.email ?? null,
-      name: contact.name ?? previous?.name ?? null,
-      verified: contact.verified || (previous?.verified ?? false),
+      email: keep ? previous.email : (contact.email ?? previous?.email ?? null),
+      name: keep ? previous.name : (contact.name ?? previous?.name ?? null),
+      verified: keep ? true : contact.verified,
     });
   }
   const byKey = new Map<string, Contact>();
@@ -231,12 +234,7 @@ async function upsertContacts(tx: Tx, items: readonly ParsedInbound[], now: Date
     .insertInto('contacts')
     .values(rows)
     .onConflict((oc) =>
-      oc.columns(['identity_kind', 'identity_key']).doUpdateSet((eb) => ({
-        email: eb.fn.coalesce('excluded.email', 'contacts.email'),
-        name: eb.fn.coalesce('excluded.name', 'contacts.name'),
-        verified: sql<boolean>`contacts.verified OR excluded.verified`,
-        updated_at: eb.ref('excluded.updated_at'),
-      })),
+      oc.columns(['identity_kind', 'identity_key']).doUpdateSet((eb) => ({ ...contactClaimUpdate, updated_at: eb.ref('excluded.updated_at') })),
     )
     .returningAll()
     .execute();

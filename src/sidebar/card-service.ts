@@ -5,7 +5,7 @@ import type { AccountCache } from './account-cache.js';
 import { lookUpAccounts, type AccountSource, type SourceOutcome } from './account-lookup.js';
 import { assembleCard, mayShowAccountData } from './assemble.js';
 import { noticeCard, type SidebarCard } from './card.js';
-import { resolveChatAddresses } from './addresses.js';
+import { chatContactIds, uniqueAddresses } from './addresses.js';
 import { hubFactsFor, type HubFacts } from './hub-facts.js';
 
 export interface CardServiceDeps {
@@ -81,14 +81,17 @@ export function createCardService(deps: CardServiceDeps): CardService {
 
     async cardFor(asked) {
       if (asked.emails.length === 0) return noticeCard(NO_EMAIL_NOTICE, now());
-      const request = { ...asked, emails: await resolveChatAddresses(deps.store, asked.emails) };
-      const key = `${request.emails.join(' ')}\n${request.name ?? ''}\n${request.agentTimeZone ?? ''}`;
+      // A chat address names one hub contact: the card is about it alone, under its own email.
+      const contactIds = chatContactIds(asked.emails);
+      const contacts = contactIds.length > 0 ? await deps.store.db.selectFrom('contacts').select(['id', 'email']).where('id', 'in', contactIds).execute() : [];
+      const request = contactIds.length > 0 ? { ...asked, emails: uniqueAddresses(contacts.map((c) => c.email)) } : asked;
+      const key = `${contactIds.join(' ')}\n${request.emails.join(' ')}\n${request.name ?? ''}\n${request.agentTimeZone ?? ''}`;
       const reuse = reusable.get(key);
       if (reuse && reuse.hubGeneration === hubGeneration && reuse.accountGeneration === deps.cache.generation && Date.now() < reuse.expiresAt) return reuse.card;
       const startedHub = hubGeneration;
       const startedAccounts = deps.cache.generation;
       const deadline = Date.now() + deps.budgetMs;
-      const hub = await withinDeadline(hubFactsFor(deps.store, request.emails), deadline).catch((error: unknown): 'unavailable' => {
+      const hub = await withinDeadline(hubFactsFor(deps.store, request.emails, contactIds.length > 0 ? contactIds : undefined), deadline).catch((error: unknown): 'unavailable' => {
         deps.log.error({ err: error }, 'sidebar: reading the hub’s own records failed');
         return 'unavailable';
       });

@@ -31,17 +31,22 @@ export interface RecentConversation {
 
 const RECENT = 3;
 
-export async function hubFactsFor(store: Store, emails: readonly string[]): Promise<HubFacts> {
+/**
+ * `onlyContacts`: the card is about these hub contacts (named by a chat address), not about
+ * whoever else uses their email: known, and proven only if each of them proved its own email.
+ */
+export async function hubFactsFor(store: Store, emails: readonly string[], onlyContacts?: readonly string[]): Promise<HubFacts> {
   const none: HubFacts = { known: false, verified: false, name: null, conversationCount: 0, openCount: 0, recent: [], device: null };
-  if (emails.length === 0) return none;
+  if (emails.length === 0 && !onlyContacts?.length) return none;
   // contacts_email_idx is on lower(email).
   const contacts = await store.db
     .selectFrom('contacts')
-    .select(['id', 'name', 'verified', 'updated_at'])
-    .where(sql<string>`lower(email)`, 'in', [...emails])
+    .select(['id', 'name', 'email', 'verified', 'updated_at'])
+    .$if(onlyContacts !== undefined, (q) => q.where('id', 'in', [...onlyContacts!]))
+    .$if(onlyContacts === undefined, (q) => q.where(sql<string>`lower(email)`, 'in', [...emails]))
     .orderBy('updated_at', 'desc')
     .execute();
-  if (contacts.length === 0) return none;
+  if (contacts.length === 0) return onlyContacts ? { ...none, known: true } : none;
   const ids = contacts.map((c) => c.id);
   const [counts, recent, device] = await Promise.all([
     store.db
@@ -65,10 +70,10 @@ export async function hubFactsFor(store: Store, emails: readonly string[]): Prom
       ORDER BY m.created_at DESC, m.position DESC
       LIMIT 1`.execute(store.db),
   ]);
-  const proven = contacts.filter((c) => c.verified);
+  const proven = contacts.filter((c) => c.verified && c.email);
   return {
     known: true,
-    verified: proven.length > 0,
+    verified: onlyContacts ? proven.length === contacts.length : proven.length > 0,
     name: (proven[0] ?? contacts[0])?.name ?? null,
     conversationCount: Number(counts?.total ?? 0),
     openCount: Number(counts?.open ?? 0),

@@ -189,7 +189,9 @@ async function importConversation(
   const threads = await helpdesk.threads(externalId);
   const first = threads.find((t: HelpdeskThread) => t.kind === 'customer');
   if (!first) return null;
-  const contact = { identityKind: 'email', identityKey: email, email, name: info.customer.name, verified: true };
+  // The helpdesk's customer email is a claim the hub did not check: unverified, unless the helpdesk
+  // itself says it verified that address (ARCHITECTURE §7).
+  const contact = { identityKind: 'email', identityKey: email, email, name: info.customer.name, verified: info.customer.verified === true };
   const result = await deps.ingest({
     channel: 'helpdesk',
     source: integrationId,

@@ -111,14 +111,40 @@ describe.each(backends)('ingest() on %s', (backend) => {
     await expect(t.hub.ingest({ ...chatMessage({ id: 'm-bad' }), source: '' })).rejects.toMatchObject({ status: 400, code: 'invalid_message' });
   });
 
-  it('keeps the contact verified once proven, and fills in fields it learns later', async () => {
-    await t.hub.ingest({ ...chatMessage({ id: 'm-6a', user: 'gina' }), contact: { identityKind: 'chat', identityKey: 'app1:gina', verified: true } });
-    const later = await t.hub.ingest({
+  it('verified follows the email it proves: an unproven email is stored unverified, the same email proven stays proven, a new unproven one is not', async () => {
+    await t.hub.ingest({ ...chatMessage({ id: 'm-6a', user: 'gina' }), contact: { identityKind: 'chat', identityKey: 'app1:gina', verified: false } });
+    const claimed = await t.hub.ingest({
       ...chatMessage({ id: 'm-6b', user: 'gina' }),
       contact: { identityKind: 'chat', identityKey: 'app1:gina', email: 'gina@example.com', name: 'Gina', verified: false },
     });
-    expect(later.contact).toMatchObject({ email: 'gina@example.com', name: 'Gina', verified: true });
-    expect(later.message.metadata).toMatchObject({ identityVerified: false });
+    expect(claimed.contact).toMatchObject({ email: 'gina@example.com', name: 'Gina', verified: false });
+    expect(claimed.message.metadata).toMatchObject({ identityVerified: false });
+    const proven = await t.hub.ingest({ ...chatMessage({ id: 'm-6c', user: 'gina' }), contact: { identityKind: 'chat', identityKey: 'app1:gina', email: 'gina@example.com', name: 'Gina', verified: true } });
+    expect(proven.contact).toMatchObject({ email: 'gina@example.com', verified: true });
+    // The same address again, unproven this time (an older session): still proven.
+    const again = await t.hub.ingest({ ...chatMessage({ id: 'm-6d', user: 'gina' }), contact: { identityKind: 'chat', identityKey: 'app1:gina', email: 'GINA@example.com', name: null, verified: false } });
+    expect(again.contact).toMatchObject({ verified: true, name: 'Gina' });
+    // The user (a proven identity) claims another address: stored, and not proven.
+    const moved = await t.hub.ingest({ ...chatMessage({ id: 'm-6e', user: 'gina' }), contact: { identityKind: 'chat', identityKey: 'app1:gina', email: 'gina@other.example', name: 'Gina', verified: false } });
+    expect(moved.contact).toMatchObject({ email: 'gina@other.example', verified: false });
+  });
+
+  it('mail that failed authentication never rewrites a stored contact’s name; an authenticated one may', async () => {
+    const email = 'ivy@example.com';
+    const mail = (id: string, name: string, verified: boolean) => ({
+      channel: 'email' as const,
+      source: 'email:support@acme.example',
+      sourceMessageId: `<${id}@mail.example>`,
+      thread: { key: `<${id}@mail.example>` },
+      contact: { identityKind: 'email', identityKey: email, email, name, verified },
+      subject: 'Hi',
+      text: 'hello',
+    });
+    await t.hub.ingest(mail('ivy-1', 'Ivy Real', true));
+    const spoofed = await t.hub.ingest(mail('ivy-2', 'Real Victim, attacker@evil.example,', false));
+    expect(spoofed.contact).toMatchObject({ name: 'Ivy Real', verified: true });
+    const renamed = await t.hub.ingest(mail('ivy-3', 'Ivy R. Real', true));
+    expect(renamed.contact).toMatchObject({ name: 'Ivy R. Real' });
   });
 
   it('reopens a closed conversation when the customer writes again', async () => {

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { helpscout } from '../../integrations/helpscout/index.js';
+import { helpdeskChatAddress } from '../../src/capabilities/helpdesk.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
 import { chatMessage } from '../support/inbound.js';
 import { dynamicAppBody, helpScoutSignature, postHelpScoutSidebar, testSources } from './support.js';
@@ -210,6 +211,24 @@ describe('Help Scout Dynamic App sidebar: POST /sidebar/helpscout', () => {
     expect(html).not.toContain('Enterprise');
     // Not even asked: an unproven claim never reaches the account sources.
     expect(sources.crmLookups.filter((e) => e === email).length).toBe(lookupsBefore);
+  });
+
+  it('a chat customer named by the hub’s chat address gets a card about that contact alone: its own unproven claim to someone else’s address shows no account data, even when the owner is proven elsewhere', async () => {
+    const victim = 'victim-owner@example.com';
+    sources.accounts.set(victim, { company: 'Victim Holdings Ltd', plan: { name: 'Scale', interval: 'year', amountMinor: 120000, currency: 'eur' } });
+    // The owner, proven (a verified chat identity with that email) …
+    await t.hub.ingest(chatMessage({ id: 'owner-1', user: 'victim-owner', contact: { identityKind: 'chat', identityKey: 'app1:victim-owner', email: victim, name: 'Victim Owner', verified: true } }));
+    // … and another user who merely claims the address.
+    const claim = await t.hub.ingest(chatMessage({ id: 'claim-1', user: 'claimant', contact: { identityKind: 'chat', identityKey: 'app1:claimant', email: victim, name: 'Victim Owner', verified: false } }));
+    const claimant = await t.hub.store.db.selectFrom('conversations').select('contact_id').where('id', '=', claim.conversation.id).executeTakeFirstOrThrow();
+    const lookupsBefore = sources.crmLookups.filter((e) => e === victim).length;
+    const html = await card(dynamicAppBody({ customer: { email: helpdeskChatAddress(claimant.contact_id), emails: [] } }));
+    expect(html).toContain('<span class="badge red">unverified sender</span>');
+    expect(html).not.toContain('Victim Holdings');
+    expect(sources.crmLookups.filter((e) => e === victim).length).toBe(lookupsBefore);
+    // The owner's own chat address: their card, with the account.
+    const owner = await t.hub.store.db.selectFrom('contacts').select('id').where('identity_key', '=', 'app1:victim-owner').executeTakeFirstOrThrow();
+    expect(await card(dynamicAppBody({ customer: { email: helpdeskChatAddress(owner.id), emails: [] } }))).toContain('Victim Holdings');
   });
 
   it('reuses a finished card until something behind it changes (a new message here)', async () => {

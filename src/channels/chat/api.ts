@@ -257,7 +257,7 @@ export function chatApiRouter(deps: ChatApiDeps): Router {
       channel: 'chat',
       source: `chat:${me.appId}`,
       sourceMessageId: `${identity.identityKey}:${body.client_id}`,
-      contact: { ...identity, email: me.email, name: me.name, verified: me.kind === 'identified' },
+      contact: { ...identity, email: me.email, name: me.name, verified: me.verified },
       text: body.text,
       attachments: await ownAttachments(me, body.attachments ?? []),
       metadata: { clientId: body.client_id, sessionId: me.sessionId, device: me.device },

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
 import { z } from 'zod';
 import { forbidden, unauthorized } from '../../errors.js';
+import { contactClaimUpdate } from '../../conversations/contact-claims.js';
 import type { Store } from '../../store/store.js';
 import type { ChatApp } from './config.js';
-import { hashToken, newSessionToken, newVisitorId, verifyUserHash } from './identity.js';
+import { hashToken, newSessionToken, newVisitorId, singleEmail, verifyIdentityToken, verifyUserHash } from './identity.js';
 
 const text = z.string().max(200).nullish();
 export const deviceSchema = z
@@ -12,7 +12,9 @@ export const deviceSchema = z
   .partial();
 
 export const sessionRequestSchema = z.object({
-  user: z.object({ id: z.string().min(1).max(200), email: z.string().max(320).nullish(), name: z.string().max(200).nullish() }).optional(),
+  /** The recommended proof: a JWT signed by the product's backend (identity.ts). */
+  identity_token: z.string().min(1).max(8192).optional(),
+  user: z.object({ id: z.string().min(1).max(200), email: singleEmail.nullish(), name: z.string().max(200).nullish() }).optional(),
   user_hash: z.string().max(200).optional(),
   device: deviceSchema.optional(),
 });
@@ -43,12 +45,23 @@ export async function createSession(
 ): Promise<{ token: string; expiresAt: Date; user: ChatUser }> {
   let kind: 'identified' | 'anonymous';
   let userId: string;
-  if (request.user) {
+  // What the session claims about the user, and whether the product signed the email for them.
+  let claim: { email: string | null; name: string | null; emailVerified: boolean } = { email: null, name: null, emailVerified: false };
+  if (request.identity_token !== undefined) {
+    const identity = await verifyIdentityToken(app.identitySecret, request.identity_token, now);
+    if ('error' in identity) throw unauthorized(`the identity could not be verified: ${identity.error}`, 'identity_not_verified');
+    if (request.user && request.user.id !== identity.userId) throw unauthorized('`user.id` differs from the identity token\'s `sub`', 'identity_not_verified');
+    kind = 'identified';
+    userId = identity.userId;
+    claim = { email: identity.email, name: identity.name ?? request.user?.name ?? null, emailVerified: identity.email !== null };
+  } else if (request.user) {
     if (!verifyUserHash(app.identitySecret, request.user.id, request.user_hash)) {
       throw unauthorized('the identity could not be verified: user_hash must be the hex HMAC-SHA256 of the user id with the app\'s identity secret', 'identity_not_verified');
     }
     kind = 'identified';
     userId = request.user.id;
+    // user_hash covers the id only: the email beside it is the user's claim, stored unverified.
+    claim = { email: request.user.email?.toLowerCase() ?? null, name: request.user.name ?? null, emailVerified: false };
   } else {
     if (!app.allowAnonymous) throw forbidden('this app does not allow anonymous visitors; identify the user', 'anonymous_not_allowed');
     kind = 'anonymous';
@@ -65,19 +78,12 @@ export async function createSession(
         id: randomUUID(),
         identity_kind: identity.identityKind,
         identity_key: identity.identityKey,
-        email: request.user?.email ?? null,
-        name: request.user?.name ?? null,
-        // The product's backend vouched for this user id (user_hash); a visitor proved nothing.
-        verified: kind === 'identified',
+        email: claim.email,
+        name: claim.name,
+        // Verified = this user's email is proven (signed in the identity token), never the id alone.
+        verified: claim.emailVerified,
       })
-      .onConflict((oc) =>
-        oc.columns(['identity_kind', 'identity_key']).doUpdateSet((eb) => ({
-          email: eb.fn.coalesce('excluded.email', 'contacts.email'),
-          name: eb.fn.coalesce('excluded.name', 'contacts.name'),
-          verified: sql<boolean>`contacts.verified OR excluded.verified`,
-          updated_at: now,
-        })),
-      )
+      .onConflict((oc) => oc.columns(['identity_kind', 'identity_key']).doUpdateSet(() => ({ ...contactClaimUpdate, updated_at: now })))
       .returningAll()
       .executeTakeFirstOrThrow();
     await tx

@@ -46,11 +46,46 @@ describe('in-app chat API v1', () => {
     t.hub.reply({ conversationId, source: 'test-agent', sourceMessageId: id, authorKind: 'agent', authorName: 'Ana', text });
 
   describe('identity', () => {
-    it('opens a session for a user whose user_hash verifies, and says who they are', async () => {
+    it('opens a session for a user whose identity token verifies: id, email and name are the product’s word, the email verified', async () => {
       const sdk = Sdk.forServer(server);
-      const session = await sdk.identify('user-1', { email: 'one@example.com', name: 'One' });
+      const session = await sdk.identify('user-1', { email: 'One@Example.com', name: 'One' });
       expect(session['session_token']).toMatch(/^hst_/);
       expect(session['user']).toEqual({ id: 'user-1', kind: 'identified', email: 'one@example.com', name: 'One', verified: true });
+    });
+
+    it('user_hash proves the id only: the email beside it is stored as the user’s unverified claim', async () => {
+      const sdk = Sdk.forServer(server);
+      const session = await sdk.identify('user-hash-only', { email: 'claimed@example.com', name: 'Claimer' }, 'user_hash');
+      expect(session['user']).toEqual({ id: 'user-hash-only', kind: 'identified', email: 'claimed@example.com', name: 'Claimer', verified: false });
+    });
+
+    it('refuses a forged, expired, unsigned or mismatched identity token with 401, and a token without exp', async () => {
+      const { SignJWT, UnsecuredJWT } = await import('jose');
+      const { identityToken } = await import('./support.js');
+      const attempts: [string, Record<string, unknown>][] = [
+        ['wrong secret', { identity_token: await identityToken('user-9', { email: 'a@example.com' }, 'not-the-identity-secret-0000') }],
+        ['expired', { identity_token: await identityToken('user-9', {}, undefined, Math.floor(Date.now() / 1000) - 3600) }],
+        ['alg none', { identity_token: new UnsecuredJWT({ email: 'a@example.com' }).setSubject('user-9').setExpirationTime('1h').encode() }],
+        ['no exp', { identity_token: await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('user-9').sign(new TextEncoder().encode('acme-identity-secret-0123456789')) }],
+        ['user.id is not sub', { identity_token: await identityToken('user-9'), user: { id: 'someone-else' } }],
+        ['garbage', { identity_token: 'not.a.jwt' }],
+      ];
+      for (const [why, body] of attempts) {
+        const res = await Sdk.forServer(server).call('POST', '/v1/sessions', body);
+        expect(res.status, why).toBe(401);
+        expect(res.body['error']['code'], why).toBe('identity_not_verified');
+      }
+    });
+
+    it('an email field takes exactly one address: a list or a display name is refused (400), with user_hash or in a token', async () => {
+      const { identityToken } = await import('./support.js');
+      const { userHash } = await import('../../../src/channels/chat/identity.js');
+      for (const email of ['a@example.com, b@example.com', 'Victim <victim@example.com>', 'a@example.com\nBcc: b@example.com']) {
+        const viaHash = await Sdk.forServer(server).call('POST', '/v1/sessions', { user: { id: 'u-list', email }, user_hash: userHash('acme-identity-secret-0123456789', 'u-list') });
+        expect(viaHash.status, email).toBe(400);
+        const viaToken = await Sdk.forServer(server).call('POST', '/v1/sessions', { identity_token: await identityToken('u-list', { email }) });
+        expect(viaToken.status, email).toBe(401);
+      }
     });
 
     it('refuses a wrong user_hash with 401 saying the identity could not be verified', async () => {

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
+import { SignJWT } from 'jose';
 import { userHash } from '../../../src/channels/chat/identity.js';
 
 export const APP_ID = 'acme';
@@ -48,10 +49,13 @@ export class Sdk {
     return { status: response.status, headers: response.headers, body: json as Record<string, any> };
   }
 
-  async identify(userId: string, extra: { email?: string; name?: string } = {}) {
+  /**
+   * A session for an identified user, proven the recommended way (an identity token signing the
+   * id, email and name: the email counts as verified) or with `user_hash` (the id only).
+   */
+  async identify(userId: string, extra: { email?: string; name?: string } = {}, proof: 'identity_token' | 'user_hash' = 'identity_token') {
     const res = await this.call('POST', '/v1/sessions', {
-      user: { id: userId, ...extra },
-      user_hash: userHash(IDENTITY_SECRET, userId),
+      ...(proof === 'identity_token' ? { identity_token: await identityToken(userId, extra) } : { user: { id: userId, ...extra }, user_hash: userHash(IDENTITY_SECRET, userId) }),
       device: { platform: 'ios', osVersion: '18.1', appVersion: '4.2.0', sdkVersion: '1.0.0', model: 'iPhone15,2', network: 'wifi', locale: 'en-US', timeZone: 'Europe/Berlin' },
     });
     if (res.status !== 201) throw new Error(`session failed: ${res.status} ${JSON.stringify(res.body)}`);
@@ -96,4 +100,9 @@ export async function openStream(url: string, headers: Record<string, string> = 
       }
     },
   };
+}
+
+/** What the product's backend signs (HS256, the app's identity secret): the id, email and name, for an hour. */
+export async function identityToken(userId: string, claims: { email?: string; name?: string } = {}, secret: string = IDENTITY_SECRET, expiresIn: string | number = '1h'): Promise<string> {
+  return new SignJWT({ ...claims }).setProtectedHeader({ alg: 'HS256' }).setSubject(userId).setIssuedAt().setExpirationTime(expiresIn).sign(new TextEncoder().encode(secret));
 }

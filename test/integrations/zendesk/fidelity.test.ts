@@ -279,5 +279,14 @@ describe('Zendesk as the vendor documents it', () => {
       });
       expect(refused.status).toBe(422);
     });
+
+    it('a chat customer whose email the product did not prove is filed under the hub’s address for their contact, never under the claimed address’s Zendesk user', async () => {
+      const contactId = randomUUID();
+      const claimed = { email: 'someone-else@example.com', name: 'Some One', verified: false, contactId };
+      const outcome = await h.zendesk.write({ ...createOp(randomUUID(), ['I am someone else']), customer: claimed });
+      expect(h.fake.user(h.fake.ticket(outcome.externalId!)!.requester_id)!.email).toBe(`chat-${contactId}@chat.invalid`);
+      const proven = await h.zendesk.write({ ...createOp(randomUUID(), ['I am me']), customer: { ...claimed, verified: true } });
+      expect(h.fake.user(h.fake.ticket(proven.externalId!)!.requester_id)!.email).toBe('someone-else@example.com');
+    });
   });
 });

@@ -70,9 +70,14 @@ export interface Session {
 }
 
 export interface SessionRequest {
-  /** Omit for an anonymous visitor (if the app allows them). */
+  /**
+   * Recommended: a JWT (HS256, the app's identity secret) from the app's own server carrying
+   * `sub` (the user id), `email`, `name` and `exp`; the email it carries counts as verified.
+   */
+  identityToken?: string;
+  /** Omit (with no identity token) for an anonymous visitor, if the app allows them. */
   user?: { id: string; email?: string | null; name?: string | null };
-  /** hex HMAC-SHA256(identity secret, user id), computed by the app's own server. */
+  /** hex HMAC-SHA256(identity secret, user id), computed by the app's own server: proves the id only. */
   userHash?: string;
   device?: DeviceContext;
 }
@@ -256,6 +261,7 @@ export class HubClient {
 
   async startSession(request: SessionRequest = {}): Promise<Session> {
     const body: Record<string, unknown> = {};
+    if (request.identityToken) body['identity_token'] = request.identityToken;
     if (request.user) body['user'] = request.user;
     if (request.userHash) body['user_hash'] = request.userHash;
     if (request.device) body['device'] = request.device;
@@ -781,7 +787,21 @@ function isFresh(session: Session): boolean {
 }
 
 function sameIdentity(user: User, request: SessionRequest): boolean {
-  return request.user ? user.kind === 'identified' && user.id === request.user.id : user.kind === 'anonymous';
+  const id = (request.identityToken ? tokenSubject(request.identityToken) : null) ?? request.user?.id ?? null;
+  if (request.identityToken && id === null) return false; // cannot tell: ask the hub
+  return id !== null ? user.kind === 'identified' && user.id === id : user.kind === 'anonymous';
+}
+
+/** The `sub` of an identity token, read (not verified: the hub verifies) to match a stored session. */
+function tokenSubject(token: string): string | null {
+  const payload = token.split('.')[1];
+  if (!payload) return null;
+  try {
+    const json = JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/'))) as unknown;
+    return isRecord(json) && typeof json['sub'] === 'string' ? json['sub'] : null;
+  } catch {
+    return null;
+  }
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

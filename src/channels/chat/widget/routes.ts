@@ -126,8 +126,10 @@ function demoPage(appId: string, origin: string): string {
 <h1>Chat widget demo</h1>
 <p>This page embeds the Support Hub chat widget of app <code>${id}</code> with one script tag:</p>
 <pre><code>&lt;script src="${escapeHtml(origin)}/widget/hub-widget.js" data-app-id="${id}" async&gt;&lt;/script&gt;</code></pre>
-<p>To show who is writing, set <code>window.SupportHub = { user: { id, email, name }, userHash }</code> before that tag;
-<code>userHash</code> is the hex HMAC-SHA256 of the user id with the app's identity secret, computed on your server.</p>
+<p>To show who is writing, set <code>window.SupportHub = { identityToken }</code> before that tag: a JWT your server signs
+with the app's identity secret (HS256) carrying <code>sub</code> (the user id), <code>email</code>, <code>name</code> and <code>exp</code>.
+The older <code>{ user: { id, email, name }, userHash }</code> (the hex HMAC-SHA256 of the user id) still works, but proves the id only:
+the email beside it stays unverified.</p>
 <p>Open the chat bubble in the bottom right corner to write to the team.</p>
 </main>
 <script src="/widget/hub-widget.js" data-app-id="${id}" async></script>

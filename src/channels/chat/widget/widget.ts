@@ -22,8 +22,12 @@ declare const __HUB_WIDGET_VERSION__: string;
 /** Replaced by build.ts with the package version and a hash of the sources. */
 export const WIDGET_VERSION = typeof __HUB_WIDGET_VERSION__ === 'string' ? __HUB_WIDGET_VERSION__ : 'dev';
 
-/** What a page may set before the script: `window.SupportHub = { user: { id, email, name }, userHash }`. */
+/**
+ * What a page may set before the script: `window.SupportHub = { identityToken }` (recommended: a
+ * JWT from the product's server) or `{ user: { id, email, name }, userHash }` (proves the id only).
+ */
 export interface SupportHubPageConfig {
+  identityToken?: string;
   user?: { id: string; email?: string | null; name?: string | null };
   userHash?: string;
 }
@@ -516,6 +520,10 @@ function readConfig(script: HTMLScriptElement | null): WidgetConfig | null {
 
 function sessionRequestFor(config: WidgetConfig, page: SupportHubPageConfig | undefined): SessionRequest {
   const request: SessionRequest = { device: collectDeviceContext({ appVersion: config.appVersion, sdkVersion: WIDGET_VERSION }) };
+  if (typeof page?.identityToken === 'string' && page.identityToken) {
+    request.identityToken = page.identityToken;
+    return request;
+  }
   if (page?.user && typeof page.user.id === 'string' && page.user.id) {
     request.user = { id: page.user.id, email: page.user.email ?? null, name: page.user.name ?? null };
     if (typeof page.userHash === 'string') request.userHash = page.userHash;
