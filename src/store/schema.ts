@@ -322,6 +322,13 @@ export interface StaffSessionsTable {
   expires_at: Timestamp;
 }
 
+export interface StaffDevicesTable {
+  token_hash: string;
+  user_id: string;
+  created_at: Timestamp;
+  last_used_at: Timestamp;
+}
+
 export interface LoginThrottleTable {
   key: string;
   failures: number;
@@ -391,6 +398,7 @@ export interface HubDatabase {
   staff_users: StaffUsersTable;
   staff_sessions: StaffSessionsTable;
   login_throttle: LoginThrottleTable;
+  staff_devices: StaffDevicesTable;
   triage_overrides: TriageOverridesTable;
   audit_log: AuditLogTable;
 }

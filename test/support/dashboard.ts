@@ -21,24 +21,36 @@ export function csrfIn(html: string): string {
  * redirects (tests look at them), and sends forms urlencoded with the page's CSRF token.
  */
 export class StaffClient {
+  /** The session cookie (`name=value`), and the Set-Cookie header that last set it. */
   cookie: string | null = null;
   lastSetCookie: string | null = null;
+  /** The known-device cookie a login leaves (`name=value`). */
+  device: string | null = null;
 
   constructor(readonly base: string) {}
 
   private remember(response: Response): Response {
     const set = response.headers.getSetCookie();
     for (const header of set) {
-      this.lastSetCookie = header;
       const [pair] = header.split(';');
       const value = pair!.slice(pair!.indexOf('=') + 1);
+      if (pair!.slice(0, pair!.indexOf('=')).endsWith('hub_device')) {
+        this.device = value === '' ? null : pair!;
+        continue;
+      }
+      this.lastSetCookie = header;
       this.cookie = value === '' ? null : pair!;
     }
     return response;
   }
 
+  private cookies(): Record<string, string> {
+    const jar = [this.cookie, this.device].filter((c): c is string => c !== null);
+    return jar.length > 0 ? { cookie: jar.join('; ') } : {};
+  }
+
   async get(path: string): Promise<Response> {
-    return this.remember(await fetch(this.base + path, { redirect: 'manual', headers: this.cookie ? { cookie: this.cookie } : {} }));
+    return this.remember(await fetch(this.base + path, { redirect: 'manual', headers: this.cookies() }));
   }
 
   async page(path: string): Promise<string> {
@@ -56,7 +68,7 @@ export class StaffClient {
       await fetch(this.base + path, {
         method: 'POST',
         redirect: 'manual',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', ...(this.cookie ? { cookie: this.cookie } : {}) },
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...this.cookies() },
         body,
       }),
     );

@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import type { StaffRole } from '../../store/schema.js';
 import type { Store } from '../../store/store.js';
 import type { DashboardConfig } from '../config.js';
+import { readCookie } from './cookies.js';
 
 export interface StaffUser {
   id: string;
@@ -106,14 +107,7 @@ export class StaffSessions {
 export const COOKIE = { plain: 'hub_staff', secure: '__Host-hub_staff' } as const;
 
 export function sessionCookieOf(req: Request): string | undefined {
-  const header = req.headers.cookie;
-  if (!header) return undefined;
-  const wanted = req.secure ? COOKIE.secure : COOKIE.plain;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === wanted) return decodeURIComponent(part.slice(eq + 1).trim());
-  }
-  return undefined;
+  return readCookie(req, req.secure ? COOKIE.secure : COOKIE.plain);
 }
 
 export function setSessionCookie(req: Request, res: Response, token: string, maxAgeMs: number | null): void {

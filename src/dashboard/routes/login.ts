@@ -4,6 +4,7 @@ import type { Store } from '../../store/store.js';
 import { audit } from '../audit.js';
 import { burnPasswordCheck, verifyPassword } from '../auth/passwords.js';
 import { clearSessionCookie, setSessionCookie, type StaffSessions } from '../auth/sessions.js';
+import { StaffDevices } from '../auth/devices.js';
 import { LoginThrottle } from '../auth/throttle.js';
 import type { DashboardConfig } from '../config.js';
 import { renderPage, requireCsrf, safeNext } from '../web.js';
@@ -22,6 +23,7 @@ const loginForm = z.object({
 export function loginRouter(deps: { store: Store; sessions: StaffSessions; config: DashboardConfig }): Router {
   const router = Router();
   const throttle = new LoginThrottle(deps.store, deps.config);
+  const devices = new StaffDevices(deps.store);
 
   router.get('/dashboard/login', async (req, res) => {
     if (res.locals.session?.user) return res.redirect(303, safeNext(req.query['next']));
@@ -36,9 +38,11 @@ export function loginRouter(deps: { store: Store; sessions: StaffSessions; confi
   router.post('/dashboard/login', requireCsrf, async (req, res) => {
     const form = loginForm.parse(req.body ?? {});
     const next = safeNext(form.next);
-    const keys = LoginThrottle.keys(form.email, req.ip);
+    const device = await devices.known(req, form.email);
+    const keys = throttle.keys(form.email, req.ip, device);
     const again = (status: number, problem: string) => renderPage(res, 'login', { title: 'Log in', problem, email: form.email, next }, status);
-    const lockedMs = await throttle.lockedFor(keys);
+    // Charged before the password is checked: parallel guesses get no more checks than the limit.
+    const lockedMs = await throttle.begin(keys);
     if (lockedMs > 0) {
       await audit(deps.store.db, { actor: { id: null, email: form.email || null }, action: 'login.throttled', ip: req.ip });
       const minutes = Math.ceil(lockedMs / 60_000);
@@ -54,11 +58,11 @@ export function loginRouter(deps: { store: Store; sessions: StaffSessions; confi
       : undefined;
     const ok = user && !user.disabled_at ? await verifyPassword(form.password, user.password_hash) : (await burnPasswordCheck(form.password), false);
     if (!ok || !user) {
-      await throttle.failed(keys);
       await audit(deps.store.db, { actor: { id: null, email: form.email || null }, action: 'login.failed', ip: req.ip });
       return again(401, 'That email and password do not match an account.');
     }
-    await throttle.succeeded(keys[0]!);
+    await throttle.succeeded(keys);
+    await devices.remember(req, res, user.id, device);
     const staff = { id: user.id, email: user.email, name: user.name, role: user.role };
     const { token } = await deps.sessions.start(staff, res.locals.session);
     setSessionCookie(req, res, token, deps.config.sessionTtlHours * 3_600_000);

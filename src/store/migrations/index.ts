@@ -8,6 +8,7 @@ import { sync } from './0007_sync.js';
 import { escalation } from './0008_escalation.js';
 import { dashboard } from './0009_dashboard.js';
 import { syncThreads } from './0010_sync_threads.js';
+import { staffDevices } from './0011_staff_devices.js';
 
 /**
  * Versioned migrations, applied in order at start and by `npm run migrate`. Append only: never
@@ -20,6 +21,6 @@ export interface Migration {
   statements: string[];
 }
 
-export const migrations: Migration[] = [core, chat, triage, email, imap, mailMessageRef, sync, escalation, dashboard, syncThreads];
+export const migrations: Migration[] = [core, chat, triage, email, imap, mailMessageRef, sync, escalation, dashboard, syncThreads, staffDevices];
 
 export const latestVersion = Math.max(...migrations.map((m) => m.version));
