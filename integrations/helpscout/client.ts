@@ -34,6 +34,8 @@ const REFRESH_MARGIN_MS = 60_000;
 export class AccessTokens {
   private token: { value: string; refreshAt: number } | null = null;
   private inflight: Promise<string> | null = null;
+  /** After the token endpoint failed (5xx, no answer): not asked again before this, doubling up to a minute. */
+  private outage: { until: number; failures: number; reason: string } | null = null;
 
   constructor(
     private readonly options: {
@@ -69,7 +71,24 @@ export class AccessTokens {
   }
 
   private refresh(signal?: AbortSignal): Promise<string> {
-    this.inflight ??= this.fetchToken().finally(() => {
+    const now = this.clock();
+    if (this.outage && now < this.outage.until) {
+      // Every caller failing at once must not become a token request each (~250/min in a review).
+      return Promise.reject(new VendorError('unavailable', `helpscout token endpoint failing; next try in ${Math.ceil((this.outage.until - now) / 1000)} s: ${this.outage.reason}`, { retryAfterMs: this.outage.until - now }));
+    }
+    this.inflight ??= this.fetchToken().then(
+      (token) => {
+        this.outage = null;
+        return token;
+      },
+      (error: unknown) => {
+        if (error instanceof VendorError && error.kind === 'unavailable') {
+          const failures = (this.outage?.failures ?? 0) + 1;
+          this.outage = { until: this.clock() + Math.min(60_000, 500 * 2 ** failures), failures, reason: error.message };
+        }
+        throw error;
+      },
+    ).finally(() => {
       this.inflight = null;
     });
     return abortable(this.inflight, signal);

@@ -24,6 +24,8 @@ export type HubEvent =
   | { type: 'message.delivered'; conversationId: string; messageId: string }
   | { type: 'triage.updated'; conversationId: string; level: 'urgent' | 'high' | 'normal' | 'low' }
   | { type: 'probe'; probeId: string; origin: string }
+  /** A chat session was revoked: every process drops it from its cache and closes its sockets. */
+  | { type: 'session.revoked'; sessionId: string }
   /** An account-data source said a customer changed (Stripe webhook): every process drops its cached answers. */
   | { type: 'account.changed'; integrationId: string; emails: string[]; keys: string[] };
 

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { attachmentDisposition } from './content-disposition.js';
 import { Router } from 'express';
 import { forbidden, notFound } from '../errors.js';
 import type { Store } from '../store/store.js';
@@ -41,7 +42,7 @@ export class FileLinks {
       const row = await store.db.selectFrom('attachments').select(['filename', 'content_type', 'content']).where('id', '=', id).executeTakeFirst();
       if (!row) throw notFound('no such file');
       res.setHeader('Content-Type', row.content_type);
-      res.setHeader('Content-Disposition', `attachment; filename*=UTF-8''${encodeURIComponent(row.filename)}`);
+      res.setHeader('Content-Disposition', attachmentDisposition(row.filename));
       res.setHeader('X-Content-Type-Options', 'nosniff');
       res.send(row.content);
     });

@@ -36,7 +36,7 @@ export function requestContext(log: Logger): RequestHandler {
     Object.defineProperty(req, 'log', {
       configurable: true,
       enumerable: false,
-      get: () => (child ??= log.child({ req: { id, method: req.method, url: req.originalUrl ?? req.url } })),
+      get: () => (child ??= log.child({ req: { id, method: req.method, url: loggableUrl(req.originalUrl ?? req.url) } })),
     });
     if (!QUIET_PATHS.has(req.path)) {
       const started = performance.now();
@@ -52,4 +52,31 @@ export function requestContext(log: Logger): RequestHandler {
     }
     next();
   };
+}
+
+/**
+ * Query parameters that carry a credential: one-use links (`/escalations/acknowledge?token=`),
+ * signed file links (`?e=…&s=…`), the chat stream's `access_token`. Logs keep the parameter's
+ * name and lose its value, so a log reader cannot replay the link.
+ */
+const SECRET_PARAMS = /^(token|access_token|s|sig|signature|key|secret|code|password|e|t)$/i;
+
+export function loggableUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const params = url
+    .slice(q + 1)
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      const name = eq < 0 ? pair : pair.slice(0, eq);
+      let decoded = name;
+      try {
+        decoded = decodeURIComponent(name);
+      } catch {
+        // a malformed name is logged as it came
+      }
+      return eq >= 0 && SECRET_PARAMS.test(decoded) ? `${name}=[redacted]` : pair;
+    });
+  return `${url.slice(0, q)}?${params.join('&')}`;
 }

@@ -68,7 +68,8 @@ export const jobCatalog = {
   }),
   /** Read a helpdesk conversation back: new agent replies to deliver, status, imports (src/sync/pull.ts). */
   'sync.pull': job({
-    schema: z.object({ integrationId: z.string().min(1), externalId: z.string().min(1).max(200) }),
+    // `attempt`: how many times in a row the vendor was unavailable for this pull (backoff).
+    schema: z.object({ integrationId: z.string().min(1), externalId: z.string().min(1).max(200), attempt: z.number().int().min(0).max(100).optional() }),
     retryLimit: 10,
     retryDelaySeconds: 5,
     expireInSeconds: 60,

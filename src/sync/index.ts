@@ -99,8 +99,8 @@ export function createHelpdeskSync(deps: SyncDeps): HelpdeskSync {
         ingest: deps.ingest,
         reply: deps.reply,
         importHelpdeskConversations: deps.config.importHelpdeskConversations,
-        later: (integrationId, externalId, delayMs) =>
-          deps.queue.enqueue([{ ...pullRequest(integrationId, externalId), startAfter: new Date(Date.now() + delayMs) }]),
+        later: (integrationId, externalId, delayMs, attempt) =>
+          deps.queue.enqueue([{ ...pullRequest(integrationId, externalId, attempt), startAfter: new Date(Date.now() + delayMs) }]),
       }),
     },
     router: helpdeskWebhookRouter({ store: deps.store, queue: deps.queue, log: deps.log, helpdesks, maxBodyBytes: deps.maxWebhookBytes }),

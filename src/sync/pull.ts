@@ -15,8 +15,8 @@ export interface PullDeps {
   ingest(inbound: InboundMessage): Promise<IngestResult>;
   reply(outbound: OutboundReply): Promise<ReplyResult>;
   importHelpdeskConversations: boolean;
-  /** Hands a pull on for later (rate budget spent) without failing the job. */
-  later(integrationId: string, externalId: string, delayMs: number): Promise<void>;
+  /** Hands a pull on for later (rate budget spent, vendor down) without failing the job; `attempt` counts failures in a row. */
+  later(integrationId: string, externalId: string, delayMs: number, attempt?: number): Promise<void>;
 }
 
 /** Thrown while a conversation the hub created is not linked to its vendor id yet (its create answer was lost). */
@@ -38,8 +38,9 @@ export class WriteInFlightError extends Error {}
  * pushes, our acknowledgements) never echo back.
  */
 export function syncPullJob(deps: PullDeps) {
-  return async (payload: { integrationId: string; externalId: string }): Promise<void> => {
+  return async (payload: { integrationId: string; externalId: string; attempt?: number }): Promise<void> => {
     const { integrationId, externalId } = payload;
+    const attempt = payload.attempt ?? 0;
     const helpdesk = deps.helpdesks.get(integrationId);
     if (!helpdesk) return;
     // Paused: the reconciliation poll catches up from its cursor once the integration resumes.
@@ -58,8 +59,13 @@ export function syncPullJob(deps: PullDeps) {
         await deps.later(integrationId, externalId, error.retryAfterMs ?? 5000);
         return;
       }
-      // Passing trouble: look again in a few seconds (pg-boss's doubling backoff would wait minutes).
-      if ((isVendorError(error) && error.kind === 'unavailable') || error instanceof NotLinkedYetError) {
+      // The vendor is failing: look again later and later (1 s, 2 s, 4 s … up to 5 minutes, with
+      // jitter), so a helpdesk answering 503 is not asked every few seconds for every conversation.
+      if (isVendorError(error) && error.kind === 'unavailable') {
+        await deps.later(integrationId, externalId, unavailableBackoffMs(attempt), attempt + 1);
+        return;
+      }
+      if (error instanceof NotLinkedYetError) {
         await deps.later(integrationId, externalId, 1000 + Math.random() * 3000);
         return;
       }
@@ -216,4 +222,10 @@ async function importConversation(
 
 function attachmentsNote(thread: HelpdeskThread): Record<string, unknown> {
   return thread.attachments.length > 0 ? { attachments: thread.attachments } : {};
+}
+
+/** Backoff after `attempt` unavailable answers in a row: 1 s doubling to 5 minutes, full jitter above half. */
+export function unavailableBackoffMs(attempt: number): number {
+  const ceiling = Math.min(300_000, 1000 * 2 ** Math.min(attempt, 20));
+  return ceiling / 2 + Math.random() * (ceiling / 2);
 }

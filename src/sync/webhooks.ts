@@ -29,8 +29,8 @@ async function knownThreadIds(db: Kysely<HubDatabase>, integrationId: string, th
   return new Set([...pushed.map((r) => r.thread_id).filter((id): id is string => id !== null), ...stored.map((r) => r.source_message_id)]);
 }
 
-export function pullRequest(integrationId: string, externalId: string): JobRequest {
-  return { name: 'sync.pull', data: { integrationId, externalId }, singletonKey: `${integrationId}:${externalId}` };
+export function pullRequest(integrationId: string, externalId: string, attempt?: number): JobRequest {
+  return { name: 'sync.pull', data: { integrationId, externalId, ...(attempt ? { attempt } : {}) }, singletonKey: `${integrationId}:${externalId}` };
 }
 
 /**

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { badRequest, forbidden, notFound, payloadTooLarge } from '../../errors.js';
 import type { InboundMessage, IngestResult } from '../../conversations/inbound.js';
 import { bearerToken } from '../../http/bearer.js';
+import { attachmentDisposition } from '../../http/content-disposition.js';
 import type { AttachmentRef } from '../../store/schema.js';
 import type { Store } from '../../store/store.js';
 import type { TeamConfig } from '../../team/hours.js';
@@ -24,6 +25,8 @@ export interface ChatApiDeps {
   expectedReply(customerTimeZone: string | null, at: Date): Promise<Eta>;
   ingest(inbound: InboundMessage): Promise<IngestResult>;
   openApiDocument: string | null;
+  /** A session was revoked: tell every process (open sockets close, caches forget it). */
+  revoked?(sessionId: string): Promise<void>;
   clock?: () => Date;
 }
 
@@ -46,7 +49,10 @@ export function chatApiRouter(deps: ChatApiDeps): Router {
   const { store, chat } = deps;
   const now = deps.clock ?? (() => new Date());
   const apps = new Map(chat.apps.map((app) => [app.id, app]));
-  const appLimiter = new RateLimiter(chat.appRequestsPerSecond, chat.appRequestsPerSecond);
+  // Requests are budgeted per session once the token is verified, and per client address before
+  // (or when it fails): one caller can spend only its own budget, never the app's for every user.
+  const requestLimiter = new RateLimiter(chat.appRequestsPerSecond, chat.appRequestsPerSecond);
+  const byAddress = (req: Request) => requestLimiter.take(`address\u0000${req.ip ?? 'unknown'}`, 'requests from this address');
   // A burst of a few messages is normal typing; the per-minute rate is the sustained ceiling.
   const messageLimiter = new RateLimiter(Math.min(10, chat.sessionMessagesPerMinute), chat.sessionMessagesPerMinute / 60);
   const anyOrigin = chat.apps.some((app) => app.allowedOrigins.includes('*'));
@@ -85,7 +91,6 @@ export function chatApiRouter(deps: ChatApiDeps): Router {
     if (!appId) throw badRequest('name the chat app in the X-Hub-App-Id header', 'missing_app_id');
     const app = apps.get(appId);
     if (!app) throw badRequest(`unknown chat app "${appId.slice(0, 64)}"`, 'unknown_app');
-    appLimiter.take(app.id, 'requests for this app');
     const origin = req.get('origin');
     if (origin && !app.allowedOrigins.includes('*') && !app.allowedOrigins.includes(origin)) {
       throw forbidden(`origin ${origin} is not allowed for this app`, 'origin_not_allowed');
@@ -94,18 +99,26 @@ export function chatApiRouter(deps: ChatApiDeps): Router {
     next();
   };
   const requireUser: RequestHandler = async (req, _res, next) => {
-    req.chatUser = await authenticate(store, req.chatApp!.id, bearerToken(req.get('authorization')), now(), deps.sessions);
+    try {
+      req.chatUser = await authenticate(store, req.chatApp!.id, bearerToken(req.get('authorization')), now(), deps.sessions);
+    } catch (error) {
+      byAddress(req); // guessing tokens costs the guesser's own budget
+      throw error;
+    }
+    requestLimiter.take(`session\u0000${req.chatUser.sessionId}`, 'requests in this session');
     next();
   };
   const user = (req: Request) => req.chatUser!;
 
   router.post('/v1/sessions', resolveApp, async (req, res) => {
+    byAddress(req);
     const body = sessionRequestSchema.parse(req.body ?? {});
     const session = await createSession(store, req.chatApp!, body, chat.sessionTtlSeconds, now());
     res.status(201).json({ session_token: session.token, expires_at: session.expiresAt.toISOString(), user: presentUser(session.user) });
   });
 
   router.get('/v1/availability', resolveApp, async (req, res) => {
+    byAddress(req);
     const zone = typeof req.query['time_zone'] === 'string' ? req.query['time_zone'] : null;
     const at = now();
     res.json(availability(deps.team, at, zone, await deps.expectedReply(zone, at)));
@@ -113,6 +126,7 @@ export function chatApiRouter(deps: ChatApiDeps): Router {
 
   router.delete('/v1/sessions/current', resolveApp, requireUser, async (req, res) => {
     await revokeSession(store, user(req).sessionId, now(), deps.sessions);
+    await deps.revoked?.(user(req).sessionId);
     res.status(204).end();
   });
 
@@ -139,7 +153,7 @@ export function chatApiRouter(deps: ChatApiDeps): Router {
     const result = await deps.ingest({
       ...(await inbound(me, body.message)),
       // The first message's client_id names the conversation, so a retried create finds it again.
-      thread: { key: `${identity.identityKey}:${body.message.client_id}` },
+      thread: { key: clientKey(identity.identityKey, body.message.client_id) },
       subject: body.subject ?? null,
     });
     const unread = await unreadCounts(store, [result.conversation.id]);
@@ -244,7 +258,7 @@ export function chatApiRouter(deps: ChatApiDeps): Router {
     if (!row) throw notFound(`attachment ${id} not found`, 'attachment_not_found');
     res.set({
       'Content-Type': row.content_type,
-      'Content-Disposition': `attachment; filename="${row.filename.replace(/"/g, '')}"`,
+      'Content-Disposition': attachmentDisposition(row.filename),
       'X-Content-Type-Options': 'nosniff',
       'Cache-Control': 'private, max-age=3600',
     });
@@ -256,7 +270,7 @@ export function chatApiRouter(deps: ChatApiDeps): Router {
     return {
       channel: 'chat',
       source: `chat:${me.appId}`,
-      sourceMessageId: `${identity.identityKey}:${body.client_id}`,
+      sourceMessageId: clientKey(identity.identityKey, body.client_id),
       contact: { ...identity, email: me.email, name: me.name, verified: me.verified },
       text: body.text,
       attachments: await ownAttachments(me, body.attachments ?? []),
@@ -285,4 +299,16 @@ function sanitizeFilename(name: string): string {
   const base = name.split(/[\\/]/).pop() ?? 'attachment';
   const clean = base.replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, 200);
   return clean || 'attachment';
+}
+
+/**
+ * The key a client's id is stored under, unique per user. `app:user:client` is ambiguous once a
+ * user id or a client id contains `:` (user `a:b` with client `c` is user `a` with client `b:c`,
+ * and that user would read the other's message back): such pairs are written as a JSON pair
+ * instead, which cannot look like a plain key (it starts with `[`). Keys without `:` keep their
+ * old form, so retries across an upgrade still find what they sent.
+ */
+export function clientKey(identityKey: string, clientId: string): string {
+  const userId = identityKey.slice(identityKey.indexOf(':') + 1);
+  return userId.includes(':') || clientId.includes(':') ? JSON.stringify([identityKey, clientId]) : `${identityKey}:${clientId}`;
 }

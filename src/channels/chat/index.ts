@@ -45,7 +45,17 @@ export function createChatChannel(deps: {
   const sessions = new SessionCache();
   const stream = new ChatStream({ store: deps.store, bus: deps.bus, chat: deps.chat, log: deps.log, sessions });
   return {
-    router: chatApiRouter({ store: deps.store, sessions, chat: deps.chat, team: deps.team, expectedReply: deps.expectedReply, ingest: deps.ingest, openApiDocument }),
+    router: chatApiRouter({
+      store: deps.store,
+      sessions,
+      chat: deps.chat,
+      team: deps.team,
+      expectedReply: deps.expectedReply,
+      ingest: deps.ingest,
+      openApiDocument,
+      // Every process (this one included) closes the session's sockets and forgets it.
+      revoked: (sessionId) => deps.bus.publish([{ type: 'session.revoked', sessionId }]),
+    }),
     delivery: chatDelivery({ chat: deps.chat }),
     unreadCheck: unreadCheckJob({ store: deps.store, chat: deps.chat, log: deps.log, mailer: deps.mailer }),
     attach: (server) => stream.attach(server),

@@ -151,7 +151,12 @@ export class ChatStream {
 
   private async onEvent(event: HubEvent): Promise<void> {
     try {
-      if (event.type === 'message.created' && event.channel === 'chat') {
+      if (event.type === 'session.revoked') {
+        this.deps.sessions?.evictSession(event.sessionId);
+        for (const clients of this.byContact.values()) {
+          for (const client of clients) if (client.user.sessionId === event.sessionId) client.socket.close(CLOSE.unauthorized, 'session revoked');
+        }
+      } else if (event.type === 'message.created' && event.channel === 'chat') {
         const contactId = await this.ownerOf(event.conversationId);
         const clients = contactId ? this.byContact.get(contactId) : undefined;
         if (!clients) return;
