@@ -60,6 +60,11 @@ export const coreSchema = z.object({
     .object({
       /** Bearer token for the operator API under /admin (failed jobs, replay, probes); unset = off. */
       token: secret(z.string().min(24, 'must be at least 24 characters').optional()),
+      /**
+       * Bearer token for `/metrics` and the integration details of `/readyz`; unset = both public
+       * (restrict them at the proxy instead). `/healthz` and the readiness verdict stay public.
+       */
+      opsToken: secret(z.string().min(24, 'must be at least 24 characters').optional()),
     })
     .prefault({}),
   chat: chatSchema.prefault({}),
@@ -111,6 +116,11 @@ export const coreEnv: EnvBinding[] = [
   { env: 'LOG_LEVEL', path: ['log', 'level'], description: 'pino log level' },
   { env: 'SHUTDOWN_TIMEOUT_MS', path: ['shutdown', 'timeoutMs'], description: 'Longest graceful shutdown before exit' },
   { env: 'HUB_ADMIN_TOKEN', path: ['admin', 'token'], description: 'Bearer token of the operator API under /admin; unset = off' },
+  {
+    env: 'HUB_OPS_TOKEN',
+    path: ['admin', 'opsToken'],
+    description: 'Bearer token required by `/metrics` and for the integration details of `/readyz`; unset = public (restrict at the proxy)',
+  },
   { env: 'CHAT_APP_ID', path: ['chat', 'appId'], description: 'Chat app id (single-app shorthand; several apps: `chat.apps` in the file)' },
   { env: 'CHAT_IDENTITY_SECRET', path: ['chat', 'identitySecret'], description: 'Key the product’s backend signs identity tokens (JWT HS256) and `user_hash` with, for that app' },
   { env: 'CHAT_ALLOW_ANONYMOUS', path: ['chat', 'allowAnonymous'], description: 'Let visitors chat without an identity (server-issued visitor id)' },

@@ -213,7 +213,7 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
       // The sidebar's routers include account-data webhooks (Stripe), which must come before the helpdesk ones.
       rawBodyRouters: [email.relayRouter, ...sidebar.routers, ...triage.rawBodyRouters, sync.router],
       routers: [
-        healthRouter({ store, queue, bus, metrics, shuttingDown: () => shuttingDown, integrations: () => sync.health() }),
+        healthRouter({ store, queue, bus, metrics, shuttingDown: () => shuttingDown, integrations: () => sync.health(), ...(config.admin.opsToken ? { opsToken: config.admin.opsToken } : {}) }),
         // The dashboard parses its own form bodies and renders its own error pages.
         ...(dashboard ? [dashboard.router] : []),
         adminRouter({ token: config.admin.token, store, queue, registry, syncReplay: () => replaySync({ queue, store, sync }) }),

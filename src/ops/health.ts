@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { sql } from 'kysely';
 import type { EventBus } from '../conversations/events.js';
 import type { JobQueue } from '../jobs/queue.js';
+import { bearerToken, secretsEqual } from '../http/bearer.js';
 import { migrationStatus } from '../store/migrate.js';
 import type { Store } from '../store/store.js';
 import type { HubMetrics } from './metrics.js';
@@ -19,6 +20,8 @@ export interface HealthDeps {
   shuttingDown: () => boolean;
   /** Helpdesk integrations' sync state; a paused one ("needs re-auth") is reported, not made unready. */
   integrations?: () => Promise<Record<string, { status: string; reason?: string; since?: Date }>>;
+  /** When set, `/metrics` and `/readyz`'s integration details need `Authorization: Bearer <it>`. */
+  opsToken?: string;
 }
 
 const DATABASE_TIMEOUT_MS = 2000;
@@ -34,7 +37,13 @@ export function healthRouter(deps: HealthDeps): Router {
     res.json({ status: 'ok' });
   });
 
-  router.get('/readyz', async (_req, res) => {
+  const mayRead = (header: string | undefined) => {
+    if (!deps.opsToken) return true;
+    const given = bearerToken(header);
+    return given !== null && secretsEqual(given, deps.opsToken);
+  };
+
+  router.get('/readyz', async (req, res) => {
     const checks: Record<string, Check> = {};
     checks['database'] = await withTimeout(
       sql`SELECT 1`.execute(deps.store.db).then(() => ({ ok: true, detail: deps.store.backend })),
@@ -55,11 +64,16 @@ export function healthRouter(deps: HealthDeps): Router {
     const ready = Object.values(checks).every((c) => c.ok);
     // Another process serving traffic would not fix a revoked vendor token, so a paused
     // integration does not make the hub unready; it is shown for operators and `npm run doctor`.
-    const integrations = checks['database'].ok && deps.integrations ? await deps.integrations().catch(() => ({})) : {};
+    // Integration states can name a vendor's refusal: behind the ops token when one is set.
+    const integrations = checks['database'].ok && deps.integrations && mayRead(req.get('authorization')) ? await deps.integrations().catch(() => ({})) : {};
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', checks, integrations });
   });
 
-  router.get('/metrics', async (_req, res) => {
+  router.get('/metrics', async (req, res) => {
+    if (!mayRead(req.get('authorization'))) {
+      res.set('WWW-Authenticate', 'Bearer').status(401).type('text/plain').send('metrics need HUB_OPS_TOKEN as a bearer token\n');
+      return;
+    }
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
   return router;
