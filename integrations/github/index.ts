@@ -46,6 +46,8 @@ export interface GitHubEscalationOptions {
   timeoutMs?: number;
   /** Longest Retry-After a call waits out itself before answering `rate_limited` (default 2 s). */
   maxInlineWaitMs?: number;
+  /** Tests: the fetch every request goes through (a recording one, for the conformance suite). */
+  fetch?: typeof fetch;
 }
 
 /** The capability from a parsed config section (the registry calls this; tests too). */
@@ -61,6 +63,7 @@ export function createGitHubEscalation(config: GitHubConfig, options: GitHubEsca
     ...(options.onVendorRequest ? { onRequest: options.onVendorRequest } : {}),
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
     ...(options.maxInlineWaitMs !== undefined ? { maxInlineWaitMs: options.maxInlineWaitMs } : {}),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
   });
   return new GitHubEscalation(client, { owner, name, labels: config.labels, webhookSecret: config.webhookSecret });
 }

@@ -72,7 +72,7 @@ export const pagerduty = defineIntegration({
       env: 'PAGERDUTY_WEBHOOK_SECRET',
       key: 'webhookSecret',
       description:
-        'Signing secret of the V3 webhook subscription that posts to `POST /webhooks/pagerduty` (incident.acknowledged / .resolved / .reopened); without it PagerDuty webhooks are rejected and the hub learns of acknowledgements only through its own link',
+        'Signing secret of the V3 webhook subscription that posts to `POST /webhooks/pagerduty` (incident.triggered / .acknowledged / .resolved / .reopened); without it PagerDuty webhooks are rejected and the hub learns of acknowledgements only through its own link',
     },
   ],
   capabilities: {

@@ -38,17 +38,41 @@ const deliverySchema = z.object({
     id: z.string().min(1),
     event_type: z.string(),
     agent: z.object({ type: z.string().optional(), summary: z.string().optional() }).nullish(),
-    data: z.object({ incident_key: z.string().nullish() }).nullish(),
+    // `incident` for incident.* events; other data types (incident_note, service, …) carry other ids.
+    data: z.object({ type: z.string().optional(), id: z.string().nullish(), incident_key: z.string().nullish(), html_url: z.string().nullish() }).nullish(),
   }),
 });
 
+/** What the hub learns from a delivery about which incident holds which of our alerts. */
+export interface IncidentLink {
+  /** The alert's dedup key (our escalation id) as the incident's `incident_key`. */
+  externalId: string;
+  /** The incident id, which every incident event carries. */
+  vendorId: string;
+  url: string | null;
+}
+
+const pageUrl = (value: string | null | undefined): string | null => {
+  if (!value) return null;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' ? url.href : null;
+  } catch {
+    return null;
+  }
+};
+
 /**
- * Which escalation an incident belongs to: an incident opened by an Events API alert carries
- * that alert's dedup key — our escalation id — as `incident_key`. When PagerDuty's alert
- * grouping merges our alert into another incident, the incident keeps the other alert's key and
- * the hub does not hear about it (the acknowledge link and the hub's own view still work).
+ * Which escalation an incident belongs to. The V3 webhook docs promise the incident's `id` on
+ * every incident event, but not an `incident_key` equal to our dedup key: it can be empty, and
+ * when alert grouping puts our alert into another incident it is that incident's first alert's.
+ * So an event names the incident by its `incident_key` when there is one (our receipt's id, the
+ * dedup key), else by the incident id; and a delivery carrying both reports the link (key →
+ * incident) for the engine to record, so a later delivery naming only the incident still finds
+ * the escalation. An incident never linked to one of our keys is not ours to act on: the
+ * acknowledge link and the hub's own view still work.
  */
-export function parsePagerDutyWebhook(request: RawRequest): { deliveryId: string; events: EscalationInboundEvent[] } {
+export function parsePagerDutyWebhook(request: RawRequest): { deliveryId: string; events: EscalationInboundEvent[]; links: IncidentLink[] } {
   let body: unknown;
   try {
     body = JSON.parse(request.rawBody.toString('utf8'));
@@ -61,12 +85,16 @@ export function parsePagerDutyWebhook(request: RawRequest): { deliveryId: string
     throw invalid(`PagerDuty webhook body is not a V3 event: ${issue.path.join('.') || 'body'}: ${issue.message}`);
   }
   const { id, event_type: type, agent, data } = parsed.data.event;
+  const isIncident = type.startsWith('incident.') && (data?.type === undefined || data.type === 'incident');
+  const incidentId = isIncident && data?.id ? data.id : null;
+  const incidentKey = isIncident && data?.incident_key ? data.incident_key : null;
+  const links: IncidentLink[] = incidentId && incidentKey ? [{ externalId: incidentKey, vendorId: incidentId, url: pageUrl(data?.html_url) }] : [];
   const kind = EVENT_KINDS[type];
-  const incidentKey = data?.incident_key;
+  const names = incidentKey ?? incidentId;
   // pagey.ping, services, notes, priorities, …: nothing the escalation engine acts on.
-  if (!kind || !incidentKey) return { deliveryId: id, events: [] };
+  if (!kind || !names) return { deliveryId: id, events: [], links };
   // A person did it: their name. A service or integration (our own resolve event, an
   // auto-resolve timeout): nobody to name.
   const by = agent?.type === 'user_reference' && agent.summary ? agent.summary : null;
-  return { deliveryId: id, events: [{ kind, externalId: incidentKey, by }] };
+  return { deliveryId: id, events: [{ kind, externalId: names, by }], links };
 }

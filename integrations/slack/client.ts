@@ -44,7 +44,9 @@ export class SlackWebhookClient {
         const seconds = Number(headers.get('retry-after'));
         return { remaining: null, retryAfterMs: headers.has('retry-after') && Number.isFinite(seconds) ? seconds * 1000 : null };
       },
-      fetch: (_standIn, init) => fetchImpl(webhookUrl, init),
+      // As Slack's own client does (`redirect: 'error'`): a webhook answers, it never redirects,
+      // and following one would post the message somewhere the channel owner never chose.
+      fetch: (_standIn, init) => fetchImpl(webhookUrl, { ...init, redirect: 'error' }),
       // An alert is worth a short wait (Slack usually asks for a second) but not a held job:
       // longer waits go back to the engine as `rate_limited`.
       maxRateWaitMs: options.maxRateWaitMs ?? 2_500,

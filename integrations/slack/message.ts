@@ -1,10 +1,15 @@
+import type { ContextBlock, HeaderBlock, SectionBlock } from '@slack/types';
+import type { IncomingWebhookSendArguments } from '@slack/webhook';
 import type { EscalationChange, EscalationRecipient, EscalationRequest } from '../../src/capabilities/escalation.js';
 import { escapeMrkdwn, escapeTruncated, mrkdwnLink, truncatePlain } from './mrkdwn.js';
 
 /**
  * The messages the hub posts to a Slack incoming webhook: Block Kit `blocks` plus a `text`
  * fallback (used for notifications and clients without blocks). Limits from Slack's Block Kit
- * reference: header text 150 characters, section text 3,000.
+ * reference (and the doc comments of `@slack/types`): header text 150 characters, section text
+ * 3,000. Every block and message is checked against Slack's own SDK types (`@slack/types`,
+ * `@slack/webhook`, type-only imports) with `satisfies`: a field Slack does not define fails to
+ * compile.
  */
 
 export interface SlackMessage {
@@ -35,7 +40,7 @@ export type SlackMessageKind = 'opened' | EscalationChange['kind'];
  * this line is what ties them together for people searching the channel.
  */
 export function escalationLine(escalationId: string, kind: SlackMessageKind): SlackBlock {
-  return { type: 'context', elements: [{ type: 'mrkdwn', text: `Support Hub escalation ${escapeMrkdwn(escalationId)} · ${kind}` }] };
+  return { type: 'context', elements: [{ type: 'mrkdwn', text: `Support Hub escalation ${escapeMrkdwn(escalationId)} · ${kind}` }] } satisfies ContextBlock;
 }
 
 /**
@@ -77,19 +82,19 @@ export function openMessage(request: EscalationRequest): SlackMessage {
   ].filter((link): link is string => link !== null);
 
   const blocks: SlackBlock[] = [
-    { type: 'header', text: { type: 'plain_text', text: truncatePlain(`${level.emoji} ${request.title}`, HEADER_MAX), emoji: true } },
+    { type: 'header', text: { type: 'plain_text', text: truncatePlain(`${level.emoji} ${request.title}`, HEADER_MAX), emoji: true } } satisfies HeaderBlock,
     section(`${facts}${onCall}`),
     section(escapeTruncated(request.summary, SECTION_MAX)),
   ];
   if (evidence) blocks.push(section(`*Evidence:* ${escapeTruncated(evidence, SECTION_MAX - 14)}`));
   if (links.length > 0) blocks.push(section(links.join('   ·   ')));
   blocks.push(escalationLine(request.escalationId, 'opened'));
-  return { text: `${level.label} escalation: ${escapeTruncated(request.title, SECTION_MAX)}`, blocks };
+  return { text: `${level.label} escalation: ${escapeTruncated(request.title, SECTION_MAX)}`, blocks } satisfies IncomingWebhookSendArguments;
 }
 
 export function followUpMessage(escalationId: string, change: EscalationChange): SlackMessage {
   const text = followUpText(change);
-  return { text, blocks: [section(text), escalationLine(escalationId, change.kind)] };
+  return { text, blocks: [section(text), escalationLine(escalationId, change.kind)] } satisfies IncomingWebhookSendArguments;
 }
 
 function followUpText(change: EscalationChange): string {
@@ -109,5 +114,5 @@ function followUpText(change: EscalationChange): string {
 }
 
 function section(text: string): SlackBlock {
-  return { type: 'section', text: { type: 'mrkdwn', text } };
+  return { type: 'section', text: { type: 'mrkdwn', text } } satisfies SectionBlock;
 }

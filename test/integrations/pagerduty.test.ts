@@ -150,13 +150,26 @@ describe('PagerDuty escalations', () => {
     expect((await vendorFailure(target.open(escalationRequest()))).kind).toBe('rejected');
   });
 
-  it('over the ~120 events/min per routing key: waited briefly, then "rate_limited" and nothing ingested', async () => {
+  it('over the ~120 events/min per routing key: "rate_limited" at once, to be retried no sooner than 30 s (PagerDuty’s advice), nothing ingested', async () => {
     fake.pagerduty.rateLimitPerMinute = 1;
     await target.open(escalationRequest());
     const limited = escalationRequest();
+    const before = fake.pagerduty.requests.length;
     const error = await vendorFailure(target.open(limited));
     expect(error.kind).toBe('rate_limited');
+    expect(error.retryAfterMs).toBeGreaterThanOrEqual(30_000);
+    // Not resent a second later inside the call: that would count against the limit again.
+    expect(fake.pagerduty.requests.slice(before).map((r) => r.status)).toEqual([429]);
     expect(fake.pagerduty.alertsFor(limited.escalationId)).toHaveLength(0);
+  });
+
+  it('a 5xx or a lost answer is "unavailable" with the same 30 s spacing (Events API: "retry after some time")', async () => {
+    fake.pagerduty.failNext(503);
+    const failed = await vendorFailure(target.open(escalationRequest()));
+    expect([failed.kind, failed.retryAfterMs]).toEqual(['unavailable', 30_000]);
+    fake.pagerduty.dropNextResponse();
+    const lost = await vendorFailure(target.open(escalationRequest()));
+    expect([lost.kind, lost.outcomeUnknown, lost.retryAfterMs]).toEqual(['unavailable', true, 30_000]);
   });
 
   it('a comment sends nothing: the Events API has no notes', async () => {
@@ -234,13 +247,25 @@ describe('PagerDuty V3 webhooks', () => {
     expect(result).toEqual({ ok: false, reason: expect.stringContaining('PAGERDUTY_WEBHOOK_SECRET') });
   });
 
-  it('reopened incidents are reported; pings, other events and incidents without a dedup key are not', () => {
+  it('an incident is named by its incident_key, else its id; a delivery with both reports the link; pings and other events act on nothing', () => {
     const incident = (type: string, data: Record<string, unknown>) =>
       target.parseWebhook(delivery({ id: `evt-${type}`, event_type: type, agent: { type: 'user_reference', summary: 'Mia Chen' }, data }));
-    expect(incident('incident.reopened', { id: 'PGR0VU2', incident_key: 'esc-1' }).events).toEqual([{ kind: 'escalation.reopened', externalId: 'esc-1', by: 'Mia Chen' }]);
-    expect(incident('pagey.ping', {})).toEqual({ deliveryId: 'evt-pagey.ping', events: [] });
-    expect(incident('incident.priority_updated', { id: 'PGR0VU2', incident_key: 'esc-1' }).events).toEqual([]);
-    expect(incident('incident.resolved', { id: 'PGR0VU2', incident_key: null }).events).toEqual([]);
+    const link = { externalId: 'esc-1', vendorId: 'PGR0VU2', url: 'https://acme.pagerduty.com/incidents/PGR0VU2' };
+    expect(incident('incident.reopened', { id: 'PGR0VU2', type: 'incident', incident_key: 'esc-1', html_url: link.url })).toEqual({
+      deliveryId: 'evt-incident.reopened',
+      events: [{ kind: 'escalation.reopened', externalId: 'esc-1', by: 'Mia Chen' }],
+      links: [link],
+    });
+    expect(incident('pagey.ping', {})).toEqual({ deliveryId: 'evt-pagey.ping', events: [], links: [] });
+    // Events the engine does not act on still link the incident (incident.triggered comes first).
+    expect(incident('incident.priority_updated', { id: 'PGR0VU2', type: 'incident', incident_key: 'esc-1', html_url: link.url })).toMatchObject({ events: [], links: [link] });
+    // The docs do not promise incident_key: without it the incident is still named, with nothing to link.
+    expect(incident('incident.resolved', { id: 'PGR0VU2', incident_key: null })).toMatchObject({ events: [{ kind: 'escalation.resolved', externalId: 'PGR0VU2' }], links: [] });
+    expect(incident('incident.acknowledged', { id: 'PGR0VU2', incident_key: '' })).toMatchObject({ events: [{ kind: 'escalation.acknowledged', externalId: 'PGR0VU2' }], links: [] });
+    // Another data type's id is not an incident's: a note's id is never linked.
+    expect(incident('incident.annotated', { id: 'P2LA89X', type: 'incident_note', incident: { id: 'PGR0VU2' } })).toMatchObject({ events: [], links: [] });
+    // A page that is not https is not kept as the target's link.
+    expect(incident('incident.triggered', { id: 'PGR0VU2', type: 'incident', incident_key: 'esc-1', html_url: 'javascript:alert(1)' }).links).toEqual([{ ...link, url: null }]);
   });
 
   it('a resolve by a service or integration (our own event, an auto-resolve) names nobody', () => {

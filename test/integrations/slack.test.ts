@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { VendorError } from '../../src/vendors/error.js';
 import { createSlackEscalation, slack, slackConfigSchema } from '../../integrations/slack/index.js';
@@ -159,6 +161,29 @@ describe('Slack escalations', () => {
     expect((await target.checkConnection()).ok).toBe(false);
     clock += 2 * 60_000;
     expect(await target.checkConnection()).toEqual({ ok: true, detail: 'configured (Slack incoming webhooks cannot be checked without posting)' });
+  });
+
+  it('a redirect is not followed (as Slack’s own client refuses them): the message goes nowhere else', async () => {
+    const elsewhere: string[] = [];
+    const other = createServer((req, res) => {
+      elsewhere.push(req.url ?? '');
+      res.end('ok');
+    });
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    const redirecting = createServer((_req, res) => {
+      res.writeHead(307, { location: `http://127.0.0.1:${(other.address() as AddressInfo).port}/collect` });
+      res.end();
+    });
+    await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/services/T1/B1/secret`;
+      const redirected = createSlackEscalation(slackConfigSchema.parse({ webhookUrl: url }), targetContext);
+      const error = await vendorFailure(redirected.open(escalationRequest()));
+      expect(error.kind).toBe('unavailable');
+      expect(elsewhere).toEqual([]);
+    } finally {
+      await Promise.all([new Promise((r) => redirecting.close(r)), new Promise((r) => other.close(r))]);
+    }
   });
 
   it('checkConnection posts nothing', async () => {

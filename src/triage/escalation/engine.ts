@@ -13,6 +13,8 @@ import { addHelpdeskNote } from '../helpdesk-notes.js';
 import type { EscalationPolicy } from './config.js';
 import type { AcknowledgeLinks } from './links.js';
 import { policyFor } from './policies.js';
+import { deferralMs, MAX_TARGET_ATTEMPTS, MAX_NOTIFY_DEFERRALS } from './retry.js';
+import { linkedEscalation, recordLink, type TargetLink } from './target-links.js';
 
 export interface EscalationEngineDeps {
   store: Store;
@@ -135,24 +137,34 @@ export class EscalationEngine {
     const row = await store.db
       .selectFrom('escalation_steps as s')
       .innerJoin('escalations as e', 'e.id', 's.escalation_id')
-      .select(['s.status as stepStatus', 's.targets', 's.until', 'e.status', 'e.level', 'e.category', 'e.title', 'e.conversation_id', 'e.incident_id'])
+      .select(['s.status as stepStatus', 's.due_at', 's.targets', 's.until', 'e.status', 'e.level', 'e.category', 'e.title', 'e.conversation_id', 'e.incident_id'])
       .where('s.escalation_id', '=', escalationId)
       .where('s.step', '=', step)
       .executeTakeFirst();
     if (!row || row.stepStatus === 'done' || row.stepStatus === 'cancelled') return;
-    const stopped = row.until === 'acknowledged' ? row.status !== 'open' : row.status === 'resolved';
     const now = this.deps.clock();
+    // A step put back on the schedule (a vendor asked us to wait) runs when the tick claims it;
+    // a stray job for it (one handed back after a crash) must not run it early.
+    if (row.stepStatus === 'scheduled' && new Date(row.due_at) > now) return;
+    const stopped = row.until === 'acknowledged' ? row.status !== 'open' : row.status === 'resolved';
     if (stopped) {
       await store.db.updateTable('escalation_steps').set({ status: 'cancelled' }).where('escalation_id', '=', escalationId).where('step', '=', step).execute();
       return;
     }
     const request = await this.request(escalationId, row, now);
     let retryable: unknown = null;
+    let notBefore: Date | null = null;
     for (const targetId of row.targets) {
       const outcome = await this.openAt(escalationId, step, targetId, request);
-      if (outcome === 'retry') retryable ??= new Error(`escalation ${escalationId} step ${step}: ${targetId} is unavailable; retrying`);
+      if (!outcome.retry) continue;
+      retryable ??= new Error(`escalation ${escalationId} step ${step}: ${targetId} is unavailable; retrying`);
+      if (outcome.notBefore && (!notBefore || outcome.notBefore > notBefore)) notBefore = outcome.notBefore;
     }
     // Targets already told are recorded; the retry tells only the ones still waiting.
+    if (notBefore) {
+      await this.defer(escalationId, step, notBefore, now);
+      return;
+    }
     if (retryable) throw retryable;
     await store.transaction(async (tx) => {
       await tx.updateTable('escalation_steps').set({ status: 'done', ran_at: now }).where('escalation_id', '=', escalationId).where('step', '=', step).execute();
@@ -160,7 +172,27 @@ export class EscalationEngine {
     });
   }
 
-  private async openAt(escalationId: string, step: number, targetId: string, request: EscalationRequest): Promise<'done' | 'retry'> {
+  /**
+   * A vendor said when to come back (Retry-After, PagerDuty's spacing): the step goes back on the
+   * durable schedule at that time and this job ends. Not pg-boss's retry (its backoff knows
+   * nothing of the vendor's wait) and not a worker held asleep: the tick claims the step when it
+   * is due, by the same clock as every other step, and acknowledging meanwhile cancels it.
+   */
+  private async defer(escalationId: string, step: number, until: Date, now: Date): Promise<void> {
+    await this.deps.store.transaction(async (tx) => {
+      await tx
+        .updateTable('escalation_steps')
+        .set({ status: 'scheduled', due_at: until })
+        .where('escalation_id', '=', escalationId)
+        .where('step', '=', step)
+        .where('status', '=', 'queued')
+        .execute();
+      await event(tx, escalationId, now, 'step.deferred', { step, until: until.toISOString() });
+    });
+    this.deps.log.info({ escalationId, step, until: until.toISOString() }, 'escalation step deferred until the vendor’s wait is over');
+  }
+
+  private async openAt(escalationId: string, step: number, targetId: string, request: EscalationRequest): Promise<{ retry: false } | { retry: true; notBefore: Date | null }> {
     const { store, log } = this.deps;
     const target = this.deps.targets.get(targetId);
     const attempt = await store.db
@@ -169,11 +201,11 @@ export class EscalationEngine {
       .onConflict((oc) => oc.columns(['escalation_id', 'step', 'target']).doUpdateSet({ attempts: sql`escalation_targets.attempts + 1` }))
       .returning(['state', 'attempts'])
       .executeTakeFirstOrThrow();
-    if (attempt.state !== 'pending') return 'done';
+    if (attempt.state !== 'pending') return { retry: false };
     const now = this.deps.clock();
     if (!target) {
       await this.targetFailed(escalationId, step, targetId, 'this target is not configured on this hub', now);
-      return 'done';
+      return { retry: false };
     }
     try {
       // A second attempt may follow one that reached the vendor unseen: the target looks before creating.
@@ -189,19 +221,24 @@ export class EscalationEngine {
         await event(tx, escalationId, now, 'target.opened', { step, target: targetId, externalId: receipt.externalId, url: receipt.url });
       });
       this.deps.onStep?.(targetId, 'opened');
-      return 'done';
+      return { retry: false };
     } catch (error) {
       const message = error instanceof Error ? error.message.slice(0, 500) : String(error);
       const passing = !isVendorError(error) || error.kind === 'unavailable' || error.kind === 'rate_limited';
+      if (passing && attempt.attempts >= MAX_TARGET_ATTEMPTS) {
+        await this.targetFailed(escalationId, step, targetId, `gave up after ${attempt.attempts} attempts: ${message}`, now);
+        return { retry: false };
+      }
       if (passing) {
         await store.db.updateTable('escalation_targets').set({ last_error: message }).where('escalation_id', '=', escalationId).where('step', '=', step).where('target', '=', targetId).execute();
-        log.warn({ escalationId, step, target: targetId, err: message }, 'escalation target unavailable; the step will retry');
+        const waitMs = isVendorError(error) ? deferralMs(error.retryAfterMs, attempt.attempts) : null;
+        log.warn({ escalationId, step, target: targetId, err: message, waitMs }, 'escalation target unavailable; the step will retry');
         this.deps.onStep?.(targetId, 'retry');
-        return 'retry';
+        return { retry: true, notBefore: waitMs === null ? null : new Date(now.getTime() + waitMs) };
       }
       // Bad credentials or a refused request will not get better by retrying: record it for staff and go on.
       await this.targetFailed(escalationId, step, targetId, message, now);
-      return 'done';
+      return { retry: false };
     }
   }
 
@@ -262,15 +299,26 @@ export class EscalationEngine {
 
   /** `escalation.notify`: tell every target that holds the escalation what changed (not the one it came from). */
   async notify(payload: { escalationId: string; change: 'acknowledged' | 'resolved'; by: string | null; text: string | null; via: string }): Promise<void> {
-    const rows = await this.deps.store.db
+    const { store } = this.deps;
+    const rows = await store.db
       .selectFrom('escalation_targets')
       .select(['target', 'external_id', 'url'])
       .where('escalation_id', '=', payload.escalationId)
       .where('state', '=', 'opened')
       .execute();
     const change: EscalationChange = payload.change === 'acknowledged' ? { kind: 'acknowledged', by: payload.by } : { kind: 'resolved', by: payload.by, text: payload.text ?? `Resolved${payload.by ? ` by ${payload.by}` : ''}.` };
+    // Earlier runs of this notification that were put back (a vendor asked to wait) told these already.
+    const deferrals = await store.db
+      .selectFrom('escalation_events')
+      .select('detail')
+      .where('escalation_id', '=', payload.escalationId)
+      .where('kind', '=', 'notify.deferred')
+      .where(sql<boolean>`detail->>'change' = ${payload.change}`)
+      .execute();
+    const told = new Set<string>(deferrals.flatMap((d) => (Array.isArray(d.detail['told']) ? d.detail['told'].filter((t): t is string => typeof t === 'string') : [])));
+    const toldNow: string[] = [];
     let retry: unknown = null;
-    const told = new Set<string>();
+    let waitMs: number | null = null;
     for (const row of rows) {
       const key = `${row.target}:${row.external_id}`;
       if (told.has(key) || !row.external_id || payload.via === `webhook:${row.target}`) continue;
@@ -279,28 +327,39 @@ export class EscalationEngine {
       if (!target) continue;
       try {
         await target.update({ externalId: row.external_id, url: row.url }, change, AbortSignal.timeout(25_000));
+        toldNow.push(key);
       } catch (error) {
-        if (isVendorError(error) && (error.kind === 'unavailable' || error.kind === 'rate_limited')) retry ??= error;
-        else this.deps.log.warn({ escalationId: payload.escalationId, target: row.target, err: error }, 'could not tell a target about a change; leaving it');
+        if (isVendorError(error) && (error.kind === 'unavailable' || error.kind === 'rate_limited')) {
+          retry ??= error;
+          const wait = deferralMs(error.retryAfterMs, deferrals.length + 1);
+          if (wait !== null) waitMs = Math.max(waitMs ?? 0, wait);
+        } else this.deps.log.warn({ escalationId: payload.escalationId, target: row.target, err: error }, 'could not tell a target about a change; leaving it');
       }
+    }
+    if (retry && waitMs !== null && deferrals.length < MAX_NOTIFY_DEFERRALS) {
+      // As for steps: the vendor's wait is honoured by a job that starts after it, not a held worker.
+      const now = this.deps.clock();
+      const until = new Date(now.getTime() + waitMs);
+      await store.transaction(async (tx) => {
+        await event(tx, payload.escalationId, now, 'notify.deferred', { change: payload.change, until: until.toISOString(), told: toldNow });
+        await this.deps.queue.enqueueIn(tx, [{ name: 'escalation.notify', data: payload, startAfter: until }]);
+      });
+      return;
     }
     if (retry) throw retry;
   }
 
   /**
-   * A verified webhook from a target (GitHub issue assigned / closed): acknowledges or resolves the
-   * escalation it names and leaves a note on the helpdesk conversation(s).
+   * A verified webhook from a target (GitHub issue assigned / closed, PagerDuty incident
+   * acknowledged / resolved): acknowledges or resolves the escalation it names and leaves a note
+   * on the helpdesk conversation(s). `links` are recorded first, so an event naming a vendor
+   * object that this very delivery linked is found too.
    */
-  async fromTarget(targetId: string, events: readonly EscalationInboundEvent[]): Promise<number> {
+  async fromTarget(targetId: string, events: readonly EscalationInboundEvent[], links: readonly TargetLink[] = []): Promise<number> {
+    for (const link of links) await recordLink(this.deps.store, targetId, link, this.deps.clock());
     let applied = 0;
     for (const e of events) {
-      const row = await this.deps.store.db
-        .selectFrom('escalation_targets as t')
-        .innerJoin('escalations as x', 'x.id', 't.escalation_id')
-        .select(['x.id', 'x.conversation_id', 'x.incident_id', 't.url'])
-        .where('t.target', '=', targetId)
-        .where('t.external_id', '=', e.externalId)
-        .executeTakeFirst();
+      const row = await this.heldBy(targetId, e.externalId, links);
       if (!row) continue;
       const via = `webhook:${targetId}`;
       const by = e.by ? `${e.by} (${targetId})` : targetId;
@@ -322,6 +381,29 @@ export class EscalationEngine {
       await event(this.deps.store.db, row.id, this.deps.clock(), `target.${e.kind.split('.')[1]}`, { target: targetId, by: e.by });
     }
     return applied;
+  }
+
+  /**
+   * The escalation a target's id names: what it holds (its receipt), or a vendor object linked to
+   * that — named directly, or through this delivery's link (PagerDuty: an incident whose
+   * `incident_key` is not ours, but which an earlier delivery linked to our alert).
+   */
+  private async heldBy(
+    targetId: string,
+    externalId: string,
+    links: readonly TargetLink[],
+  ): Promise<{ id: string; conversation_id: string | null; incident_id: string | null; url: string | null } | undefined> {
+    const held = this.deps.store.db
+      .selectFrom('escalation_targets as t')
+      .innerJoin('escalations as x', 'x.id', 't.escalation_id')
+      .select(['x.id', 'x.conversation_id', 'x.incident_id', 't.url'])
+      .where('t.target', '=', targetId);
+    const direct = await held.where('t.external_id', '=', externalId).executeTakeFirst();
+    if (direct) return direct;
+    const db = this.deps.store.db;
+    let linked = await linkedEscalation(db, targetId, externalId);
+    for (const link of links) if (!linked && link.externalId === externalId) linked = await linkedEscalation(db, targetId, link.vendorId);
+    return linked ? held.where('t.escalation_id', '=', linked).where('t.external_id', 'is not', null).orderBy('t.step').executeTakeFirst() : undefined;
   }
 
   private async conversationsOf(row: { conversation_id: string | null; incident_id: string | null }): Promise<string[]> {

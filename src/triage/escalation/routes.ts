@@ -5,10 +5,12 @@ import type { EscalationCapability } from '../../capabilities/escalation.js';
 import type { Store } from '../../store/store.js';
 import type { EscalationEngine } from './engine.js';
 import type { AcknowledgeLinks } from './links.js';
+import { linksIn } from './target-links.js';
 
 /**
  * `POST /webhooks/{target}` for escalation targets with webhooks (GitHub: issue assigned →
- * acknowledged, closed → resolved). Verified over the raw bytes before anything is read; a
+ * acknowledged, closed → resolved; PagerDuty: incident acknowledged / resolved, and which
+ * incident holds our alert). Verified over the raw bytes before anything is read; a
  * redelivery (same delivery id) is answered without acting twice. Ids that are not an escalation
  * target fall through to the other webhook routes.
  */
@@ -31,7 +33,7 @@ export function escalationWebhookRouter(deps: { targets: ReadonlyMap<string, Esc
     }
     // Acted on first, recorded after: a crash in between means a redelivery acts again, which
     // changes nothing (acknowledging twice is a no-op), while the reverse order could lose it.
-    const applied = await deps.engine.fromTarget(targetId, parsed.events);
+    const applied = await deps.engine.fromTarget(targetId, parsed.events, linksIn(parsed));
     await deps.store.db.insertInto('deliveries').values({ source, delivery_id: parsed.deliveryId }).onConflict((oc) => oc.doNothing()).execute();
     res.status(200).json({ status: 'accepted', events: parsed.events.length, applied });
   });

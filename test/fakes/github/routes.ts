@@ -45,7 +45,7 @@ const MAX_BODY = 65_536;
 
 const routes: { method: string; pattern: RegExp; handler: Handler }[] = [
   { method: 'GET', pattern: /^\/user$/, handler: ({ actor, repo }) => ok(authenticatedUserJson(actor, repo)) },
-  { method: 'GET', pattern: /^\/repos\/(?<owner>[^/]+)\/(?<repo>[^/]+)$/, handler: ({ repo, permission }) => ok(repositoryJson(repo, permission)) },
+  { method: 'GET', pattern: /^\/repos\/(?<owner>[^/]+)\/(?<repo>[^/]+)$/, handler: ({ repo, permission }) => ok(repositoryJson(repo, permission, { full: true })) },
   { method: 'GET', pattern: /^\/repos\/(?<owner>[^/]+)\/(?<repo>[^/]+)\/issues$/, handler: listIssues },
   { method: 'POST', pattern: /^\/repos\/(?<owner>[^/]+)\/(?<repo>[^/]+)\/issues$/, handler: createIssue },
   { method: 'GET', pattern: /^\/repos\/(?<owner>[^/]+)\/(?<repo>[^/]+)\/issues\/(?<number>\d+)$/, handler: (c) => ok(issueJson(issueOf(c, DOCS.getIssue), c.repo, { closedBy: true })) },

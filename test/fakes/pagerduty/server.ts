@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { RawRequest } from '../../../src/capabilities/webhook.js';
 import { PagerDutyAlerts, PagerDutyHttpError, invalidEvent, validateEvent, type FakeAlert } from './events.js';
-import { incidentEventBody, signedDelivery } from './webhooks.js';
+import { incidentEventBody, signedDelivery, type IncidentEventOptions } from './webhooks.js';
 
 /**
  * A fake PagerDuty account over real HTTP on 127.0.0.1 (random port): `POST /v2/enqueue` of the
@@ -53,7 +53,9 @@ export interface FakePagerDuty {
    * A responder acts on the incident of the newest alert with this dedup key in PagerDuty's UI;
    * returns the V3 webhook delivery PagerDuty would send (signed with `webhookSecret`).
    */
-  respond(action: 'acknowledged' | 'resolved' | 'reopened', dedupKey: string, by: string): RawRequest;
+  respond(action: 'acknowledged' | 'resolved' | 'reopened', dedupKey: string, by: string, options?: IncidentEventOptions): RawRequest;
+  /** The `incident.triggered` delivery PagerDuty sends when the newest alert with this dedup key opened its incident. */
+  triggered(dedupKey: string, options?: IncidentEventOptions): RawRequest;
   close(): Promise<void>;
 }
 
@@ -123,7 +125,8 @@ export async function startFakePagerDuty(options: FakePagerDutyOptions = {}): Pr
     if (control.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, control.latencyMs));
     const injected = failures.shift();
     if (injected !== undefined) {
-      const body = injected === 400 ? { status: 'invalid event', message: 'Event object is invalid', errors: ['injected failure'] } : injected === 429 ? '' : 'Internal Server Error';
+      // 5XX: the document's `Error` response ({status, message}); 429: no body (none documented).
+      const body = injected === 400 ? { status: 'invalid event', message: 'Event object is invalid', errors: ['injected failure'] } : injected === 429 ? '' : { status: 'Internal Server Error', message: 'Internal Server Error' };
       return answer(response, record, injected, body);
     }
     const drop = dropNext;
@@ -149,6 +152,11 @@ export async function startFakePagerDuty(options: FakePagerDutyOptions = {}): Pr
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const alertsFor = (dedupKey: string) => state.alerts.filter((a) => a.dedupKey === dedupKey);
+  const newest = (dedupKey: string) => {
+    const alert = alertsFor(dedupKey).at(-1);
+    if (!alert) throw new Error(`fake PagerDuty has no alert with dedup key ${dedupKey}`);
+    return alert;
+  };
 
   return {
     url: `http://127.0.0.1:${port}`,
@@ -186,11 +194,14 @@ export async function startFakePagerDuty(options: FakePagerDutyOptions = {}): Pr
     restore() {
       revoked.clear();
     },
-    respond(action, dedupKey, by) {
-      const alert = alertsFor(dedupKey).at(-1);
-      if (!alert) throw new Error(`fake PagerDuty has no alert with dedup key ${dedupKey}`);
+    respond(action, dedupKey, by, options = {}) {
+      const alert = newest(dedupKey);
       alert.status = action === 'acknowledged' ? 'acknowledged' : action === 'resolved' ? 'resolved' : 'triggered';
-      return signedDelivery(incidentEventBody(`incident.${action}`, alert, by), webhookSecret);
+      return signedDelivery(incidentEventBody(`incident.${action}`, alert, by, options), webhookSecret);
+    },
+    triggered(dedupKey, options = {}) {
+      // Triggered by the integration: the agent is the service, not a person.
+      return signedDelivery(incidentEventBody('incident.triggered', newest(dedupKey), null, options), webhookSecret);
     },
     close() {
       server.closeAllConnections();

@@ -4,9 +4,12 @@ import type { FakeAlert } from './events.js';
 
 /**
  * V3 webhook deliveries (developer.pagerduty.com/docs/webhooks/v3-overview): one `event`
- * envelope per request, `event.data` an incident whose `incident_key` is the dedup key of the
- * alert that opened it, signed `X-PagerDuty-Signature: v1=<hex HMAC-SHA256(secret, body)>`
- * (…/docs/verifying-signatures). The example incident's fields are copied; ids are made up.
+ * envelope per request, `event.data` an incident shaped like the docs' example
+ * (shared/data/vendor/official/pagerduty/webhooks-v3-examples/event-data.incident.json; the
+ * conformance suite compares the two), signed `X-PagerDuty-Signature: v1=<hex
+ * HMAC-SHA256(secret, body)>` (…/docs/verifying-signatures). `incident_key` is the dedup key of
+ * the alert that opened the incident unless a test says otherwise: the docs do not promise it
+ * (it can be empty). Ids are made up.
  */
 
 export type IncidentEventType = 'incident.triggered' | 'incident.acknowledged' | 'incident.resolved' | 'incident.reopened';
@@ -24,7 +27,12 @@ const ref = (kind: string, path: string, id: string, summary: string) => ({
   type: `${kind}_reference`,
 });
 
-export function incidentEventBody(type: IncidentEventType, alert: FakeAlert, by: string | null): string {
+export interface IncidentEventOptions {
+  /** Default: the alert's dedup key; `''` or null as PagerDuty may send it (not promised by the docs). */
+  incidentKey?: string | null;
+}
+
+export function incidentEventBody(type: IncidentEventType, alert: FakeAlert, by: string | null, options: IncidentEventOptions = {}): string {
   const agent = by === null ? null : ref('user', 'users', `PU${randomBytes(3).toString('hex').toUpperCase()}`, by);
   const event = {
     id: randomUUID(),
@@ -40,9 +48,12 @@ export function incidentEventBody(type: IncidentEventType, alert: FakeAlert, by:
       html_url: `https://acme.pagerduty.com/incidents/${alert.incidentId}`,
       number: alert.incidentNumber,
       status: alert.status,
-      incident_key: alert.dedupKey,
+      incident_key: options.incidentKey === undefined ? alert.dedupKey : options.incidentKey,
       created_at: alert.createdAt,
+      ...(type === 'incident.reopened' ? { reopened_at: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') } : {}),
       title: alert.summary,
+      // Incident types: every incident has one; `incident_default` is PagerDuty's base type.
+      incident_type: { name: 'incident_default' },
       service: ref('service', 'services', 'PF9KMXH', 'Support escalations'),
       assignees: agent ? [agent] : [],
       escalation_policy: ref('escalation_policy', 'escalation_policies', 'PUS0KTE', 'Default'),
