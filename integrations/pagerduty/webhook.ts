@@ -8,7 +8,8 @@ import { HubError } from '../../src/errors.js';
  * PagerDuty V3 webhooks (developer.pagerduty.com/docs/webhooks/v3-overview): one event per
  * delivery, `X-PagerDuty-Signature: v1=<hex HMAC-SHA256(secret, raw body)>`, several
  * comma-separated during a secret rotation (…/docs/verifying-signatures). The scheme has no
- * timestamp, so there is no replay window; `event.id` dedupes redeliveries.
+ * timestamp, so there is no replay window. Redeliveries are deduped by `X-Webhook-Id`, which the
+ * docs say stays the same across retries (…/docs/webhooks/behavior); `event.id` when it is absent.
  */
 
 export function verifyPagerDutyWebhook(secret: string | undefined, request: RawRequest): VerifyResult {
@@ -84,7 +85,8 @@ export function parsePagerDutyWebhook(request: RawRequest): { deliveryId: string
     const issue = parsed.error.issues[0]!;
     throw invalid(`PagerDuty webhook body is not a V3 event: ${issue.path.join('.') || 'body'}: ${issue.message}`);
   }
-  const { id, event_type: type, agent, data } = parsed.data.event;
+  const { event_type: type, agent, data } = parsed.data.event;
+  const id = headerValue(request, 'x-webhook-id') ?? parsed.data.event.id;
   const isIncident = type.startsWith('incident.') && (data?.type === undefined || data.type === 'incident');
   const incidentId = isIncident && data?.id ? data.id : null;
   const incidentKey = isIncident && data?.incident_key ? data.incident_key : null;

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import type { RawRequest } from '../../../src/capabilities/webhook.js';
 import type { FakeAlert } from './events.js';
 
@@ -75,6 +75,8 @@ export function signedDelivery(body: string, secret: string, subscriptionId = 'P
       'content-type': 'application/json; charset=utf-8',
       'user-agent': 'PagerDuty-Webhook/V3.0',
       'x-webhook-subscription': subscriptionId,
+      // Stable across retries of one delivery (docs/webhooks/02-Behavior.md): the same body, the same id.
+      'x-webhook-id': createHash('sha256').update(body).digest('hex').slice(0, 26),
       'x-pagerduty-signature': pagerDutySignature(body, secret),
     },
     url: '/webhooks/pagerduty',
