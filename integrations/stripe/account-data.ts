@@ -8,11 +8,13 @@ import { ProductNameCache } from './product-names.js';
 /**
  * Sequential Stripe calls behind one lookup, for the sidebar benchmark: customers (with their
  * subscriptions and prices) then product names; warm = product names cached. A customer with no
- * current subscription costs one call more (their latest ended subscription), before the names.
+ * current subscription costs one call more (their latest ended subscription), before the names;
+ * so does an address the exact list does not find (the case-insensitive search, right after it).
  */
 export const STRIPE_COLD_LOOKUP_SEQUENTIAL_CALLS = 2;
 export const STRIPE_WARM_LOOKUP_SEQUENTIAL_CALLS = 1;
 export const STRIPE_NO_CURRENT_SUBSCRIPTION_EXTRA_CALLS = 1;
+export const STRIPE_NOT_EXACT_MATCH_EXTRA_CALLS = 1;
 
 export class StripeAccountData implements AccountDataCapability {
   readonly topic = 'Billing';
@@ -34,7 +36,10 @@ export class StripeAccountData implements AccountDataCapability {
 
   async lookup(email: string, signal: AbortSignal): Promise<AccountFacts | null> {
     // Only the first page (10) is read: more customers on one address is beyond what a card shows.
-    const { customers } = await this.client.customersByEmail(email, signal);
+    const exact = (await this.client.customersByEmail(email, signal)).customers;
+    // Stripe keeps an address in the case it was given and the list matches it exactly: only when
+    // that finds nobody, the (lagging, case-insensitive) search finds `Jane@Example.com`.
+    const customers = exact.length > 0 ? exact : await this.client.searchCustomers(email, signal);
     const choice = chooseCustomer(customers);
     if (!choice) return null;
     const subscription = choice.subscription ?? (await this.client.latestEndedSubscription(choice.customer.id, signal));

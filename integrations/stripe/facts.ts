@@ -1,34 +1,14 @@
 import type Stripe from 'stripe';
 import type { AccountFacts } from '../../src/capabilities/account-data.js';
 import { formatMoment } from '../../src/sidebar/format.js';
+import { accountStatus, pauseLines, subscriptionRank } from './subscription-status.js';
+
+export { accountStatus, subscriptionRank } from './subscription-status.js';
 
 /**
  * Stripe customers and subscriptions → the sidebar's AccountFacts. Pure: every rule here is
  * tested without HTTP (test/integrations/stripe/facts.test.ts).
  */
-
-type Status = NonNullable<AccountFacts['status']>;
-
-/**
- * How much a subscription says about the account now. Live ones first (Stripe keeps billing
- * them), then paused and incomplete (waiting on the customer), then ended ones.
- */
-export function subscriptionRank(subscription: Stripe.Subscription | null): number {
-  if (!subscription) return 4;
-  switch (subscription.status) {
-    case 'active':
-    case 'trialing':
-    case 'past_due':
-    case 'unpaid':
-      return 0;
-    case 'paused':
-      return 1;
-    case 'incomplete':
-      return 2;
-    default:
-      return 3;
-  }
-}
 
 /** The subscription the card shows: the most telling one, newest first among equals. */
 export function bestSubscription(subscriptions: readonly Stripe.Subscription[]): Stripe.Subscription | null {
@@ -54,41 +34,6 @@ export function chooseCustomer(customers: readonly Stripe.Customer[]): CustomerC
   const first = ranked[0];
   if (!first) return null;
   return { ...first, others: ranked.slice(1).map((r) => r.customer) };
-}
-
-/**
- * Stripe's subscription status in the card's vocabulary. A trial that ended without a payment
- * method either pauses or cancels the subscription, per `trial_settings.end_behavior.
- * missing_payment_method` (docs.stripe.com/billing/subscriptions/trials/free-trials): both are
- * an expired trial, not a customer who left. Returns undefined where no badge fits (a paused
- * subscription that never had a trial), and the caller shows Stripe's own word instead.
- */
-export function accountStatus(subscription: Stripe.Subscription | null, now: Date): Status | undefined {
-  if (!subscription) return 'none';
-  const trialEnd = subscription.trial_end;
-  const nowSeconds = now.getTime() / 1000;
-  switch (subscription.status) {
-    case 'active':
-      return 'paid';
-    case 'trialing':
-      return 'trialing';
-    case 'past_due':
-    case 'unpaid':
-    // The first invoice failed or awaits authentication: money is owed.
-    case 'incomplete':
-      return 'past_due';
-    case 'incomplete_expired':
-      return trialEnd !== null ? 'trial_expired' : 'canceled';
-    case 'paused':
-      return trialEnd !== null && trialEnd <= nowSeconds ? 'trial_expired' : undefined;
-    case 'canceled': {
-      const endedAtTrialEnd = trialEnd !== null && subscription.ended_at !== null && subscription.ended_at >= trialEnd;
-      const cancelsWhenTrialEnds = subscription.trial_settings?.end_behavior.missing_payment_method === 'cancel';
-      return endedAtTrialEnd && cancelsWhenTrialEnds ? 'trial_expired' : 'canceled';
-    }
-    default:
-      return undefined;
-  }
 }
 
 /** Product ids the plan name needs that the subscription carries only as ids. */
@@ -160,6 +105,22 @@ function companyOf(customer: Stripe.Customer): string | undefined {
   return fromMetadata || customer.business_name?.trim() || undefined;
 }
 
+/**
+ * In every Stripe card's keys: a change that cannot name its customer without asking Stripe (a
+ * thin event about a subscription no card has seen yet) drops every cached Stripe card with it.
+ */
+export const STRIPE_EVERY_CARD_KEY = 'stripe:every-card';
+
+/**
+ * The ids a change notification may name for this card: the customers that matched, and every
+ * subscription the lookup saw (a thin event names only the subscription it is about).
+ */
+function cardKeys(choice: CustomerChoice, subscription: Stripe.Subscription | null): string[] {
+  const customers = [choice.customer, ...choice.others];
+  const subscriptions = customers.flatMap((customer) => (customer.subscriptions?.data ?? []).map((s) => s.id));
+  return [...new Set([...customers.map((c) => c.id), ...subscriptions, ...(subscription ? [subscription.id] : []), STRIPE_EVERY_CARD_KEY])];
+}
+
 export interface StripeMatch {
   choice: CustomerChoice;
   /** The subscription to show: the choice's current one, or its latest ended one. */
@@ -176,7 +137,7 @@ export function toAccountFacts({ choice, subscription, productNames, now }: Stri
     source: 'stripe',
     customerSince: fromUnix(customer.created),
     otherMatches: others.length,
-    keys: [customer.id, ...others.map((c) => c.id)],
+    keys: cardKeys(choice, subscription),
     links,
     extra,
   };
@@ -206,6 +167,7 @@ export function toAccountFacts({ choice, subscription, productNames, now }: Stri
     facts.renewsAt = fromUnix(end);
   }
   if (status === 'trial_expired' && subscription.trial_end !== null) extra['Trial ended'] = formatMoment(fromUnix(subscription.trial_end));
+  Object.assign(extra, pauseLines(subscription));
   if (!live && subscription.ended_at !== null) extra['Ended'] = formatMoment(fromUnix(subscription.ended_at));
   const otherCurrent = (customer.subscriptions?.data ?? []).filter((s) => s.id !== subscription.id && subscriptionRank(s) < 3).length;
   if (otherCurrent > 0) extra['Other subscriptions'] = otherCurrent;

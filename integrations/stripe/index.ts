@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { defineIntegration } from '../../src/capabilities/integration.js';
 import { secret } from '../../src/config/secrets.js';
+import type { Store } from '../../src/store/store.js';
+import { RateBudget } from '../../src/vendors/rate-budget.js';
 import { StripeAccountData } from './account-data.js';
 import { StripeClient } from './client.js';
 import { stripeAccountWebhook } from './webhook.js';
@@ -29,7 +31,12 @@ export const stripeConfigSchema = z.object({
 export type StripeConfig = z.infer<typeof stripeConfigSchema>;
 
 export interface StripeAccountDataOptions {
+  /** The hub's store: Stripe's rate limits are budgeted in its shared token buckets (every process draws from one budget). */
+  store?: Store;
   onVendorRequest?(method: string, path: string, status: number | null): void;
+  onVendorRateLimited?(waitMs: number): void;
+  /** The fetch the SDK's HTTP client uses (conformance tests record the traffic). */
+  fetch?: typeof fetch;
   now?: () => Date;
   productCacheTtlMs?: number;
 }
@@ -37,10 +44,14 @@ export interface StripeAccountDataOptions {
 /** The capability from a parsed config section (the registry calls this; tests and benchmarks too). */
 export function createStripeAccountData(config: StripeConfig, options: StripeAccountDataOptions = {}): StripeAccountData {
   if (!config.secretKey) throw new Error('Stripe account data needs secretKey (STRIPE_SECRET_KEY)');
+  const onRateLimited = options.onVendorRateLimited;
   const client = new StripeClient({
     secretKey: config.secretKey,
     apiBase: config.apiBase,
+    ...(options.store ? { rateBudget: new RateBudget(options.store) } : {}),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.onVendorRequest ? { onRequest: options.onVendorRequest } : {}),
+    ...(onRateLimited ? { onRateLimited: (_method: string, _path: string, waitMs: number) => onRateLimited(waitMs) } : {}),
   });
   const now = options.now;
   return new StripeAccountData(client, {
@@ -73,7 +84,9 @@ export const stripe = defineIntegration({
       create(config, context) {
         if (!config.webhookSecret) context.log.warn('STRIPE_WEBHOOK_SECRET is not set: Stripe webhooks will be rejected (cached cards refresh only when they expire)');
         return createStripeAccountData(config, {
+          store: context.store,
           ...(context.onVendorRequest ? { onVendorRequest: (method: string, path: string, status: number | null) => context.onVendorRequest!('stripe', method, path, status) } : {}),
+          ...(context.onVendorRateLimited ? { onVendorRateLimited: (waitMs: number) => context.onVendorRateLimited!('stripe', waitMs) } : {}),
         });
       },
     },

@@ -3,10 +3,15 @@ import { z } from 'zod';
 import type { AccountChange, AccountWebhook } from '../../src/capabilities/account-data.js';
 import type { RawRequest } from '../../src/capabilities/webhook.js';
 import { HubError } from '../../src/errors.js';
+import { thinEventChange, thinEventSchema } from './thin-events.js';
+
+export { STRIPE_EVERY_CARD_KEY } from './facts.js';
 
 /**
- * `POST /webhooks/stripe`: which cached cards a Stripe event makes stale. Select the events
- * `customer.*`, `customer.subscription.*` and `invoice.*` on the endpoint (integrations/stripe/README.md).
+ * `POST /webhooks/stripe`: which cached cards a Stripe event makes stale. Both payloads an event
+ * destination can send are accepted: snapshot events (`object: "event"`, the changed object in
+ * `data.object`) and thin events (`object: "v2.core.event"`, only a `related_object`; see
+ * thin-events.ts). Which to choose: integrations/stripe/README.md.
  */
 
 /** The SDK's default and Stripe's advice (docs.stripe.com/webhooks/signature, replay attacks): older signatures are replays. */
@@ -41,16 +46,20 @@ export function stripeAccountWebhook(webhookSecret: string, options: { now?: () 
     verify(request: RawRequest) {
       const header = request.headers['stripe-signature'];
       if (typeof header !== 'string' || !header) return { ok: false, reason: 'missing Stripe-Signature header' };
+      const signature = Stripe.webhooks.signature;
+      if (!signature) return { ok: false, reason: 'the Stripe SDK has no signature helper' };
       try {
-        // Constant-time comparison and the timestamp window are the SDK's (Webhooks.js).
-        Stripe.webhooks.constructEvent(request.rawBody, header, webhookSecret, STRIPE_SIGNATURE_TOLERANCE_SECONDS, undefined, options.now?.());
+        // The check the SDK's constructEvent (snapshot) and parseEventNotification (thin) both
+        // make, without their gate on the payload kind: one `Stripe-Signature` scheme for both
+        // (docs.stripe.com/webhooks#verify-events). Constant-time comparison and the timestamp
+        // window are the SDK's (Webhooks.js).
+        signature.verifyHeader(request.rawBody, header, webhookSecret, STRIPE_SIGNATURE_TOLERANCE_SECONDS, undefined, options.now?.());
         return { ok: true };
       } catch (error) {
         if (error instanceof Stripe.errors.StripeSignatureVerificationError) {
           return { ok: false, reason: error.message.split('\n')[0] ?? 'signature mismatch' };
         }
-        // The signature held but the body is not JSON: authentic, and changes() answers 400.
-        return { ok: true };
+        throw error;
       }
     },
 
@@ -61,8 +70,13 @@ export function stripeAccountWebhook(webhookSecret: string, options: { now?: () 
       } catch {
         throw new HubError(400, 'invalid_webhook', 'Stripe webhook body is not JSON');
       }
+      if (typeof body === 'object' && body !== null && 'object' in body && body.object === 'v2.core.event') {
+        const thin = thinEventSchema.safeParse(body);
+        if (!thin.success) throw new HubError(400, 'invalid_webhook', 'Stripe webhook body is not a thin event (needs id, object: "v2.core.event", type)');
+        return thinEventChange(thin.data);
+      }
       const parsed = eventSchema.safeParse(body);
-      if (!parsed.success) throw new HubError(400, 'invalid_webhook', 'Stripe webhook body is not a Stripe event (needs id, object: "event", type, data.object)');
+      if (!parsed.success) throw new HubError(400, 'invalid_webhook', 'Stripe webhook body is not a Stripe event (needs id, object: "event", type, data.object; or object: "v2.core.event")');
       const event = parsed.data;
       const object = event.data.object;
       const change = { id: event.id, type: event.type };

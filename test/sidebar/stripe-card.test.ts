@@ -188,6 +188,33 @@ describe('sidebar card with Stripe and the product’s facts', () => {
     expect(customersAsked(fake, email)).toBe(asked + 1);
   });
 
+  it('a Stripe thin event (event destination, thin payload) for a plan change drops that customer’s card: the next card shows the new plan; a forged one changes nothing', async () => {
+    const email = 'thin@pancake.example';
+    const { subscription } = seedPayingCustomer(fake, email, 'Thin Crepes');
+    expect(await hub.card(email)).toContain('Team · €588.00 / month');
+    const asked = customersAsked(fake, email);
+
+    const business = fake.addPrice({ product: fake.addProduct({ name: 'Business' }).id, unitAmount: 9900, currency: 'eur', interval: 'month' });
+    fake.updateSubscriptionItems(subscription.id, [{ price: business.id, quantity: 12 }]);
+    const event = fake.thinEvent('v1.customer.subscription.item_price_changed', fake.subscription(subscription.id)!);
+    // The thin payload names the subscription, never the customer or the address.
+    expect(JSON.stringify(event)).not.toContain(email);
+
+    const forged = await fake.sendWebhook(`${hub.base}/webhooks/stripe`, event, { secret: 'whsec_not_the_right_one' });
+    expect(forged.status).toBe(401);
+    const stale = await fake.sendWebhook(`${hub.base}/webhooks/stripe`, event, { timestamp: Math.floor(Date.now() / 1000) - 301 });
+    expect(stale.status).toBe(401);
+    expect(await hub.card(email)).toContain('Team · €588.00 / month');
+    expect(customersAsked(fake, email)).toBe(asked);
+
+    const accepted = await fake.sendWebhook(`${hub.base}/webhooks/stripe`, event);
+    expect(accepted.status).toBe(200);
+    const html = await hub.card(email);
+    expect(html).toContain('Business · €1,188.00 / month');
+    expect(html).not.toContain('Team · ');
+    expect(customersAsked(fake, email)).toBe(asked + 1);
+  });
+
   it('refuses a webhook body that is not a Stripe event, and answers ids that are neither source nor helpdesk with 404', async () => {
     const notEvent = await fake.sendWebhook(`${hub.base}/webhooks/stripe`, JSON.stringify({ hello: 'world' }));
     expect(notEvent.status).toBe(400);
@@ -216,12 +243,15 @@ describe('sidebar cache: a slow Stripe after a success gets the stale card while
     fake.latencyMs = 2500; // slow (under the client's 3 s timeout): the stale card must not wait for it
     const asked = customersAsked(fake, email);
     const stale = await hub.card(email);
-    expect(fake.openRequests).toBeGreaterThan(0); // answered while the refresh is still at Stripe
+    const answeredAt = Date.now();
     expect(stale).toContain('<span class="badge green">paid</span>');
     expect(stale).toMatch(/As of \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC; refreshing\./);
     expect(stale).not.toContain('unavailable');
-    // One refresh, still in flight while the stale card was answered.
+    // One refresh (it first takes its share of Stripe's rate budget, then asks), and Stripe had
+    // not answered it when the stale card was: the card did not wait for it.
     await waitFor(() => customersAsked(fake, email) === asked + 1, 10_000);
+    const refresh = fake.requests.filter((r) => r.path === '/v1/customers' && r.query['email']?.includes(email)).at(-1)!;
+    expect(refresh.at + fake.latencyMs).toBeGreaterThan(answeredAt);
     fake.latencyMs = 0;
     await waitFor(async () => (await hub.card(email)).includes('<span class="badge red">past due</span>'), 20_000);
   });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import Stripe from 'stripe';
 
 /**
  * Stripe objects for the fake, built from Stripe's own example objects (`stripe/openapi`
@@ -8,20 +9,53 @@ import { fileURLToPath } from 'node:url';
  * emails, times and fields a test names. The fixtures' filler values (timestamps of 1234567890,
  * a cancellation on an active subscription, a discount on every customer) are reset to what a
  * fresh object has.
+ *
+ * Every builder's object `satisfies` the `stripe` package's type for it (Stripe's own types for
+ * the API version the SDK pins), so a misspelt or mistyped field fails `tsc`;
+ * test/conformance/stripe.test.ts holds what is served to the fixtures' keys and types.
  */
 
-const FIXTURES = fileURLToPath(new URL('../../../../shared/data/vendor/stripe-fixtures3.json', import.meta.url));
+export const STRIPE_FIXTURES_PATH = fileURLToPath(new URL('../../../../shared/data/vendor/official/stripe/fixtures3.json', import.meta.url));
 
 export type StripeJson = Record<string, unknown>;
 export type StripeObject = StripeJson & { id: string };
 
-let resources: Record<string, StripeJson> | undefined;
+/** The fixture resources the fake builds from, as the SDK types them. */
+export interface StripeFixtures {
+  customer: Stripe.Customer;
+  product: Stripe.Product;
+  price: Stripe.Price;
+  plan: Stripe.Plan;
+  subscription: Stripe.Subscription;
+  subscription_item: Stripe.SubscriptionItem;
+  invoice: Stripe.Invoice;
+  event: Stripe.EventBase;
+}
 
-function fixture(name: string): StripeJson {
-  resources ??= (JSON.parse(readFileSync(FIXTURES, 'utf8')) as { resources: Record<string, StripeJson> }).resources;
-  const object = resources[name];
+let resources: Record<string, unknown> | undefined;
+
+/** Every fixture resource, untyped (the conformance test reads them all). */
+export function stripeFixtureResources(): Record<string, unknown> {
+  resources ??= (JSON.parse(readFileSync(STRIPE_FIXTURES_PATH, 'utf8')) as { resources: Record<string, unknown> }).resources;
+  return resources;
+}
+
+/**
+ * A fresh copy of Stripe's example object. Typed as the SDK types it: the JSON is Stripe's own,
+ * and the conformance test checks what the fake serves against it key by key.
+ */
+export function fixture<Name extends keyof StripeFixtures>(name: Name): StripeFixtures[Name] {
+  const object = stripeFixtureResources()[name];
   if (!object) throw new Error(`no Stripe fixture named ${name}`);
-  return structuredClone(object);
+  return structuredClone(object) as StripeFixtures[Name];
+}
+
+/**
+ * A typed Stripe object as the fake stores and serves it: its JSON (what goes over the wire; the
+ * SDK's Decimal fields become their decimal strings), plus any test-given fields verbatim.
+ */
+export function stored(object: { id: string }, fields: StripeJson = {}): StripeObject {
+  return { ...(JSON.parse(JSON.stringify(object)) as StripeObject), ...fields };
 }
 
 /** `cus_…`, `sub_…`: Stripe ids are a prefix and 14–24 letters and digits. */
@@ -45,7 +79,7 @@ export interface CustomerSeed {
   metadata?: Record<string, string>;
   created?: Moment;
   livemode?: boolean;
-  /** Any other field, verbatim. */
+  /** Any other field, verbatim (not type-checked: for shapes an older API version sent). */
   fields?: StripeJson;
 }
 
@@ -63,17 +97,24 @@ export interface PriceSeed {
   product: string;
   unitAmount?: number | null;
   currency?: string;
-  interval?: 'day' | 'week' | 'month' | 'year';
+  interval?: Stripe.Price.Recurring.Interval;
   intervalCount?: number;
   nickname?: string | null;
-  usageType?: 'licensed' | 'metered';
-  billingScheme?: 'per_unit' | 'tiered';
+  usageType?: Stripe.Price.Recurring.UsageType;
+  billingScheme?: Stripe.Price.BillingScheme;
   created?: Moment;
   livemode?: boolean;
   fields?: StripeJson;
 }
 
 export type SubscriptionStatus = 'active' | 'trialing' | 'past_due' | 'unpaid' | 'canceled' | 'incomplete' | 'incomplete_expired' | 'paused';
+
+/**
+ * Why a `paused` subscription paused (`status_details.paused.subscription.type`, SDK type
+ * Subscription.StatusDetails.Paused.Subscription.Type): a trial that ended without a payment
+ * method, the Pause endpoint, automatic pauses after payment failures, or Stripe itself.
+ */
+export type PauseReason = 'trial_end_without_payment_method' | 'pause_requested' | 'first_payment_failure' | 'final_payment_failure' | 'system';
 
 export interface SubscriptionItemSeed {
   /** An existing price id. */
@@ -90,7 +131,7 @@ export interface SubscriptionSeed {
   product?: string;
   unitAmount?: number | null;
   currency?: string;
-  interval?: 'day' | 'week' | 'month' | 'year';
+  interval?: Stripe.Price.Recurring.Interval;
   intervalCount?: number;
   nickname?: string | null;
   quantity?: number;
@@ -101,7 +142,17 @@ export interface SubscriptionSeed {
   trialStart?: Moment | null;
   trialEnd?: Moment | null;
   /** `trial_settings.end_behavior.missing_payment_method`. */
-  trialEndBehavior?: 'create_invoice' | 'pause' | 'cancel';
+  trialEndBehavior?: Stripe.Subscription.TrialSettings.EndBehavior.MissingPaymentMethod;
+  /**
+   * For `status: 'paused'`: `status_details.paused` with this reason (default: the trial's end
+   * without a payment method when the trial has ended, else `pause_requested`); null = no
+   * `status_details`, as API versions before the Pause endpoint rendered a paused subscription.
+   */
+  pauseReason?: PauseReason | null;
+  /** When it paused (`status_details.paused.transitioned_at`); default the trial end, else a day ago. */
+  pausedAt?: Moment;
+  /** `pause_collection` (payment collection paused; the status stays as it is). */
+  pauseCollection?: { behavior: Stripe.Subscription.PauseCollection.Behavior; resumesAt?: Moment | null } | null;
   cancelAtPeriodEnd?: boolean;
   cancelAt?: Moment | null;
   canceledAt?: Moment | null;
@@ -111,7 +162,7 @@ export interface SubscriptionSeed {
 }
 
 export function customerObject(seed: CustomerSeed, defaults: { created: number; livemode: boolean }): StripeObject {
-  const customer: StripeJson = {
+  const customer = {
     ...fixture('customer'),
     id: seed.id ?? stripeId('cus'),
     email: seed.email,
@@ -121,14 +172,14 @@ export function customerObject(seed: CustomerSeed, defaults: { created: number; 
     livemode: seed.livemode ?? defaults.livemode,
     discount: null,
     invoice_prefix: randomBytes(4).toString('hex').toUpperCase(),
-  };
-  if (seed.businessName !== undefined) customer['business_name'] = seed.businessName;
-  return { ...customer, ...seed.fields } as StripeObject;
+    ...(seed.businessName !== undefined ? { business_name: seed.businessName } : {}),
+  } satisfies Stripe.Customer;
+  return stored(customer, seed.fields);
 }
 
 export function productObject(seed: ProductSeed, defaults: { created: number; livemode: boolean }): StripeObject {
   const created = seed.created !== undefined ? unix(seed.created) : defaults.created;
-  return {
+  const product = {
     ...fixture('product'),
     id: seed.id ?? stripeId('prod'),
     name: seed.name,
@@ -139,13 +190,13 @@ export function productObject(seed: ProductSeed, defaults: { created: number; li
     created,
     updated: created,
     livemode: seed.livemode ?? defaults.livemode,
-    ...seed.fields,
-  } as StripeObject;
+  } satisfies Stripe.Product;
+  return stored(product, seed.fields);
 }
 
 export function priceObject(seed: PriceSeed, defaults: { created: number; livemode: boolean }): StripeObject {
   const unitAmount = seed.unitAmount === undefined ? 2000 : seed.unitAmount;
-  return {
+  const price = {
     ...fixture('price'),
     id: seed.id ?? stripeId('price'),
     product: seed.product,
@@ -153,60 +204,76 @@ export function priceObject(seed: PriceSeed, defaults: { created: number; livemo
     nickname: seed.nickname ?? null,
     billing_scheme: seed.billingScheme ?? 'per_unit',
     unit_amount: unitAmount,
-    unit_amount_decimal: unitAmount === null ? null : String(unitAmount),
+    // The wire carries a decimal string; the SDK types (and parses) it as its Decimal.
+    unit_amount_decimal: unitAmount === null ? null : Stripe.Decimal.from(unitAmount),
     recurring: { interval: seed.interval ?? 'month', interval_count: seed.intervalCount ?? 1, meter: null, usage_type: seed.usageType ?? 'licensed', trial_period_days: null },
     transform_quantity: null,
     custom_unit_amount: null,
     created: seed.created !== undefined ? unix(seed.created) : defaults.created,
     livemode: seed.livemode ?? defaults.livemode,
-    ...seed.fields,
-  } as StripeObject;
+  } satisfies Stripe.Price;
+  return stored(price, seed.fields);
 }
 
 /** The legacy `plan` Stripe still renders on an item: the price seen as a plan (same id). */
-function planOf(price: StripeJson): StripeJson {
-  const recurring = price['recurring'] as StripeJson;
+function planOf(price: Stripe.Price): Stripe.Plan {
   return {
     ...fixture('plan'),
-    id: price['id'],
-    active: price['active'],
-    amount: price['unit_amount'],
-    amount_decimal: price['unit_amount_decimal'],
-    billing_scheme: price['billing_scheme'],
-    created: price['created'],
-    currency: price['currency'],
-    interval: recurring['interval'],
-    interval_count: recurring['interval_count'],
-    livemode: price['livemode'],
-    nickname: price['nickname'],
-    product: price['product'],
+    id: price.id,
+    active: price.active,
+    amount: price.unit_amount,
+    amount_decimal: price.unit_amount_decimal,
+    billing_scheme: price.billing_scheme,
+    created: price.created,
+    currency: price.currency,
+    interval: price.recurring?.interval ?? 'month',
+    interval_count: price.recurring?.interval_count ?? 1,
+    livemode: price.livemode,
+    nickname: price.nickname,
+    product: price.product,
     tiers_mode: null,
     transform_usage: null,
-    usage_type: recurring['usage_type'],
-  };
+    usage_type: price.recurring?.usage_type ?? 'licensed',
+  } satisfies Stripe.Plan;
 }
 
+/** A stored price as the SDK types it (the fake keeps prices as JSON). */
+const asPrice = (price: StripeJson): Stripe.Price => structuredClone(price) as unknown as Stripe.Price;
+
 export function subscriptionItemObject(
-  price: StripeJson,
+  priceJson: StripeJson,
   quantity: number | undefined,
   subscriptionId: string,
   period: { start: number; end: number; created: number },
-): StripeObject {
-  const item: StripeJson = {
+): Stripe.SubscriptionItem {
+  const price = asPrice(priceJson);
+  const item = {
     ...fixture('subscription_item'),
     id: stripeId('si'),
     created: period.created,
-    price: structuredClone(price),
+    price,
     plan: planOf(price),
     subscription: subscriptionId,
     current_period_start: period.start,
     current_period_end: period.end,
     billing_thresholds: null,
-  };
-  // Metered items carry no quantity.
-  if ((price['recurring'] as StripeJson | null)?.['usage_type'] === 'metered') delete item['quantity'];
-  else item['quantity'] = quantity ?? 1;
-  return item as StripeObject;
+    // Metered items carry no quantity.
+    quantity: price.recurring?.usage_type === 'metered' ? undefined : (quantity ?? 1),
+  } satisfies Stripe.SubscriptionItem;
+  if (item.quantity === undefined) delete item.quantity;
+  return item;
+}
+
+/** A subscription's `items` list. */
+export function itemsList(subscriptionId: string, items: Stripe.SubscriptionItem[]): Stripe.ApiList<Stripe.SubscriptionItem> {
+  return { object: 'list', data: items, has_more: false, url: `/v1/subscription_items?subscription=${subscriptionId}` };
+}
+
+function statusDetails(seed: SubscriptionSeed, status: SubscriptionStatus, trialEnd: number | null, now: number): Stripe.Subscription.StatusDetails | undefined {
+  if (status !== 'paused' || seed.pauseReason === null) return undefined;
+  const reason = seed.pauseReason ?? (trialEnd !== null && trialEnd <= now ? 'trial_end_without_payment_method' : 'pause_requested');
+  const transitionedAt = seed.pausedAt !== undefined ? unix(seed.pausedAt) : reason === 'trial_end_without_payment_method' && trialEnd !== null ? trialEnd : now - DAY;
+  return { paused: { type: 'subscription', subscription: { type: reason }, transitioned_at: transitionedAt } };
 }
 
 export function subscriptionObject(
@@ -228,7 +295,9 @@ export function subscriptionObject(
   const periodStart = seed.currentPeriodStart !== undefined ? unix(seed.currentPeriodStart) : Math.min(created, periodEnd - 30 * DAY);
   const cancelAtPeriodEnd = seed.cancelAtPeriodEnd ?? false;
   const items = prices.map(({ price, quantity }) => subscriptionItemObject(price, quantity, id, { start: periodStart, end: periodEnd, created }));
-  return {
+  const details = statusDetails(seed, status, trialEnd, now);
+  const pause = seed.pauseCollection;
+  const subscription = {
     ...fixture('subscription'),
     id,
     customer: customerId,
@@ -237,16 +306,16 @@ export function subscriptionObject(
     start_date: created,
     billing_cycle_anchor: periodStart,
     billing_cycle_anchor_config: null,
-    currency: (prices[0]?.price['currency'] as string | undefined) ?? 'usd',
-    items: { object: 'list', data: items, has_more: false, total_count: items.length, url: `/v1/subscription_items?subscription=${id}` },
+    currency: asPrice(prices[0]?.price ?? {}).currency ?? 'usd',
+    items: itemsList(id, items),
     cancel_at_period_end: cancelAtPeriodEnd,
     cancel_at: optional(seed.cancelAt, cancelAtPeriodEnd ? periodEnd : null),
     canceled_at: optional(seed.canceledAt, ended ? endedAt : null),
     ended_at: endedAt,
     trial_start: trialStart,
     trial_end: trialEnd,
-    trial_settings: { end_behavior: { missing_payment_method: seed.trialEndBehavior ?? 'create_invoice' } },
-    pause_collection: null,
+    trial_settings: { end_behavior: { billing_cycle_anchor: null, missing_payment_method: seed.trialEndBehavior ?? 'create_invoice' } },
+    pause_collection: pause ? { behavior: pause.behavior, resumes_at: pause.resumesAt === undefined || pause.resumesAt === null ? null : unix(pause.resumesAt) } : null,
     pending_update: null,
     pending_invoice_item_interval: null,
     next_pending_invoice_item_invoice: null,
@@ -254,37 +323,22 @@ export function subscriptionObject(
     billing_schedules: [],
     latest_invoice: null,
     livemode: seed.livemode ?? defaults.livemode,
-    ...seed.fields,
-  } as StripeObject;
+    ...(details ? { status_details: details } : {}),
+  } satisfies Stripe.Subscription;
+  return stored(subscription, seed.fields);
 }
 
 /** An invoice for webhook payloads (`invoice.paid`, `invoice.payment_failed`, …). */
 export function invoiceObject(customer: StripeJson, fields: StripeJson = {}, defaults: { now: number }): StripeObject {
-  return {
+  const invoice = {
     ...fixture('invoice'),
     id: stripeId('in'),
-    customer: customer['id'],
-    customer_email: customer['email'],
-    customer_name: customer['name'],
-    livemode: customer['livemode'],
+    customer: customer['id'] as string,
+    customer_email: customer['email'] as string | null,
+    customer_name: customer['name'] as string | null,
+    livemode: customer['livemode'] as boolean,
     created: defaults.now,
     status: 'paid',
-    ...fields,
-  } as StripeObject;
-}
-
-/** A snapshot event as Stripe delivers it to a webhook endpoint (docs.stripe.com/api/events/object). */
-export function eventObject(type: string, object: StripeJson, options: { previousAttributes?: StripeJson; apiVersion: string; now: number }): StripeObject {
-  const event = fixture('event');
-  return {
-    ...event,
-    id: stripeId('evt'),
-    api_version: options.apiVersion,
-    created: options.now,
-    type,
-    livemode: object['livemode'] ?? false,
-    pending_webhooks: 1,
-    request: { id: null, idempotency_key: null },
-    data: { object, ...(options.previousAttributes ? { previous_attributes: options.previousAttributes } : {}) },
-  } as StripeObject;
+  } satisfies Stripe.Invoice;
+  return stored(invoice, fields);
 }

@@ -66,6 +66,15 @@ function expansions(params: Map<string, string[]>, expandable: string[]): Set<st
   return new Set(wanted);
 }
 
+/** Customers with `subscriptions` when expanded: a list of their current ones (first page of 10). */
+function withSubscriptions(state: StripeState, customers: StripeObject[], expand: Set<string>): StripeObject[] {
+  if (!expand.has('data.subscriptions')) return customers;
+  return customers.map((customer) => {
+    const subscriptions = state.currentSubscriptionsOf(customer.id);
+    return { ...customer, subscriptions: { object: 'list', data: subscriptions.slice(0, 10), has_more: subscriptions.length > 10, url: `/v1/customers/${customer.id}/subscriptions` } };
+  });
+}
+
 const getCustomers: Route = ({ state, params, requireRead }) => {
   allowOnly(params, ['email', 'limit', 'starting_after', 'expand']);
   requireRead('customers');
@@ -75,16 +84,52 @@ const getCustomers: Route = ({ state, params, requireRead }) => {
   // Stripe: "A case-sensitive filter on the list based on the customer's email field."
   const customers = StripeState.newestFirst([...state.customers.values()].filter((c) => email === undefined || c['email'] === email));
   const result = page(customers, params, '/v1/customers');
-  if (expand.has('data.subscriptions')) {
-    result['data'] = (result['data'] as StripeObject[]).map((customer) => {
-      const subscriptions = state.currentSubscriptionsOf(customer.id);
-      return {
-        ...customer,
-        subscriptions: { object: 'list', data: subscriptions.slice(0, 10), has_more: subscriptions.length > 10, total_count: subscriptions.length, url: `/v1/customers/${customer.id}/subscriptions` },
-      };
-    });
-  }
+  result['data'] = withSubscriptions(state, result['data'] as StripeObject[], expand);
   return result;
+};
+
+/** Lowercase words, as search compares strings (docs.stripe.com/search: string matches are case insensitive). */
+const words = (text: string) => text.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+
+/** docs.stripe.com/search: an exact match on a string "returns any record where that record contains all of the words from the query in the same order". */
+function containsInOrder(record: string[], query: string[]): boolean {
+  let at = 0;
+  for (const word of record) if (word === query[at]) at++;
+  return query.length > 0 && at === query.length;
+}
+
+/**
+ * `GET /v1/customers/search` (docs.stripe.com/api/customers/search): only the query the hub
+ * sends is modelled, one `email:"…"` clause (single or double quotes, backslash escapes);
+ * anything else is a 400. Writes show after the state's `searchLagMs`.
+ */
+const searchCustomers: Route = ({ state, params, requireRead }) => {
+  allowOnly(params, ['query', 'limit', 'page', 'expand']);
+  requireRead('customers');
+  const expand = expansions(params, ['data.subscriptions', 'total_count']);
+  if (expand.has('data.subscriptions')) requireRead('subscriptions');
+  const query = one(params, 'query');
+  if (query === undefined) throw errors.missingParameter('query');
+  const clause = /^\s*email\s*:\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')\s*$/.exec(query);
+  if (!clause) throw errors.invalidParameter('query', `The fake models only one email:"…" clause; got ${query}`);
+  const wanted = words((clause[1] ?? clause[2] ?? '').replace(/\\(.)/g, '$1'));
+  const now = Date.now();
+  const found = StripeState.newestFirst(
+    [...state.customers.values()].filter((customer) => {
+      const indexed = state.searchableEmail(customer.id, now);
+      return indexed !== null && containsInOrder(words(indexed), wanted);
+    }),
+  );
+  const limit = limitOf(params);
+  const data = withSubscriptions(state, found.slice(0, limit), expand);
+  return {
+    object: 'search_result',
+    data,
+    has_more: found.length > limit,
+    next_page: null,
+    url: '/v1/customers/search',
+    ...(expand.has('total_count') ? { total_count: found.length } : {}),
+  };
 };
 
 const getProducts: Route = ({ state, params, requireRead }) => {
@@ -122,6 +167,7 @@ const getSubscriptions: Route = ({ state, params, requireRead }) => {
 
 export const routes: Record<string, Route> = {
   'GET /v1/customers': getCustomers,
+  'GET /v1/customers/search': searchCustomers,
   'GET /v1/products': getProducts,
   'GET /v1/subscriptions': getSubscriptions,
 };

@@ -1,6 +1,8 @@
 import {
   customerObject,
   invoiceObject,
+  itemsList,
+  subscriptionItemObject,
   priceObject,
   productObject,
   subscriptionObject,
@@ -9,6 +11,7 @@ import {
   type ProductSeed,
   type StripeJson,
   type StripeObject,
+  type SubscriptionItemSeed,
   type SubscriptionSeed,
 } from './model.js';
 
@@ -21,6 +24,14 @@ export class StripeState {
   readonly subscriptions = new Map<string, StripeObject>();
   readonly products = new Map<string, StripeObject>();
   readonly prices = new Map<string, StripeObject>();
+  /**
+   * What the Search API sees: each customer's addresses with the time (ms) each was written. A
+   * write becomes searchable `searchLagMs` later (docs.stripe.com/search#data-freshness: "under
+   * normal operating conditions, data is searchable in under 1 minute"); until then search still
+   * finds the address the customer had before, or nothing for a new one.
+   */
+  private readonly searchIndex = new Map<string, { email: string | null; writtenAt: number }[]>();
+  searchLagMs = 0;
   private clock: number;
 
   constructor(
@@ -43,7 +54,20 @@ export class StripeState {
   addCustomer(seed: CustomerSeed): StripeObject {
     const customer = customerObject(seed, this.defaults());
     this.customers.set(customer.id, customer);
+    this.index(customer);
     return customer;
+  }
+
+  private index(customer: StripeObject): void {
+    const writes = this.searchIndex.get(customer.id) ?? [];
+    writes.push({ email: (customer['email'] as string | null) ?? null, writtenAt: Date.now() });
+    this.searchIndex.set(customer.id, writes);
+  }
+
+  /** The address search has indexed for this customer by now (null: none yet, or no email). */
+  searchableEmail(customerId: string, nowMs = Date.now()): string | null {
+    const writes = (this.searchIndex.get(customerId) ?? []).filter((w) => w.writtenAt + this.searchLagMs <= nowMs);
+    return writes.at(-1)?.email ?? null;
   }
 
   addProduct(seed: ProductSeed): StripeObject {
@@ -94,7 +118,22 @@ export class StripeState {
       previous[key] = object[key] ?? null;
       object[key] = value;
     }
+    if (map === this.customers && 'email' in fields) this.index(object);
     return previous;
+  }
+
+  /** Replaces a subscription's items (a plan change); returns the previous `items` list. */
+  updateSubscriptionItems(id: string, items: SubscriptionItemSeed[]): StripeJson {
+    const subscription = this.subscriptions.get(id);
+    if (!subscription) throw new Error(`fake Stripe: no subscription ${id}`);
+    const current = (subscription['items'] as { data: StripeJson[] }).data[0];
+    const period = { start: current?.['current_period_start'] as number, end: current?.['current_period_end'] as number, created: this.now() };
+    const data = items.map(({ price, quantity }) => {
+      const found = this.prices.get(price);
+      if (!found) throw new Error(`fake Stripe: no price ${price}`);
+      return subscriptionItemObject(found, quantity, id, period);
+    });
+    return this.update(this.subscriptions, id, { items: JSON.parse(JSON.stringify(itemsList(id, data))) as StripeJson });
   }
 
   invoice(customerId: string, fields: StripeJson = {}): StripeObject {

@@ -83,6 +83,55 @@ describe('Stripe status → card badge', () => {
   });
 });
 
+describe('Stripe paused subscriptions: the reason Stripe gives (status_details.paused)', () => {
+  // A customer who trialled long ago, paid for a year, and then paused: the trial is not the story.
+  const pastTrial = { trialStart: nowSeconds - 400 * DAY, trialEnd: nowSeconds - 386 * DAY, trialEndBehavior: 'pause' as const };
+  const pausedAt = Date.parse('2026-05-03T08:15:00Z') / 1000;
+
+  it('paused on request (the Pause endpoint) after a past trial: no "trial expired", says why and since when', () => {
+    const facts = factsFor({ status: 'paused', ...pastTrial, pauseReason: 'pause_requested', pausedAt });
+    expect(facts.status).toBeUndefined();
+    expect(facts.extra).toMatchObject({ 'Subscription status': 'paused', Paused: 'on request, since 2026-05-03 08:15 UTC' });
+    expect(facts.extra?.['Trial ended']).toBeUndefined();
+  });
+
+  it('paused after the first renewal payment failed, or after the retries ran out: money is owed → past due, with the reason', () => {
+    const first = factsFor({ status: 'paused', ...pastTrial, pauseReason: 'first_payment_failure', pausedAt });
+    expect(first.status).toBe('past_due');
+    expect(first.extra?.['Paused']).toBe('renewal payment failed, since 2026-05-03 08:15 UTC');
+    const final = factsFor({ status: 'paused', ...pastTrial, pauseReason: 'final_payment_failure', pausedAt });
+    expect(final.status).toBe('past_due');
+    expect(final.extra?.['Paused']).toBe('payment retries exhausted, since 2026-05-03 08:15 UTC');
+  });
+
+  it('paused at the trial’s end for want of a payment method → trial expired, with the date the trial ended', () => {
+    const trialEnd = Date.parse('2026-05-01T09:30:00Z') / 1000;
+    const facts = factsFor({ status: 'paused', trialEnd, trialEndBehavior: 'pause', pauseReason: 'trial_end_without_payment_method' });
+    expect(facts.status).toBe('trial_expired');
+    expect(facts.extra).toMatchObject({ 'Trial ended': '2026-05-01 09:30 UTC', Paused: 'trial ended without a payment method, since 2026-05-01 09:30 UTC' });
+  });
+
+  it('paused by Stripe itself, or for a reason this hub does not know: no badge, and Stripe’s reason as given', () => {
+    expect(factsFor({ status: 'paused', ...pastTrial, pauseReason: 'system', pausedAt }).extra?.['Paused']).toBe('by Stripe, since 2026-05-03 08:15 UTC');
+    const unknown = factsFor({ status: 'paused', ...pastTrial, pausedAt, fields: { status_details: { paused: { type: 'subscription', subscription: { type: 'loyalty_break' }, transitioned_at: pausedAt } } } });
+    expect(unknown.status).toBeUndefined();
+    expect(unknown.extra?.['Paused']).toBe('loyalty_break, since 2026-05-03 08:15 UTC');
+  });
+
+  it('without status_details (API versions before the Pause endpoint, when only a trial’s end could pause): trial expired once the trial has ended', () => {
+    expect(statusOf({ status: 'paused', ...pastTrial, pauseReason: null })).toBe('trial_expired');
+    expect(statusOf({ status: 'paused', trialEnd: null, pauseReason: null })).toBeUndefined();
+  });
+
+  it('payment collection paused (pause_collection) keeps Stripe’s status and says what happens to invoices until when', () => {
+    const facts = factsFor({ status: 'active', pauseCollection: { behavior: 'void', resumesAt: Date.parse('2026-07-01T00:00:00Z') / 1000 } });
+    expect(facts.status).toBe('paid');
+    expect(facts.extra?.['Payment collection']).toBe('paused (invoices voided) until 2026-07-01 00:00 UTC');
+    expect(factsFor({ status: 'active', pauseCollection: { behavior: 'keep_as_draft' } }).extra?.['Payment collection']).toBe('paused (invoices kept as drafts)');
+    expect(factsFor({ status: 'active', pauseCollection: { behavior: 'mark_uncollectible' } }).extra?.['Payment collection']).toBe('paused (invoices marked uncollectible)');
+  });
+});
+
 describe('Stripe dates', () => {
   it('renews at the items’ period end (API ≥ 2025-03-31 has it per item)', () => {
     const end = Date.parse('2026-06-01T00:00:00Z') / 1000;

@@ -80,6 +80,63 @@ describe('fake Stripe', () => {
     expect(error).toMatchObject({ code: 'rate_limit', statusCode: 429 });
   });
 
+  it('limits each endpoint to Stripe’s default 25 requests a second, under a live account’s 100, naming the limiter in Stripe-Rate-Limited-Reason', async () => {
+    const live = await startFakeStripe({ apiKey: 'sk_live_endpointLimit123' });
+    const call = (path: string) => fetch(`${live.url}${path}`, { headers: { authorization: `Bearer ${live.apiKey}` } });
+    try {
+      const customers = await Promise.all(Array.from({ length: 26 }, () => call('/v1/customers')));
+      expect(customers.filter((r) => r.status === 200)).toHaveLength(25);
+      const refused = customers.find((r) => r.status === 429)!;
+      expect(refused.headers.get('stripe-rate-limited-reason')).toBe('endpoint-rate');
+      expect(await refused.json()).toMatchObject({ error: { type: 'invalid_request_error', code: 'rate_limit' } });
+      // Another endpoint has its own 25 in the same second.
+      expect((await call('/v1/products')).status).toBe(200);
+    } finally {
+      await live.close();
+    }
+  });
+
+  it('the account’s global limit refuses with global-rate; search endpoints share 20 a second', async () => {
+    const sandbox = await startFakeStripe();
+    const call = (path: string) => fetch(`${sandbox.url}${path}`, { headers: { authorization: `Bearer ${sandbox.apiKey}` } });
+    try {
+      const spread = await Promise.all(Array.from({ length: 26 }, (_, i) => call(i % 2 ? '/v1/products' : '/v1/subscriptions')));
+      expect(spread.filter((r) => r.status === 429).map((r) => r.headers.get('stripe-rate-limited-reason'))).toEqual(['global-rate']);
+    } finally {
+      await sandbox.close();
+    }
+    const live = await startFakeStripe({ apiKey: 'sk_live_searchLimit123' });
+    try {
+      const searches = await Promise.all(Array.from({ length: 21 }, () => fetch(`${live.url}/v1/customers/search?query=${encodeURIComponent('email:"a@example.com"')}`, { headers: { authorization: `Bearer ${live.apiKey}` } })));
+      expect(searches.filter((r) => r.status === 429).map((r) => r.headers.get('stripe-rate-limited-reason'))).toEqual(['endpoint-rate']);
+    } finally {
+      await live.close();
+    }
+  });
+
+  it('searches customers by email whatever its case, matching the query’s words in order, after the search lag', async () => {
+    const jane = fake.addCustomer({ email: 'Jane.Search@Example.com' });
+    const longer = fake.addCustomer({ email: 'jane.search@example.com.au' });
+    fake.addCustomer({ email: 'someone@example.com' });
+    const search = async (query: string) => {
+      const response = await get(`/v1/customers/search?query=${encodeURIComponent(query)}`);
+      return { status: response.status, body: (await response.json()) as { object: string; data: { id: string }[]; next_page: string | null } };
+    };
+    const found = await search('email:"jane.search@example.com"');
+    expect(found.body).toMatchObject({ object: 'search_result', next_page: null });
+    // Stripe: an exact string match is any record holding all the query's words in order.
+    expect(new Set(found.body.data.map((c) => c.id))).toEqual(new Set([jane.id, longer.id]));
+    expect((await search('name:"Jane"')).status).toBe(400);
+
+    fake.searchLagMs = 60_000;
+    try {
+      fake.addCustomer({ email: 'Fresh@Example.com' });
+      expect((await search("email:'fresh@example.com'")).body.data).toEqual([]);
+    } finally {
+      fake.searchLagMs = 0;
+    }
+  });
+
   it('defaults to Stripe’s read limits: 25/s for a test key, 100/s for a live key', async () => {
     const test = await startFakeStripe();
     const live = await startFakeStripe({ apiKey: 'sk_live_abc123' });

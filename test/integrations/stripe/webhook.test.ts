@@ -5,7 +5,7 @@ import type { AccountWebhook } from '../../../src/capabilities/account-data.js';
 import type { RawRequest } from '../../../src/capabilities/webhook.js';
 import { HubError } from '../../../src/errors.js';
 import { createStripeAccountData, stripeConfigSchema } from '../../../integrations/stripe/index.js';
-import { stripeAccountWebhook } from '../../../integrations/stripe/webhook.js';
+import { STRIPE_EVERY_CARD_KEY, stripeAccountWebhook } from '../../../integrations/stripe/webhook.js';
 import { startFakeStripe, type FakeStripe } from '../../fakes/stripe/index.js';
 
 /**
@@ -92,6 +92,76 @@ describe('Stripe webhooks: what a verified event makes stale', () => {
     const request = await deliver(fake.event('charge.succeeded', { id: 'ch_1', object: 'charge', customer: 'cus_123' }));
     expect(webhook.verify(request)).toEqual({ ok: true });
     expect(webhook.changes(request)).toMatchObject({ type: 'charge.succeeded', keys: [], emails: [] });
+  });
+});
+
+describe('Stripe thin events (event destinations, `object: "v2.core.event"`): what a verified one makes stale', () => {
+  it('v1.customer.subscription.* names only the subscription: its id, which every card of its customer carries among its keys', async () => {
+    const customer = fake.addCustomer({ email: 'thin-sub@example.com' });
+    const subscription = fake.addSubscription(customer.id, { status: 'active' });
+    const request = await deliver(fake.thinEvent('v1.customer.subscription.updated', subscription));
+
+    expect(webhook.verify(request)).toEqual({ ok: true });
+    const change = webhook.changes(request);
+    expect(change).toMatchObject({ type: 'v1.customer.subscription.updated', keys: [subscription.id], emails: [] });
+    expect(change.id).toMatch(/^evt_/);
+  });
+
+  it('v1.customer.subscription.item_price_changed (a plan change) too', async () => {
+    const subscription = fake.addSubscription(fake.addCustomer({ email: 'thin-plan@example.com' }).id);
+    expect(webhook.changes(await deliver(fake.thinEvent('v1.customer.subscription.item_price_changed', subscription)))).toMatchObject({ keys: [subscription.id] });
+  });
+
+  it('v1.customer.updated: the customer id, and both addresses when `changes` carries the email before and after', async () => {
+    const customer = fake.addCustomer({ email: 'New.Thin@Example.com' });
+    const request = await deliver(fake.thinEvent('v1.customer.updated', customer, { before: { email: 'old.thin@example.com' }, after: { email: 'New.Thin@Example.com' } }));
+    const change = webhook.changes(request);
+    expect(change.keys).toEqual([customer.id]);
+    expect(change.emails.sort()).toEqual(['new.thin@example.com', 'old.thin@example.com']);
+    expect(webhook.changes(await deliver(fake.thinEvent('v1.customer.deleted', customer)))).toMatchObject({ keys: [customer.id], emails: [] });
+  });
+
+  it('a new subscription names a subscription no cached card can know: every cached Stripe card is dropped', async () => {
+    const subscription = fake.addSubscription(fake.addCustomer({ email: 'thin-new@example.com' }).id);
+    const change = webhook.changes(await deliver(fake.thinEvent('v1.customer.subscription.created', subscription)));
+    expect(change.keys).toEqual(expect.arrayContaining([subscription.id, STRIPE_EVERY_CARD_KEY]));
+  });
+
+  it('customer sub-objects without an id of their own (v1.customer.discount.*) name their customer in the related object’s URL', async () => {
+    const customer = fake.addCustomer({ email: 'thin-discount@example.com' });
+    const request = await deliver(fake.thinEvent('v1.customer.discount.created', { type: 'discount', url: `/v1/customers/${customer.id}/discount` }));
+    expect(webhook.changes(request)).toMatchObject({ keys: [customer.id], emails: [] });
+  });
+
+  it('other thin events, and Stripe’s destination ping as its documentation prints it ("context": null), are accepted and change nothing', async () => {
+    expect(webhook.changes(await deliver(fake.thinEvent('v1.charge.succeeded', { id: 'ch_1', type: 'charge', url: '/v1/charges/ch_1' })))).toMatchObject({ keys: [], emails: [] });
+    const ping = JSON.stringify({
+      context: null,
+      created: '2025-01-01T00:00:00.000Z',
+      id: 'evt_65RCjj4EqW1sabcjs2Z16RCMoNQdSQkOWvfL6L5uU2K40u',
+      object: 'v2.core.event',
+      reason: { type: 'request', request: { id: 'req_v24sUK2aV6o01RdVU', idempotency_key: 'fe21992d-e123-3f8c-bc90-fec93712bcb2' } },
+      related_object: { id: 'ed_65SDS7HTasdQYsDClFT16CGd2aE2kBpeAvvRnBUc', type: 'v2.core.event_destination', url: '/v2/core/event_destinations/ed_65SDS7HTasdQYsDClFT16CGd2aE2kBpeAvvRnBUc' },
+      type: 'v2.core.event_destination.ping',
+      livemode: false,
+    });
+    const request = await deliver(ping);
+    expect(webhook.verify(request)).toEqual({ ok: true });
+    expect(webhook.changes(request)).toMatchObject({ type: 'v2.core.event_destination.ping', keys: [], emails: [] });
+  });
+
+  it('thin events are checked exactly as snapshot ones: altered, foreign-secret and stale signatures are refused', async () => {
+    const event = () => fake.thinEvent('v1.customer.subscription.updated', fake.addSubscription(fake.addCustomer({ email: 'thin-forged@example.com' }).id));
+    const original = event();
+    expect(webhook.verify(await deliver(original, { body: JSON.stringify({ ...original, type: 'v1.customer.deleted' }, null, 2) }))).toMatchObject({ ok: false, reason: expect.stringMatching(/No signatures found/) });
+    expect(webhook.verify(await deliver(event(), { secret: 'whsec_someoneelse' })).ok).toBe(false);
+    expect(webhook.verify(await deliver(event(), { timestamp: Math.floor(Date.now() / 1000) - 301 }))).toMatchObject({ ok: false, reason: 'Timestamp outside the tolerance zone' });
+  });
+
+  it('a signed v2 body that is not a thin event (no id or type): 400', async () => {
+    const request = await deliver({ object: 'v2.core.event', related_object: null });
+    expect(webhook.verify(request)).toEqual({ ok: true });
+    expect(() => webhook.changes(request)).toThrow(HubError);
   });
 });
 
