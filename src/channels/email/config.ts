@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { envBoolean } from '../../config/env-boolean.js';
 import { secret } from '../../config/secrets.js';
+import { sendgridPublicKey } from './relays/sendgrid.js';
 
 /** Outbound mail: one SMTP relay the hub sends through (agent replies, notifications, acknowledgements). */
 export const mailSchema = z
@@ -39,6 +40,8 @@ export const mailSchema = z
     /** Mailgun's HTTP webhook signing key (Settings → API security). */
     mailgunSigningKey: secret(z.string().min(8).optional()),
     relayBasicAuth: secret(z.string().regex(/^[^:]+:.{12,}$/, 'must look like user:password with a password of 12+ characters').optional()),
+    /** Public key of a SendGrid Inbound Parse security policy (base64 DER as SendGrid shows it, or PEM): SendGrid posts must then be signed. */
+    sendgridParsePublicKey: z.string().min(40).optional(),
   })
   .prefault({})
   .superRefine((mail, ctx) => {
@@ -46,6 +49,13 @@ export const mailSchema = z
     if (mail.from && !/[^<\s@]+@[^>\s@]+/.test(mail.from)) ctx.addIssue({ code: 'custom', path: ['from'], message: 'must contain an email address' });
     if (mail.imapUrl && !mail.inboundAddress) ctx.addIssue({ code: 'custom', path: ['inboundAddress'], message: 'is required when an IMAP URL is set (the mailbox the polled mail is for)' });
     if (mail.inboundAddress && !mail.replySecret) ctx.addIssue({ code: 'custom', path: ['replySecret'], message: 'is required when an inbound address is set' });
+    if (mail.sendgridParsePublicKey) {
+      try {
+        sendgridPublicKey(mail.sendgridParsePublicKey);
+      } catch {
+        ctx.addIssue({ code: 'custom', path: ['sendgridParsePublicKey'], message: "is not an EC public key (paste the security policy's public_key as SendGrid returns it)" });
+      }
+    }
     if (Boolean(mail.smtpTlsCertFile) !== Boolean(mail.smtpTlsKeyFile)) {
       ctx.addIssue({ code: 'custom', path: [mail.smtpTlsCertFile ? 'smtpTlsKeyFile' : 'smtpTlsCertFile'], message: 'STARTTLS needs both the certificate and the key file' });
     }

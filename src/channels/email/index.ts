@@ -10,6 +10,7 @@ import type { Mailer } from './mailer.js';
 import { SmtpListener } from './smtp-listener.js';
 import { receiveMail, type ReceiveDeps } from './receive.js';
 import { inboundRelayRouter } from './relay.js';
+import { sendgridPublicKey } from './relays/sendgrid.js';
 import type { Router } from 'express';
 
 export interface EmailChannel {
@@ -58,6 +59,7 @@ export function createEmailChannel(deps: {
       relaySecret: mail.relaySecret,
       relayBasicAuth: mail.relayBasicAuth,
       mailgunSigningKey: mail.mailgunSigningKey,
+      sendgridPublicKey: mail.sendgridParsePublicKey ? sendgridPublicKey(mail.sendgridParsePublicKey) : undefined,
       maxMessageBytes: mail.maxMessageBytes,
       seenDelivery: async (source, id) =>
         Boolean(await deps.store.db.selectFrom('deliveries').select('delivery_id').where('source', '=', source).where('delivery_id', '=', id).executeTakeFirst()),

@@ -25,7 +25,9 @@ export class Mailer {
   readonly domain: string;
 
   constructor(private readonly config: Required<Pick<MailConfig, 'smtpUrl' | 'from'>> & MailConfig) {
-    this.transport = nodemailer.createTransport(config.smtpUrl, { from: config.from });
+    // nodemailer pools only when asked: without `pool` every message opens its own connection
+    // (and TLS handshake). The URL's own options (e.g. `?pool=false`) still win.
+    this.transport = nodemailer.createTransport({ url: config.smtpUrl, pool: true }, { from: config.from });
     this.domain = config.domain ?? /@([^>\s]+)/.exec(config.from)![1]!.toLowerCase();
   }
 
