@@ -114,8 +114,14 @@ export async function writeInboundBatch(tx: Tx, items: readonly ParsedInbound[],
     for (const row of rows.rows) updatedConversations.set(row.id, row);
   }
 
-  // 7. Assemble one result per input.
+  // 7. Assemble one result per input. A message may join a conversation whose contact is not
+  // the one it came with (mail to the signed reply address from a colleague): that contact is read
+  // too, or the stored message would be reported as an error — answered "retry later" to its
+  // sender and, found stored on the retry, never triaged or synced.
   const contactsById = new Map([...contacts.values()].map((c) => [c.id, c]));
+  const conversationsOfBatch = [...updatedConversations.values(), ...knownConversations.values(), ...threads.rows.values()];
+  const missing = [...new Set(conversationsOfBatch.map((c) => c.contact_id).filter((id) => !contactsById.has(id)))];
+  if (missing.length > 0) for (const row of await tx.selectFrom('contacts').selectAll().where('id', 'in', missing).execute()) contactsById.set(row.id, row);
   for (const [index, item] of items.entries()) {
     if (results[index]) continue;
     const key = inboundKey(item);

@@ -8,12 +8,16 @@ import { SMTPServer } from 'smtp-server';
  */
 export async function smtpSink(options: { onMail?: (mail: ParsedMail) => void } = {}) {
   const mails: ParsedMail[] = [];
+  /** Each mail's envelope recipients (RCPT TO), in the same order as `mails`: who really gets it. */
+  const envelopes: string[][] = [];
   const server = new SMTPServer({
     disabledCommands: ['STARTTLS', 'AUTH'],
     authOptional: true,
-    onData(stream, _session, callback) {
+    onData(stream, session, callback) {
+      const rcptTo = session.envelope.rcptTo.map((r) => r.address);
       simpleParser(stream).then((mail) => {
         mails.push(mail);
+        envelopes.push(rcptTo);
         callback();
         options.onMail?.(mail);
       }, callback);
@@ -23,6 +27,7 @@ export async function smtpSink(options: { onMail?: (mail: ParsedMail) => void } 
   await once(server.server, 'listening');
   return {
     mails,
+    envelopes,
     port: (server.server.address() as { port: number }).port,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

@@ -116,7 +116,7 @@ function unreadReplyMail(
   const preview = row.text.length > 500 ? `${row.text.slice(0, 500)}…` : row.text;
   const link = linkTemplate?.replace('{conversation_id}', encodeURIComponent(row.conversation_id));
   return {
-    to: row.email,
+    to: { address: row.email, name: row.name ?? null },
     subject: row.subject ? `New reply: ${row.subject}` : `${who} replied to your message`,
     text: [
       `Hi${row.name ? ` ${row.name}` : ''},`,

@@ -33,7 +33,7 @@ export function emailDelivery(deps: { store: Store; mailer: Mailer | null; reply
       const lastInbound = [...thread].reverse().find((t) => t.direction === 'inbound');
       const subject = conversation.subject ? (/^re:/i.test(conversation.subject) ? conversation.subject : `Re: ${conversation.subject}`) : 'Re: your message';
       await mailer.send({
-        to: contact.name ? `${contact.name.replace(/["<>]/g, '')} <${contact.email}>` : contact.email,
+        to: { address: contact.email, name: contact.name },
         subject,
         text: message.text,
         ...(message.html ? { html: message.html } : {}),

@@ -2,8 +2,21 @@ import { createHash } from 'node:crypto';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { MailConfig } from './config.js';
 
+/**
+ * One recipient, as nodemailer's structured address (never a string we build): nodemailer quotes
+ * or encodes the name (RFC 5322 §3.4, RFC 2047), so a display name like
+ * `Real Victim, attacker@evil.example,` stays a name and can never add a recipient.
+ */
+export interface MailRecipient {
+  address: string;
+  name?: string | null;
+}
+
+/** Exactly one address: no list, no display name, no line breaks. */
+const SINGLE_ADDRESS = /^[^\s@,;<>()"]+@[^\s@,;<>()"]+$/;
+
 export interface OutboundMail {
-  to: string;
+  to: MailRecipient;
   subject: string;
   text: string;
   html?: string;
@@ -36,10 +49,11 @@ export class Mailer {
   }
 
   async send(mail: OutboundMail): Promise<{ messageId: string }> {
+    if (!SINGLE_ADDRESS.test(mail.to.address)) throw new Error(`refusing to mail "${mail.to.address.slice(0, 80)}": not exactly one address`);
     const messageId = this.messageIdFor(mail.key);
     await this.transport.sendMail({
       from: this.config.from,
-      to: mail.to,
+      to: mail.to.name?.trim() ? { name: mail.to.name.replace(/[\r\n]+/g, ' ').trim(), address: mail.to.address } : { name: '', address: mail.to.address },
       subject: mail.subject,
       text: mail.text,
       ...(mail.html ? { html: mail.html } : {}),

@@ -7,9 +7,13 @@ export type MailThread = { conversationId: string } | { key: string };
 /**
  * Which conversation an inbound mail belongs to, most trusted first:
  * 1. our signed reply address among its recipients;
- * 2. its In-Reply-To, then its References, looked up in every Message-ID we received or sent;
+ * 2. its In-Reply-To, then its References, looked up in every Message-ID we received or sent —
+ *    only into a conversation of the same sender: a Message-ID is no secret (it travels in every
+ *    reply and CC), so knowing one must not let a stranger write into someone's conversation
+ *    (the signed reply address of rule 1 is how others join);
  * 3. otherwise a thread of its own, keyed by the root of its References (so two replies to the
- *    same unknown thread still meet), else its own Message-ID.
+ *    same unknown thread still meet), else its own Message-ID — qualified by the sender when the
+ *    thread belongs to someone else, so it cannot meet theirs by key either.
  */
 export async function findThread(
   deps: { store: Store; mailbox: string; domain: string; replySecret: string; threadBySubject?: boolean },
@@ -25,17 +29,22 @@ export async function findThread(
     if (exists) return { conversationId };
   }
   const candidates = [...(mail.inReplyTo ? [mail.inReplyTo] : []), ...[...mail.references].reverse()];
+  let othersThread = false;
   if (candidates.length > 0) {
     const known = await deps.store.db
-      .selectFrom('mail_message_ids')
-      .select(['message_id', 'conversation_id'])
-      .where('mailbox', '=', deps.mailbox)
-      .where('message_id', 'in', candidates)
+      .selectFrom('mail_message_ids as m')
+      .innerJoin('conversations as c', 'c.id', 'm.conversation_id')
+      .innerJoin('contacts as k', 'k.id', 'c.contact_id')
+      .select(['m.message_id', 'm.conversation_id', 'k.email'])
+      .where('m.mailbox', '=', deps.mailbox)
+      .where('m.message_id', 'in', candidates)
       .execute();
     // The closest ancestor wins: In-Reply-To, then the newest reference.
     for (const id of candidates) {
       const match = known.find((k) => k.message_id === id);
-      if (match) return { conversationId: match.conversation_id };
+      if (!match) continue;
+      if (!sender || match.email?.toLowerCase() === sender.toLowerCase()) return { conversationId: match.conversation_id };
+      othersThread = true;
     }
   }
   // Rule 3 (opt-in): a mail that names no thread at all, from the same sender, with the same
@@ -59,7 +68,8 @@ export async function findThread(
       if (match) return { conversationId: match.id };
     }
   }
-  return { key: mail.references[0] ?? mail.inReplyTo ?? mail.messageId };
+  const root = mail.references[0] ?? mail.inReplyTo ?? mail.messageId;
+  return { key: othersThread && sender ? `${root} from ${sender.toLowerCase()}` : root };
 }
 
 /** "Re: Fwd: [Ticket] Invoice  wrong" → "[ticket] invoice wrong": reply and forward prefixes in several languages. */

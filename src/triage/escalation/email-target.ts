@@ -22,7 +22,7 @@ export function emailTarget(deps: { mailer: Mailer; fallback: string | undefined
       const text = deps.templates.render('escalation-mail', { request, levelLabel });
       for (const address of to) {
         try {
-          await deps.mailer.send({ to: address, subject: `[${levelLabel}] ${request.title}`, text, key: `escalation:${request.escalationId}:${address}`, automatic: 'auto-generated' });
+          await deps.mailer.send({ to: { address }, subject: `[${levelLabel}] ${request.title}`, text, key: `escalation:${request.escalationId}:${address}`, automatic: 'auto-generated' });
         } catch (error) {
           const code = (error as { responseCode?: number }).responseCode;
           // A 5xx SMTP answer refuses the mail for good (bad address, relay denied); anything else may pass.

@@ -44,9 +44,9 @@ describe('outbound mail', () => {
   });
 
   it('is pooled: one SMTP connection carries several messages, sent one after another and at once', async () => {
-    for (let i = 0; i < 3; i++) await mailer.send({ to: `customer${i}@example.com`, subject: `Reply ${i}`, text: 'Thanks for writing.', key: `pooled-${i}` });
+    for (let i = 0; i < 3; i++) await mailer.send({ to: { address: `customer${i}@example.com` }, subject: `Reply ${i}`, text: 'Thanks for writing.', key: `pooled-${i}` });
     expect([...sink.mailsPerConnection.values()]).toEqual([3]);
-    await Promise.all([3, 4, 5, 6].map((i) => mailer.send({ to: `customer${i}@example.com`, subject: `Reply ${i}`, text: 'Thanks.', key: `pooled-${i}` })));
+    await Promise.all([3, 4, 5, 6].map((i) => mailer.send({ to: { address: `customer${i}@example.com` }, subject: `Reply ${i}`, text: 'Thanks.', key: `pooled-${i}` })));
     const counts = [...sink.mailsPerConnection.values()];
     expect(counts.reduce((a, b) => a + b, 0)).toBe(7);
     // The pool may open a few connections for concurrent sends, never one per message.
