@@ -1,6 +1,5 @@
 import type {
   ConnectionCheck,
-  ConversationRef,
   HelpdeskCapability,
   HelpdeskConversationInfo,
   HelpdeskThread,
@@ -12,7 +11,7 @@ import type {
 import type { RawRequest, VerifyResult } from '../../src/capabilities/webhook.js';
 import { isVendorError, VendorError } from '../../src/vendors/error.js';
 import type { ZendeskClient } from './client.js';
-import type { ZendeskComment, ZendeskTicketWrite } from './dto.js';
+import type { ZendeskComment, ZendeskTicket, ZendeskTicketWrite } from './dto.js';
 import {
   addedCommentId,
   combinedBody,
@@ -23,12 +22,9 @@ import {
   reopenedStatus,
   requesterIdFrom,
   requesterOf,
-  stampFrom,
-  stampOf,
   subjectOf,
   threadOf,
   triageTagSet,
-  type TicketStamp,
 } from './mapper.js';
 import { triggersMailingHubTickets } from './triggers.js';
 import { isZendeskTestDelivery, parseZendeskWebhook, verifyZendeskWebhook } from './webhook.js';
@@ -76,13 +72,17 @@ export class ZendeskHelpdesk implements HelpdeskCapability {
         const requesterId = await this.requesterId(op.ref, signal);
         const uploads = await this.upload(op.messages, signal);
         const comment = { body: combinedBody(op.messages, this.options.maxAttachmentBytes), public: true, author_id: requesterId, ...uploads };
-        // The customer wrote again: a pending or solved ticket goes back to the agents.
-        return this.safeUpdate(op.ref, (ticket) => ({ comment, ...reopenedStatus(ticket.status) }), signal);
+        const updated = await this.client.updateTicket(op.ref.externalId, { ticket: { comment } }, signal);
+        const outcome = this.updated(op.ref.externalId, updated);
+        // The customer wrote again: a pending or solved ticket goes back to the agents. Decided from
+        // the update's own answer (the ticket as it is with our comment), so no read comes first.
+        await landed(() => this.reopen(op.ref.externalId, updated.ticket, signal));
+        return outcome;
       }
       case 'note':
         return this.comment(op.ref.externalId, { comment: { body: op.text, public: false } }, signal);
       case 'triage':
-        return this.safeUpdate(op.ref, (ticket) => ({ priority: op.level, tags: triageTagSet(ticket.tags, op), comment: { body: op.note, public: false } }), signal);
+        return this.safeUpdate(op.ref.externalId, (ticket) => ({ priority: op.level, tags: triageTagSet(ticket.tags ?? [], op), comment: { body: op.note, public: false } }), signal);
       case 'reply':
         return this.comment(op.ref.externalId, { comment: { body: op.text, public: true } }, signal);
     }
@@ -104,7 +104,10 @@ export class ZendeskHelpdesk implements HelpdeskCapability {
     const { comments } = await this.client.comments(op.ref.externalId, signal);
     const wanted = await this.expectedComment(op, signal);
     const match = comments.filter((c) => !knownThreadIds.has(String(c.id)) && wanted.accepts(c) && commentMatches(c, wanted.body)).at(-1);
-    return match ? { threadIds: [String(match.id)] } : null;
+    if (!match) return null;
+    // A customer's comment that landed unseen still reopens the ticket it went to.
+    if (op.kind === 'append') await this.reopen(op.ref.externalId, null, signal);
+    return { threadIds: [String(match.id)] };
   }
 
   async threads(externalId: string, signal?: AbortSignal): Promise<HelpdeskThread[]> {
@@ -253,30 +256,48 @@ export class ZendeskHelpdesk implements HelpdeskCapability {
     const commentId = addedCommentId(updated);
     // Landed, but we cannot say which comment it was: let the engine look it up like a lost answer.
     if (!commentId) throw new VendorError('unavailable', `zendesk: update of ticket ${externalId} reported no comment`, { outcomeUnknown: true });
-    return { threadIds: [commentId], metadata: { ticket: stampOf(updated.ticket) } };
+    return { threadIds: [commentId] };
   }
 
   /**
-   * An update that depends on the ticket's state (status, tags), made with `safe_update` and the
+   * An update computed from the ticket's state (its tags), made with `safe_update` and the
    * `updated_stamp` of the state it was computed from (Tickets › Protecting against ticket update
-   * collisions): if anyone changed the ticket since, Zendesk answers 409 and nothing is applied,
-   * so the state is read again and the update recomputed. The state kept from our last write
-   * saves a read whenever nobody else touched the ticket.
+   * collisions): if anyone changed the ticket meanwhile, Zendesk answers 409 and applies nothing,
+   * so the state is read again and the update recomputed.
    */
-  private async safeUpdate(ref: ConversationRef, build: (ticket: TicketStamp) => Record<string, unknown>, signal?: AbortSignal): Promise<WriteOutcome> {
-    let known = stampFrom(ref.metadata);
+  private async safeUpdate(ticketId: string, build: (ticket: ZendeskTicket) => Record<string, unknown>, signal?: AbortSignal): Promise<WriteOutcome> {
     for (let attempt = 0; attempt < MAX_COLLISIONS; attempt++) {
-      known ??= stampOf((await this.client.showTicket(ref.externalId, signal)).ticket);
+      const { ticket } = await this.client.showTicket(ticketId, signal);
       try {
-        const updated = await this.client.updateTicket(ref.externalId, { ticket: { ...build(known), safe_update: true, updated_stamp: known.updatedAt } }, signal);
-        return this.updated(ref.externalId, updated);
+        const updated = await this.client.updateTicket(ticketId, { ticket: { ...build(ticket), safe_update: true, updated_stamp: ticket.updated_at } }, signal);
+        return this.updated(ticketId, updated);
       } catch (error) {
         if (!isVendorError(error) || error.status !== 409) throw error;
-        known = null;
       }
     }
     // Someone is editing this ticket right now: nothing was applied; the engine tries again shortly.
-    throw new VendorError('unavailable', `zendesk: ticket ${ref.externalId} changed under ${MAX_COLLISIONS} updates in a row`, { status: 409 });
+    throw new VendorError('unavailable', `zendesk: ticket ${ticketId} changed under ${MAX_COLLISIONS} updates in a row`, { status: 409 });
+  }
+
+  /**
+   * Sets a pending or solved ticket back to open after a customer's comment landed (the API user
+   * is the updater, so Zendesk would not). `known` is the ticket as the comment's update left it;
+   * the status change is a safe update on that state, read again after a collision (an agent who
+   * acted meanwhile decides).
+   */
+  private async reopen(ticketId: string, known: ZendeskTicket | null, signal?: AbortSignal): Promise<void> {
+    let ticket = known;
+    for (let attempt = 0; attempt < MAX_COLLISIONS; attempt++) {
+      ticket ??= (await this.client.showTicket(ticketId, signal)).ticket;
+      if (!reopenedStatus(ticket.status).status) return;
+      try {
+        await this.client.updateTicket(ticketId, { ticket: { status: 'open', safe_update: true, updated_stamp: ticket.updated_at } }, signal);
+        return;
+      } catch (error) {
+        if (!isVendorError(error) || error.status !== 409) throw error;
+        ticket = null;
+      }
+    }
   }
 
   /** Uploads what fits Zendesk's limit; larger files become link lines in the body (combinedBody). */

@@ -50,38 +50,6 @@ export function reopenedStatus(status: string): { status?: 'open' } {
   return status === 'pending' || status === 'solved' ? { status: 'open' } : {};
 }
 
-/**
- * The ticket as of our last write, kept in ConversationRef.metadata: `updated_stamp` for the next
- * safe update, and when we saw it (our clock).
- */
-export interface TicketStamp {
-  status: string;
-  updatedAt: string;
-  tags: string[];
-  seenAt: number;
-}
-
-/**
- * `updated_at` counts whole seconds, so a stamp cannot tell our write from an agent's change in
- * the same second: one seen this recently is read again before it is trusted.
- */
-export const STAMP_RESOLUTION_MS = 2000;
-
-export function stampOf(ticket: ZendeskTicket, seenAt: number = Date.now()): TicketStamp {
-  return { status: ticket.status, updatedAt: ticket.updated_at, tags: [...(ticket.tags ?? [])], seenAt };
-}
-
-/** The kept stamp, if it can be trusted now. */
-export function stampFrom(metadata: Record<string, unknown>, now: number = Date.now()): TicketStamp | null {
-  const value = metadata['ticket'];
-  if (!value || typeof value !== 'object') return null;
-  const { status, updatedAt, tags, seenAt } = value as Record<string, unknown>;
-  if (typeof status !== 'string' || typeof updatedAt !== 'string' || typeof seenAt !== 'number') return null;
-  if (!Array.isArray(tags) || !tags.every((t) => typeof t === 'string')) return null;
-  if (now - seenAt < STAMP_RESOLUTION_MS) return null;
-  return { status, updatedAt, tags: tags as string[], seenAt };
-}
-
 /** Attachments over Zendesk's limit become link lines in the comment (deterministic from the messages). */
 export function oversizeLines(messages: SyncedMessage[], maxBytes: number): string[] {
   return messages.flatMap((m) =>
@@ -164,7 +132,7 @@ export function addedCommentId(write: ZendeskTicketWrite): string | null {
 }
 
 export function createOutcome(ticket: ZendeskTicket, commentId: string | null): WriteOutcome {
-  return { externalId: String(ticket.id), threadIds: commentId ? [commentId] : [], metadata: { requesterId: ticket.requester_id, ticket: stampOf(ticket) } };
+  return { externalId: String(ticket.id), threadIds: commentId ? [commentId] : [], metadata: { requesterId: ticket.requester_id } };
 }
 
 /** What the adapter keeps in ConversationRef.metadata: the requester, who authors pushed customer messages. */

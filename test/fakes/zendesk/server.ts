@@ -46,6 +46,10 @@ export interface FakeZendesk extends FakeHelpdesk {
   /** The most updates any one ticket got within 10 minutes (the per-ticket limit's window), 429s included. */
   maxUpdatesPerTicket(): number;
   setApiUserRole(role: 'admin' | 'agent'): void;
+  /** `fn` runs after the next ticket read is answered and before the answer leaves (a change racing the reader). */
+  afterNextRead(fn: () => Promise<void> | void): void;
+  /** An agent sets a ticket's tags in the Zendesk UI. */
+  agentSetTags(conversationId: string, tags: string[]): void;
   /** The raw ticket as the fake holds it (comments included), for assertions on tags/priority/authors. */
   ticket(id: string): ZdTicket | null;
   user(id: number): ZdUser | null;
@@ -193,6 +197,8 @@ export async function startFakeZendesk(options: FakeZendeskOptions = {}): Promis
     updateTicketStats: () => ({ requests: transport.stats.updateTicket.count, maxInWindow: transport.stats.updateTicket.max }),
     maxUpdatesPerTicket: () => transport.maxUpdatesPerTicket(),
     setApiUserRole: (role) => void (state.apiUser.role = role),
+    afterNextRead: (fn) => void (transport.afterNextRead = fn),
+    agentSetTags: (conversationId, tags) => void state.updateTicket(ticketOf(conversationId).id, { ticket: { tags } }, agent(), 'web'),
     resetStats() {
       transport.stats.requests = 0;
       transport.stats.byStatus = {};

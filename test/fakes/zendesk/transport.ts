@@ -66,6 +66,8 @@ export class FakeZendeskTransport {
   /** Only answers to this method/path are lost by `loseNext` (null = any write). */
   loseFilter: { method?: string; path?: string } | null = null;
   failNext: number[] = [];
+  /** Runs (awaited) after the next ticket read is answered and before its answer is sent: something happening in between. */
+  afterNextRead: (() => Promise<void> | void) | null = null;
   readonly log: RequestRecord[] = [];
   private server: Server | null = null;
 
@@ -150,6 +152,11 @@ export class FakeZendeskTransport {
       }
       if (this.deps.random() < faults.slowRate) await new Promise((resolve) => setTimeout(resolve, faults.slowMs));
       const response = await this.deps.routes.handle({ method, path, query: url.searchParams, headers: req.headers, body, actor: this.deps.apiUser });
+      if (method === 'GET' && UPDATE_TICKET.test(path) && this.afterNextRead) {
+        const hook = this.afterNextRead;
+        this.afterNextRead = null;
+        await hook();
+      }
       const isWrite = method !== 'GET' && method !== 'HEAD';
       const forcedLoss = this.loseNext > 0 && (!this.loseFilter || ((!this.loseFilter.method || this.loseFilter.method === method) && (!this.loseFilter.path || this.loseFilter.path === path)));
       if (isWrite && response.status < 300 && (forcedLoss || this.deps.random() < faults.lostResponseRate)) {

@@ -21,12 +21,6 @@ describe('Zendesk adapter against the fake Support API', () => {
     h.calls.length = 0;
   });
 
-  /** The ref with the ticket's current state kept as if seen long ago (no read before a safe update). */
-  function withTrustedStamp(ref: ConversationRef): ConversationRef {
-    const ticket = h.fake.ticket(ref.externalId)!;
-    return { ...ref, metadata: { ...ref.metadata, ticket: { status: ticket.status, updatedAt: ticket.updated_at, tags: [...ticket.tags], seenAt: 0 } } };
-  }
-
   async function created(texts = ['Hello']): Promise<{ ref: ConversationRef; commentId: string }> {
     const conversationId = randomUUID();
     const outcome = await h.zendesk.write(createOp(conversationId, texts));
@@ -46,7 +40,7 @@ describe('Zendesk adapter against the fake Support API', () => {
     expect(comment!.public).toBe(true);
     expect(h.fake.user(comment!.author_id)!.email).toBe('dana@customer.example');
     expect(outcome.threadIds).toEqual([String(comment!.id)]);
-    expect(outcome.metadata).toEqual({ requesterId: ticket.requester_id, ticket: { status: 'new', updatedAt: ticket.updated_at, tags: ticket.tags, seenAt: expect.any(Number) } });
+    expect(outcome.metadata).toEqual({ requesterId: ticket.requester_id });
   });
 
   it('a create whose answer was lost is resent with its Idempotency-Key and Zendesk answers with the same ticket', async () => {
@@ -119,10 +113,9 @@ describe('Zendesk adapter against the fake Support API', () => {
     expect(found!.threadIds[0]).not.toBe(first.threadIds[0]);
     expect(h.fake.ticket(ref.externalId)!.comments.filter((c) => c.body === 'same words')).toHaveLength(2);
 
-    // A write the vendor refused outright (5xx, nothing done) is not found. (The ticket state the
-    // adapter keeps is old enough to trust, so the update is its first request.)
+    // A write the vendor refused outright (5xx, nothing done) is not found.
     h.fake.failNextRequests(500);
-    await expect(h.zendesk.write({ ...op, ref: withTrustedStamp(ref) })).rejects.toMatchObject({ outcomeUnknown: true });
+    await expect(h.zendesk.write(op)).rejects.toMatchObject({ outcomeUnknown: true });
     expect(await h.zendesk.findWrite(op, new Set([...known, found!.threadIds[0]!]))).toBeNull();
   });
 

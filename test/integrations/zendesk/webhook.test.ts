@@ -59,10 +59,11 @@ describe('Zendesk webhook signatures (base64 HMAC-SHA256 over timestamp + body, 
 describe('Zendesk webhook payloads → canonical events', () => {
   const parse = (body: string, apiUserId: number | null = null) => parseZendeskWebhook({ rawBody: Buffer.from(body), headers: {}, url: '/' }, apiUserId);
 
-  it('a public staff comment is an agent reply; the event id dedupes redeliveries', () => {
+  it('a public staff comment is an agent reply naming its comment; the event id dedupes redeliveries', () => {
     expect(parse(commentPayload())).toEqual({
       deliveryId: 'd4f5c389-8f4a-4c2e-a1b9-8e4f39c71d52',
-      events: [{ kind: 'agent.replied', externalId: '5158', hubConversationId: 'conv-1' }],
+      // The comment's id lets the hub skip the read when the comment is one it already knows.
+      events: [{ kind: 'agent.replied', externalId: '5158', hubConversationId: 'conv-1', threadIds: ['99'] }],
     });
   });
 
