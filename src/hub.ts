@@ -21,7 +21,7 @@ import { triageFollowUp, triageJob } from './triage/job.js';
 import { createTriageResponse, type TriageResponse } from './triage/index.js';
 import { createSidebar, type Sidebar } from './sidebar/index.js';
 import { createDashboard } from './dashboard/index.js';
-import { createMailer } from './channels/email/mailer.js';
+import { createMailer } from './mail/mailer.js';
 import { createEmailChannel } from './channels/email/index.js';
 import type { JobHandlers } from './jobs/catalog.js';
 import { JobQueue } from './jobs/queue.js';

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { EscalationCapability } from '../capabilities/escalation.js';
 import type { IntegrationRegistry } from '../capabilities/registry.js';
 import { ConfigError, type HubConfig } from '../config.js';
-import type { Mailer } from '../channels/email/mailer.js';
+import type { Mailer } from '../mail/mailer.js';
 import type { OutboundReply, ReplyResult } from '../conversations/reply.js';
 import type { JobHandlers, JobRequest } from '../jobs/catalog.js';
 import type { JobQueue } from '../jobs/queue.js';

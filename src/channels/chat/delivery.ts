@@ -5,7 +5,7 @@ import type { JobHandler } from '../../jobs/catalog.js';
 import { HUB_SIGNATURE_HEADER, signHubPayload } from '../../http/hub-signature.js';
 import type { Store } from '../../store/store.js';
 import type { ChatConfig } from './config.js';
-import type { Mailer, OutboundMail } from '../email/mailer.js';
+import type { Mailer, OutboundMail } from '../../mail/mailer.js';
 
 /**
  * The chat channel's delivery. The reply reaches open sockets through the event bus right after

@@ -10,7 +10,7 @@ import type { JobQueue } from '../../jobs/queue.js';
 import type { Store } from '../../store/store.js';
 import type { TeamConfig } from '../../team/hours.js';
 import type { Eta } from '../../team/eta.js';
-import type { Mailer } from '../email/mailer.js';
+import type { Mailer } from '../../mail/mailer.js';
 import { chatApiRouter } from './api.js';
 import type { ChatConfig } from './config.js';
 import { chatDelivery, unreadCheckJob } from './delivery.js';

@@ -1,6 +1,6 @@
 import type { ChannelDelivery } from '../../conversations/delivery.js';
 import type { Store } from '../../store/store.js';
-import type { Mailer } from './mailer.js';
+import type { Mailer } from '../../mail/mailer.js';
 import { replyAddress } from './reply-address.js';
 import { recordMessageId } from './threading.js';
 

@@ -6,7 +6,7 @@ import type { Store } from '../../store/store.js';
 import type { MailConfig } from './config.js';
 import { emailDelivery } from './delivery.js';
 import { ImapPoller } from './imap-poller.js';
-import type { Mailer } from './mailer.js';
+import type { Mailer } from '../../mail/mailer.js';
 import { SmtpListener } from './smtp-listener.js';
 import { receiveMail, type ReceiveDeps } from './receive.js';
 import { inboundRelayRouter } from './relay.js';

@@ -1,5 +1,5 @@
 import type { EscalationCapability, EscalationReceipt, EscalationRequest } from '../../capabilities/escalation.js';
-import type { Mailer } from '../../channels/email/mailer.js';
+import type { Mailer } from '../../mail/mailer.js';
 import { VendorError } from '../../vendors/error.js';
 import { LEVEL_LABEL } from '../problem.js';
 import type { TextTemplates } from '../templates.js';

@@ -1,8 +1,8 @@
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SMTPServer } from 'smtp-server';
-import { createMailer, type Mailer } from '../../../src/channels/email/mailer.js';
-import { mailSchema } from '../../../src/channels/email/config.js';
+import { createMailer, type Mailer } from '../../src/mail/mailer.js';
+import { mailSchema } from '../../src/channels/email/config.js';
 
 /** A real SMTP server that counts the connections made to it and the mails each carried. */
 async function countingSink() {

@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import nodemailer, { type Transporter } from 'nodemailer';
-import type { MailConfig } from './config.js';
+
+/** What outbound mail needs: the SMTP relay, the sender, and the domain Message-IDs are made in (default: the sender's). */
+export interface MailerSettings {
+  smtpUrl?: string | undefined;
+  from?: string | undefined;
+  domain?: string | undefined;
+}
 
 /**
  * One recipient, as nodemailer's structured address (never a string we build): nodemailer quotes
@@ -32,12 +38,15 @@ export interface OutboundMail {
   replyTo?: string;
 }
 
-/** The hub's outbound SMTP: one pooled transport, Message-IDs of our own domain. */
+/**
+ * The hub's outbound SMTP, shared by every channel and escalation target (ARCHITECTURE §3 `mail/`:
+ * channels never import each other): one pooled transport, Message-IDs of our own domain.
+ */
 export class Mailer {
   private readonly transport: Transporter;
   readonly domain: string;
 
-  constructor(private readonly config: Required<Pick<MailConfig, 'smtpUrl' | 'from'>> & MailConfig) {
+  constructor(private readonly config: { smtpUrl: string; from: string; domain?: string | undefined }) {
     // nodemailer pools only when asked: without `pool` every message opens its own connection
     // (and TLS handshake). The URL's own options (e.g. `?pool=false`) still win.
     this.transport = nodemailer.createTransport({ url: config.smtpUrl, pool: true }, { from: config.from });
@@ -81,6 +90,6 @@ export class Mailer {
   }
 }
 
-export function createMailer(config: MailConfig): Mailer | null {
-  return config.smtpUrl && config.from ? new Mailer({ ...config, smtpUrl: config.smtpUrl, from: config.from }) : null;
+export function createMailer(config: MailerSettings): Mailer | null {
+  return config.smtpUrl && config.from ? new Mailer({ smtpUrl: config.smtpUrl, from: config.from, domain: config.domain }) : null;
 }
