@@ -15,7 +15,7 @@ import { conversationDto, conversationInfo, conversationsPage, mailboxDto, tagNa
 import { parseHelpScoutWebhook, verifyHelpScoutWebhook } from '../../integrations/helpscout/webhook.js';
 import { startFakeHelpScout, type FakeHelpScout } from '../fakes/helpscout/index.js';
 import { adapterFor, createOp, file, message, openTestStore, rawToken, refOf } from '../integrations/helpscout/support.js';
-import { compareShapes, mergeShapes, shapeOf, type Shape } from './json-shape.js';
+import { compareShapes, mergeShapes, shapeOf, showFinding, type ConformanceFinding, type Shape } from './json-shape.js';
 
 /**
  * Help Scout conformance: our adapter and our fake held to Help Scout's own payloads, extracted
@@ -74,13 +74,7 @@ const SKIPPED: Record<string, string> = {
 
 // ---- the ledger behind the summary line -------------------------------------------------------
 
-interface Finding {
-  check: string;
-  kind: string;
-  where: string;
-  expected: string;
-  actual: string;
-}
+type Finding = ConformanceFinding;
 /**
  * N (artefacts): official payload files fed to at least one check. The rule for which files must be
  * checked is RELEVANT (endpoints and webhooks the adapter uses); the first test proves RELEVANT and
@@ -91,7 +85,7 @@ const checkedFiles = new Set<string>();
 let validated = 0;
 const parserFindings: Finding[] = [];
 const shapeFindings: Finding[] = [];
-const show = (f: Finding) => `${f.check}: ${f.kind} at ${f.where || '(root)'}: expected ${f.expected}, got ${f.actual}`;
+const show = showFinding;
 
 /** One official file through the adapter's own parsing: every field read differently from `expected` is a finding. */
 async function parserCheck(name: string, read: (payload: unknown) => Record<string, unknown> | Promise<Record<string, unknown>>, expected: Record<string, unknown>) {

@@ -157,3 +157,14 @@ export function compareShapes(official: Shape, candidate: Shape, options: Compar
   compare(official, candidate, '');
   return { findings, unusedAllowances: Object.keys(allow).filter((pointer) => !used.has(pointer)) };
 }
+
+/** One mismatch a conformance suite reports, and how it is printed. */
+export interface ConformanceFinding {
+  check: string;
+  kind: string;
+  where: string;
+  expected: string;
+  actual: string;
+}
+
+export const showFinding = (f: ConformanceFinding) => `${f.check}: ${f.kind} at ${f.where || '(root)'}: expected ${f.expected}, got ${f.actual}`;

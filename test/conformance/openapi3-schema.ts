@@ -5,10 +5,9 @@ import addFormatsModule from 'ajv-formats';
 // ajv-formats is CommonJS: under NodeNext its default import is the module, the plugin is `.default`.
 const addFormats = addFormatsModule.default;
 
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
-export type JsonObject = { [key: string]: JsonValue };
-
-export const isObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
+// One reading of JSON and of local `$ref` pointers for both OpenAPI validators (the chat contract's and this one).
+export { atPointer, isObject, type JsonObject, type JsonValue } from '../support/openapi.js';
+import { atPointer, isObject, type JsonObject, type JsonValue } from '../support/openapi.js';
 
 /**
  * How an OpenAPI 3.0 schema is read. `close`: objects that declare `properties` and say nothing
@@ -49,17 +48,6 @@ const OAS_FORMATS: Record<string, Format> = {
   binary: { type: 'string', validate: () => true },
   password: { type: 'string', validate: () => true },
 };
-
-/** `#/components/schemas/A~1B` → the node it names (local references only, as OAS documents use). */
-export function atPointer(doc: JsonObject, pointer: string): JsonValue | undefined {
-  if (!pointer.startsWith('#/')) throw new Error(`only local references are supported, not ${pointer}`);
-  let node: JsonValue | undefined = doc;
-  for (const raw of pointer.slice(2).split('/')) {
-    const key = decodeURIComponent(raw).replace(/~1/g, '/').replace(/~0/g, '~');
-    node = isObject(node) ? node[key] : Array.isArray(node) ? node[Number(key)] : undefined;
-  }
-  return node;
-}
 
 /** Follows a `$ref` chain. In OAS 3.0 a `$ref`'s siblings are ignored (§4.7.23), so the target is the whole story. */
 export function resolve(doc: JsonObject, node: JsonValue | undefined): JsonObject | undefined {

@@ -8,7 +8,7 @@ import { createStripeAccountData, stripeConfigSchema } from '../../integrations/
 import { stripeAccountWebhook } from '../../integrations/stripe/webhook.js';
 import { startFakeStripe, type FakeStripe } from '../fakes/stripe/index.js';
 import { STRIPE_FIXTURES_PATH } from '../fakes/stripe/model.js';
-import { compareShapes, mergeShapes, shapeOf, type Shape } from './json-shape.js';
+import { compareShapes, mergeShapes, shapeOf, showFinding, type ConformanceFinding, type Shape } from './json-shape.js';
 import { recordingFetch, type RecordedExchange } from './recording-fetch.js';
 
 /**
@@ -30,13 +30,7 @@ const fixtureShape = (name: string): Shape => shapeOf(fixtures[name]);
 
 // ---- the ledger behind the summary line -------------------------------------------------------
 
-interface Finding {
-  check: string;
-  kind: string;
-  where: string;
-  expected: string;
-  actual: string;
-}
+type Finding = ConformanceFinding;
 /**
  * N (artefacts): fixture resources at least one served or sent object was compared with (the
  * rule: one per kind of object the fake serves or sends that fixtures3.json has an example of).
@@ -48,7 +42,7 @@ interface Finding {
 const usedFixtures = new Set<string>();
 let validated = 0;
 const findings: Finding[] = [];
-const show = (f: Finding) => `${f.check}: ${f.kind} at ${f.where || '(root)'}: expected ${f.expected}, got ${f.actual}`;
+const show = showFinding;
 
 function shapeCheck(label: string, fixture: string, objects: unknown[], allow: Record<string, string> = {}) {
   if (objects.length === 0) {

@@ -35,7 +35,7 @@ const committedContract = (): OpenApiDocument => (committed ??= loadSpec(contrac
 
 const escapePointer = (segment: string) => encodeURIComponent(segment.replace(/~/g, '~0').replace(/\//g, '~1'));
 
-function atPointer(doc: JsonObject, pointer: string): JsonValue | undefined {
+export function atPointer(doc: JsonObject, pointer: string): JsonValue | undefined {
   if (!pointer.startsWith('#/')) throw new Error(`only local references are supported, not ${pointer}`);
   let node: JsonValue | undefined = doc;
   for (const raw of pointer.slice(2).split('/')) {
