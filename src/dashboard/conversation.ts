@@ -1,4 +1,4 @@
-import { deviceFacts } from '../channels/chat/device-facts.js';
+import { deviceFacts } from '../conversations/device-facts.js';
 import type { SidebarCard } from '../sidebar/card.js';
 import type { CardService } from '../sidebar/card-service.js';
 import type { Store } from '../store/store.js';

@@ -1,5 +1,5 @@
 import type { AccountFacts } from '../capabilities/account-data.js';
-import { deviceFacts } from '../channels/chat/device-facts.js';
+import { deviceFacts } from '../conversations/device-facts.js';
 import type { SourceOutcome } from './account-lookup.js';
 import type { CardBadge, CardItem, CardSection, SidebarCard } from './card.js';
 import { isTimeZone } from '../team/local-time.js';

@@ -7,7 +7,7 @@ import type { JobQueue } from '../jobs/queue.js';
 import type { AttachmentRef, PendingWrite } from '../store/schema.js';
 import type { Store } from '../store/store.js';
 import type { IntegrationStates } from './integration-state.js';
-import { deviceFacts } from '../channels/chat/device-facts.js';
+import { deviceFacts } from '../conversations/device-facts.js';
 import { SyncLease, LeaseLostError } from './lease.js';
 import { isVendorError, type VendorError } from '../vendors/error.js';
 

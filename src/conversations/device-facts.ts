@@ -1,7 +1,9 @@
 /**
  * The device and app a chat customer wrote from (the SDK's `device`, stored on each inbound
  * message as `metadata.device`), as labelled lines for people: the helpdesk note and the sidebar
- * card show the same fields in the same order.
+ * card show the same fields in the same order. It lives in the canonical model, not in the chat
+ * channel, because sync, the sidebar and the dashboard render it (channels are not imported by
+ * the core, ARCHITECTURE §3).
  */
 const DEVICE_LABELS: readonly [field: string, label: string][] = [
   ['platform', 'Platform'],
