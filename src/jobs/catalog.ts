@@ -108,6 +108,13 @@ export const jobCatalog = {
     retryDelaySeconds: 10,
     expireInSeconds: 120,
   }),
+  /** A public agent reply: escalations running `until: replied` stop (src/triage/escalation/engine.ts). */
+  'escalation.replied': job({
+    schema: z.object({ conversationId: z.uuid(), messageId: z.uuid() }),
+    retryLimit: 10,
+    retryDelaySeconds: 5,
+    expireInSeconds: 30,
+  }),
   /** The first agent reply of a conversation judges its acknowledgement's promise. */
   'acknowledgement.settle': job({
     schema: z.object({ conversationId: z.uuid(), messageId: z.uuid() }),

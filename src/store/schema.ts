@@ -255,6 +255,9 @@ export interface EscalationsTable {
   acknowledged_by: Nullable<string>;
   resolved_at: NullableTime;
   resolved_by: Nullable<string>;
+  /** The first public agent reply to the customer after the escalation opened. */
+  replied_at: NullableTime;
+  replied_by: Nullable<string>;
 }
 
 export interface EscalationStepsTable {
@@ -262,7 +265,7 @@ export interface EscalationStepsTable {
   step: number;
   due_at: Timestamp;
   targets: Json<string[]>;
-  until: 'acknowledged' | 'resolved';
+  until: 'replied' | 'acknowledged' | 'resolved';
   status: 'scheduled' | 'queued' | 'done' | 'cancelled';
   ran_at: NullableTime;
 }

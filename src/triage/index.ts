@@ -26,10 +26,10 @@ export interface TriageResponse {
   incidents: Incidents;
   acknowledger: Acknowledger;
   targets: ReadonlyMap<string, EscalationCapability>;
-  handlers: Pick<JobHandlers, 'triage.respond' | 'escalation.step' | 'escalation.notify' | 'acknowledgement.settle' | 'incident.notify'>;
+  handlers: Pick<JobHandlers, 'triage.respond' | 'escalation.step' | 'escalation.notify' | 'escalation.replied' | 'acknowledgement.settle' | 'incident.notify'>;
   /** After a triage call is written: respond (escalate, cluster, acknowledge). */
   jobsOnTriage(conversationId: string, call: { first: boolean }): JobRequest[];
-  /** With an agent reply: judge the acknowledgement's promise. */
+  /** With an agent reply: judge the acknowledgement's promise; stop escalations that run until replied. */
   jobsOnReply(message: Message, conversation: Conversation): JobRequest[];
   rawBodyRouters: Router[];
   routers: Router[];
@@ -129,6 +129,9 @@ export function createTriageResponse(deps: {
       'triage.respond': respondJob({ store, queue, engine, incidents, acknowledger }),
       'escalation.step': ({ escalationId, step }) => engine.runStep(escalationId, step),
       'escalation.notify': (payload) => engine.notify(payload),
+      'escalation.replied': async ({ conversationId, messageId }) => {
+        await engine.replied(conversationId, messageId);
+      },
       'acknowledgement.settle': async ({ conversationId, messageId }) => {
         const message = await store.db.selectFrom('messages').select('created_at').where('id', '=', messageId).executeTakeFirst();
         if (message) await acknowledger.settle(conversationId, new Date(message.created_at));
@@ -136,7 +139,13 @@ export function createTriageResponse(deps: {
       'incident.notify': (payload) => incidents.notify(payload),
     },
     jobsOnTriage: (conversationId, call) => [{ name: 'triage.respond', data: { conversationId, acknowledge: call.first } }],
-    jobsOnReply: (message, conversation) => (message.author_kind === 'agent' ? [{ name: 'acknowledgement.settle', data: { conversationId: conversation.id, messageId: message.id } }] : []),
+    jobsOnReply: (message, conversation) =>
+      message.author_kind === 'agent'
+        ? [
+            { name: 'acknowledgement.settle', data: { conversationId: conversation.id, messageId: message.id } },
+            { name: 'escalation.replied', data: { conversationId: conversation.id, messageId: message.id } },
+          ]
+        : [],
     rawBodyRouters: [escalationWebhookRouter({ targets, engine, store, maxBodyBytes: deps.maxBodyBytes })],
     routers: [acknowledgeLinkRouter({ links, engine, store, clock }), triageStaffRouter({ token: config.admin.token, store, incidents, engine })],
     tick,

@@ -6,6 +6,7 @@ import type { Acknowledger, IncidentRef } from './acknowledge.js';
 import type { Evidence, UrgencyLevel } from './classify.js';
 import type { EscalationEngine } from './escalation/engine.js';
 import type { Incidents } from './incidents.js';
+import { escalationTitle } from './escalation/title.js';
 import { LEVEL_LABEL, primaryCategory } from './problem.js';
 
 /**
@@ -38,7 +39,7 @@ export function respondJob(deps: { store: Store; queue: JobQueue; engine: Escala
               await deps.queue.enqueueIn(tx, opened.jobs);
             }
           } else if (policy) {
-            const opened = await deps.engine.openIn(tx, { conversationId, level: triage.level, category, title: `${LEVEL_LABEL[triage.level]}: ${titleOf(triage.subject, triage.text)}` }, policy);
+            const opened = await deps.engine.openIn(tx, { conversationId, level: triage.level, category, title: escalationTitle(triage.level, triage.subject, triage.text) }, policy);
             await deps.queue.enqueueIn(tx, opened.jobs);
           }
           return joined;
@@ -48,10 +49,4 @@ export function respondJob(deps: { store: Store; queue: JobQueue; engine: Escala
     }
     if (acknowledge) await deps.acknowledger.acknowledge(conversationId, incident ?? (await deps.incidents.of(conversationId)));
   };
-}
-
-/** A ticket title from the customer's subject, else the start of what they wrote. */
-function titleOf(subject: string | null, text: string): string {
-  const source = (subject?.trim() || text.replace(/\s+/g, ' ').trim()) || 'a customer message';
-  return source.length > 90 ? `"${source.slice(0, 87).replace(/\s+\S*$/, '')}…"` : `"${source}"`;
 }

@@ -9,6 +9,7 @@ import { escalation } from './0008_escalation.js';
 import { dashboard } from './0009_dashboard.js';
 import { syncThreads } from './0010_sync_threads.js';
 import { staffDevices } from './0011_staff_devices.js';
+import { escalationReplied } from './0012_escalation_replied.js';
 
 /**
  * Versioned migrations, applied in order at start and by `npm run migrate`. Append only: never
@@ -21,6 +22,6 @@ export interface Migration {
   statements: string[];
 }
 
-export const migrations: Migration[] = [core, chat, triage, email, imap, mailMessageRef, sync, escalation, dashboard, syncThreads, staffDevices];
+export const migrations: Migration[] = [core, chat, triage, email, imap, mailMessageRef, sync, escalation, dashboard, syncThreads, staffDevices, escalationReplied];
 
 export const latestVersion = Math.max(...migrations.map((m) => m.version));

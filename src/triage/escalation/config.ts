@@ -4,6 +4,12 @@ import { secret } from '../../config/secrets.js';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const LEVELS = ['urgent', 'high', 'normal', 'low'] as const;
+/**
+ * What ends an escalation's remaining steps: `replied` — a public agent reply to the customer (or
+ * an acknowledgement, or resolving); `acknowledged` — someone took it (or resolved it); `resolved`.
+ */
+export const STOP_WHEN = ['replied', 'acknowledged', 'resolved'] as const;
+export type StopWhen = (typeof STOP_WHEN)[number];
 
 /** "0", "15m", "2h", "1d", or a number of minutes. */
 const delay = z.union([z.number(), z.string()]).transform((value, ctx) => {
@@ -26,8 +32,8 @@ const step = z.strictObject({
   after: delay,
   /** Target ids: `email` (built in) or an integration with the escalation capability (github, slack, pagerduty). */
   targets: z.array(z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be a target id such as github, email, slack, pagerduty')).min(1, 'must name at least one target'),
-  /** The step runs only while the escalation is not yet acknowledged (or resolved). */
-  until: z.enum(['acknowledged', 'resolved']).default('acknowledged'),
+  /** Overrides the policy's `until` for this step. */
+  until: z.enum(STOP_WHEN).optional(),
 });
 
 const policy = z
@@ -39,6 +45,12 @@ const policy = z
       categories: z.array(z.string().regex(/^[a-z][a-z_]*$/)).default([]),
     }).prefault({}),
     steps: z.array(step).min(1, 'must have at least one step'),
+    /**
+     * When the remaining steps stop. Unset: `replied` for a conversation's escalation (the
+     * customer has their answer), `acknowledged` for an incident's (one reply does not fix an
+     * outage).
+     */
+    until: z.enum(STOP_WHEN).optional(),
   })
   .superRefine((p, ctx) => {
     p.steps.forEach((s, i) => {
@@ -50,19 +62,24 @@ export type EscalationPolicy = z.output<typeof policy>;
 
 /**
  * The default for a hub with no policies configured: urgent conversations open a GitHub issue at
- * once, notify on-call by email and Slack if nobody has acknowledged within 15 minutes, and page
- * after 30. Targets that are not configured are left out of it (an explicit policy naming one is
+ * once, notify on-call by email and Slack if nobody has replied to the customer (or acknowledged)
+ * within 15 minutes, and page after 30; an incident's steps run until acknowledged. Targets that are not configured are left out of it (an explicit policy naming one is
  * a boot error instead).
  */
 export const DEFAULT_POLICY: EscalationPolicy = {
   name: 'urgent',
   match: { levels: ['urgent'], categories: [] },
   steps: [
-    { after: 0, targets: ['github'], until: 'acknowledged' },
-    { after: 15, targets: ['email', 'slack'], until: 'acknowledged' },
-    { after: 30, targets: ['pagerduty'], until: 'acknowledged' },
+    { after: 0, targets: ['github'] },
+    { after: 15, targets: ['email', 'slack'] },
+    { after: 30, targets: ['pagerduty'] },
   ],
 };
+
+/** When an escalation's step stops: its own `until`, else its policy's, else by what is escalated. */
+export function stopWhen(policy: EscalationPolicy, step: EscalationPolicy['steps'][number], escalates: 'conversation' | 'incident'): StopWhen {
+  return step.until ?? policy.until ?? (escalates === 'incident' ? 'acknowledged' : 'replied');
+}
 
 export const escalationSchema = z
   .object({

@@ -3,6 +3,7 @@ import type { Mailer } from '../../mail/mailer.js';
 import { VendorError } from '../../vendors/error.js';
 import { LEVEL_LABEL } from '../problem.js';
 import type { TextTemplates } from '../templates.js';
+import { withoutLevelPrefix } from './title.js';
 
 /**
  * The built-in `email` target: mails the escalation to whoever the on-call schedule routed it to
@@ -22,7 +23,7 @@ export function emailTarget(deps: { mailer: Mailer; fallback: string | undefined
       const text = deps.templates.render('escalation-mail', { request, levelLabel });
       for (const address of to) {
         try {
-          await deps.mailer.send({ to: { address }, subject: `[${levelLabel}] ${request.title}`, text, key: `escalation:${request.escalationId}:${address}`, automatic: 'auto-generated' });
+          await deps.mailer.send({ to: { address }, subject: `[${levelLabel}] ${withoutLevelPrefix(request.title, request.level)}`, text, key: `escalation:${request.escalationId}:${address}`, automatic: 'auto-generated' });
         } catch (error) {
           const code = (error as { responseCode?: number }).responseCode;
           // A 5xx SMTP answer refuses the mail for good (bad address, relay denied); anything else may pass.

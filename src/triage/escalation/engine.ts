@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { EscalationCapability, EscalationChange, EscalationInboundEvent, EscalationRecipient, EscalationRequest } from '../../capabilities/escalation.js';
 import type { JobRequest } from '../../jobs/catalog.js';
@@ -10,9 +10,10 @@ import { isVendorError } from '../../vendors/error.js';
 import { whoToWake, type OncallConfig, type OncallPerson } from '../../team/oncall.js';
 import type { Evidence, UrgencyLevel } from '../classify.js';
 import { addHelpdeskNote } from '../helpdesk-notes.js';
-import type { EscalationPolicy } from './config.js';
+import { stopWhen, type EscalationPolicy } from './config.js';
 import type { AcknowledgeLinks } from './links.js';
 import { policyFor } from './policies.js';
+import { cancelReason, escalationEvent as event, firstReplySince, recordReply } from './replies.js';
 import { deferralMs, MAX_TARGET_ATTEMPTS, MAX_NOTIFY_DEFERRALS } from './retry.js';
 import { linkedEscalation, recordLink, type TargetLink } from './target-links.js';
 
@@ -40,15 +41,15 @@ export interface OpenRequest {
   title: string;
 }
 
-type Db = Kysely<HubDatabase> | Transaction<HubDatabase>;
-
 /**
  * Escalation policies as durable schedules (issue: "steps are durable scheduled jobs;
  * acknowledging stops later steps; restarts change nothing"). Opening an escalation writes its
  * steps with their due times in the caller's transaction; a tick (every few seconds, in every
  * process) claims the steps that are due by the injected clock and enqueues them; a step job
  * tells its targets, each exactly once (what a target holds is recorded and looked up before a
- * retry). Acknowledging or resolving cancels the steps still waiting and tells the targets.
+ * retry). Acknowledging or resolving cancels the steps still waiting and tells the targets; a
+ * public agent reply to the customer cancels those that run `until: replied` (the default for a
+ * conversation's escalation).
  * (The tick's timer lives with the incident updates' in src/triage/index.ts.)
  */
 export class EscalationEngine {
@@ -99,7 +100,7 @@ export class EscalationEngine {
             step: i + 1,
             due_at: new Date(now.getTime() + s.after * 60_000),
             targets: JSON.stringify(s.targets),
-            until: s.until,
+            until: stopWhen(policy, s, request.incidentId ? 'incident' : 'conversation'),
             // Steps due at once go straight to the queue; later ones wait for the tick.
             status: s.after === 0 ? ('queued' as const) : ('scheduled' as const),
           })),
@@ -137,7 +138,7 @@ export class EscalationEngine {
     const row = await store.db
       .selectFrom('escalation_steps as s')
       .innerJoin('escalations as e', 'e.id', 's.escalation_id')
-      .select(['s.status as stepStatus', 's.due_at', 's.targets', 's.until', 'e.status', 'e.level', 'e.category', 'e.title', 'e.conversation_id', 'e.incident_id'])
+      .select(['s.status as stepStatus', 's.due_at', 's.targets', 's.until', 'e.status', 'e.level', 'e.category', 'e.title', 'e.conversation_id', 'e.incident_id', 'e.opened_at', 'e.replied_by', 'e.acknowledged_by', 'e.resolved_by'])
       .where('s.escalation_id', '=', escalationId)
       .where('s.step', '=', step)
       .executeTakeFirst();
@@ -146,9 +147,19 @@ export class EscalationEngine {
     // A step put back on the schedule (a vendor asked us to wait) runs when the tick claims it;
     // a stray job for it (one handed back after a crash) must not run it early.
     if (row.stepStatus === 'scheduled' && new Date(row.due_at) > now) return;
-    const stopped = row.until === 'acknowledged' ? row.status !== 'open' : row.status === 'resolved';
+    const stopped = await this.stoppedBy(escalationId, row, now);
     if (stopped) {
-      await store.db.updateTable('escalation_steps').set({ status: 'cancelled' }).where('escalation_id', '=', escalationId).where('step', '=', step).execute();
+      await store.transaction(async (tx) => {
+        const cancelled = await tx
+          .updateTable('escalation_steps')
+          .set({ status: 'cancelled' })
+          .where('escalation_id', '=', escalationId)
+          .where('step', '=', step)
+          .where('status', 'in', ['scheduled', 'queued'])
+          .returning('step')
+          .executeTakeFirst();
+        if (cancelled) await event(tx, escalationId, now, 'step.cancelled', { step, targets: row.targets, reason: cancelReason(stopped.why, stopped.by, step, row.targets) });
+      });
       return;
     }
     const request = await this.request(escalationId, row, now);
@@ -170,6 +181,57 @@ export class EscalationEngine {
       await tx.updateTable('escalation_steps').set({ status: 'done', ran_at: now }).where('escalation_id', '=', escalationId).where('step', '=', step).execute();
       await event(tx, escalationId, now, 'step.ran', { step, targets: row.targets, recipients: request.recipients.map((r) => r.name) });
     });
+  }
+
+  /**
+   * What ends this step, if anything has: resolved ends every step, acknowledged those up to
+   * `acknowledged`, and a public agent reply since the escalation opened those `until: replied`.
+   * The reply is looked up here, not only taken from the escalation: a step that runs before the
+   * reply's own job still sees the customer answered (and records it).
+   */
+  private async stoppedBy(
+    escalationId: string,
+    row: { until: 'replied' | 'acknowledged' | 'resolved'; status: EscalationStatus; conversation_id: string | null; incident_id: string | null; opened_at: Date; replied_by: string | null; acknowledged_by: string | null; resolved_by: string | null },
+    now: Date,
+  ): Promise<{ why: 'replied' | 'acknowledged' | 'resolved'; by: string | null } | null> {
+    if (row.status === 'resolved') return { why: 'resolved', by: row.resolved_by };
+    if (row.until === 'resolved') return null;
+    if (row.status === 'acknowledged') return { why: 'acknowledged', by: row.acknowledged_by };
+    if (row.until === 'acknowledged') return null;
+    const reply = await firstReplySince(this.deps.store.db, row);
+    if (!reply) return null;
+    await this.deps.store.transaction((tx) => recordReply(tx, escalationId, reply, now));
+    return { why: 'replied', by: row.replied_by ?? reply.by };
+  }
+
+  /**
+   * With every public agent reply (job `escalation.replied`): the escalations of its conversation
+   * (or of the incident it belongs to) opened before it record it, once, and cancel the steps
+   * waiting that run until replied. Idempotent: a retried job finds the reply recorded.
+   */
+  async replied(conversationId: string, messageId: string): Promise<number> {
+    const db = this.deps.store.db;
+    const message = await db.selectFrom('messages').select(['author_kind', 'created_at']).where('id', '=', messageId).executeTakeFirst();
+    if (!message || message.author_kind !== 'agent') return 0;
+    const escalations = await db
+      .selectFrom('escalations')
+      .select(['id', 'conversation_id', 'incident_id', 'opened_at'])
+      .where('replied_at', 'is', null)
+      .where('status', '<>', 'resolved')
+      .where('opened_at', '<=', new Date(message.created_at))
+      .where((eb) =>
+        eb.or([
+          eb('conversation_id', '=', conversationId),
+          eb('incident_id', 'in', eb.selectFrom('incident_conversations').select('incident_id').where('conversation_id', '=', conversationId)),
+        ]),
+      )
+      .execute();
+    let recorded = 0;
+    for (const escalation of escalations) {
+      const reply = await firstReplySince(db, escalation);
+      if (reply && (await this.deps.store.transaction((tx) => recordReply(tx, escalation.id, reply, this.deps.clock())))) recorded++;
+    }
+    return recorded;
   }
 
   /**
@@ -280,15 +342,19 @@ export class EscalationEngine {
         .returning('id')
         .executeTakeFirst();
       if (!row) return false;
+      await event(tx, escalationId, now, to, { by, via, ...(text ? { text } : {}) });
       // Steps waiting for their time are cancelled here; one already queued checks the status when it runs.
-      await tx
+      const cancelled = await tx
         .updateTable('escalation_steps')
         .set({ status: 'cancelled' })
         .where('escalation_id', '=', escalationId)
         .where('status', '=', 'scheduled')
-        .where((eb) => (to === 'acknowledged' ? eb('until', '=', 'acknowledged') : eb.lit(true)))
+        .where((eb) => (to === 'acknowledged' ? eb('until', 'in', ['replied', 'acknowledged']) : eb.lit(true)))
+        .returning(['step', 'targets'])
         .execute();
-      await event(tx, escalationId, now, to, { by, via, ...(text ? { text } : {}) });
+      for (const s of cancelled.sort((a, b) => a.step - b.step)) {
+        await event(tx, escalationId, now, 'step.cancelled', { step: s.step, targets: s.targets, reason: cancelReason(to, by, s.step, s.targets) });
+      }
       await this.deps.queue.enqueueIn(tx, [{ name: 'escalation.notify', data: { escalationId, change: to, by, text, via } }]);
       await also?.(tx);
       return true;
@@ -469,8 +535,4 @@ function recipient(p: OncallPerson): EscalationRecipient {
 
 function stepJob(escalationId: string, step: number): JobRequest {
   return { name: 'escalation.step', data: { escalationId, step } };
-}
-
-async function event(db: Db, escalationId: string, at: Date, kind: string, detail: Record<string, unknown>): Promise<void> {
-  await db.insertInto('escalation_events').values({ id: randomUUID(), escalation_id: escalationId, at, kind, detail: JSON.stringify(detail) }).execute();
 }
