@@ -13,6 +13,15 @@ export function formatTime(value: Date | string | null | undefined, zone: string
   return new Intl.DateTimeFormat('en-GB', { timeZone: zone, day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(date);
 }
 
+/** "23:42" on the same day (in the zone) as `now`, else as formatTime ("9 Mar, 23:42"). */
+export function formatTimeOfDay(value: Date | string | null | undefined, zone: string, now: Date): string {
+  if (!value) return '—';
+  const day = (d: Date) => new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
+  const date = new Date(value);
+  if (day(date) !== day(now)) return formatTime(date, zone);
+  return new Intl.DateTimeFormat('en-GB', { timeZone: zone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(date);
+}
+
 /** "3 h 5 min", "45 s", "2 d 4 h": the two largest units. */
 export function formatDuration(ms: number): string {
   const s = Math.round(Math.abs(ms) / 1000);
@@ -57,4 +66,4 @@ export function highlightEvidence(text: string, evidence: readonly Highlight[]):
 export const LEVELS = ['urgent', 'high', 'normal', 'low'] as const;
 
 /** Links only through `href` (http/https only): a javascript: URL from a vendor never becomes a link. */
-export const formatHelpers = { formatTime, formatDuration, highlightEvidence, LEVELS, href: safeHref };
+export const formatHelpers = { formatTime, formatTimeOfDay, formatDuration, highlightEvidence, LEVELS, href: safeHref };

@@ -58,7 +58,7 @@ export class LiveFeed {
     this.checking = true;
     try {
       const row = await sql<{ version: string; waiting: number | string }>`
-        SELECT concat_ws('/', count(*), max(opened_at), max(acknowledged_at), max(resolved_at),
+        SELECT concat_ws('/', count(*), max(opened_at), max(acknowledged_at), max(resolved_at), max(replied_at),
                  (SELECT count(*) FROM triage_overrides), (SELECT count(*) FROM incidents)) AS version,
                count(*) FILTER (WHERE status = 'open') AS waiting
         FROM escalations`.execute(this.deps.store.db);

@@ -41,6 +41,14 @@ export interface QueueRow {
   helpdesk: string | null;
   /** When the first reply is due: the promise made to the customer (or the level's target). */
   replyDueAt: Date | null;
+  /**
+   * A conversation's escalation once an agent replied to the customer (after it opened): the
+   * customer-facing clock has stopped. Incidents stay null: one answered customer is not all.
+   */
+  answeredAt: Date | null;
+  answeredBy: string | null;
+  /** The promise judged as the conversation page judges it (acknowledgement's first reply); null while open. */
+  promiseKept: boolean | null;
   stepsDone: number;
   steps: number;
   nextStepAt: Date | null;
@@ -79,6 +87,10 @@ export async function escalationQueue(deps: { store: Store; acknowledger: Acknow
     due_at: Date | null;
     steps_done: number | string;
     steps: number | string;
+    replied_at: Date | null;
+    replied_by: string | null;
+    kept: boolean | null;
+    first_reply_at: Date | null;
     next_step_at: Date | null;
     next_targets: string[] | null;
     total: number | string;
@@ -87,7 +99,9 @@ export async function escalationQueue(deps: { store: Store; acknowledger: Acknow
       -- The page first, from the columns that order and filter it; the details below are then
       -- read for its rows only (reading them for the whole backlog cost ~0.7 s at 5,000).
       SELECT e.id, COALESCE(o.to_level, e.level) AS level, ${LEVEL_RANK} AS level_rank, count(*) OVER () AS total,
-        CASE e.status WHEN 'open' THEN 0 WHEN 'acknowledged' THEN 1 ELSE 2 END AS status_rank
+        -- An answered customer is no longer waiting: after the unanswered of the same status.
+        CASE e.status WHEN 'open' THEN 0 WHEN 'acknowledged' THEN 2 ELSE 4 END
+          + CASE WHEN e.replied_at IS NOT NULL AND e.conversation_id IS NOT NULL THEN 1 ELSE 0 END AS status_rank
       FROM escalations e
       LEFT JOIN conversations c ON c.id = e.conversation_id
       LEFT JOIN LATERAL (SELECT to_level FROM triage_overrides t WHERE t.conversation_id = e.conversation_id ORDER BY t.seq DESC LIMIT 1) o ON TRUE
@@ -106,23 +120,27 @@ export async function escalationQueue(deps: { store: Store; acknowledger: Acknow
       e.conversation_id, e.incident_id, i.number AS incident_number,
       CASE WHEN e.incident_id IS NULL THEN 0 ELSE (SELECT count(*) FROM incident_conversations ic WHERE ic.incident_id = e.incident_id) END AS reports,
       c.channel, (SELECT sc.integration_id FROM sync_conversations sc WHERE sc.conversation_id = e.conversation_id LIMIT 1) AS helpdesk,
-      COALESCE(a.due_at, i.next_update_at) AS due_at,
+      COALESCE(a.due_at, i.next_update_at) AS due_at, e.replied_at, e.replied_by, a.kept, a.first_reply_at,
       st.done AS steps_done, st.total AS steps, st.next_due AS next_step_at, st.next_targets
     FROM page
     JOIN escalations e ON e.id = page.id
     LEFT JOIN conversations c ON c.id = e.conversation_id
     LEFT JOIN incidents i ON i.id = e.incident_id
     LEFT JOIN acknowledgements a ON a.conversation_id = e.conversation_id AND a.decision = 'sent'
-    -- One pass over the escalation's steps for the counts and the next one due.
+    -- One pass over the escalation's steps for the counts and the next one due. A step that stops
+    -- at a reply is not "next" once the customer was answered (its job may not have run yet).
     LEFT JOIN LATERAL (
       SELECT count(*) FILTER (WHERE s.status IN ('queued', 'done')) AS done, count(*) AS total,
-        (array_agg(s.due_at ORDER BY s.step) FILTER (WHERE s.status = 'scheduled'))[1] AS next_due,
-        (array_agg(s.targets ORDER BY s.step) FILTER (WHERE s.status = 'scheduled'))[1] AS next_targets
+        (array_agg(s.due_at ORDER BY s.step) FILTER (WHERE s.status = 'scheduled' AND NOT (s.until = 'replied' AND e.replied_at IS NOT NULL)))[1] AS next_due,
+        (array_agg(s.targets ORDER BY s.step) FILTER (WHERE s.status = 'scheduled' AND NOT (s.until = 'replied' AND e.replied_at IS NOT NULL)))[1] AS next_targets
       FROM escalation_steps s WHERE s.escalation_id = e.id
     ) st ON TRUE
     ORDER BY page.level_rank, page.status_rank, e.opened_at`.execute(deps.store.db);
   const page = await Promise.all(
-    rows.rows.map(async (r): Promise<QueueRow> => ({
+    rows.rows.map(async (r): Promise<QueueRow> => {
+      const replyDueAt = r.due_at ? new Date(r.due_at) : r.conversation_id ? await targetDue(deps.acknowledger, r.level, r.category, new Date(r.opened_at)) : null;
+      const answeredAt = r.conversation_id && r.replied_at ? new Date(r.replied_at) : null;
+      return {
       id: r.id,
       title: r.title,
       level: r.level,
@@ -135,16 +153,31 @@ export async function escalationQueue(deps: { store: Store; acknowledger: Acknow
       reports: Number(r.reports),
       channel: r.channel,
       helpdesk: r.helpdesk,
-      replyDueAt: r.due_at ? new Date(r.due_at) : r.conversation_id ? await targetDue(deps.acknowledger, r.level, r.category, new Date(r.opened_at)) : null,
+      replyDueAt,
+      answeredAt,
+      answeredBy: answeredAt ? r.replied_by : null,
+      promiseKept: promiseKept(r, answeredAt, replyDueAt),
       stepsDone: Number(r.steps_done),
       steps: Number(r.steps),
       nextStepAt: r.next_step_at ? new Date(r.next_step_at) : null,
       nextTargets: r.next_targets ?? [],
-    })),
+      };
+    }),
   );
   // Past the last page there are no rows to carry the total: count it on its own.
   const total = rows.rows[0] ? Number(rows.rows[0].total) : filters.page > 1 ? (await escalationQueue(deps, { ...filters, page: 1 }, limit)).total : 0;
   return { rows: page, total, page: filters.page, pageSize: limit };
+}
+
+/**
+ * Kept or not, as the conversation page says it: the acknowledgement's own verdict once its first
+ * reply is recorded; before that job has run (or without an acknowledgement), the reply the
+ * escalation saw against the same due time.
+ */
+function promiseKept(r: { incident_id: string | null; kept: boolean | null; first_reply_at: Date | null }, answeredAt: Date | null, due: Date | null): boolean | null {
+  if (r.incident_id) return null;
+  if (r.first_reply_at && r.kept !== null) return r.kept;
+  return answeredAt && due ? answeredAt.getTime() <= due.getTime() : null;
 }
 
 /** No promise was sent (acknowledgement skipped): the level's own first-response target. */

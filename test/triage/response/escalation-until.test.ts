@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createStaff, StaffClient } from '../../support/dashboard.js';
 import { RecordingChannel, startTestHub, waitFor, type TestHub } from '../../support/hub.js';
 import { chatMessage } from '../../support/inbound.js';
 import { smtpSink } from '../../support/smtp-sink.js';
@@ -119,6 +120,29 @@ describe('escalation policies run until replied, acknowledged or resolved', () =
     await waitFor(async () => (await db().selectFrom('escalations').select('replied_at').where('id', '=', ids.outage.escalationId).executeTakeFirstOrThrow()).replied_at, 30_000, 'incident reply recorded');
     expect((await stepsOf(ids.outage.escalationId)).map((s) => s.status)).toEqual(['scheduled', 'scheduled']);
     expect((await stepsOf(ids.hacked.escalationId)).map((s) => s.status)).toEqual(['scheduled']);
+  });
+
+  it('the queue shows those customers answered ("answered 10:05 by Jo Agent", promise kept), the others still waiting', async () => {
+    await waitFor(async () => (await db().selectFrom('escalations').select('replied_at').where('id', '=', ids.hacked.escalationId).executeTakeFirstOrThrow()).replied_at, 30_000, 'reply recorded');
+    const staff = new StaffClient(`http://127.0.0.1:${await t.hub.listen(0, '127.0.0.1')}`);
+    const login = await createStaff(t.hub, 'viewer');
+    expect((await staff.login(login.email, login.password)).status).toBe(303);
+    const html = await staff.page('/dashboard/queue?status=any');
+    const row = (id: string) => {
+      const match = new RegExp(`<tr data-escalation="${id}">([\\s\\S]*?)</tr>`).exec(html);
+      return (match?.[1] ?? '').replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+    };
+    expect(row(ids.payroll.escalationId)).toMatch(/answered 10:05 by Jo Agent/);
+    expect(row(ids.payroll.escalationId)).toMatch(/promise kept/);
+    expect(row(ids.payroll.escalationId)).not.toMatch(/next:/);
+    expect(row(ids.hacked.escalationId)).toMatch(/answered 10:05 by Jo Agent/);
+    expect(row(ids.late.escalationId)).not.toMatch(/answered/);
+    expect(row(ids.late.escalationId)).toMatch(/in \d+ (min|h)/);
+    // An incident is not "answered" by one customer's reply.
+    expect(row(ids.outage.escalationId)).not.toMatch(/answered/);
+    // Unanswered first within a level: the waiting customers lead the queue.
+    const order = [...html.matchAll(/data-escalation="([^"]+)"/g)].map((m) => m[1]);
+    expect(order.indexOf(ids.late.escalationId)).toBeLessThan(order.indexOf(ids.payroll.escalationId));
   });
 
   it('acknowledging does not stop a policy running until resolved', async () => {
