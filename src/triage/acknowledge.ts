@@ -36,6 +36,8 @@ export interface IncidentRef {
   number: number;
   title: string;
   nextUpdateAt: Date | null;
+  /** This conversation opened the incident: its customer is the first to report it. */
+  firstReport: boolean;
 }
 
 export type AcknowledgeOutcome = { decision: 'sent'; messageId: string; eta: Eta | null } | { decision: 'skipped'; reason: string } | { decision: 'already' };

@@ -28,6 +28,15 @@ export interface IncidentsDeps {
 
 const INCIDENT_SOURCE = 'hub:incident';
 
+/**
+ * How the report that opened an incident is marked among its conversations (`added_by`, which the
+ * dashboard shows): its customer is thanked for reporting, the later ones are told it is known.
+ * Kept in the row rather than read from times because a burst can land in one millisecond, and a
+ * retried job must word it the same way.
+ */
+const ADDED_BY_CLUSTER = 'cluster';
+const ADDED_BY_FIRST_REPORT = 'cluster (first report)';
+
 /** How an incident is named to customers and staff, by category. */
 const TITLES: Record<string, string> = {
   outage: 'Service outage',
@@ -59,10 +68,10 @@ export class Incidents {
     const member = await tx
       .selectFrom('incident_conversations as m')
       .innerJoin('incidents as i', 'i.id', 'm.incident_id')
-      .select(['i.id', 'i.number', 'i.title', 'i.next_update_at'])
+      .select(['i.id', 'i.number', 'i.title', 'i.next_update_at', 'm.added_by'])
       .where('m.conversation_id', '=', conversationId)
       .executeTakeFirst();
-    if (member) return { ...ref(member), created: false };
+    if (member) return { ...ref(member, member.added_by === ADDED_BY_FIRST_REPORT), created: false };
     const since = new Date(now.getTime() - this.deps.config.windowMinutes * 60_000);
     let incident = await tx
       .selectFrom('incidents')
@@ -90,19 +99,22 @@ export class Incidents {
     } else {
       await tx.updateTable('incidents').set({ last_seen_at: now }).where('id', '=', incident.id).execute();
     }
-    await tx.insertInto('incident_conversations').values({ conversation_id: conversationId, incident_id: incident.id, added_at: now, added_by: 'cluster' }).execute();
-    return { ...ref(incident), created };
+    await tx
+      .insertInto('incident_conversations')
+      .values({ conversation_id: conversationId, incident_id: incident.id, added_at: now, added_by: created ? ADDED_BY_FIRST_REPORT : ADDED_BY_CLUSTER })
+      .execute();
+    return { ...ref(incident, created), created };
   }
 
   async of(conversationId: string): Promise<IncidentRef | null> {
     const row = await this.deps.store.db
       .selectFrom('incident_conversations as m')
       .innerJoin('incidents as i', 'i.id', 'm.incident_id')
-      .select(['i.id', 'i.number', 'i.title', 'i.next_update_at'])
+      .select(['i.id', 'i.number', 'i.title', 'i.next_update_at', 'm.added_by'])
       .where('m.conversation_id', '=', conversationId)
       .where('i.status', '=', 'open')
       .executeTakeFirst();
-    return row ? ref(row) : null;
+    return row ? ref(row, row.added_by === ADDED_BY_FIRST_REPORT) : null;
   }
 
   /**
@@ -271,8 +283,8 @@ export class Incidents {
   }
 }
 
-function ref(row: { id: string; number: number; title: string; next_update_at: Date | string | null }): IncidentRef {
-  return { id: row.id, number: row.number, title: row.title, nextUpdateAt: row.next_update_at ? new Date(row.next_update_at) : null };
+function ref(row: { id: string; number: number; title: string; next_update_at: Date | string | null }, firstReport: boolean): IncidentRef {
+  return { id: row.id, number: row.number, title: row.title, nextUpdateAt: row.next_update_at ? new Date(row.next_update_at) : null, firstReport };
 }
 
 export type IncidentFilter = 'open' | 'resolved' | 'merged' | 'any';
