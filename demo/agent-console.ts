@@ -127,12 +127,12 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-const CSS = `body{margin:0;font:15px/1.5 system-ui,sans-serif;color:#1d2330;background:#f4f5f7}
-header{display:flex;gap:1rem;align-items:center;padding:.6rem 1rem;background:#0a3d62;color:#fff}header a{color:#fff;margin-left:auto}
+const CSS = `body{margin:0;overflow-wrap:anywhere;font:15px/1.5 system-ui,sans-serif;color:#1d2330;background:#f4f5f7}
+header{display:flex;flex-wrap:wrap;gap:1rem;align-items:center;padding:.6rem 1rem;background:#0a3d62;color:#fff}header a{color:#fff;margin-left:auto}
 main{max-width:1100px;margin:0 auto;padding:1rem}table{width:100%;border-collapse:collapse;background:#fff}th,td{text-align:left;padding:.4rem .6rem;border-bottom:1px solid #dde}
 .muted{color:#555}.grid{display:grid;grid-template-columns:minmax(0,2fr) minmax(0,1fr);gap:1rem}@media(max-width:800px){.grid{grid-template-columns:1fr}}
 .threads{list-style:none;padding:0;display:grid;gap:.5rem}.threads li{background:#fff;border:1px solid #dde;border-radius:6px;padding:.5rem .75rem}
-.threads li.agent{background:#eaf2ff}.threads li.private{background:#fff8dc}.meta{font-size:.8rem;color:#555}.text{white-space:pre-wrap}
+.threads li.agent{background:#eaf2ff}.threads li.private{background:#fff8dc}.meta{font-size:.8rem;color:#555}.text{white-space:pre-wrap}td,th,li,h1,h2,p{overflow-wrap:anywhere;min-width:0}
 form{display:grid;gap:.4rem;margin-top:1rem}textarea{font:inherit;padding:.4rem}button{justify-self:start;font:inherit;padding:.4rem .9rem;background:#0a3d62;color:#fff;border:0;border-radius:4px}
 aside{background:#fff;border:1px solid #dde;border-radius:6px;padding:.5rem .75rem}aside h2{font-size:1rem;margin:.2rem 0}
 .c-sb-section{margin:.5rem 0}.c-sb-section h4{margin:.3rem 0}.badge{display:inline-block;font-size:.8rem;padding:0 .4rem;border-radius:3px;background:#e3e7ee}
