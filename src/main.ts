@@ -2,6 +2,8 @@ import { integrations } from '../integrations/index.js';
 import { ConfigError, loadConfig } from './config.js';
 import { startHub } from './hub.js';
 import { createLogger } from './log.js';
+import { openLocalAdmin } from './ops/local-admin.js';
+import { logNextSteps } from './ops/next-steps.js';
 import { DataDirInUseError } from './store/datadir-lock.js';
 
 /** Process entry: config → hub → HTTP; a signal stops it gracefully within the shutdown budget. */
@@ -33,6 +35,9 @@ async function main(): Promise<void> {
     { port, host: loaded.config.http.host, backend: hub.store.backend, integrations: hub.registry.status(), config: loaded.redacted() },
     `support hub listening on http://${loaded.config.http.host}:${port}`,
   );
+  // Only the embedded store is locked to this process; with PostgreSQL the account commands open it themselves.
+  const localAdmin = loaded.config.store.databaseUrl ? null : await openLocalAdmin(hub, loaded.config.store.dataDir, log);
+  await logNextSteps(hub, `http://${loaded.config.http.host === '0.0.0.0' ? '127.0.0.1' : loaded.config.http.host}:${port}`).catch((error: unknown) => log.warn({ err: error }, 'next steps not worked out'));
 
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -44,7 +49,9 @@ async function main(): Promise<void> {
       log.error('graceful shutdown exceeded its budget; exiting');
       process.exit(1);
     }, loaded.config.shutdown.timeoutMs).unref();
-    hub.stop().then(
+    Promise.resolve(localAdmin?.close())
+      .then(() => hub.stop())
+      .then(
       () => process.exit(0),
       (error: unknown) => {
         log.error({ err: error }, 'error during shutdown');

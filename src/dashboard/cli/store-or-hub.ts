@@ -1,10 +1,14 @@
 /**
  * The account commands work on a stopped hub's store directly. On the embedded store a running hub
  * holds the data directory, so a second process cannot open it: then the command goes through
- * that hub's operator API (HUB_ADMIN_TOKEN, and HUB_URL if the hub is not on 127.0.0.1:$PORT).
+ * that hub's operator API — on the same machine over the hub's local admin socket with no setup
+ * (src/ops/local-admin.ts), otherwise over HTTP with HUB_ADMIN_TOKEN (and HUB_URL if the hub is not
+ * on 127.0.0.1:$PORT).
  */
+import { hostname } from 'node:os';
 import { ConfigError, type HubConfig } from '../../config.js';
 import { HubError } from '../../errors.js';
+import { callLocalAdmin, findLocalAdmin, LocalAdminError } from '../../ops/local-admin.js';
 import { DataDirInUseError } from '../../store/datadir-lock.js';
 import { migrate } from '../../store/migrate.js';
 import { openStore, type Store } from '../../store/store.js';
@@ -28,8 +32,26 @@ export async function withStoreOrHub<T>(config: HubConfig, local: (store: Store)
     }
   } catch (error) {
     if (!(error instanceof DataDirInUseError)) throw error;
+    // A lock from another host (a shared volume) names a hub whose socket is not reachable from here.
+    if (error.owner.hostname === hostname()) {
+      try {
+        const target = findLocalAdmin(config.store.dataDir);
+        if (target) {
+          const { status, json } = await callLocalAdmin(target, viaHub.method, viaHub.path, viaHub.body);
+          if (status < 200 || status >= 300) throw new HubError(status, 'admin_api', `the running hub refused: ${(json as { error?: { message?: string } }).error?.message ?? `HTTP ${status}`}`);
+          return viaHub.answer(json as never);
+        }
+      } catch (localError) {
+        if (!(localError instanceof LocalAdminError)) throw localError;
+        if (!config.admin.token) throw new HubError(409, 'local_admin_unavailable', localError.message);
+      }
+    }
     if (!config.admin.token) {
-      throw new HubError(409, 'data_dir_in_use', `${error.message}\nor set HUB_ADMIN_TOKEN (the running hub's too) to go through it`);
+      throw new HubError(
+        409,
+        'data_dir_in_use',
+        `${error.message}\nthe running hub offers no local admin socket in ${config.store.dataDir} (an older version, or another host): restart it, or set HUB_ADMIN_TOKEN (the running hub's too) to go through it`,
+      );
     }
     const hubUrl = process.env['HUB_URL'] ?? `http://127.0.0.1:${config.http.port}`;
     const response = await fetch(new URL(viaHub.path, hubUrl), {

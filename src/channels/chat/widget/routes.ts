@@ -44,6 +44,11 @@ export function widgetRouter(options: WidgetRouterOptions): Router {
   });
   router.get('/widget/demo', (req, res) => {
     if (!options.demoAppId) {
+      // A browser (the first thing a new operator opens) gets a page saying what to set; API clients the JSON error.
+      if (req.accepts(['json', 'html']) === 'html') {
+        res.status(404).set({ 'Content-Security-Policy': DEMO_CSP, 'Cache-Control': 'no-store' }).type('html').send(NOT_CONFIGURED_PAGE);
+        return;
+      }
       res.status(404).json({
         error: { code: 'chat_app_not_configured', message: 'no chat app is configured: set CHAT_APP_ID to see the widget demo' },
       });
@@ -53,6 +58,30 @@ export function widgetRouter(options: WidgetRouterOptions): Router {
   });
   return router;
 }
+
+const NOT_CONFIGURED_PAGE = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Chat widget demo: no chat app configured yet</title>
+<link rel="stylesheet" href="/widget/demo.css">
+</head>
+<body>
+<main>
+<h1>No chat app is configured yet</h1>
+<p>This page shows the chat widget once the hub has a chat app. Stop the hub, set these and start it again:</p>
+<pre><code>CHAT_APP_ID=my-app
+CHAT_IDENTITY_SECRET=a-random-string-of-16-or-more-characters
+CHAT_ALLOW_ANONYMOUS=true   # let visitors write without logging in to your product</code></pre>
+<p>for example <code>CHAT_APP_ID=my-app CHAT_IDENTITY_SECRET=$(openssl rand -hex 24) CHAT_ALLOW_ANONYMOUS=true npm start</code>,
+then reload this page: it embeds the widget and shows the script tag to paste into your site.</p>
+<p>Your product's backend signs who is writing with <code>CHAT_IDENTITY_SECRET</code>; without <code>CHAT_ALLOW_ANONYMOUS</code>
+only such signed-in users can chat. <code>npm run doctor</code> says what else is and is not configured.</p>
+</main>
+</body>
+</html>
+`;
 
 interface CachedFile {
   /** The bytes and their ETag, re-read when the file's size or mtime changes (a rebuild). */

@@ -110,4 +110,11 @@ describe('widget routes', () => {
     expect(response.body.error.code).toBe('chat_app_not_configured');
     expect(response.body.error.message).toContain('CHAT_APP_ID');
   });
+
+  it('answer a browser opening /widget/demo with no chat app configured with a page saying what to set', async () => {
+    const response = await request(app({ demoAppId: null })).get('/widget/demo').set('Accept', 'text/html,application/xhtml+xml,*/*;q=0.8');
+    expect(response.status).toBe(404);
+    expect(response.headers['content-type']).toBe('text/html; charset=utf-8');
+    for (const setting of ['CHAT_APP_ID', 'CHAT_IDENTITY_SECRET', 'CHAT_ALLOW_ANONYMOUS']) expect(response.text).toContain(setting);
+  });
 });
