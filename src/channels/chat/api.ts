@@ -11,6 +11,7 @@ import type { TeamConfig } from '../../team/hours.js';
 import type { Eta } from '../../team/eta.js';
 import { availability } from './availability.js';
 import type { ChatApp, ChatConfig } from './config.js';
+import { firstReplies } from './first-reply.js';
 import { decodeCursor, encodeCursor, presentAttachment, presentConversation, presentMessage } from './presenters.js';
 import { assertOwnConversation, messagesAfter, ownConversation, unreadCounts } from './queries.js';
 import { RateLimiter } from './rate-limit.js';
@@ -139,8 +140,8 @@ export function chatApiRouter(deps: ChatApiDeps): Router {
       .orderBy('last_message_at', 'desc')
       .limit(50)
       .execute();
-    const unread = await unreadCounts(store, rows.map((r) => r.id));
-    res.json({ conversations: rows.map((r) => presentConversation(r, unread.get(r.id) ?? 0)) });
+    const [unread, replies] = await Promise.all([unreadCounts(store, rows.map((r) => r.id)), firstReplies(store, rows)]);
+    res.json({ conversations: rows.map((r) => presentConversation(r, unread.get(r.id) ?? 0, replies.get(r.id))) });
   });
 
   const newConversationBody = z.object({ subject: z.string().max(200).nullish(), message: messageBody(chat.maxMessageLength) });
@@ -156,17 +157,17 @@ export function chatApiRouter(deps: ChatApiDeps): Router {
       thread: { key: clientKey(identity.identityKey, body.message.client_id) },
       subject: body.subject ?? null,
     });
-    const unread = await unreadCounts(store, [result.conversation.id]);
+    const [unread, replies] = await Promise.all([unreadCounts(store, [result.conversation.id]), firstReplies(store, [result.conversation])]);
     res.status(result.created ? 201 : 200).json({
-      conversation: presentConversation(result.conversation, unread.get(result.conversation.id) ?? 0),
+      conversation: presentConversation(result.conversation, unread.get(result.conversation.id) ?? 0, replies.get(result.conversation.id)),
       message: presentMessage(result.message),
     });
   });
 
   router.get('/v1/conversations/:id', resolveApp, requireUser, async (req, res) => {
     const conversation = await ownConversation(store, user(req).contactId, String(req.params['id']));
-    const unread = await unreadCounts(store, [conversation.id]);
-    res.json({ conversation: presentConversation(conversation, unread.get(conversation.id) ?? 0) });
+    const [unread, replies] = await Promise.all([unreadCounts(store, [conversation.id]), firstReplies(store, [conversation])]);
+    res.json({ conversation: presentConversation(conversation, unread.get(conversation.id) ?? 0, replies.get(conversation.id)) });
   });
 
   router.post('/v1/conversations/:id/messages', resolveApp, requireUser, async (req, res) => {

@@ -1,4 +1,5 @@
 import type { AttachmentRef, Conversation, Message } from '../../store/schema.js';
+import type { ApiFirstReply } from './first-reply.js';
 
 /**
  * Store rows → API v1 objects. Responses only ever gain fields (the v1 compatibility promise), so
@@ -33,6 +34,8 @@ export interface ApiConversation {
   updated_at: string;
   last_message_at: string;
   unread_count: number;
+  /** Added in v1 (additive): this conversation's reply-time promise and when it was answered. */
+  first_reply: ApiFirstReply;
 }
 
 /** Cursors are opaque to clients; inside they are the store's global message position. */
@@ -66,7 +69,9 @@ export function presentMessage(message: Message): ApiMessage {
   };
 }
 
-export function presentConversation(conversation: Conversation, unreadCount: number): ApiConversation {
+const NOTHING_PROMISED: ApiFirstReply = { promise: null, due_at: null, answered_at: null };
+
+export function presentConversation(conversation: Conversation, unreadCount: number, firstReply: ApiFirstReply = NOTHING_PROMISED): ApiConversation {
   return {
     id: conversation.id,
     subject: conversation.subject,
@@ -75,5 +80,6 @@ export function presentConversation(conversation: Conversation, unreadCount: num
     updated_at: conversation.updated_at.toISOString(),
     last_message_at: conversation.last_message_at.toISOString(),
     unread_count: unreadCount,
+    first_reply: firstReply,
   };
 }

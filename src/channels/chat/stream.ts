@@ -8,6 +8,7 @@ import { bearerToken } from '../../http/bearer.js';
 import type { Store } from '../../store/store.js';
 import type { Message } from '../../store/schema.js';
 import type { ChatConfig } from './config.js';
+import { firstReplies } from './first-reply.js';
 import { decodeCursor, encodeCursor, presentConversation, presentMessage } from './presenters.js';
 import { messagesAfter, unreadCounts } from './queries.js';
 import { authenticate, type ChatUser, type SessionCache } from './sessions.js';
@@ -173,8 +174,8 @@ export class ChatStream {
         if (!clients) return;
         const conversation = await this.deps.store.db.selectFrom('conversations').selectAll().where('id', '=', event.conversationId).executeTakeFirst();
         if (!conversation) return;
-        const unread = await unreadCounts(this.deps.store, [conversation.id]);
-        for (const client of clients) this.send(client, { type: 'conversation', conversation: presentConversation(conversation, unread.get(conversation.id) ?? 0) });
+        const [unread, replies] = await Promise.all([unreadCounts(this.deps.store, [conversation.id]), firstReplies(this.deps.store, [conversation])]);
+        for (const client of clients) this.send(client, { type: 'conversation', conversation: presentConversation(conversation, unread.get(conversation.id) ?? 0, replies.get(conversation.id)) });
       }
     } catch (error) {
       this.deps.log.warn({ err: error, event: event.type }, 'chat stream could not forward an event');

@@ -43,6 +43,8 @@ export interface Conversation {
   updated_at: string;
   last_message_at: string;
   unread_count: number;
+  /** This conversation's reply-time promise and first answer (absent from hubs older than the field). */
+  first_reply?: { promise: string | null; due_at: string | null; answered_at: string | null };
 }
 
 export interface Availability {

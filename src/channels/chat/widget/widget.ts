@@ -13,12 +13,15 @@ import {
   newClientId,
   type Availability,
   type ChatStream,
+  type Conversation,
   type KeyValueStorage,
   type Message,
   type SessionRequest,
 } from '../client/v1-client.js';
 
 declare const __HUB_WIDGET_VERSION__: string;
+/** The hub's default longest message (CHAT_MAX_MESSAGE_LENGTH); a longer text is refused here, never cut. */
+const MAX_MESSAGE_LENGTH = 10_000;
 /** Replaced by build.ts with the package version and a hash of the sources. */
 export const WIDGET_VERSION = typeof __HUB_WIDGET_VERSION__ === 'string' ? __HUB_WIDGET_VERSION__ : 'dev';
 
@@ -82,6 +85,10 @@ h2 { margin: 0; font-size: 16px; font-weight: 600; }
   color: inherit; font-size: 11px; cursor: pointer; }
 .status { margin: 0; padding: 4px 12px; font-size: 12px; color: #57606a; background: #fff; }
 .status:empty { display: none; }
+.length { margin: 0; padding: 4px 12px; font-size: 12px; color: #57606a; background: #fff; }
+.length:empty { display: none; }
+.length.over { color: #b3261e; font-weight: 600; }
+.send[aria-disabled="true"] { opacity: .5; cursor: not-allowed; }
 form { display: flex; gap: 8px; padding: 8px; border-top: 1px solid #e1e4e8; background: #fff; }
 textarea { flex: 1; min-height: 20px; max-height: 120px; padding: 8px; border: 1px solid #8c959f; border-radius: 8px; resize: none; }
 .send { padding: 0 14px; border: 0; border-radius: 8px; background: var(--accent); color: #fff; font-weight: 600; cursor: pointer; }
@@ -118,7 +125,9 @@ class WidgetView {
   readonly closeButton = el('button', { type: 'button', class: 'close', 'aria-label': 'Close chat' }, '×');
   readonly list = el('ol', { class: 'messages', 'aria-label': 'Messages', 'aria-live': 'polite' });
   readonly status = el('p', { class: 'status', role: 'status' });
-  readonly input = el('textarea', { id: 'hub-input', rows: '2', placeholder: 'Write a message…', maxlength: '10000' });
+  // No maxlength: the browser would cut a long paste silently. The count below says so instead.
+  readonly input = el('textarea', { id: 'hub-input', rows: '2', placeholder: 'Write a message…', 'aria-describedby': 'hub-length' });
+  readonly length = el('p', { id: 'hub-length', class: 'length', 'aria-live': 'polite' });
   readonly sendButton = el('button', { type: 'submit', class: 'send' }, 'Send');
   readonly form = el('form', {}, el('label', { for: 'hub-input', class: 'visually-hidden' }, 'Your message'), this.input, this.sendButton);
   private readonly empty = el('li', { class: 'empty' }, 'Ask us anything. We are happy to help.');
@@ -127,7 +136,7 @@ class WidgetView {
     const root = el('div', { class: 'root' });
     if (config.accent) root.style.setProperty('--accent', config.accent);
     this.bubble.append(chatIcon(), this.badge);
-    this.panel.append(el('header', {}, el('h2', { id: 'hub-title' }, config.title), this.availability, this.closeButton), this.list, this.status, this.form);
+    this.panel.append(el('header', {}, el('h2', { id: 'hub-title' }, config.title), this.availability, this.closeButton), this.list, this.status, this.length, this.form);
     root.append(this.panel, this.bubble);
     const shadow = this.host.attachShadow({ mode: 'open' });
     if ('adoptedStyleSheets' in shadow && typeof CSSStyleSheet.prototype.replaceSync === 'function') {
@@ -163,6 +172,32 @@ class WidgetView {
   setAvailability(availability: Availability): void {
     this.availability.textContent = availability.expected_reply.text;
     this.availability.classList.toggle('away', availability.status === 'away');
+  }
+
+  /**
+   * The conversation's own promise once it has one ("We'll reply within about an hour"), then
+   * "Answered at 11:42 PM"; nothing while neither exists yet (the availability notice promised
+   * nothing to this conversation).
+   */
+  setConversationReply(reply: NonNullable<Conversation['first_reply']>): void {
+    this.availability.classList.remove('away');
+    this.availability.textContent = reply.answered_at ? `Answered at ${formatTime(reply.answered_at)}` : (reply.promise ?? '');
+  }
+
+  /**
+   * How long the draft is, once that matters: near the limit a count, past it a notice — and
+   * sending is refused, so nothing is ever cut off. Returns whether the draft may be sent.
+   */
+  showLength(length: number, max: number): boolean {
+    const over = length > max;
+    this.length.classList.toggle('over', over);
+    this.length.textContent = over
+      ? `Too long to send: ${length.toLocaleString()} characters, at most ${max.toLocaleString()}. Shorten it, or send it in parts.`
+      : length > max * 0.9
+        ? `${length.toLocaleString()} of ${max.toLocaleString()} characters`
+        : '';
+    this.sendButton.setAttribute('aria-disabled', String(over));
+    return !over;
   }
 
   setStatus(text: string): void {
@@ -247,6 +282,9 @@ class ChatWidget {
   private availabilityAt = 0;
   private readTimer: ReturnType<typeof setTimeout> | null = null;
   private userId: string | null = null;
+  /** The current conversation's promise and answer, once the customer has written (null: the availability notice shows). */
+  private firstReply: NonNullable<Conversation['first_reply']> | null = null;
+  private availabilityNotice: Availability | null = null;
 
   constructor(
     private readonly config: WidgetConfig,
@@ -283,10 +321,12 @@ class ChatWidget {
     });
     const submit = () => {
       const text = view.input.value.trim();
-      if (!text) return;
+      if (!text || !view.showLength(text.length, MAX_MESSAGE_LENGTH)) return;
       view.input.value = '';
+      view.showLength(0, MAX_MESSAGE_LENGTH);
       void this.send(text, newClientId());
     };
+    view.input.addEventListener('input', () => view.showLength(view.input.value.trim().length, MAX_MESSAGE_LENGTH));
     view.input.addEventListener('keydown', (event) => {
       // Enter sends, Shift+Enter is a new line; never while an IME is composing.
       if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
@@ -316,11 +356,26 @@ class ChatWidget {
 
   private async refreshAvailability(): Promise<void> {
     try {
-      this.view.setAvailability(await this.client.getAvailability({ timeZone: visitorTimeZone() }));
+      this.availabilityNotice = await this.client.getAvailability({ timeZone: visitorTimeZone() });
       this.availabilityAt = Date.now();
+      this.showReplyTime();
     } catch {
       // Without availability the panel simply shows no promise about reply times.
     }
+  }
+
+  /** One promise in the header: the conversation's once there is one, else (not written yet) the availability notice. */
+  private showReplyTime(): void {
+    if (this.firstReply && this.conversationId !== null && !this.conversationClosed) this.view.setConversationReply(this.firstReply);
+    else if (this.availabilityNotice) this.view.setAvailability(this.availabilityNotice);
+  }
+
+  /** A conversation object from the API: its promise (servers older than `first_reply` leave the notice). */
+  private takeConversation(conversation: Conversation): void {
+    if (conversation.id !== this.conversationId) return;
+    this.conversationClosed = conversation.status === 'closed';
+    if (conversation.first_reply) this.firstReply = conversation.first_reply;
+    this.showReplyTime();
   }
 
   /** Session → current conversation → live stream; once, and tried again on the next call after a failure. */
@@ -345,10 +400,8 @@ class ChatWidget {
     this.stream = this.client.connect({
       cursor: this.cursor,
       onMessage: (message) => this.onLiveMessage(message),
-      onConversation: (conversation) => {
-        // Closed by the team: the customer's next message starts a new conversation.
-        if (conversation.id === this.conversationId) this.conversationClosed = conversation.status === 'closed';
-      },
+      // Closed by the team: the customer's next message starts a new conversation.
+      onConversation: (conversation) => this.takeConversation(conversation),
       onStateChange: (state, detail) => {
         if (state === 'open') this.view.setStatus('');
         else if (state === 'reconnecting' && (detail.retryInMs ?? 0) > 0) this.view.setStatus('Connection lost. Reconnecting…');
@@ -363,10 +416,12 @@ class ChatWidget {
     const current = conversations[0];
     if (!current) return;
     await this.showConversation(current.id, current.status === 'closed');
+    this.takeConversation(current);
     if (!this.view.isOpen) this.view.setUnread((this.unread = current.unread_count));
   }
 
   private async showConversation(conversationId: string, closed: boolean): Promise<void> {
+    if (conversationId !== this.conversationId) this.firstReply = null;
     this.conversationId = conversationId;
     this.conversationClosed = closed;
     this.view.clearMessages();
@@ -387,14 +442,36 @@ class ChatWidget {
     if (message.conversation_id !== this.conversationId) {
       // A new conversation (started in another tab, or by the team): it becomes the current one.
       if (this.conversationId !== null && message.direction !== 'outbound') return;
-      void this.showConversation(message.conversation_id, false).catch(() => {});
+      void this.showConversation(message.conversation_id, false)
+        .then(() => this.refreshConversation())
+        .catch(() => {});
     } else {
       if (message.direction === 'outbound') this.conversationClosed = false;
       this.show(message);
+      this.replyTimeAfter(message);
     }
     if (message.direction === 'outbound') {
       if (this.view.isOpen) this.scheduleMarkRead();
       else this.view.setUnread(++this.unread);
+    }
+  }
+
+  /** An agent's reply answers the promise at once; the team's own message (the acknowledgement) brings one. */
+  private replyTimeAfter(message: Message): void {
+    if (message.author.kind === 'agent' && !this.firstReply?.answered_at) {
+      this.firstReply = { promise: this.firstReply?.promise ?? null, due_at: this.firstReply?.due_at ?? null, answered_at: message.created_at };
+      this.showReplyTime();
+    } else if (message.author.kind === 'system') {
+      void this.refreshConversation();
+    }
+  }
+
+  private async refreshConversation(): Promise<void> {
+    if (!this.conversationId) return;
+    try {
+      this.takeConversation(await this.client.getConversation(this.conversationId));
+    } catch {
+      // The header keeps what it showed; the next message tries again.
     }
   }
 
@@ -416,10 +493,16 @@ class ChatWidget {
         if (this.conversationId !== started.conversation.id) {
           this.conversationId = started.conversation.id;
           this.conversationClosed = false;
+          this.firstReply = null;
           this.view.clearMessages();
           this.shown.clear();
         }
         this.show(started.message);
+        // Written: the availability notice no longer speaks for this customer; the acknowledgement will.
+        // (The acknowledgement may have come over the stream first: what it brought is kept.)
+        const told = started.conversation.first_reply;
+        this.firstReply = told && (told.promise || told.answered_at) ? told : (this.firstReply ?? { promise: null, due_at: null, answered_at: null });
+        this.showReplyTime();
       } else {
         this.show(await this.client.sendMessage(this.conversationId, { text, clientId }));
       }
@@ -439,6 +522,8 @@ class ChatWidget {
 
   private resetConversation(): void {
     this.conversationId = null;
+    this.firstReply = null;
+    this.showReplyTime();
     this.cursor = null;
     this.shown.clear();
     this.view.clearMessages();
