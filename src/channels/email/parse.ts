@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { simpleParser, type AddressObject, type Attachment, type EmailAddress } from 'mailparser';
-import { repairMislabelledUtf8 } from './charset.js';
+import { repairMislabelledUtf8, transcodeLegacyHeaders } from './charset.js';
 
 export interface MailAddress {
   /** Lowercased; the domain part is also what DNS compares case-insensitively (RFC 5321 §2.4). */
@@ -85,7 +85,8 @@ export async function parseMail(raw: Buffer, options: ParseMailOptions = {}): Pr
 
   let mail;
   try {
-    mail = await simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true, maxHtmlLengthToParse: 2 * 1024 * 1024 });
+    // Raw 8-bit legacy-charset headers become UTF-8 first; `raw` itself stays byte for byte.
+    mail = await simpleParser(transcodeLegacyHeaders(raw), { skipImageLinks: true, skipTextToHtml: true, maxHtmlLengthToParse: 2 * 1024 * 1024 });
   } catch (error) {
     throw new MailParseError('unparseable', `the MIME structure cannot be read: ${error instanceof Error ? error.message : String(error)}`);
   }
