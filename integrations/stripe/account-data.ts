@@ -69,8 +69,21 @@ function connectionProblem(error: unknown): ConnectionCheck {
       hint: 'Give the restricted key read access to Customers, Subscriptions, Products and Prices',
     };
   }
+  if (error instanceof Stripe.errors.StripeConnectionError) {
+    // No answer at all: name the network error (ECONNREFUSED, ENOTFOUND…) so doctor can say what to check.
+    return { ok: false, detail: `Stripe could not be reached: ${error.message} (${networkCode(error.detail) ?? 'no error code'})` };
+  }
   if (error instanceof Stripe.errors.StripeError) {
     return { ok: false, detail: `Stripe answered ${error.statusCode ?? 'without a status'}: ${error.message}` };
   }
   return { ok: false, detail: `Stripe could not be reached: ${error instanceof Error ? error.message : String(error)}` };
+}
+
+/** The code (ECONNREFUSED, ENOTFOUND…) of a network error, which fetch keeps in its `cause`. */
+function networkCode(error: unknown): string | null {
+  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (typeof code === 'string') return code;
+  }
+  return null;
 }

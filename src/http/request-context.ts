@@ -20,7 +20,9 @@ declare module 'node:http' {
  * A request id on every request and every log line it causes: the caller's `X-Request-Id` when it
  * looks like one (so ids follow a request through a proxy), otherwise a new one; echoed back.
  * One line per finished request (`request completed`: info, warn for 4xx, error for 5xx) and per
- * request the client abandoned (`request aborted`).
+ * request the client abandoned (`request aborted`). A live event stream (the dashboard's
+ * `/dashboard/events`, the chat stream) ends only when its client goes away, so that close is the
+ * normal end and logs at debug (`event stream closed by the client`), not as a warning.
  *
  * Written instead of pino-http because a child logger per request was a tenth of a busy hub's CPU
  * on the sidebar's hot path even at LOG_LEVEL=warn, where nothing is logged: here the child is
@@ -43,6 +45,10 @@ export function requestContext(log: Logger): RequestHandler {
       res.on('close', () => {
         const responseTime = Math.round(performance.now() - started);
         if (!res.writableFinished) {
+          if (isEventStream(res)) {
+            if (log.isLevelEnabled('debug')) req.log.debug({ res: { statusCode: res.statusCode }, responseTime }, 'event stream closed by the client');
+            return;
+          }
           if (log.isLevelEnabled('warn')) req.log.warn({ res: { statusCode: res.statusCode }, responseTime }, 'request aborted');
           return;
         }
@@ -52,6 +58,11 @@ export function requestContext(log: Logger): RequestHandler {
     }
     next();
   };
+}
+
+function isEventStream(res: { getHeader(name: string): unknown }): boolean {
+  const type = res.getHeader('content-type');
+  return typeof type === 'string' && type.startsWith('text/event-stream');
 }
 
 /**

@@ -22,7 +22,7 @@ export function setupStatus(config: HubConfig, enabledHelpdeskNames: readonly st
       chat.apps.length > 0
         ? `chat app ${chat.apps.map((a) => `${a.id}${a.allowAnonymous ? ' (anonymous visitors allowed)' : ''}`).join(', ')}; the widget demo is at /widget/demo`
         : 'no chat app is configured: the widget and the chat API answer nobody',
-    howTo: 'set CHAT_APP_ID (e.g. my-app) and CHAT_IDENTITY_SECRET (16+ random characters), and CHAT_ALLOW_ANONYMOUS=true to let visitors write without a login; then open /widget/demo (README: Quick start)',
+    howTo: 'set CHAT_APP_ID (e.g. my-app) and CHAT_IDENTITY_SECRET (16+ random characters), and CHAT_ALLOW_ANONYMOUS=true to let visitors write without a login, CHAT_ALLOWED_ORIGINS to the sites that embed the widget (the hub’s own address for /widget/demo); then open /widget/demo (README: Quick start)',
   };
   const receives = mail.inboundAddress ? `receives mail for ${mail.inboundAddress}${mail.imapUrl ? ' (IMAP)' : ` (SMTP listener on port ${mail.smtpPort})`}` : null;
   const sends = mail.smtpUrl ? `sends mail through ${hostOf(mail.smtpUrl)} as ${mail.from ?? '?'}` : null;

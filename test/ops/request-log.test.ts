@@ -3,6 +3,8 @@ import express from 'express';
 import pino from 'pino';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
+import { get } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { requestContext } from '../../src/http/request-context.js';
 
 function appWithLog(level: pino.Level) {
@@ -21,6 +23,15 @@ function appWithLog(level: pino.Level) {
   });
   app.get('/healthz', (_req, res) => res.json({ status: 'ok' }));
   app.get('/boom', (_req, res) => res.status(500).json({}));
+  // A live stream (as /dashboard/events) and a slow page: both end only when the client goes away.
+  app.get('/events', (_req, res) => {
+    res.status(200).set({ 'Content-Type': 'text/event-stream' });
+    res.write(': hello\n\n');
+  });
+  app.get('/slow', (_req, res) => {
+    res.status(200).set({ 'Content-Type': 'text/html' });
+    res.write('<p>half a page');
+  });
   return { app, lines };
 }
 
@@ -45,5 +56,27 @@ describe('request log', () => {
     await request(quiet.app).get('/ok');
     await new Promise((resolve) => setImmediate(resolve));
     expect(quiet.lines).toEqual([]);
+  });
+
+  it('a client closing an event stream (the dashboard tab going away) is normal: debug, not a warning; an abandoned page stays a warning', async () => {
+    const { app, lines } = appWithLog('debug');
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      for (const path of ['/events', '/slow']) {
+        await new Promise<void>((resolve, reject) => {
+          const req = get({ host: '127.0.0.1', port, path }, (res) => res.once('data', () => (req.destroy(), resolve())));
+          req.on('error', (error) => (req.destroyed ? undefined : reject(error)));
+        });
+      }
+      const deadline = Date.now() + 10_000;
+      while (lines.length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    } finally {
+      server.close();
+    }
+    const byUrl = (url: string) => lines.find((l) => (l['req'] as { url?: string } | undefined)?.url === url);
+    expect(byUrl('/events')).toMatchObject({ level: 20, msg: 'event stream closed by the client' });
+    expect(byUrl('/slow')).toMatchObject({ level: 40, msg: 'request aborted' });
   });
 });

@@ -73,8 +73,10 @@ const NOT_CONFIGURED_PAGE = `<!doctype html>
 <p>This page shows the chat widget once the hub has a chat app. Stop the hub, set these and start it again:</p>
 <pre><code>CHAT_APP_ID=my-app
 CHAT_IDENTITY_SECRET=a-random-string-of-16-or-more-characters
-CHAT_ALLOW_ANONYMOUS=true   # let visitors write without logging in to your product</code></pre>
-<p>for example <code>CHAT_APP_ID=my-app CHAT_IDENTITY_SECRET=$(openssl rand -hex 24) CHAT_ALLOW_ANONYMOUS=true npm start</code>,
+CHAT_ALLOW_ANONYMOUS=true   # let visitors write without logging in to your product
+CHAT_ALLOWED_ORIGINS=http://localhost:3000   # sites whose pages may call the chat API: this hub's own, for this page</code></pre>
+<p>for example <code>CHAT_APP_ID=my-app CHAT_IDENTITY_SECRET=$(openssl rand -hex 24) CHAT_ALLOW_ANONYMOUS=true CHAT_ALLOWED_ORIGINS=http://localhost:3000 npm start</code>
+(use the address you open this page at),
 then reload this page: it embeds the widget and shows the script tag to paste into your site.</p>
 <p>Your product's backend signs who is writing with <code>CHAT_IDENTITY_SECRET</code>; without <code>CHAT_ALLOW_ANONYMOUS</code>
 only such signed-in users can chat. <code>npm run doctor</code> says what else is and is not configured.</p>
