@@ -3,10 +3,12 @@
  * files it cannot read, and says so in its exit code.
  */
 import { execFile } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { FIXTURES, FREESCOUT } from './helpers.js';
 
 const run = promisify(execFile);
@@ -60,6 +62,45 @@ describe('mail:parse', () => {
     expect(lines[0]!.text).toBe('From the billing page nothing happens.');
     expect(lines[1]!.attachments).toEqual([{ filename: 'app.log', contentType: 'text/plain', size: 8 }]);
     expect(lines[2]).toMatchObject({ isBounce: true, isAutoReply: true });
+  });
+
+  // Issue 22 item 10: Zammad's and many tools' `.box` exports are one RFC 5322 message each; what
+  // a file holds is read from its first line, not its name. No real .box or mbox file is in
+  // ../shared/data, so the real FreeScout messages are written, byte for byte, into a temporary
+  // directory: each alone under a .box name, and all together as an mbox the way mbox writers
+  // store them ("From " separator lines with an asctime date, ">From " escaping, mboxrd).
+  const scratch = mkdtempSync(join(tmpdir(), 'mail-parse-box-'));
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+  const freescout = readdirSync(FREESCOUT).filter((f) => f.endsWith('.eml')).sort();
+
+  it('reads a .box file holding one message (no "From " separator) as that one message', async () => {
+    const boxes = freescout.map((name) => {
+      const box = join(scratch, name.replace(/\.eml$/, '.box'));
+      writeFileSync(box, readFileSync(FREESCOUT + name));
+      return box;
+    });
+    const [asBox, asEml] = await Promise.all([mailParse(...boxes), mailParse(...freescout.map((name) => FREESCOUT + name))]);
+    expect(asBox.code).toBe(0);
+    expect(asBox.lines.map((line) => line.file)).toEqual(boxes);
+    expect(asBox.lines.filter((line) => 'error' in line)).toEqual([]);
+    // The same message whatever the file is called.
+    expect(asBox.lines.map(({ file: _file, ...rest }) => rest)).toEqual(asEml.lines.map(({ file: _file, ...rest }) => rest));
+  });
+
+  it('reads an mbox of real messages as one line per message, whatever its name', async () => {
+    const messages = freescout.map((name) => readFileSync(FREESCOUT + name));
+    const separator = (i: number) => Buffer.from(`From sender${i}@example.org  Thu May  3 12:04:${String(10 + i)} 2012\n`, 'latin1');
+    const escaped = (message: Buffer) => Buffer.from(message.toString('latin1').replace(/^(>*From )/gm, '>$1'), 'latin1');
+    const mbox = Buffer.concat(messages.flatMap((message, i) => [separator(i), escaped(message), Buffer.from('\n')]));
+    const [named, unnamed] = [join(scratch, 'inbox.mbox'), join(scratch, 'export.eml')];
+    writeFileSync(named, mbox);
+    writeFileSync(unnamed, mbox);
+    const [single, fromMbox, fromUnnamed] = await Promise.all([mailParse(...freescout.map((name) => FREESCOUT + name)), mailParse(named), mailParse(unnamed)]);
+    expect(fromMbox.code).toBe(0);
+    expect(fromMbox.lines.map((line) => line.file)).toEqual(messages.map((_, i) => `${named}#${i + 1}`));
+    expect(fromMbox.lines.filter((line) => 'error' in line)).toEqual([]);
+    expect(fromMbox.lines.map((line) => [line.subject, line.from, line.date, line.text])).toEqual(single.lines.map((line) => [line.subject, line.from, line.date, line.text]));
+    expect(fromUnnamed.lines.map((line) => line.subject)).toEqual(fromMbox.lines.map((line) => line.subject));
   });
 
   it('reports an unreadable file and a message that is not mail, goes on, and exits 1', async () => {

@@ -1,8 +1,10 @@
 /**
  * `npm run mail:parse -- FILE...`: runs the inbound email steps (parse → loop and bounce guard
- * → quoted-history stripping) on raw .eml files or mbox-style .box files and prints one JSON
- * line per message, in the order given. A .box prints one line per message, `file` being
- * "PATH#1", "PATH#2", …; any other file is one message and prints "PATH".
+ * → quoted-history stripping) on raw mail files and prints one JSON line per message, in the
+ * order given. What a file holds is read from its content, not its name: a file whose first line
+ * is an mbox "From " separator (RFC 4155) prints one line per message, `file` being "PATH#1",
+ * "PATH#2", …; any other file (`.eml`, or a `.box` export holding one message) is one message and
+ * prints "PATH".
  *
  * Optional: --own-domain DOMAIN and --own-address ADDRESS (repeatable) for the loop guard.
  * Exit 0 when every file could be read (a message that cannot be parsed prints
@@ -48,9 +50,8 @@ async function main(argv: string[]): Promise<number> {
       printLine({ file, error: `cannot read the file: ${error instanceof Error ? error.message : String(error)}` });
       continue;
     }
-    const boxed = file.endsWith('.box') || file.endsWith('.mbox') || isMbox(raw);
+    const boxed = isMbox(raw);
     const messages = boxed ? splitMbox(raw) : [raw];
-    if (boxed && messages.length === 0) printLine({ file, error: 'no "From " separator line: not an mbox file' });
     for (const [index, message] of messages.entries()) {
       printLine(await describe(boxed ? `${file}#${index + 1}` : file, message, guard));
     }
