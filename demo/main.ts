@@ -3,6 +3,17 @@
  * dashboard login; Ctrl-C stops everything and deletes the store.
  */
 import { startDemo } from './demo.js';
+import { exitWithUsageIfAsked } from '../src/cli/usage.js';
+
+// Before anything is read or opened: `--help` only prints the usage.
+exitWithUsageIfAsked({
+  synopsis: 'npm run demo',
+  description: 'The whole loop against fake Help Scout, Zendesk, Stripe and GitHub servers on a throwaway store: prints the URLs of a customer site with the chat widget, an agent console and the dashboard (with a login). Nothing leaves this machine; Ctrl-C stops everything and deletes the demo’s data.',
+  environment: [
+    ['PORT', 'the hub’s HTTP port (default 3000, or any free port)'],
+    ['LOG_LEVEL', 'the hub’s log level (default warn)'],
+  ],
+});
 
 const demo = await startDemo({ ...(process.env['PORT'] ? { port: Number(process.env['PORT']) } : {}), logLevel: process.env['LOG_LEVEL'] ?? 'warn' });
 const { urls, dashboardLogin } = demo;

@@ -5,6 +5,14 @@ import { createLogger } from './log.js';
 import { openLocalAdmin } from './ops/local-admin.js';
 import { logNextSteps } from './ops/next-steps.js';
 import { DataDirInUseError } from './store/datadir-lock.js';
+import { exitWithUsageIfAsked } from './cli/usage.js';
+
+// Before anything is read or opened: `--help` only prints the usage.
+exitWithUsageIfAsked({
+  synopsis: 'npm start',
+  description: 'Starts the hub: reads the configuration (environment and the HUB_CONFIG file), opens the store, applies migrations and serves HTTP (and SMTP when mail is configured) until SIGINT or SIGTERM. Every setting: README › Configuration, or npm run config:table.',
+  environment: [['HUB_CONFIG', 'a JSON or YAML settings file'], ['HUB_DATA_DIR', 'the embedded store directory'], ['DATABASE_URL', 'a PostgreSQL server instead of the embedded store'], ['PORT, HOST', 'where HTTP listens (default 3000 on 0.0.0.0)'], ['LOG_LEVEL', 'pino log level (default info)']],
+});
 
 /** Process entry: config → hub → HTTP; a signal stops it gracefully within the shutdown budget. */
 async function main(): Promise<void> {

@@ -10,14 +10,21 @@ export interface CommandHelp {
   description: string;
   /** `[flag, what it does]` pairs. */
   options?: readonly (readonly [string, string])[];
+  /** `[variable, what it sets]` pairs: the environment the command reads (benchmarks' knobs, say). */
+  environment?: readonly (readonly [string, string])[];
+}
+
+function table(rows: readonly (readonly [string, string])[]): string[] {
+  const width = Math.max(...rows.map(([name]) => name.length));
+  return rows.map(([name, what]) => `  ${name.padEnd(width)}  ${what}`);
 }
 
 export function helpText(help: CommandHelp): string {
   const forms = typeof help.synopsis === 'string' ? [help.synopsis] : [...help.synopsis];
   const lines = [`Usage: ${forms[0]}`, ...forms.slice(1).map((form) => `       ${form}`), '', help.description];
   const options = [...(help.options ?? []), ['-h, --help', 'show this help'] as const];
-  const width = Math.max(...options.map(([flag]) => flag.length));
-  lines.push('', 'Options:', ...options.map(([flag, what]) => `  ${flag.padEnd(width)}  ${what}`));
+  lines.push('', 'Options:', ...table(options));
+  if (help.environment && help.environment.length > 0) lines.push('', 'Environment:', ...table(help.environment));
   return lines.join('\n');
 }
 

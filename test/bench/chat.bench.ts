@@ -16,6 +16,20 @@ import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { killAll, startHubProcess } from '../support/processes.js';
 import { chatEnv, Sdk } from '../channels/chat/support.js';
+import { exitWithUsageIfAsked } from '../../src/cli/usage.js';
+
+// Before anything is read or opened: `--help` only prints the usage.
+exitWithUsageIfAsked({
+  synopsis: 'npm run bench:chat',
+  description: '1,000 WebSocket chat clients on one hub process (embedded store), each sending a message and receiving an agent reply every 5 s, beside the same clients against a bare ws echo server (the baseline).',
+  environment: [
+    ['BENCH_CLIENTS', 'clients (default 1000)'],
+    ['BENCH_SECONDS', 'how long (default 60)'],
+    ['BENCH_PERIOD_MS', 'each client’s period (default 5000)'],
+    ['BENCH_HUB_PROFILE', 'write a CPU profile of the hub process into this directory'],
+    ['BENCH_SHOW_HUB_STDERR', 'pass the hub’s stderr through'],
+  ],
+});
 
 const CLIENTS = Number(process.env['BENCH_CLIENTS'] ?? 1000);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 60);

@@ -32,6 +32,17 @@ import autocannon from 'autocannon';
 import { benchUuid, seedBacklog } from './dashboard-seed.js';
 import { csrfIn } from '../support/dashboard.js';
 import { freePort, killAll, startMain } from '../support/processes.js';
+import { exitWithUsageIfAsked } from '../../src/cli/usage.js';
+
+// Before anything is read or opened: `--help` only prints the usage.
+exitWithUsageIfAsked({
+  synopsis: 'npm run bench:dashboard',
+  description: 'The staff dashboard over a backlog of escalations, served by the real hub on the embedded store: queue and conversation pages at full speed and at a team’s rate, beside a bare Express route in the same run. Exit 1 if p99 exceeds 300 ms. Last line: bench dashboard escalations=… …',
+  environment: [
+    ['BENCH_ESCALATIONS', 'conversations with escalations written before the hub starts (default 5000)'],
+    ['BENCH_DURATION_S', 'seconds per measurement (default 10)'],
+  ],
+});
 
 const N = Number(process.env['BENCH_ESCALATIONS'] ?? 5000);
 const DURATION_S = Number(process.env['BENCH_DURATION_S'] ?? 10);

@@ -23,6 +23,14 @@ import { Ingestor } from '../../src/conversations/ingest.js';
 import { JobQueue } from '../../src/jobs/queue.js';
 import { migrate } from '../../src/store/migrate.js';
 import { openStore } from '../../src/store/store.js';
+import { exitWithUsageIfAsked } from '../../src/cli/usage.js';
+
+// Before anything is read or opened: `--help` only prints the usage.
+exitWithUsageIfAsked({
+  synopsis: 'npm run bench:email',
+  description: "Messages per second through the inbound email steps over a mixed corpus, beside mailparser's simpleParser alone in the same run; then the full pipeline with ingest() on the embedded store and 8 concurrent deliveries.",
+  environment: [['BENCH_N', 'messages per measurement (default 3000)']],
+});
 
 const N = Number(process.env['BENCH_N'] ?? 3000);
 const MAILBOX = 'support@acme.example';

@@ -20,6 +20,19 @@ import { Ingestor } from '../../src/conversations/ingest.js';
 import { JobQueue } from '../../src/jobs/queue.js';
 import { migrate } from '../../src/store/migrate.js';
 import { openStore, type Store } from '../../src/store/store.js';
+import { exitWithUsageIfAsked } from '../../src/cli/usage.js';
+
+// Before anything is read or opened: `--help` only prints the usage.
+exitWithUsageIfAsked({
+  synopsis: 'npm run bench:ingest',
+  description: 'Messages per second through ingest(), sequential and with 8 concurrent callers, beside plain INSERTs of the same rows in the same run, on the embedded store and on PostgreSQL. Last lines: bench ingest backend=… msgs_per_s=… …',
+  environment: [
+    ['BENCH_N', 'messages for the concurrent run (default 6000; sequential uses N/4)'],
+    ['BENCH_BACKENDS', 'pglite,postgres (default both)'],
+    ['BENCH_DATABASE_URL', 'PostgreSQL server for backend=postgres (default TEST_DATABASE_URL, else the local test server; skipped with a note if unreachable)'],
+    ['BENCH_BATCHES', 'most ingest batches in flight at once (default: the ingestor’s own)'],
+  ],
+});
 
 const N = Number(process.env['BENCH_N'] ?? 6000);
 const CALLERS = 8;

@@ -37,6 +37,21 @@ import { STRIPE_COLD_LOOKUP_SEQUENTIAL_CALLS, STRIPE_WARM_LOOKUP_SEQUENTIAL_CALL
 import { startFakeStripe, type FakeStripe, type FakeStripeRequest } from '../fakes/stripe/index.js';
 import { dynamicAppBody, helpScoutSignature } from '../sidebar/support.js';
 import { freePort, killAll, startMain } from '../support/processes.js';
+import { exitWithUsageIfAsked } from '../../src/cli/usage.js';
+
+// Before anything is read or opened: `--help` only prints the usage.
+exitWithUsageIfAsked({
+  synopsis: 'npm run bench:sidebar',
+  description: "Help Scout's sidebar callback answered by the real hub with a fake Stripe: req/s and p50/p99 on a warm cache beside a bare Express route in the same run, cache misses at 100 ms Stripe latency, and one lookup for 100 concurrent cards. Exit 1 if a target is missed. Last line: bench sidebar rps=… …",
+  environment: [
+    ['BENCH_CUSTOMERS', 'customers seeded at the fake Stripe (default 400)'],
+    ['BENCH_WARM', 'cards on the warm cache (default 20)'],
+    ['BENCH_MISSES', 'customers never asked for, for the miss run (default 100)'],
+    ['BENCH_DURATION_S', 'seconds per measurement (default 10)'],
+    ['BENCH_WARMUP_S', 'warm-up seconds before each (default 2)'],
+    ['BENCH_CPU_PROF_DIR', "write the hub's CPU profile into this directory"],
+  ],
+});
 
 const SEEDED = Number(process.env['BENCH_CUSTOMERS'] ?? 400);
 const WARM = Number(process.env['BENCH_WARM'] ?? 20);

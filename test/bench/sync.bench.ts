@@ -27,6 +27,22 @@ import { startFakeZendesk, type FakeZendesk } from '../fakes/zendesk/server.js';
 import type { FakeHelpdesk } from '../fakes/helpdesk-fake.js';
 import { chatEnv, Sdk } from '../channels/chat/support.js';
 import { freePort, killAll, startMain } from '../support/processes.js';
+import { exitWithUsageIfAsked } from '../../src/cli/usage.js';
+
+// Before anything is read or opened: `--help` only prints the usage.
+exitWithUsageIfAsked({
+  synopsis: 'npm run bench:sync',
+  description: 'Helpdesk sync speed and budget against a fake helpdesk, with the real hub in its own process: throughput and visibility latency (baseline: a hub that syncs nowhere), rate-budget use on a backlog, and one busy ticket against Zendesk’s per-ticket limit. Last line: bench sync msgs_per_s=… …',
+  environment: [
+    ['BENCH_VENDOR', 'helpscout (default) or zendesk'],
+    ['BENCH_CONVERSATIONS', 'chat customers in the throughput run (default 100)'],
+    ['BENCH_BURST', 'lines each sends (default 10)'],
+    ['BENCH_BUDGET_N', 'conversations in the budget backlog (default 60)'],
+    ['BENCH_BUDGET_LIMIT', 'the fake’s rate limit, units/seconds (default 400/60)'],
+    ['BENCH_TICKET_LINES', 'lines into the one busy ticket (default 50)'],
+    ['BENCH_TICKET_SPACING_MS', 'between those lines (default 2000)'],
+  ],
+});
 
 const VENDOR = (process.env['BENCH_VENDOR'] ?? 'helpscout') as FakeVendor;
 const TICKET_LINES = Number(process.env['BENCH_TICKET_LINES'] ?? 50);

@@ -10,6 +10,17 @@ import { classify, type TriageInput } from '../../src/triage/classify.js';
 import { bayesPriority, regexPriority, ticketText, trainBayes } from '../../src/triage/eval/baselines.js';
 import { readLabelledTickets } from '../../src/triage/eval/csv.js';
 import { defaultLexicon } from '../../src/triage/lexicon.js';
+import { exitWithUsageIfAsked } from '../../src/cli/usage.js';
+
+// Before anything is read or opened: `--help` only prints the usage.
+exitWithUsageIfAsked({
+  synopsis: 'npm run bench:triage',
+  description: "Messages per second of the urgency classifier on one core over the development set, beside natural's BayesClassifier and the naive keyword regex in the same run, and the classifier's per-message latency.",
+  environment: [
+    ['BENCH_TRIAGE_CSV', 'labelled tickets (default ../shared/data/urgency/tickets-dev.csv)'],
+    ['BENCH_TRIAGE_SECONDS', 'minimum time per measured method (default 3)'],
+  ],
+});
 
 const file = process.env['BENCH_TRIAGE_CSV'] ?? '../shared/data/urgency/tickets-dev.csv';
 const minSeconds = Number(process.env['BENCH_TRIAGE_SECONDS'] ?? 3);

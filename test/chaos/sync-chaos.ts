@@ -25,6 +25,25 @@ import { startFakeHelpdesk, type FakeReading, type FakeVendor } from '../fakes/i
 import type { FakeHelpdesk } from '../fakes/helpdesk-fake.js';
 import { chatEnv, Sdk } from '../channels/chat/support.js';
 import { freePort, killAll, startMain } from '../support/processes.js';
+import { exitWithUsageIfAsked } from '../../src/cli/usage.js';
+
+// Before anything is read or opened: `--help` only prints the usage.
+exitWithUsageIfAsked({
+  synopsis: 'npm run test:chaos',
+  description: 'Helpdesk sync through outages, rate limits, lost answers, lost and duplicated webhooks and SIGKILLs: the real hub against a fake helpdesk that misbehaves. Prints "chaos messages …" and "chaos replies …" lines; exits 1 unless nothing was lost, duplicated or reordered.',
+  environment: [
+    ['CHAOS_N', 'customer messages to send (default 2000)'],
+    ['CHAOS_KILLS', 'SIGKILLs of the hub at random moments (default 3)'],
+    ['CHAOS_VENDOR', 'helpscout (default) or zendesk'],
+    ['CHAOS_READING', 'unfriendly (default) or friendly: how the fake reads what the vendor’s material leaves open'],
+    ['CHAOS_SEED', 'seed for kill moments and send order (default: from the clock)'],
+    ['CHAOS_DEADLINE_S', 'give up after this many seconds (default 600)'],
+    ['CHAOS_DATABASE_URL', 'run the hub on this PostgreSQL server instead of the embedded store'],
+    ['CHAOS_LOG_LEVEL', 'the hub’s log level (default error)'],
+    ['CHAOS_HUB_LOG', 'append the hub’s output to this file'],
+    ['CHAOS_KEEP', 'keep the hub’s data directory at the end'],
+  ],
+});
 
 const N = Number(process.env['CHAOS_N'] ?? 2000);
 const KILLS = Number(process.env['CHAOS_KILLS'] ?? 3);

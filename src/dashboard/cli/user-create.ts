@@ -12,6 +12,21 @@ import { loadConfig } from '../../config.js';
 import { generatePassword } from '../auth/passwords.js';
 import { saveStaffUser, type StaffUserInput } from '../staff-users.js';
 import { runAccountCommand, withStoreOrHub } from './store-or-hub.js';
+import { exitWithUsageIfAsked } from '../../cli/usage.js';
+
+// Before anything is read or opened: `--help` only prints the usage.
+exitWithUsageIfAsked({
+  synopsis: 'npm run user:create -- --email ADDRESS --role admin|triage|viewer [--name NAME] [--password-stdin] [--reset-password]',
+  description: 'Creates (or updates) a dashboard account. Without --password-stdin a strong password is generated and printed once. Works on the store directly, or through a hub running on this machine.',
+  options: [
+    ['--email ADDRESS', 'the login'],
+    ['--role ROLE', 'admin, triage or viewer'],
+    ['--name NAME', 'shown in the dashboard and the audit log'],
+    ['--password-stdin', 'read the password from standard input instead of generating one'],
+    ['--reset-password', 'set a new password on an existing account (ends its sessions)'],
+  ],
+  environment: [['HUB_CONFIG', 'a JSON or YAML settings file'], ['HUB_DATA_DIR', 'the embedded store directory'], ['DATABASE_URL', 'a PostgreSQL server instead of the embedded store'], ['HUB_ADMIN_TOKEN, HUB_URL', 'a running hub’s operator API when it is not on this machine']],
+});
 
 const USAGE = 'usage: npm run user:create -- --email ADDRESS --role admin|triage|viewer [--name NAME] [--password-stdin] [--reset-password]';
 

@@ -12,6 +12,14 @@ import { integrations } from '../../../integrations/index.js';
 import { loadConfig } from '../../config.js';
 import { changeStaffUser, listStaffUsers, type StaffAccount, type StaffChangeInput } from '../staff-users.js';
 import { runAccountCommand, withStoreOrHub } from './store-or-hub.js';
+import { exitWithUsageIfAsked } from '../../cli/usage.js';
+
+// Before anything is read or opened: `--help` only prints the usage.
+exitWithUsageIfAsked({
+  synopsis: ['npm run users -- list', 'npm run users -- disable|enable EMAIL', 'npm run users -- role EMAIL admin|triage|viewer'],
+  description: 'Lists dashboard accounts, disables one (ending its sessions at once), enables it again, or changes its role. Every change is audited; the last enabled admin can be neither disabled nor demoted. Works on the store directly, or through a hub running on this machine.',
+  environment: [['HUB_CONFIG', 'a JSON or YAML settings file'], ['HUB_DATA_DIR', 'the embedded store directory'], ['DATABASE_URL', 'a PostgreSQL server instead of the embedded store'], ['HUB_ADMIN_TOKEN, HUB_URL', 'a running hub’s operator API when it is not on this machine']],
+});
 
 const USAGE = ['usage: npm run users -- list', '       npm run users -- disable|enable EMAIL', '       npm run users -- role EMAIL admin|triage|viewer'].join('\n');
 

@@ -4,6 +4,22 @@
  * through the running hub's admin API (HUB_ADMIN_TOKEN). Over HTTP because on the embedded store
  * the running hub holds the data directory. `--list` only shows the failed jobs and their errors.
  */
+import { exitWithUsageIfAsked } from '../../cli/usage.js';
+
+// Before anything is read or opened: `--help` only prints the usage.
+exitWithUsageIfAsked({
+  synopsis: 'npm run sync:replay [-- --url URL] [--list]',
+  description: 'Puts every failed helpdesk-sync job back in the queue, requeues conversations with work left and runs a reconciliation round, through the running hub’s operator API.',
+  options: [
+    ['--url URL', 'the hub (default HUB_URL, else http://127.0.0.1:$PORT)'],
+    ['--list', 'only list the failed jobs and their errors'],
+  ],
+  environment: [
+    ['HUB_ADMIN_TOKEN', 'the hub’s operator API token (required)'],
+    ['HUB_URL', 'the hub’s base URL'],
+    ['PORT', 'the hub’s port on 127.0.0.1 when HUB_URL is unset (default 3000)'],
+  ],
+});
 const args = process.argv.slice(2);
 const urlIndex = args.indexOf('--url');
 const base = (urlIndex >= 0 ? args[urlIndex + 1] : undefined) ?? process.env['HUB_URL'] ?? `http://127.0.0.1:${process.env['PORT'] ?? '3000'}`;

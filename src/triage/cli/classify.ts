@@ -10,6 +10,21 @@ import { z } from 'zod';
 import { classify, type TriageResult } from '../classify.js';
 import { defaultLexicon, loadLexicon } from '../lexicon.js';
 import { runCli } from './pipe.js';
+import { exitWithUsageIfAsked } from '../../cli/usage.js';
+
+// Before anything is read or opened: `--help` only prints the usage.
+exitWithUsageIfAsked({
+  synopsis: ['npm run triage:classify -- [options] "message text"', 'echo "message text" | npm run triage:classify -- [options]'],
+  description: 'Classifies one message as the hub would and prints the level, score, confidence and each piece of evidence with its place in the text: for people tuning the lexicon.',
+  options: [
+    ['--subject S', 'the subject line'],
+    ['--plan P', 'the customer’s plan: free, trial, paid or enterprise'],
+    ['--channel C', 'chat, email or helpdesk'],
+    ['--repeat', 'the customer contacted support again within 24 hours'],
+    ['--json', 'print the whole result as JSON'],
+    ['--lexicon FILE.yaml', 'classify with this lexicon instead of the shipped one'],
+  ],
+});
 
 const USAGE =
   'usage: triage:classify -- [--subject S] [--plan free|trial|paid|enterprise] [--channel chat|email|helpdesk] [--repeat] [--json] [--lexicon FILE.yaml] "text" (or text on stdin)';

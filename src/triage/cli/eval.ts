@@ -17,6 +17,19 @@ import { evaluate, type MethodResult } from '../eval/evaluate.js';
 import { precisionAtRecall, rocAuc, scoresOf } from '../eval/metrics.js';
 import { bestThresholds, featuresOf, tune, type Tuning } from '../eval/tune.js';
 import { runCli } from './pipe.js';
+import { exitWithUsageIfAsked } from '../../cli/usage.js';
+
+// Before anything is read or opened: `--help` only prints the usage.
+exitWithUsageIfAsked({
+  synopsis: 'npm run triage:eval -- FILE.csv [--folds N] [--baseline] [--lexicon FILE.yaml] [--fit]',
+  description: 'Scores the urgency classifier on a labelled CSV (subject, body, priority high|medium|low): urgent precision, recall, F1 and macro-F1. The last line is machine-readable: triage-eval n=… urgent_precision=… …',
+  options: [
+    ['--folds N', 'tune category weights and thresholds on training folds only; report cross-validated figures'],
+    ['--baseline', "add natural's Bayes, the naive regex and a logistic regression on the same folds, with threshold-free figures"],
+    ['--lexicon FILE.yaml', 'score this lexicon instead of the shipped one'],
+    ['--fit', 'also print category scales and thresholds fitted on the whole file (a proposal, never applied)'],
+  ],
+});
 
 const USAGE = 'usage: triage:eval -- FILE.csv [--folds N] [--baseline] [--lexicon FILE.yaml] [--fit]';
 

@@ -12,6 +12,18 @@ import { defaultLexicon } from '../lexicon.js';
 import { PRIORITIES, readLabelledTickets, type Priority } from '../eval/csv.js';
 import { suggestTerms } from '../suggest.js';
 import { runCli } from './pipe.js';
+import { exitWithUsageIfAsked } from '../../cli/usage.js';
+
+// Before anything is read or opened: `--help` only prints the usage.
+exitWithUsageIfAsked({
+  synopsis: 'npm run triage:suggest -- FILE.csv [--top N] [--min-tickets N] [--max-words N]',
+  description: 'Prints, per priority class of a labelled CSV, the words and phrases most typical of it and whether the lexicon already covers them, for a person to review before anything is added to lexicon.yaml.',
+  options: [
+    ['--top N', 'proposals per class (default 30)'],
+    ['--min-tickets N', 'a term must appear in at least N tickets (default 5)'],
+    ['--max-words N', 'longest phrase in words (default 3)'],
+  ],
+});
 
 const USAGE = 'usage: triage:suggest -- FILE.csv [--top N] [--min-tickets N] [--max-words N]';
 const HEADINGS: Record<Priority, string> = {

@@ -15,6 +15,17 @@ import { classifyAutomatedMail, type LoopGuardOptions } from '../loop-guard.js';
 import { isMbox, splitMbox } from '../mbox.js';
 import { MailParseError, parseMail } from '../parse.js';
 import { stripEmailHistory } from '../quoted.js';
+import { exitWithUsageIfAsked } from '../../../cli/usage.js';
+
+// Before anything is read or opened: `--help` only prints the usage.
+exitWithUsageIfAsked({
+  synopsis: 'npm run mail:parse -- [--own-domain DOMAIN] [--own-address ADDRESS] FILE...',
+  description: 'Runs the inbound email steps (parse, loop and bounce guard, quoted-history stripping) on raw mail files and prints one JSON line per message. A file whose first line is an mbox "From " separator prints each of its messages as FILE#n; any other file is one message. Exit 0 when every file could be read, 1 when one could not, 2 on bad usage.',
+  options: [
+    ['--own-domain DOMAIN', 'a domain of ours, for the loop guard (repeatable)'],
+    ['--own-address ADDRESS', 'an address of ours, for the loop guard (repeatable)'],
+  ],
+});
 
 const USAGE = 'usage: npm run mail:parse -- [--own-domain DOMAIN] [--own-address ADDRESS] FILE...';
 
@@ -28,9 +39,6 @@ async function main(argv: string[]): Promise<number> {
       const value = argv[++i];
       if (!value) return usage(`${arg} needs a value`);
       (arg === '--own-domain' ? ownDomains : ownAddresses).push(value);
-    } else if (arg === '--help' || arg === '-h') {
-      process.stdout.write(`${USAGE}\n`);
-      return 0;
     } else if (arg.startsWith('--')) {
       return usage(`unknown option ${arg}`);
     } else {
