@@ -1,8 +1,10 @@
+import { sql } from 'kysely';
 import { deviceFacts } from '../conversations/device-facts.js';
 import type { SidebarCard } from '../sidebar/card.js';
 import type { CardService } from '../sidebar/card-service.js';
 import type { Store } from '../store/store.js';
 import type { Evidence, UrgencyLevel } from '../triage/classify.js';
+import { syncRowHolds } from './queue.js';
 
 export interface EscalationView {
   id: string;
@@ -72,7 +74,11 @@ export async function conversationDetail(deps: { store: Store; cards: CardServic
       .select(['i.id', 'i.number', 'i.title', 'i.status'])
       .where('m.conversation_id', '=', conversationId)
       .executeTakeFirst(),
-    store.db.selectFrom('sync_conversations').select(['integration_id', 'external_id', 'last_error']).where('conversation_id', '=', conversationId).execute(),
+    sql<{ integration_id: string; external_id: string | null; last_error: string | null }>`
+      SELECT sc.integration_id, sc.external_id, sc.last_error FROM sync_conversations sc
+      WHERE sc.conversation_id = ${conversationId} AND ${syncRowHolds} ORDER BY sc.integration_id`
+      .execute(store.db)
+      .then((r) => r.rows),
   ]);
   const escalationRow = await store.db
     .selectFrom('escalations')

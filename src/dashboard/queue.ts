@@ -55,6 +55,14 @@ export interface QueueRow {
   nextTargets: string[];
 }
 
+/**
+ * A `sync_conversations` row (alias `sc`) that means "this helpdesk holds the conversation": it
+ * has the helpdesk's id for it, or it is dirty (being created there, or waiting while the
+ * integration is paused). Older versions left a clean row without an id for every enabled helpdesk
+ * a triage push reached (issue 22 item 4); such a row holds nothing and names no helpdesk.
+ */
+export const syncRowHolds = sql<boolean>`(sc.external_id IS NOT NULL OR sc.dirty)`;
+
 const LEVEL_RANK = sql<number>`CASE COALESCE(o.to_level, e.level) WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END`;
 
 /**
@@ -67,7 +75,8 @@ export async function escalationQueue(deps: { store: Store; acknowledger: Acknow
   const conversationMatch = (alias: string) => {
     const parts = [];
     if (filters.channel !== 'any') parts.push(sql`${sql.ref(`${alias}.channel`)} = ${filters.channel}`);
-    if (filters.helpdesk !== 'any') parts.push(sql`EXISTS (SELECT 1 FROM sync_conversations sc WHERE sc.conversation_id = ${sql.ref(`${alias}.id`)} AND sc.integration_id = ${filters.helpdesk})`);
+    if (filters.helpdesk !== 'any')
+      parts.push(sql`EXISTS (SELECT 1 FROM sync_conversations sc WHERE sc.conversation_id = ${sql.ref(`${alias}.id`)} AND sc.integration_id = ${filters.helpdesk} AND ${syncRowHolds})`);
     return parts.length ? sql.join(parts, sql` AND `) : sql`TRUE`;
   };
   const rows = await sql<{
@@ -119,7 +128,7 @@ export async function escalationQueue(deps: { store: Store; acknowledger: Acknow
     SELECT e.id, e.title, page.level, page.total, e.category, e.status, e.opened_at, e.acknowledged_by,
       e.conversation_id, e.incident_id, i.number AS incident_number,
       CASE WHEN e.incident_id IS NULL THEN 0 ELSE (SELECT count(*) FROM incident_conversations ic WHERE ic.incident_id = e.incident_id) END AS reports,
-      c.channel, (SELECT sc.integration_id FROM sync_conversations sc WHERE sc.conversation_id = e.conversation_id LIMIT 1) AS helpdesk,
+      c.channel, (SELECT sc.integration_id FROM sync_conversations sc WHERE sc.conversation_id = e.conversation_id AND ${syncRowHolds} ORDER BY sc.external_id IS NULL LIMIT 1) AS helpdesk,
       COALESCE(a.due_at, i.next_update_at) AS due_at, e.replied_at, e.replied_by, a.kept, a.first_reply_at,
       st.done AS steps_done, st.total AS steps, st.next_due AS next_step_at, st.next_targets
     FROM page
@@ -189,8 +198,9 @@ async function targetDue(acknowledger: Acknowledger, level: UrgencyLevel, catego
   }
 }
 
-/** Helpdesks any conversation is synced to (the helpdesk filter's choices). */
+/** Helpdesks that hold any conversation (the helpdesk filter's choices). */
 export async function knownHelpdesks(store: Store): Promise<string[]> {
-  const rows = await store.db.selectFrom('sync_conversations').select('integration_id').distinct().orderBy('integration_id').execute();
-  return rows.map((r) => r.integration_id);
+  const result = await sql<{ integration_id: string }>`
+    SELECT DISTINCT sc.integration_id FROM sync_conversations sc WHERE ${syncRowHolds} ORDER BY sc.integration_id`.execute(store.db);
+  return result.rows.map((r) => r.integration_id);
 }

@@ -72,7 +72,11 @@ export function createHelpdeskSync(deps: SyncDeps): HelpdeskSync {
     helpdeskFor,
     followUp: (result) => (result.message.direction === 'inbound' ? pushFor(result.conversation) : []),
     jobsOnReply: (message, conversation) => (message.author_kind === 'system' ? pushFor(conversation) : []),
-    // The triage job knows the conversation, not its route: the push checks the route and ignores the others.
+    // The triage hook is given only the conversation's id (inside the triage transaction, from
+    // three callers), not its channel and source, so it cannot route here. The push checks the
+    // route before touching anything (push.ts), so the others cost one read and leave no trace.
+    // Narrowing by configured routes would be wrong: a conversation imported from any enabled
+    // helpdesk routes to that one, whatever SYNC_HELPDESK says.
     jobsOnTriage: (conversationId) => enabled.map((id) => pushRequest(id, conversationId)),
     helpdeskChannel: {
       channel: 'helpdesk',

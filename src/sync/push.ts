@@ -81,6 +81,17 @@ export function syncPushJob(deps: PushDeps) {
       deps.log.warn({ integrationId, conversationId }, 'sync job for a helpdesk that is not configured; dropping it');
       return;
     }
+    // Route first, before anything is written: a conversation syncs to exactly one helpdesk
+    // (ARCHITECTURE §6), and the triage hook queues a push for every enabled one. A push for any
+    // other takes no lease and marks nothing dirty, so `sync_conversations` names only the
+    // helpdesk that holds (or will hold) the conversation; the dashboard reads it as such. (Taking
+    // the lease first also made such a push find "work pending" for a helpdesk that will never
+    // take it, and re-queue itself without end.)
+    const facts = await conversationFacts(deps.store, conversationId);
+    if (!facts || deps.helpdeskFor(facts) !== integrationId) {
+      await forgetUnrouted(deps.store, integrationId, conversationId);
+      return;
+    }
     const health = await deps.states.health(integrationId);
     if (health.status !== 'active') {
       // Parked, not burned: the conversation stays dirty and is pushed when the integration resumes.
@@ -99,7 +110,7 @@ export function syncPushJob(deps: PushDeps) {
     for (let round = 0; round < 3; round++) {
       if (!(await lease.acquire())) return;
       try {
-        const outcome = await pushWhileLeased(deps, helpdesk, lease, integrationId, conversationId, started, clock);
+        const outcome = await pushWhileLeased(deps, helpdesk, lease, facts, integrationId, conversationId, started, clock);
         if (outcome === 'more') {
           await lease.release({ dirty: true });
           await deps.queue.enqueue([pushRequest(integrationId, conversationId)]);
@@ -142,13 +153,12 @@ async function pushWhileLeased(
   deps: PushDeps,
   helpdesk: HelpdeskCapability,
   lease: SyncLease,
+  facts: ConversationFacts,
   integrationId: string,
   conversationId: string,
   started: number,
   clock: () => number,
 ): Promise<'done' | 'more'> {
-  const facts = await conversationFacts(deps.store, conversationId);
-  if (!facts || deps.helpdeskFor(facts) !== integrationId) return 'done';
   for (;;) {
     if (clock() - started > deps.budgetMs) return 'more';
     await lease.renew();
@@ -441,6 +451,19 @@ async function helpdeskNoteToPush(store: Store, integrationId: string, conversat
       AND NOT EXISTS (SELECT 1 FROM sync_pushed p WHERE p.integration_id = ${integrationId} AND p.item_id = n.key)
     ORDER BY n.created_at LIMIT 1`.execute(store.db);
   return row.rows[0] ?? null;
+}
+
+/**
+ * Older versions left a lease row (dirty while the helpdesk was paused) for every helpdesk a
+ * triage push reached. One that holds nothing there (no id, no write in flight, no live lease) is
+ * removed, or the reconciler would re-queue it each round. A row with an id stays: the conversation
+ * is at that helpdesk (routes changed since), which is a fact the dashboard and pulls rely on.
+ */
+async function forgetUnrouted(store: Store, integrationId: string, conversationId: string): Promise<void> {
+  await sql`
+    DELETE FROM sync_conversations
+    WHERE integration_id = ${integrationId} AND conversation_id = ${conversationId}
+      AND external_id IS NULL AND pending_write IS NULL AND (lease_until IS NULL OR lease_until < now())`.execute(store.db);
 }
 
 async function markDirty(store: Store, integrationId: string, conversationId: string): Promise<void> {
