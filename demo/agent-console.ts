@@ -46,6 +46,8 @@ export async function startAgentConsole(options: {
   };
 
   const server: Server = createServer((req, res) => {
+    // Browsers ask for one on every page; there is none, and a 404 here is noise.
+    if (req.url === '/favicon.ico') return void res.writeHead(204).end();
     void handle(req).then(
       ({ status, type, body, location }) => {
         res.writeHead(status, { 'content-type': `${type}; charset=utf-8`, 'cache-control': 'no-store', ...(location ? { location } : {}) });
@@ -77,7 +79,7 @@ export async function startAgentConsole(options: {
       });
       const issues = options.github
         .issues()
-        .map((i) => `<li id="issue-${escapeHtml(String(i['number']))}">#${escapeHtml(String(i['number']))} ${escapeHtml(String(i['title']))} <span class="muted">(${escapeHtml(String(i['state']))})</span></li>`)
+        .map((i) => `<li id="issue-${escapeHtml(String(i['number']))}"><a href="${escapeHtml(issuePath(i))}">#${escapeHtml(String(i['number']))}</a> ${escapeHtml(String(i['title']))} <span class="muted">(${escapeHtml(String(i['state']))})</span></li>`)
         .join('');
       const mails = options.outbox
         .slice(-20)
@@ -90,6 +92,8 @@ export async function startAgentConsole(options: {
         true,
       );
     }
+    const issueNumber = /^\/github\/[\w.-]+\/[\w.-]+\/issues\/(\d+)$/.exec(url.pathname)?.[1];
+    if (issueNumber) return githubIssuePage(Number(issueNumber));
     const match = /^\/(helpscout|zendesk)\/([\w-]+)(\/reply)?$/.exec(url.pathname);
     const helpdesk = match ? byId.get(match[1] as 'helpscout' | 'zendesk') : undefined;
     const conversation = match && helpdesk ? helpdesk.fake.conversation(match[2]!) : null;
@@ -113,7 +117,40 @@ export async function startAgentConsole(options: {
     );
   }
 
+  // The fake GitHub's html_urls point here (`htmlBase` = this console's /github), so the
+  // dashboard's "open in github" link shows the issue the hub opened instead of a github.com 404.
+  function githubIssuePage(number: number): { status: number; type: string; body: string } {
+    const issue = options.github.issues().find((i) => i['number'] === number);
+    if (!issue) return { status: 404, type: 'text/html', body: layout('Not found', '<p>No such issue at the fake GitHub.</p>') };
+    const labels = Array.isArray(issue['labels']) ? (issue['labels'] as { name?: unknown }[]).map((l) => String(l.name ?? '')).join(', ') : '';
+    const comments = options.github
+      .comments(number)
+      .map((c) => `<li id="issuecomment-${escapeHtml(String(c['id']))}"><div class="meta">${escapeHtml(String((c['user'] as { login?: unknown } | null)?.login ?? ''))} · ${escapeHtml(String(c['created_at'] ?? ''))}</div><div class="text">${escapeHtml(String(c['body'] ?? ''))}</div></li>`)
+      .join('');
+    const title = `#${number} ${String(issue['title'])}`;
+    return {
+      status: 200,
+      type: 'text/html',
+      body: layout(
+        title,
+        `<h1>${escapeHtml(title)}</h1><p class="muted">GitHub (fake) · ${escapeHtml(String(issue['state']))}${labels ? ` · labels: ${escapeHtml(labels)}` : ''} · opened ${escapeHtml(String(issue['created_at'] ?? ''))}</p>
+<ol class="threads"><li><div class="text">${escapeHtml(String(issue['body'] ?? ''))}</div></li>${comments}</ol>`,
+      ),
+    };
+  }
+
   return serveLocally(server, options.port);
+}
+
+/** Where the console shows an issue: the path of its html_url when that points here, else the URL itself. */
+function issuePath(issue: Record<string, unknown>): string {
+  const url = String(issue['html_url'] ?? '');
+  try {
+    const { pathname } = new URL(url);
+    return pathname.startsWith('/github/') ? pathname : url;
+  } catch {
+    return url;
+  }
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {

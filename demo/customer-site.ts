@@ -27,6 +27,8 @@ export async function startCustomerSite(options: { hubUrl: string; appId: string
       res.writeHead(status, { 'content-type': `${type}; charset=utf-8`, 'cache-control': 'no-store' });
       res.end(body);
     };
+    // Browsers ask for one on every page; there is none, and a 404 here is noise.
+    if (url.pathname === '/favicon.ico') return void res.writeHead(204).end();
     if (url.pathname === '/site.css') {
       return send(200, 'text/css', 'body{margin:0;font:16px/1.5 system-ui,sans-serif;color:#1c1e21;background:#f4f6fb}main{max-width:44rem;margin:2.5rem auto;padding:0 1.25rem}a{color:#1f5fbf}li{margin:.4rem 0}.muted{color:#555}');
     }

@@ -36,7 +36,7 @@ const DAY = 86_400_000;
  * the fake helpdesks, and the dashboard with a demo login. Chat syncs to Help Scout, mail to the
  * hub's mailbox to Zendesk; urgent conversations open GitHub issues.
  */
-export async function startDemo(options: { port?: number; logLevel?: string } = {}): Promise<Demo> {
+export async function startDemo(options: { port?: number; logLevel?: string; /** The hub's SMTP listener (`SMTP_PORT`); default 2525 when free, else any free port. */ smtpPort?: number } = {}): Promise<Demo> {
   const stack: (() => Promise<void> | void)[] = [];
   const stop = async () => {
     for (const close of stack.reverse()) await Promise.resolve(close()).catch(() => {});
@@ -45,7 +45,9 @@ export async function startDemo(options: { port?: number; logLevel?: string } = 
   try {
     const dataDir = mkdtempSync(join(tmpdir(), 'support-hub-demo-'));
     stack.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const [helpscout, zendesk, stripe, github, outbox] = await Promise.all([startFakeHelpScout(), startFakeZendesk(), startFakeStripe(), startFakeGitHub(), smtpSink()]);
+    // The fake GitHub's issue links (html_url) open in the agent console, not at github.com.
+    const consolePort = await freePort(0);
+    const [helpscout, zendesk, stripe, github, outbox] = await Promise.all([startFakeHelpScout(), startFakeZendesk(), startFakeStripe(), startFakeGitHub({ htmlBase: `http://127.0.0.1:${consolePort}/github` }), smtpSink()]);
     stack.push(() => helpscout.close(), () => zendesk.close(), () => stripe.close(), () => github.close(), () => outbox.close());
     const customers = seedStripe(stripe);
 
@@ -76,7 +78,7 @@ export async function startDemo(options: { port?: number; logLevel?: string } = 
       CHAT_ALLOWED_ORIGINS: site.url,
       MAIL_INBOUND_ADDRESS: 'support@acme.demo',
       SMTP_HOST: '127.0.0.1',
-      SMTP_PORT: String(await freePort(2525)),
+      SMTP_PORT: String(options.smtpPort ?? (await freePort(2525))),
       MAIL_SMTP_URL: `smtp://127.0.0.1:${outbox.port}`,
       MAIL_FROM: 'Acme Support <support@acme.demo>',
       MAIL_REPLY_SECRET: randomBytes(24).toString('hex'),
@@ -105,6 +107,7 @@ export async function startDemo(options: { port?: number; logLevel?: string } = 
       helpScoutMailboxId: Number(helpscout.env['HELPSCOUT_MAILBOX_ID']),
       github,
       outbox: outbox.mails,
+      port: consolePort,
     });
     stack.push(() => agentConsole.close());
     return {

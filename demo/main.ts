@@ -11,11 +11,30 @@ exitWithUsageIfAsked({
   description: 'The whole loop against fake Help Scout, Zendesk, Stripe and GitHub servers on a throwaway store: prints the URLs of a customer site with the chat widget, an agent console and the dashboard (with a login). Nothing leaves this machine; Ctrl-C stops everything and deletes the demo’s data.',
   environment: [
     ['PORT', 'the hub’s HTTP port (default 3000, or any free port)'],
+    ['SMTP_PORT', 'the hub’s SMTP listener for mail to support@acme.demo (default 2525, or any free port)'],
     ['LOG_LEVEL', 'the hub’s log level (default warn)'],
   ],
 });
 
-const demo = await startDemo({ ...(process.env['PORT'] ? { port: Number(process.env['PORT']) } : {}), logLevel: process.env['LOG_LEVEL'] ?? 'warn' });
+/** A port from the environment, as the hub reads PORT and SMTP_PORT; a bad value stops here with a sentence. */
+function portFromEnv(name: 'PORT' | 'SMTP_PORT'): number | undefined {
+  const value = process.env[name];
+  if (value === undefined || value === '') return undefined;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) {
+    console.error(`demo: ${name} must be a port number from 1 to 65535 (got "${value}")`);
+    process.exit(2);
+  }
+  return port;
+}
+
+const [port, smtpPort] = [portFromEnv('PORT'), portFromEnv('SMTP_PORT')];
+const demo = await startDemo({ ...(port !== undefined ? { port } : {}), ...(smtpPort !== undefined ? { smtpPort } : {}), logLevel: process.env['LOG_LEVEL'] ?? 'warn' }).catch((error: NodeJS.ErrnoException & { port?: number }) => {
+  // A port asked for with PORT or SMTP_PORT that something else holds: say which, not a stack trace.
+  if (error.code !== 'EADDRINUSE') throw error;
+  console.error(`demo: port ${error.port ?? '?'} is in use; choose another with ${error.port === smtpPort ? 'SMTP_PORT' : 'PORT'}`);
+  process.exit(1);
+});
 const { urls, dashboardLogin } = demo;
 console.log(`
 Support Hub demo is running (fake Help Scout, Zendesk, Stripe and GitHub; nothing leaves this machine).

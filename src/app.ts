@@ -22,6 +22,11 @@ export function buildApp(parts: AppParts): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', parts.trustProxy);
+  // Browsers ask every origin for /favicon.ico; the hub has none. 204 before request logging, so
+  // opening the dashboard or the widget demo does not log a 404 warning each time.
+  app.get('/favicon.ico', (_req, res) => {
+    res.status(204).end();
+  });
   app.use(requestContext(parts.log));
   app.use(httpMetrics(parts.metrics));
   app.use(helmet());

@@ -23,6 +23,9 @@ export interface SidebarRouterDeps {
 }
 
 const renderPreview = compileView('preview');
+const renderCallbackInfo = compileView('callback-info');
+/** The helpdesks that call `POST /sidebar/{id}`; a browser's GET there gets a page saying so. */
+const CALLBACK_HELPDESKS = new Set(['helpscout', 'zendesk']);
 
 const cardRequestSchema = z.object({
   email: z.string().max(320).nullish(),
@@ -110,6 +113,22 @@ export function sidebarRouter(deps: SidebarRouterDeps): Router {
     send(res, sidebar.respond(noticeCard(message), status));
   };
   router.post('/sidebar/:helpdesk', knownHelpdesk, raw, answerCard, answerErrors);
+
+  // Someone pasting the callback URL into a browser (to check the hub is reachable, say) reads
+  // what the address is for and how to set it up, not a JSON "no route". 405: only POST is served.
+  router.get('/sidebar/:helpdesk', (req, res, next) => {
+    const helpdesk = String(req.params['helpdesk']);
+    if (!CALLBACK_HELPDESKS.has(helpdesk)) {
+      next();
+      return;
+    }
+    const hubUrl = `${req.protocol}://${req.host ?? 'localhost'}`;
+    res
+      .status(405)
+      .set('Allow', 'POST')
+      .type('html')
+      .send(renderCallbackInfo({ helpdesk, configured: capabilityFor(req) !== undefined, callbackUrl: `${hubUrl}/sidebar/${helpdesk}`, hubUrl }));
+  });
   return router;
 }
 
