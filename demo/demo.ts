@@ -29,6 +29,15 @@ export interface Demo {
 
 const DAY = 86_400_000;
 
+export interface DemoOptions {
+  port?: number;
+  logLevel?: string;
+  /** The hub's SMTP listener (`SMTP_PORT`); default 2525 when free, else any free port. */
+  smtpPort?: number;
+  /** The hub's time for escalation steps and promises (tests move it forward; default: real time). */
+  clock?: () => Date;
+}
+
 /**
  * The whole loop on one laptop, no vendor account needed: the hub on a throwaway embedded store,
  * wired to the fake Help Scout, Zendesk, Stripe and GitHub servers from test/fakes (real HTTP,
@@ -36,7 +45,7 @@ const DAY = 86_400_000;
  * the fake helpdesks, and the dashboard with a demo login. Chat syncs to Help Scout, mail to the
  * hub's mailbox to Zendesk; urgent conversations open GitHub issues.
  */
-export async function startDemo(options: { port?: number; logLevel?: string; /** The hub's SMTP listener (`SMTP_PORT`); default 2525 when free, else any free port. */ smtpPort?: number } = {}): Promise<Demo> {
+export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   const stack: (() => Promise<void> | void)[] = [];
   const stop = async () => {
     for (const close of stack.reverse()) await Promise.resolve(close()).catch(() => {});
@@ -88,7 +97,7 @@ export async function startDemo(options: { port?: number; logLevel?: string; /**
       ESCALATION_TICK_SECONDS: '5',
     };
     const loaded = loadConfig(integrations, env);
-    const hub = await startHub(loaded, { integrations, log: createLogger(loaded.config.log.level) });
+    const hub = await startHub(loaded, { integrations, log: createLogger(loaded.config.log.level), ...(options.clock ? { clock: options.clock } : {}) });
     stack.push(() => hub.stop());
     await hub.listen(port, '127.0.0.1');
     helpscout.setWebhookTarget(`${hubUrl}/webhooks/helpscout`);
