@@ -201,7 +201,7 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
     const sidebar = createSidebar({ store, registry, bus, log, config: config.sidebar, teamTimeZone: config.team.timeZone, maxBodyBytes: config.http.bodyLimitBytes });
     opened.push({ close: async () => sidebar.close() });
     const dashboard = config.dashboard.enabled
-      ? createDashboard({ store, bus, log, config, secretPaths: loaded.secretPaths, registry, sync, triage, queue, cards: sidebar.cards, clock })
+      ? createDashboard({ store, bus, log, config, secretPaths: loaded.secretPaths, registry, sync, triage, queue, cards: sidebar.cards, metrics, clock })
       : null;
     if (dashboard) opened.push({ close: async () => dashboard.close() });
     let shuttingDown = false;

@@ -81,6 +81,7 @@ export class StripeRateGate {
     private readonly maxWaitMs: number,
   ) {
     this.budgets = stripeBudgets(secretKey).map((budget) => ({ budget, bucket: { key: budget.key, ...bucketShape(budget.spec, budget.maxCost, budget.share) } }));
+    for (const { budget, bucket } of this.budgets) if (!budget.scope) rate?.declare(bucket);
   }
 
   private drawnBy(method: string, path: string): Drawn[] {

@@ -14,6 +14,7 @@ import { StaffSessions } from './auth/sessions.js';
 import { LiveFeed } from './live.js';
 import { loginRouter } from './routes/login.js';
 import { accountRoutes } from './routes/accounts.js';
+import type { HubMetrics } from '../ops/metrics.js';
 import { reportRoutes } from './routes/reports.js';
 import { triageRoutes } from './routes/triage.js';
 import { dashboardErrors, loadSession, requireCsrf, requirePermission, requireStaff, securityHeaders } from './web.js';
@@ -31,6 +32,7 @@ export interface DashboardDeps {
   triage: TriageResponse;
   queue: JobQueue;
   cards: CardService;
+  metrics: HubMetrics;
   clock: () => Date;
 }
 
@@ -76,7 +78,7 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
     }),
   );
   router.use(accountRoutes({ store, teamTimeZone: config.team.timeZone }));
-  router.use(reportRoutes({ store, config, secretPaths: deps.secretPaths, registry: deps.registry, sync: deps.sync, teamTimeZone: config.team.timeZone, clock: deps.clock }));
+  router.use(reportRoutes({ store, config, secretPaths: deps.secretPaths, registry: deps.registry, sync: deps.sync, metrics: deps.metrics, teamTimeZone: config.team.timeZone, clock: deps.clock }));
   router.use('/dashboard', (req, _res, next) => next(notFound(`There is no page at ${req.baseUrl}${req.path}.`)));
   router.use('/dashboard', dashboardErrors);
   return {

@@ -93,6 +93,8 @@ export class VendorHttp {
       bucket: { key: budget.key, ...bucketShape(budget.spec, budget.maxCost, budget.share) },
     }));
     this.takeOrder = [...this.buckets].reverse();
+    // Budgets kept per object (a bucket per ticket) are not one budget to show.
+    for (const { budget, bucket } of this.buckets) if (!budget.scope) options.budgets?.rate.declare(bucket);
   }
 
   async request<T = unknown>(request: VendorRequest): Promise<VendorResponse<T>> {

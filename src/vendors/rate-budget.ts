@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Store } from '../store/store.js';
+import { budgetUseOf } from './budget-use.js';
 import { VendorError } from './error.js';
 
 /** A vendor limit: `limit` request units per `windowSeconds` (Help Scout: 400/60 s, writes cost 2). */
@@ -33,13 +34,15 @@ export function bucketShape(spec: RateLimitSpec, maxCost: number, share = 0.92, 
     capacity = maxCost;
     rate = (spec.limit - capacity) / (spec.windowSeconds + jitterSeconds);
   }
-  return { capacity, ratePerSecond: rate };
+  return { capacity, ratePerSecond: rate, limitPerMinute: (spec.limit * 60) / spec.windowSeconds };
 }
 
 export interface BucketSpec {
   key: string;
   capacity: number;
   ratePerSecond: number;
+  /** The vendor's limit this bucket keeps under, per minute (shown on the Integrations page). */
+  limitPerMinute?: number;
 }
 
 /**
@@ -51,6 +54,11 @@ export class RateBudget {
     private readonly store: Store,
     private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void> = abortableSleep,
   ) {}
+
+  /** Names a bucket this hub draws from, so the Integrations page can say how much of it is used. */
+  declare(bucket: BucketSpec): void {
+    if (bucket.limitPerMinute !== undefined) budgetUseOf(this.store).declare(bucket.key, bucket.limitPerMinute);
+  }
 
   /**
    * Waits until `cost` units are available in the bucket, then takes them. A wait longer than
@@ -65,7 +73,10 @@ export class RateBudget {
         UPDATE rate_buckets SET tokens = ${available} - ${cost}::float8, updated_at = clock_timestamp()
         WHERE key = ${bucket.key} AND ${available} >= ${cost}::float8
         RETURNING tokens`.execute(this.store.db);
-      if (taken.rows.length > 0) return;
+      if (taken.rows.length > 0) {
+        budgetUseOf(this.store).record(bucket.key, cost);
+        return;
+      }
       const current = await sql<{ available: number }>`SELECT ${available} AS available FROM rate_buckets WHERE key = ${bucket.key}`.execute(this.store.db);
       if (current.rows.length === 0) {
         await sql`INSERT INTO rate_buckets (key, tokens, updated_at) VALUES (${bucket.key}, ${bucket.capacity}::float8, clock_timestamp()) ON CONFLICT (key) DO NOTHING`.execute(this.store.db);

@@ -8,6 +8,7 @@ import type { UrgencyLevelColumn } from '../../src/store/schema.js';
 import { redactorFor, secretValues } from '../../src/dashboard/reports/redaction.js';
 import { unmatchedWording } from '../../src/dashboard/reports/classifier-feedback.js';
 import { chatEnv, IDENTITY_SECRET } from '../channels/chat/support.js';
+import { startFakeGitHub, type FakeGitHub } from '../fakes/github/index.js';
 import { startFakeHelpScout, type FakeHelpScout } from '../fakes/helpscout/index.js';
 import { createStaff, StaffClient } from '../support/dashboard.js';
 import { backends } from '../support/backends.js';
@@ -344,6 +345,7 @@ for (const backend of backends) describe(`dashboard report pages (${backend})`, 
 
 describe('report pages never print a configured secret', () => {
   let fake: FakeHelpScout;
+  let gh: FakeGitHub;
   let t: TestHub;
   let base: string;
   const SECRETS = {
@@ -357,12 +359,16 @@ describe('report pages never print a configured secret', () => {
 
   beforeAll(async () => {
     fake = await startFakeHelpScout();
-    const env = { ...chatEnv, ...fake.env, ...SECRETS, GITHUB_REPO: 'acme/support', ACK_ENABLED: 'false', SYNC_RECONCILE_SECONDS: '3600' };
+    // The fake GitHub refuses this token: a real call, answered 401, that /metrics counts.
+    gh = await startFakeGitHub();
+    const env = { ...chatEnv, ...fake.env, ...SECRETS, GITHUB_REPO: 'acme/support', GITHUB_API_BASE: gh.url, ACK_ENABLED: 'false', SYNC_RECONCILE_SECONDS: '3600' };
     all = [...Object.values(SECRETS), fake.env.HELPSCOUT_CLIENT_SECRET!, fake.env.HELPSCOUT_WEBHOOK_SECRET!, IDENTITY_SECRET, 'slackSecretPart42xyz'];
     t = await startTestHub('pglite', { integrations: [helpscout, github, slack], env });
     base = `http://127.0.0.1:${await t.hub.listen(0, '127.0.0.1')}`;
     // Let one reconciliation round finish, then pause Help Scout for auth and hold further rounds off.
     await t.hub.sync.reconciler.tick(true);
+    const githubTarget = t.hub.registry.all('escalation').find((e) => e.integrationId === 'github')!.instance;
+    expect((await githubTarget.checkConnection()).ok).toBe(false);
     const db = t.hub.store.db;
     await db
       .updateTable('integration_state')
@@ -399,7 +405,18 @@ describe('report pages never print a configured secret', () => {
   afterAll(async () => {
     await t?.stop();
     await fake?.close();
+    await gh?.close();
   });
+
+  /** `hub_vendor_requests_total` of one integration from /metrics: status → count. */
+  async function metricsCalls(integration: string): Promise<Map<string, number>> {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    const calls = new Map<string, number>();
+    for (const m of text.matchAll(/^hub_vendor_requests_total\{integration="([^"]+)",status="([^"]+)"\} (\d+)$/gm)) {
+      if (m[1] === integration) calls.set(m[2]!, Number(m[3]));
+    }
+    return calls;
+  }
 
   it('shows each integration: capabilities, paused for auth, latest errors, rate budget', async () => {
     const admin = await createStaff(t.hub, 'admin');
@@ -415,14 +432,28 @@ describe('report pages never print a configured secret', () => {
     expect(hs[2]).toContain('401 invalid_client: client secret [redacted] was rejected');
     expect(hs[3]).toContain('Bearer [redacted]');
     expect(hs[3]).toContain('secret=[redacted]');
-    expect(hs[5]).toContain('backing off');
-    const gh = rowCells(html, 'data-integration="github"');
-    expect(gh[1]).toContain('Escalation target: configured');
-    expect(gh[2]).toContain('working');
-    expect(gh[4]).toContain('401 Bad credentials for [redacted]');
-    expect(gh[4]).toContain('gave up');
-    expect(gh[5]).toContain('17 requests left');
+    // Calls: what /metrics counts for it (issue 22 item 7: not "no calls yet" beside a counter).
+    const hsCalls = await metricsCalls('helpscout');
+    const hsTotal = [...hsCalls.values()].reduce((a, b) => a + b, 0);
+    expect(hsTotal).toBeGreaterThan(0);
+    expect(hs[5]).toContain(`${hsTotal} API request${hsTotal === 1 ? '' : 's'}:`);
+    for (const [status, count] of hsCalls) expect(hs[5]).toContain(`${status} ×${count}`);
+    // The budget as use against the vendor's limit (Help Scout: 400 per minute), not the burst left.
+    expect(hs[6]).toMatch(/used [1-9]\d* of 400 per minute/);
+    expect(hs[6]).toContain('backing off');
+    expect(hs[6]).not.toMatch(/requests? left/);
+    const ghRow = rowCells(html, 'data-integration="github"');
+    expect(ghRow[1]).toContain('Escalation target: configured');
+    expect(ghRow[2]).toContain('working');
+    expect(ghRow[4]).toContain('401 Bad credentials for [redacted]');
+    expect(ghRow[4]).toContain('gave up');
+    expect((await metricsCalls('github')).get('401')).toBe(1);
+    expect(ghRow[5]).toContain('1 API request: 401 ×1');
+    expect(ghRow[5]).not.toContain('no calls yet');
+    // A bucket this hub does not draw from (its limit unknown here) shows its burst, named as such.
+    expect(ghRow[6]).toContain('17 available to burst');
     const sl = rowCells(html, 'data-integration="slack"');
+    expect(sl[5]).toContain('no calls yet');
     expect(sl[4]).toContain('POST [redacted] timed out');
     expect(sl[4]).toContain('retrying');
     expect(html).toContain('Other escalation targets');

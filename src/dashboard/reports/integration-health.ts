@@ -1,8 +1,10 @@
 import { sql } from 'kysely';
 import type { CapabilityName } from '../../capabilities/integration.js';
 import type { IntegrationRegistry } from '../../capabilities/registry.js';
+import type { HubMetrics } from '../../ops/metrics.js';
 import type { Store } from '../../store/store.js';
 import type { HelpdeskSync } from '../../sync/index.js';
+import { budgetUseOf } from '../../vendors/budget-use.js';
 import type { Redactor } from './redaction.js';
 
 /**
@@ -35,9 +37,21 @@ export interface RateBucketView {
   label: string;
   /** Negative: the vendor told us to wait; the bucket is in debt until it refills. */
   backingOff: boolean;
-  /** Whole units left when it was last used (it refills from there). */
+  /** Whole units left when it was last used (it refills from there): the burst allowance, not the quota. */
   tokens: number;
-  updatedAt: Date;
+  /** When it was last drawn; null: not drawn since the database was set up. */
+  updatedAt: Date | null;
+  /** Units this process took in the last 60 s and the vendor's limit per minute; null for a bucket this hub does not draw from. */
+  lastMinute: { used: number; limitPerMinute: number } | null;
+}
+
+/** What `/metrics` counts for an integration (this process, since it started). */
+export interface IntegrationCalls {
+  /** `hub_vendor_requests_total`: vendor API requests by response status ("none": no response). */
+  requests: { status: string; count: number }[];
+  requestTotal: number;
+  /** `hub_escalation_target_calls_total`: escalation steps at this target by outcome. */
+  escalationSteps: { outcome: string; count: number }[];
 }
 
 export interface IntegrationHealthRow {
@@ -51,6 +65,7 @@ export interface IntegrationHealthRow {
   /** Conversations whose latest sync attempt failed. */
   syncErrorCount: number;
   lastTargetError: TargetError | null;
+  calls: IntegrationCalls;
   rateBuckets: RateBucketView[];
 }
 
@@ -60,9 +75,15 @@ export interface IntegrationHealthReport {
   otherTargets: TargetError[];
 }
 
-export async function integrationHealth(deps: { store: Store; registry: IntegrationRegistry; sync: HelpdeskSync; redact: Redactor }): Promise<IntegrationHealthReport> {
+export async function integrationHealth(deps: {
+  store: Store;
+  registry: IntegrationRegistry;
+  sync: HelpdeskSync;
+  metrics: HubMetrics;
+  redact: Redactor;
+}): Promise<IntegrationHealthReport> {
   const { store, redact } = deps;
-  const [health, syncErrors, syncErrorCounts, targetErrors, buckets] = await Promise.all([
+  const [health, syncErrors, syncErrorCounts, targetErrors, buckets, vendorCalls, targetCalls] = await Promise.all([
     deps.sync.health(),
     sql<{ integration_id: string; conversation_id: string; last_error: string; updated_at: Date | string }>`
       SELECT DISTINCT ON (integration_id) integration_id, conversation_id, last_error, updated_at
@@ -81,7 +102,29 @@ export async function integrationHealth(deps: { store: Store; registry: Integrat
       WHERE t.last_error IS NOT NULL
       ORDER BY t.target, COALESCE(ev.at, s.ran_at, s.due_at) DESC NULLS LAST`.execute(store.db),
     store.db.selectFrom('rate_buckets').selectAll().orderBy('key').execute(),
+    deps.metrics.vendorCalls.get(),
+    deps.metrics.escalationTargets.get(),
   ]);
+  const use = budgetUseOf(store);
+  // A bucket this hub draws from but has not drawn yet has no row: it is shown as unused.
+  const bucketRows = [
+    ...buckets,
+    ...use
+      .keys()
+      .filter((key) => !buckets.some((b) => b.key === key))
+      .map((key) => ({ key, tokens: Number.POSITIVE_INFINITY, updated_at: null })),
+  ].sort((a, b) => a.key.localeCompare(b.key));
+  const callsOf = (id: string): IntegrationCalls => {
+    const requests = vendorCalls.values
+      .filter((v) => v.labels['integration'] === id && v.value > 0)
+      .map((v) => ({ status: String(v.labels['status']), count: v.value }))
+      .sort((a, b) => b.count - a.count || a.status.localeCompare(b.status));
+    const escalationSteps = targetCalls.values
+      .filter((v) => v.labels['target'] === id && v.value > 0)
+      .map((v) => ({ outcome: String(v.labels['outcome']), count: v.value }))
+      .sort((a, b) => b.count - a.count);
+    return { requests, requestTotal: requests.reduce((sum, r) => sum + r.count, 0), escalationSteps };
+  };
 
   const targetErrorOf = (r: (typeof targetErrors.rows)[number]): TargetError => ({
     target: r.target,
@@ -112,13 +155,15 @@ export async function integrationHealth(deps: { store: Store; registry: Integrat
       lastSyncError: syncError ? { message: redact(syncError.last_error), at: new Date(syncError.updated_at), conversationId: syncError.conversation_id } : null,
       syncErrorCount: Number(syncErrorCounts.rows.find((r) => r.integration_id === status.id)?.n ?? 0),
       lastTargetError: targetError ? targetErrorOf(targetError) : null,
-      rateBuckets: buckets
+      calls: callsOf(status.id),
+      rateBuckets: bucketRows
         .filter((b) => b.key.startsWith(`${status.id}:`))
         .map((b) => ({
           label: bucketLabel(b.key),
           backingOff: b.tokens < 0,
-          tokens: Math.max(0, Math.floor(b.tokens)),
-          updatedAt: new Date(b.updated_at),
+          tokens: Number.isFinite(b.tokens) ? Math.max(0, Math.floor(b.tokens)) : 0,
+          updatedAt: b.updated_at ? new Date(b.updated_at) : null,
+          lastMinute: use.lastMinute(b.key),
         })),
     };
   });

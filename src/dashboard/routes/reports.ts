@@ -2,6 +2,7 @@ import { Router } from 'express';
 import type { IntegrationRegistry } from '../../capabilities/registry.js';
 import type { HubConfig } from '../../config.js';
 import { parseInput } from '../../errors.js';
+import type { HubMetrics } from '../../ops/metrics.js';
 import type { Store } from '../../store/store.js';
 import type { HelpdeskSync } from '../../sync/index.js';
 import { PRIORITIES } from '../../triage/eval/csv.js';
@@ -21,6 +22,8 @@ export interface ReportRoutesDeps {
   secretPaths: readonly string[][];
   registry: IntegrationRegistry;
   sync: HelpdeskSync;
+  /** What /metrics counts, shown per integration on the Integrations page. */
+  metrics: HubMetrics;
   teamTimeZone: string;
   clock: () => Date;
 }
@@ -39,7 +42,7 @@ export function reportRoutes(deps: ReportRoutesDeps): Router {
   const redact = redactorFor(deps.config, deps.secretPaths);
 
   router.get('/dashboard/integrations', async (_req, res) => {
-    const report = await integrationHealth({ store: deps.store, registry: deps.registry, sync: deps.sync, redact });
+    const report = await integrationHealth({ store: deps.store, registry: deps.registry, sync: deps.sync, metrics: deps.metrics, redact });
     renderPage(res, 'integrations', { title: 'Integrations', section: 'integrations', zone, ...report });
   });
 
