@@ -9,6 +9,7 @@ import type {
   SyncedMessage,
 } from '../../src/capabilities/helpdesk.js';
 import { VendorError } from '../../src/vendors/error.js';
+import { conversationSubject } from '../../src/conversations/subject.js';
 import { fitText, htmlToText, textToHtml } from './text.js';
 
 /**
@@ -251,12 +252,9 @@ export function singleThreadText(op: Extract<HelpdeskWrite, { kind: 'note' | 'tr
   return fitText(op.kind === 'triage' ? op.note : op.text, MAX_THREAD_BODY_BYTES);
 }
 
+/** The hub's subject for the conversation (the sidebar card shows the same), within Help Scout's 255 characters. */
 export function subjectFor(op: Extract<HelpdeskWrite, { kind: 'create' }>): string {
-  const given = op.subject?.trim();
-  if (given) return given.slice(0, 255);
-  const firstLine = op.messages[0]?.text.split('\n').find((line) => line.trim().length > 0)?.trim();
-  if (firstLine) return firstLine.length > 80 ? `${firstLine.slice(0, 79)}…` : firstLine;
-  return op.channel === 'chat' ? 'Chat conversation' : 'Email conversation';
+  return conversationSubject(op.subject, op.channel, op.messages.map((m) => m.text)).slice(0, 255);
 }
 
 /** Triage tags: ours replace any earlier urgency; everything else an agent set stays. */

@@ -1,4 +1,5 @@
 import { helpdeskChatAddress, type HelpdeskConversationInfo, type HelpdeskCustomer, type HelpdeskThread, type HelpdeskWrite, type SyncedMessage, type WriteOutcome } from '../../src/capabilities/helpdesk.js';
+import { conversationSubject } from '../../src/conversations/subject.js';
 import type { ZendeskComment, ZendeskTicket, ZendeskTicketWrite, ZendeskUser } from './dto.js';
 
 /**
@@ -101,11 +102,9 @@ export function requesterOf(customer: HelpdeskCustomer, conversationId: string, 
   return { name, email };
 }
 
+/** The hub's subject for the ticket (the sidebar card shows the same). */
 export function subjectOf(op: Write<'create'>): string {
-  if (op.subject?.trim()) return op.subject.trim();
-  const firstLine = op.messages.map((m) => m.text.trim().split('\n')[0] ?? '').find((line) => line.length > 0);
-  if (firstLine) return firstLine.length > 80 ? `${firstLine.slice(0, 77)}...` : firstLine;
-  return op.channel === 'chat' ? 'Chat conversation' : 'Email conversation';
+  return conversationSubject(op.subject, op.channel, op.messages.map((m) => m.text));
 }
 
 /** Zendesk's new/open → open, pending/hold → pending, solved/closed → closed (case-insensitive: event payloads use upper case). */

@@ -150,7 +150,7 @@ function hubSectionsFor(hub: HubFacts, zone: string): CardSection[] {
   hub.recent.forEach((conversation, i) => {
     const item: CardItem = {
       label: i === 0 ? 'Latest' : 'Earlier',
-      text: conversation.subject?.trim() || '(no subject)',
+      text: conversation.subject,
       hint: `${conversation.channel} · ${conversation.status} · ${formatMoment(conversation.lastMessageAt, zone)}`,
       value: conversation.id,
     };

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { conversationSubject } from '../conversations/subject.js';
 import type { ChannelKind, ConversationStatus } from '../store/schema.js';
 import type { Store } from '../store/store.js';
 
@@ -22,7 +23,8 @@ export interface HubFacts {
 
 export interface RecentConversation {
   id: string;
-  subject: string | null;
+  /** The subject the helpdesk shows too (src/conversations/subject.ts): a chat's is its first line. */
+  subject: string;
   channel: ChannelKind;
   status: ConversationStatus;
   lastMessageAt: Date;
@@ -54,14 +56,21 @@ export async function hubFactsFor(store: Store, emails: readonly string[], onlyC
       .select((eb) => [eb.fn.countAll<string | number>().as('total'), eb.fn.count<string | number>('id').filterWhere('status', '<>', 'closed').as('open')])
       .where('contact_id', 'in', ids)
       .executeTakeFirst(),
-    store.db
-      .selectFrom('conversations as c')
-      .leftJoin('triage_results as t', 't.conversation_id', 'c.id')
-      .select(['c.id', 'c.subject', 'c.channel', 'c.status', 'c.last_message_at', 't.level'])
-      .where('c.contact_id', 'in', ids)
-      .orderBy('c.last_message_at', 'desc')
-      .limit(RECENT)
-      .execute(),
+    sql<{ id: string; subject: string | null; channel: ChannelKind; status: ConversationStatus; last_message_at: Date; level: RecentConversation['urgency']; first_text: string | null }>`
+      SELECT c.id, c.subject, c.channel, c.status, c.last_message_at, t.level, f.text AS first_text
+      FROM conversations c
+      LEFT JOIN triage_results t ON t.conversation_id = c.id
+      -- Without a subject, the helpdesk's is made from the customer's first words (read for the shown rows only).
+      LEFT JOIN LATERAL (
+        SELECT m.text FROM messages m
+        WHERE m.conversation_id = c.id AND m.direction = 'inbound' AND btrim(m.text) <> '' AND COALESCE(btrim(c.subject), '') = ''
+        ORDER BY m.position LIMIT 1
+      ) f ON TRUE
+      WHERE c.contact_id IN (${sql.join(ids)})
+      ORDER BY c.last_message_at DESC
+      LIMIT ${RECENT}`
+      .execute(store.db)
+      .then((r) => r.rows),
     sql<{ device: unknown }>`
       SELECT m.metadata -> 'device' AS device
       FROM messages m JOIN conversations c ON c.id = m.conversation_id
@@ -77,7 +86,7 @@ export async function hubFactsFor(store: Store, emails: readonly string[], onlyC
     name: (proven[0] ?? contacts[0])?.name ?? null,
     conversationCount: Number(counts?.total ?? 0),
     openCount: Number(counts?.open ?? 0),
-    recent: recent.map((r) => ({ id: r.id, subject: r.subject, channel: r.channel, status: r.status, lastMessageAt: new Date(r.last_message_at), urgency: r.level ?? null })),
+    recent: recent.map((r) => ({ id: r.id, subject: conversationSubject(r.subject, r.channel, r.first_text ? [r.first_text] : []), channel: r.channel, status: r.status, lastMessageAt: new Date(r.last_message_at), urgency: r.level ?? null })),
     device: deviceOf(device.rows[0]?.device),
   };
 }

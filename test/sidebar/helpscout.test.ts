@@ -2,7 +2,8 @@ import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { helpscout } from '../../integrations/helpscout/index.js';
 import { helpdeskChatAddress } from '../../src/capabilities/helpdesk.js';
-import { startTestHub, type TestHub } from '../support/hub.js';
+import { startFakeHelpScout, type FakeHelpScout } from '../fakes/helpscout/index.js';
+import { RecordingChannel, startTestHub, waitFor, type TestHub } from '../support/hub.js';
 import { chatMessage } from '../support/inbound.js';
 import { dynamicAppBody, helpScoutSignature, postHelpScoutSidebar, testSources } from './support.js';
 
@@ -276,5 +277,43 @@ describe('Help Scout Dynamic App sidebar: POST /sidebar/helpscout', () => {
     const response = await fetch(`${base}/sidebar/zendesk`, { method: 'POST', body: '{}' });
     expect(response.status).toBe(404);
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe('unknown_sidebar');
+  });
+});
+
+/**
+ * Issue 22 item 8: a chat has no subject, and Help Scout shows the one the hub gave it when it
+ * created the conversation there (the customer's first line). The card names the conversation by
+ * that same subject, not "(no subject)".
+ */
+describe('Help Scout sidebar card: a chat is named by the subject Help Scout shows', () => {
+  let fake: FakeHelpScout;
+  let t: TestHub;
+  let base: string;
+
+  beforeAll(async () => {
+    fake = await startFakeHelpScout();
+    t = await startTestHub('pglite', { integrations: [helpscout], channels: [new RecordingChannel('chat')], env: { ...fake.env, HELPSCOUT_SIDEBAR_SECRET: SECRET, ACK_ENABLED: 'false' } });
+    base = `http://127.0.0.1:${await t.hub.listen(0, '127.0.0.1')}`;
+  });
+  afterAll(async () => {
+    await t?.stop();
+    await fake?.close();
+  });
+
+  it('shows "Latest: <the helpdesk’s subject>" for a chat without a subject, long first line cut the same way', async () => {
+    const email = 'subjectless@example.com';
+    const firstLine = 'My payroll export has been failing since this morning for every employee in the Berlin office';
+    const { conversation } = await t.hub.ingest(
+      chatMessage({ id: 'subjectless-1', user: 'subjectless', text: `\n   ${firstLine}\nIt says "error 500".`, contact: { identityKind: 'chat', identityKey: 'app1:subjectless', email, name: 'Sam', verified: true } }),
+    );
+    expect(conversation.subject).toBeNull();
+    const atHelpdesk = await waitFor(() => fake.conversations().find((c) => c.hubConversationId === conversation.id), 30_000, 'conversation created in Help Scout');
+    expect(atHelpdesk.subject).toBe(`${firstLine.slice(0, 79)}…`);
+
+    const response = await postHelpScoutSidebar(base, SECRET, dynamicAppBody({ mailboxId: Number(fake.env['HELPSCOUT_MAILBOX_ID']), customer: { email, emails: [] } }));
+    expect(response.status).toBe(200);
+    const { html } = (await response.json()) as { html: string };
+    expect(html).toContain(`<span class="c-sb-list-item__label">Latest<span class="c-sb-list-item__text">${atHelpdesk.subject}`);
+    expect(html).not.toContain('(no subject)');
   });
 });
