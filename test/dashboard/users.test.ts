@@ -14,7 +14,8 @@ const ADMIN_TOKEN = 'admin-token-for-users-cli-0123456789';
 const users = (args: string[], env: Record<string, string>) => runScript('src/dashboard/cli/users.ts', args, env);
 const userCreate = (args: string[], env: Record<string, string>, stdin: string) => runScript('src/dashboard/cli/user-create.ts', [...args, '--password-stdin'], env, stdin);
 
-describe('npm run users', () => {
+// Over a dozen CLI processes in a row (node + tsx start-up each): minutes on a busy machine.
+describe('npm run users', { timeout: 300_000 }, () => {
   let database: TestDatabase;
   let t: TestHub | null = null;
   afterAll(async () => {

@@ -34,7 +34,8 @@ describe('the demo, polished', () => {
 
   beforeAll(async () => {
     smtpPort = await freePort();
-    demo = await startDemo({ logLevel: 'silent', smtpPort });
+    // An OS-chosen HTTP port too: the default 3000 collides with another demo test running at once.
+    demo = await startDemo({ logLevel: 'silent', port: await freePort(), smtpPort });
   });
   afterAll(async () => {
     await demo?.stop();

@@ -60,7 +60,8 @@ describe('embedded store process lifecycle', () => {
     const stoppedAt = Date.now();
     hub.child.kill('SIGTERM');
     expect(await hub.exited).toBe(0);
-    expect(Date.now() - stoppedAt).toBeLessThan(10_000);
+    // Not a speed check: a graceful stop must not hang (the drain has its own deadline), on a busy machine too.
+    expect(Date.now() - stoppedAt).toBeLessThan(60_000);
 
     const store = await openStore({ dataDir: db.dataDir, poolSize: 2 });
     try {
@@ -80,7 +81,8 @@ describe('embedded store process lifecycle', () => {
     const started = Date.now();
     const code = await second.exited;
     expect(code).not.toBe(0);
-    expect(Date.now() - started).toBeLessThan(10_000);
+    // "At once": it does not wait for the first hub to go away (node and tsx start-up on a busy machine aside).
+    expect(Date.now() - started).toBeLessThan(60_000);
     expect(second.output()).toContain(`is in use by another hub process (pid ${first.child.pid}`);
     // The first hub is unharmed.
     expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
