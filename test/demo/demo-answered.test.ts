@@ -3,7 +3,7 @@ import type { ParsedMail } from 'mailparser';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemo, type Demo } from '../../demo/demo.js';
-import { artifactsDir, browserAvailable, launchChromium } from '../support/browser.js';
+import { artifactsDir, browserAvailable, launchChromium, openConsoleConversation } from '../support/browser.js';
 import { freePort } from '../support/processes.js';
 
 const hasChromium = browserAvailable('demo (answered)');
@@ -115,15 +115,7 @@ describe.skipIf(!hasChromium)('the demo: an agent reply ends the escalation and 
 
   it('the agent replies in the console: the widget shows the reply and its header says answered', async () => {
     const agent = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    // The conversation in the fake Help Scout (the console also lists the GitHub issue of the same title).
-    const conversation = agent.locator('a[href^="/helpscout/"]', { hasText: /payroll export/i });
-    await expect
-      .poll(async () => {
-        await agent.goto(demo.urls.agentConsole);
-        return conversation.count();
-      }, { timeout: 30_000 })
-      .toBe(1);
-    await conversation.click();
+    await openConsoleConversation(agent, demo.urls.agentConsole, /payroll export/i);
     await agent.getByLabel('Reply to the customer').fill(REPLY);
     await agent.getByRole('button', { name: 'Send reply' }).click();
     await agent.close();

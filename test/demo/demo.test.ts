@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemo, type Demo } from '../../demo/demo.js';
-import { artifactsDir, browserAvailable, launchChromium } from '../support/browser.js';
+import { artifactsDir, browserAvailable, launchChromium, openConsoleConversation } from '../support/browser.js';
 import { freePort } from '../support/processes.js';
 
 const hasChromium = browserAvailable('demo');
@@ -46,15 +46,7 @@ describe.skipIf(!hasChromium)('the demo, end to end', () => {
 
   it('the conversation is in the fake Help Scout, with the sidebar card showing the Stripe plan', async () => {
     const agent = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    // The conversation in the fake Help Scout (the console also links the GitHub issue of the same title).
-    const conversation = agent.locator('a[href^="/helpscout/"]', { hasText: /payroll export/i });
-    await expect
-      .poll(async () => {
-        await agent.goto(demo.urls.agentConsole);
-        return conversation.count();
-      }, { timeout: 30_000 })
-      .toBe(1);
-    await conversation.click();
+    await openConsoleConversation(agent, demo.urls.agentConsole, /payroll export/i);
     const card = agent.locator('#sidebar-card');
     expect(await card.textContent()).toContain('Business');
     expect(await card.textContent()).toContain('Analytical Engines Ltd');

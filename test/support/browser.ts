@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { expect } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 /**
  * Browser tests drive Debian's Chromium (`.ci/run` installs it; nothing is downloaded). Where it is
@@ -30,4 +31,20 @@ export async function launchChromium(): Promise<Browser> {
     chromiumSandbox: false,
     args: ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-gpu', '--disable-quic'],
   });
+}
+
+/**
+ * Opens, in the demo's agent console, the fake Help Scout conversation whose title matches
+ * `title`, once the hub has synced it there. Only `/helpscout/` links count: the console also
+ * lists the GitHub issue an escalation opened under the same title.
+ */
+export async function openConsoleConversation(page: Page, consoleUrl: string, title: RegExp): Promise<void> {
+  const conversation = page.locator('a[href^="/helpscout/"]', { hasText: title });
+  await expect
+    .poll(async () => {
+      await page.goto(consoleUrl);
+      return conversation.count();
+    }, { timeout: 30_000 })
+    .toBe(1);
+  await conversation.click();
 }
