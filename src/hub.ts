@@ -16,6 +16,7 @@ import { Ingestor } from './conversations/ingest.js';
 import { Replier, type OutboundReply, type ReplyResult } from './conversations/reply.js';
 import { createChatChannel, type ChatChannel } from './channels/chat/index.js';
 import { buildWidget } from './channels/chat/widget/build.js';
+import { buildSidebarAppAssets } from './sidebar/app-client/build.js';
 import { widgetRouter } from './channels/chat/widget/routes.js';
 import { triageFollowUp, triageJob } from './triage/job.js';
 import { createTriageResponse, type TriageResponse } from './triage/index.js';
@@ -198,7 +199,8 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
 
     // The embeddable chat widget is bundled at start (milliseconds when its sources are unchanged).
     const widget = await buildWidget();
-    const sidebar = createSidebar({ store, registry, bus, log, config: config.sidebar, teamTimeZone: config.team.timeZone, maxBodyBytes: config.http.bodyLimitBytes });
+    // So is the Help Scout sidebar app's script (with Help Scout's JS SDK from npm).
+    const sidebar = createSidebar({ store, registry, bus, log, config: config.sidebar, teamTimeZone: config.team.timeZone, maxBodyBytes: config.http.bodyLimitBytes, appAssets: await buildSidebarAppAssets() });
     opened.push({ close: async () => sidebar.close() });
     const dashboard = config.dashboard.enabled
       ? createDashboard({ store, bus, log, config, secretPaths: loaded.secretPaths, registry, sync, triage, queue, cards: sidebar.cards, metrics, clock })

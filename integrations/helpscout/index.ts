@@ -2,14 +2,20 @@ import { z } from 'zod';
 import { defineIntegration } from '../../src/capabilities/integration.js';
 import { secret } from '../../src/config/secrets.js';
 import { helpScoutSidebar } from '../../src/sidebar/helpscout.js';
+import { helpScoutApp } from '../../src/sidebar/helpscout-app.js';
 import { parseRateLimit } from '../../src/vendors/rate-budget.js';
+import { uniqueAddresses } from '../../src/sidebar/addresses.js';
 import { HelpScoutClient } from './client.js';
 import { HelpScoutHelpdesk } from './helpdesk.js';
+import { HelpScoutReads } from './reads.js';
 
 /**
  * Help Scout (Mailbox API v2). The helpdesk capability needs the OAuth app (client credentials)
  * and the mailbox; webhooks additionally need the secret entered in Help Scout's Webhooks app.
- * The Dynamic App sidebar needs only its own `sidebarSecret` (no Mailbox API access at all).
+ * The sidebar comes in two kinds: the App Developer Platform app (`appSecret`; Help Scout frames
+ * `GET /sidebar/helpscout/app`, the default for new apps) and the legacy Dynamic App
+ * (`sidebarSecret`; Help Scout POSTs to `/sidebar/helpscout`). Each needs only its own secret; with
+ * the OAuth app configured too, the new app reads the conversation's customer from the Mailbox API.
  */
 
 /** "123, 456" from the environment, or a list in the config file. */
@@ -49,6 +55,11 @@ export const helpscoutConfigSchema = z.object({
   sidebarSecret: secret(z.string().min(1).max(40, 'Help Scout app secret keys are at most 40 characters').optional()),
   /** Mailboxes the sidebar card is shown in; unset = every mailbox the app is installed in. */
   sidebarMailboxIds: mailboxIdList.optional(),
+  // App Developer Platform app: the Secret Key entered under Manage › Apps › the app. Help Scout
+  // states no length for it; 16 characters is our floor for an HMAC key (doctor says how to make one).
+  appSecret: secret(z.string().min(16, 'must be at least 16 characters (e.g. openssl rand -hex 20)').max(200).optional()),
+  /** The Callback URL exactly as entered in Help Scout, when it carries query parameters of its own (they are not signed). */
+  appCallbackUrl: z.url().optional(),
 });
 
 export type HelpScoutConfig = z.infer<typeof helpscoutConfigSchema>;
@@ -89,9 +100,19 @@ export const helpscout = defineIntegration({
       description: 'Secret key of the Help Scout Dynamic App that calls `POST /sidebar/helpscout` (at most 40 characters); enough on its own for the sidebar',
     },
     {
+      env: 'HELPSCOUT_APP_SECRET',
+      key: 'appSecret',
+      description: 'Secret Key of the Help Scout app (App Developer Platform, Manage › Apps) whose Callback URL is `/sidebar/helpscout/app`; enough on its own for the sidebar',
+    },
+    {
+      env: 'HELPSCOUT_APP_CALLBACK_URL',
+      key: 'appCallbackUrl',
+      description: 'The app’s Callback URL as entered in Help Scout, only when it has query parameters of its own (Help Scout does not sign those)',
+    },
+    {
       env: 'HELPSCOUT_SIDEBAR_MAILBOX_IDS',
       key: 'sidebarMailboxIds',
-      description: 'Comma-separated Help Scout mailbox ids the sidebar card is shown in; unset = every mailbox the app is installed in',
+      description: 'Comma-separated Help Scout mailbox ids the sidebar card is shown in (both kinds of app); unset = every mailbox the app is installed in',
     },
   ],
   capabilities: {
@@ -115,6 +136,43 @@ export const helpscout = defineIntegration({
     sidebar: {
       requires: ['sidebarSecret'],
       create: (config) => helpScoutSidebar({ secret: config.sidebarSecret!, mailboxIds: config.sidebarMailboxIds ?? [] }),
+    },
+    sidebarApp: {
+      requires: ['appSecret'],
+      create(config, context) {
+        // With the OAuth app, the customer is whoever Help Scout says the conversation's is.
+        const reads =
+          config.clientId && config.clientSecret
+            ? new HelpScoutReads(
+                new HelpScoutClient({
+                  clientId: config.clientId,
+                  clientSecret: config.clientSecret,
+                  apiBase: config.apiBase,
+                  rateLimit: parseRateLimit(config.rateLimit),
+                  store: context.store,
+                  log: context.log.child({ integration: 'helpscout', part: 'sidebar-app' }),
+                  ...(context.onVendorRequest ? { onRequest: (method: string, path: string, status: number | null) => context.onVendorRequest!('helpscout', method, path, status) } : {}),
+                }),
+                config.mailboxId ?? 0,
+              )
+            : null;
+        return helpScoutApp({
+          secret: config.appSecret!,
+          mailboxIds: config.sidebarMailboxIds ?? [],
+          callbackUrl: config.appCallbackUrl,
+          ...(reads
+            ? {
+                async customerOf(conversationId: string, signal?: AbortSignal) {
+                  const conversation = await reads.conversation(conversationId, signal);
+                  if (!conversation) return null;
+                  const person = conversation.primaryCustomer;
+                  const name = [person?.first, person?.last].filter((part): part is string => !!part).join(' ');
+                  return { emails: uniqueAddresses([person?.email]), name: name || null };
+                },
+              }
+            : {}),
+        });
+      },
     },
   },
 });

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { Logger } from 'pino';
 import type { HelpdeskCapability } from './helpdesk.js';
 import type { SidebarCapability } from './sidebar.js';
+import type { SidebarAppCapability } from './sidebar-app.js';
 import type { AccountDataCapability } from './account-data.js';
 import type { EscalationCapability } from './escalation.js';
 import type { Store } from '../store/store.js';
@@ -15,6 +16,7 @@ import type { Store } from '../store/store.js';
 export interface CapabilityMap {
   helpdesk: HelpdeskCapability;
   sidebar: SidebarCapability;
+  sidebarApp: SidebarAppCapability;
   accountData: AccountDataCapability;
   escalation: EscalationCapability;
 }

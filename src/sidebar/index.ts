@@ -8,6 +8,8 @@ import { accountWebhookRouter } from './account-webhooks.js';
 import { createCardService, type CardService } from './card-service.js';
 import type { SidebarConfig } from './config.js';
 import { sidebarRouter } from './routes.js';
+import type { SidebarAppAssets } from './app-client/build.js';
+import { helpScoutAppRouter } from './helpscout-app-routes.js';
 
 export interface Sidebar {
   cards: CardService;
@@ -20,7 +22,7 @@ export interface Sidebar {
  * The sidebar: cards for every configured helpdesk sidebar and for `POST /sidebar/card`, the cache
  * of account-data answers, and the account-data webhooks that invalidate it in every process.
  */
-export function createSidebar(deps: { store: Store; registry: IntegrationRegistry; bus: EventBus; log: Logger; config: SidebarConfig; teamTimeZone: string; maxBodyBytes: number }): Sidebar {
+export function createSidebar(deps: { store: Store; registry: IntegrationRegistry; bus: EventBus; log: Logger; config: SidebarConfig; teamTimeZone: string; maxBodyBytes: number; appAssets: SidebarAppAssets }): Sidebar {
   const { config } = deps;
   const cache = new AccountCache({
     ttlMs: config.cacheTtlSeconds * 1000,
@@ -50,6 +52,8 @@ export function createSidebar(deps: { store: Store; registry: IntegrationRegistr
     cards,
     routers: [
       sidebarRouter({ registry: deps.registry, cards, cardSecret: config.cardSecret, previewToken: config.previewToken, maxBodyBytes: deps.maxBodyBytes }),
+      // Help Scout's App Developer Platform app (iframe, signed URL); the Dynamic App is sidebarRouter's POST.
+      helpScoutAppRouter({ registry: deps.registry, cards, assets: deps.appAssets }),
       accountWebhookRouter({ registry: deps.registry, bus: deps.bus, maxBodyBytes: deps.maxBodyBytes }),
     ],
     close: unsubscribe,

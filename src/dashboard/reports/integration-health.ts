@@ -17,6 +17,7 @@ import type { Redactor } from './redaction.js';
 export const CAPABILITY_LABELS: Record<CapabilityName, string> = {
   helpdesk: 'Helpdesk sync',
   sidebar: 'Sidebar card',
+  sidebarApp: 'Sidebar app',
   accountData: 'Account data',
   escalation: 'Escalation target',
 };
