@@ -140,6 +140,7 @@ const HOST_SCRIPT = `(() => {
         if (typeof event.data.value !== 'string' || new URL(event.data.value).origin !== appOrigin) break;
         panel = document.createElement('iframe');
         panel.name = 'app-side-panel-' + data.appId;
+        panel.referrerPolicy = 'origin';
         panel.title = 'Support Hub side panel';
         panel.src = event.data.value;
         panelBox.replaceChildren(panel);
@@ -155,6 +156,9 @@ const HOST_SCRIPT = `(() => {
   });
   sidebar.src = data.src;
 })();`;
+// referrerpolicy="origin" on the frames: the SDK posts to document.referrer and refuses to talk
+// without it, and a browser sends none from https (this host) to http (the hub on loopback in
+// tests) under the default policy. Help Scout frames https apps, where the default sends it.
 
 const HOST_CSS = `body { margin: 0; font: 13px/1.4 sans-serif; background: #f1f3f5; color: #314351; }
 main { display: flex; min-height: 100vh; }
@@ -215,7 +219,7 @@ export async function startFakeSidebarHost(options: SidebarHostOptions): Promise
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Conversation #${conversation.number} · Help Scout (fake)</title><link rel="stylesheet" href="/host.css"></head>
 <body><main><section class="conversation"><h1>${escapeHtml(conversation.subject)}</h1><p>Thread of the conversation.</p></section>
-<aside class="sidebar" style="width:${width}px"><iframe id="app-frame" name="app-${appId}" title="Support Hub" style="width:${width}px"></iframe></aside></main>
+<aside class="sidebar" style="width:${width}px"><iframe id="app-frame" name="app-${appId}" title="Support Hub" referrerpolicy="origin" style="width:${width}px"></iframe></aside></main>
 <div id="side-panel" hidden></div>
 <script type="application/json" id="host-data">${data}</script><script src="/host.js"></script></body></html>`);
   }
