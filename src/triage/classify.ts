@@ -163,22 +163,38 @@ export function classify(input: TriageInput, lexicon: CompiledLexicon = defaultL
     evidence.push({ phrase: `channel: ${input.channel}`, category: 'channel', weight: channelWeight, start: null, end: null });
   }
 
-  let score = evidence.reduce((sum, e) => sum + e.weight, 0);
+  const scaled = scaleEvidence(evidence, lexicon.scales);
+  let score = scaled.reduce((sum, e) => sum + e.weight, 0);
   // Plan tier scales urgency that is there; it never makes a calm message urgent by itself.
   if (input.planTier && score > 0) {
     const boost = score * (signals.planTier[input.planTier] - 1);
     if (boost !== 0) {
-      evidence.push({ phrase: `plan: ${input.planTier}`, category: 'plan_tier', weight: round(boost), start: null, end: null });
+      scaled.push({ phrase: `plan: ${input.planTier}`, category: 'plan_tier', weight: round(boost), start: null, end: null });
       score += boost;
     }
   }
   score = round(score);
   // Strongest reasons first; among equals, in reading order (signals outside the text last).
-  evidence.sort((a, b) => Math.abs(b.weight) - Math.abs(a.weight) || (a.start ?? Infinity) - (b.start ?? Infinity));
+  scaled.sort((a, b) => Math.abs(b.weight) - Math.abs(a.weight) || (a.start ?? Infinity) - (b.start ?? Infinity));
 
   const level: UrgencyLevel =
     score >= thresholds.urgent ? 'urgent' : score >= thresholds.high ? 'high' : score <= thresholds.low ? 'low' : 'normal';
-  return { level, score, confidence: confidenceOf(score, level, evidence.length, lexicon), evidence, text };
+  return { level, score, confidence: confidenceOf(score, level, scaled.length, lexicon), evidence: scaled, text };
+}
+
+/**
+ * Each evidence item counts its written weight times its category's fitted scale (weights.yaml),
+ * so the evidence staff see still adds up to the score. A category scaled to 0 drops out.
+ */
+function scaleEvidence(evidence: Evidence[], scales: ReadonlyMap<string, number>): Evidence[] {
+  if (scales.size === 0) return evidence;
+  const out: Evidence[] = [];
+  for (const e of evidence) {
+    const scale = scales.get(e.category) ?? 1;
+    const weight = round(e.weight * scale);
+    if (weight !== 0) out.push(scale === 1 ? e : { ...e, weight });
+  }
+  return out;
 }
 
 /** Distance to the nearest level boundary: a score that sits right on one could easily be the other level. */

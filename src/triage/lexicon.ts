@@ -77,7 +77,21 @@ export interface CompiledLexicon {
   source: Lexicon;
   byFirstStem: Map<string, CompiledPhrase[]>;
   negators: Set<string>;
+  /**
+   * How much each evidence category counts (weights.yaml, fitted by `npm run triage:tune`): an
+   * evidence item's weight is its phrase's written weight times its category's scale. A category
+   * not listed counts as written (1).
+   */
+  scales: ReadonlyMap<string, number>;
 }
+
+/** What `npm run triage:tune` fits: one scale per evidence category, and the level thresholds. */
+export const WeightsSchema = z.object({
+  version: z.literal(1),
+  thresholds: ThresholdsSchema,
+  scales: z.record(z.string().regex(/^[a-z][a-z_]*$/), z.number().min(0).max(10)),
+});
+export type Weights = z.infer<typeof WeightsSchema>;
 
 export class LexiconError extends Error {
   override readonly name = 'LexiconError';
@@ -132,7 +146,17 @@ export function compileLexicon(lexicon: Lexicon): CompiledLexicon {
       byFirstStem.set(first.stem, list);
     }
   }
-  return { source: lexicon, byFirstStem, negators };
+  return { source: lexicon, byFirstStem, negators, scales: new Map() };
+}
+
+/** The lexicon with fitted scales and thresholds (weights.yaml) in place of the written ones. */
+export function withWeights(lexicon: CompiledLexicon, weights: Pick<Weights, 'thresholds' | 'scales'>): CompiledLexicon {
+  return { ...lexicon, source: { ...lexicon.source, thresholds: weights.thresholds }, scales: new Map(Object.entries(weights.scales)) };
+}
+
+/** The lexicon as its author wrote it: every category at scale 1, the written thresholds. */
+export function asWritten(lexicon: CompiledLexicon): CompiledLexicon {
+  return { ...lexicon, scales: new Map() };
 }
 
 export function parseLexicon(text: string, origin: string): CompiledLexicon {
@@ -154,10 +178,33 @@ export function loadLexicon(path: string | URL): CompiledLexicon {
   return parseLexicon(readFileSync(path, 'utf8'), String(path));
 }
 
+export function parseWeights(text: string, origin: string): Weights {
+  let data: unknown;
+  try {
+    data = parseYaml(text);
+  } catch (error) {
+    throw new LexiconError(`weights ${origin}: not valid YAML (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`);
+  }
+  const parsed = WeightsSchema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new LexiconError(`weights ${origin}: ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'invalid'}`);
+  }
+  return parsed.data;
+}
+
+export function loadWeights(path: string | URL): Weights {
+  return parseWeights(readFileSync(path, 'utf8'), String(path));
+}
+
+/** Where the shipped lexicon and its fitted weights live. */
+export const SHIPPED_LEXICON = new URL('./lexicon.yaml', import.meta.url);
+export const SHIPPED_WEIGHTS = new URL('./weights.yaml', import.meta.url);
+
 let shipped: CompiledLexicon | undefined;
 
-/** The lexicon shipped with the hub, loaded and validated once. */
+/** The lexicon shipped with the hub with its fitted weights, loaded and validated once. */
 export function defaultLexicon(): CompiledLexicon {
-  shipped ??= loadLexicon(new URL('./lexicon.yaml', import.meta.url));
+  shipped ??= withWeights(loadLexicon(SHIPPED_LEXICON), loadWeights(SHIPPED_WEIGHTS));
   return shipped;
 }

@@ -52,7 +52,7 @@ beforeAll(() => {
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const LAST_LINE = /^triage-eval n=\d+ urgent_precision=\d\.\d{3} urgent_recall=\d\.\d{3} urgent_f1=\d\.\d{3} macro_f1=\d\.\d{3}$/;
+const LAST_LINE = /^triage-eval n=\d+ urgent_precision=\d\.\d{3} urgent_recall=\d\.\d{3} urgent_f1=\d\.\d{3} macro_f1=\d\.\d{3} low_recall=\d\.\d{3}( exact_level=\d\.\d{3} evidence_explains=\d+\/\d+)?$/;
 
 describe('triage:eval', () => {
   it('cross-validates with baselines and ends with the machine-readable line', async () => {

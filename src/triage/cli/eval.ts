@@ -12,7 +12,9 @@
  */
 import { parseArgs } from 'node:util';
 import { defaultLexicon, loadLexicon } from '../lexicon.js';
-import { PRIORITIES, readLabelledTickets } from '../eval/csv.js';
+import { PRIORITIES, type LabelledTicket } from '../eval/csv.js';
+import { caseOutcomes, levelConfusion, LEVELS } from '../eval/explain.js';
+import { readLabelled } from '../eval/suite.js';
 import { evaluate, type MethodResult } from '../eval/evaluate.js';
 import { precisionAtRecall, rocAuc, scoresOf } from '../eval/metrics.js';
 import { bestThresholds, featuresOf, tune, type Tuning } from '../eval/tune.js';
@@ -21,8 +23,9 @@ import { exitWithUsageIfAsked } from '../../cli/usage.js';
 
 // Before anything is read or opened: `--help` only prints the usage.
 exitWithUsageIfAsked({
-  synopsis: 'npm run triage:eval -- FILE.csv [--folds N] [--baseline] [--lexicon FILE.yaml] [--fit]',
-  description: 'Scores the urgency classifier on a labelled CSV (subject, body, priority high|medium|low): urgent precision, recall, F1 and macro-F1. The last line is machine-readable: triage-eval n=… urgent_precision=… …',
+  synopsis: 'npm run triage:eval -- FILE.csv|SUITE.yaml [--folds N] [--baseline] [--lexicon FILE.yaml] [--fit]',
+  description:
+    'Scores the urgency classifier on a labelled CSV (subject, body, priority high|medium|low) or a behaviour suite (YAML, test/triage/behaviour/): urgent precision, recall, F1 and macro-F1; for a suite also the four-level confusion, low recall and whether the evidence names the words that should explain each case, with every case it gets wrong. The last line is machine-readable: triage-eval n=… urgent_precision=… …',
   options: [
     ['--folds N', 'tune category weights and thresholds on training folds only; report cross-validated figures'],
     ['--baseline', "add natural's Bayes, the naive regex and a logistic regression on the same folds, with threshold-free figures"],
@@ -31,7 +34,7 @@ exitWithUsageIfAsked({
   ],
 });
 
-const USAGE = 'usage: triage:eval -- FILE.csv [--folds N] [--baseline] [--lexicon FILE.yaml] [--fit]';
+const USAGE = 'usage: triage:eval -- FILE.csv|SUITE.yaml [--folds N] [--baseline] [--lexicon FILE.yaml] [--fit]';
 
 function fixed(n: number): string {
   return n.toFixed(3);
@@ -49,7 +52,7 @@ function methodLine(m: MethodResult): string {
  * these very labels (an optimistic bound, not a result). A ranking with a handful of values (the
  * regex's yes/no) has AUC only.
  */
-function rankingLines(methods: MethodResult[], tickets: ReturnType<typeof readLabelledTickets>): string[] {
+function rankingLines(methods: MethodResult[], tickets: readonly LabelledTicket[]): string[] {
   const labels = tickets.map((t) => t.priority);
   const isUrgent = labels.map((p) => p === 'high');
   const lines = [`ranking, threshold-free (urgent vs the rest):`, `  ${'method'.padEnd(60)} ${['AUC', 'P@R0.60', 'macro_F1_max'].map((h) => h.padStart(12)).join(' ')}`];
@@ -68,7 +71,7 @@ function rankingLines(methods: MethodResult[], tickets: ReturnType<typeof readLa
  * agree with puts most `high` in the first fifth and most `low` in the last; how flat these rows
  * are is how much any threshold can get out of the ranking.
  */
-function fifthsLines(urgency: readonly number[], tickets: ReturnType<typeof readLabelledTickets>): string[] {
+function fifthsLines(urgency: readonly number[], tickets: readonly LabelledTicket[]): string[] {
   const order = [...urgency.keys()].sort((a, b) => urgency[b]! - urgency[a]!);
   const lines = ['labels in each fifth of the lexicon ranking (most urgent first):', `  fifth ${PRIORITIES.map((p) => p.padStart(7)).join(' ')}`];
   for (let q = 0; q < 5; q++) {
@@ -96,6 +99,35 @@ function tuningSummary(tunings: Tuning[]): string[] {
   ];
 }
 
+/**
+ * For a behaviour suite (cases with exact levels and expected evidence): the four-level confusion,
+ * then every case whose level is wrong or whose evidence does not name the expected words.
+ */
+function suiteLines(tickets: readonly LabelledTicket[], lexicon: ReturnType<typeof defaultLexicon>): { lines: string[]; exact: number; explained: number; named: number } | null {
+  const outcomes = caseOutcomes(tickets, lexicon);
+  if (outcomes.length === 0) return null;
+  const confusion = levelConfusion(outcomes);
+  const named = outcomes.filter((o) => o.explained !== null);
+  const explained = named.filter((o) => o.explained).length;
+  const exact = outcomes.filter((o) => o.expected === o.got).length / outcomes.length;
+  const lines = [
+    '',
+    `four levels (rows: expected; columns: got ${LEVELS.join(' / ')}):`,
+    ...LEVELS.map((l, k) => `  ${l.padEnd(6)} ${confusion[k]!.map((v) => String(v).padStart(5)).join(' ')}`),
+    `exact level: ${fixed(exact)}; evidence names the expected words in ${explained} of ${named.length} cases`,
+  ];
+  const wrong = outcomes.filter((o) => o.expected !== o.got || o.explained === false);
+  if (wrong.length > 0) {
+    lines.push('', `cases to look at (${wrong.length}):`);
+    for (const o of wrong) {
+      const level = o.expected === o.got ? o.got : `${o.expected} -> ${o.got}`;
+      const evidence = o.explained === false ? `; expected evidence "${o.expectedEvidence}" not shown` : '';
+      lines.push(`  ${o.id.padEnd(24)} ${level.padEnd(16)} ${o.strongest}${evidence}`);
+    }
+  }
+  return { lines, exact, explained, named: named.length };
+}
+
 function main(argv: string[]): number {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -118,7 +150,7 @@ function main(argv: string[]): number {
     return 2;
   }
   const lexicon = values.lexicon ? loadLexicon(values.lexicon) : defaultLexicon();
-  const tickets = readLabelledTickets(file);
+  const tickets = readLabelled(file);
   const counts = PRIORITIES.map((p) => `${tickets.filter((t) => t.priority === p).length} ${p}`).join(' / ');
   const started = performance.now();
   const result = evaluate(tickets, lexicon, { folds, baseline: values.baseline, reference: values.baseline });
@@ -156,10 +188,12 @@ function main(argv: string[]): number {
     console.log(`  category scales: ${Object.entries(fitted.categoryScale).map(([c, v]) => `${c}=${v}`).join(' ')}`);
     console.log(`  thresholds: urgent=${fixed(fitted.thresholds.urgent)} high=${fixed(fitted.thresholds.high)} low=${fixed(fitted.thresholds.low)}`);
   }
+  const suite = folds === null ? suiteLines(tickets, lexicon) : null;
+  if (suite) for (const line of suite.lines) console.log(line);
   console.log(`(${((performance.now() - started) / 1000).toFixed(1)} s)`);
-  const { n, urgent, macroF1 } = result.ours.scores;
+  const { n, urgent, macroF1, perClass: classes } = result.ours.scores;
   console.log(
-    `triage-eval n=${n} urgent_precision=${fixed(urgent.precision)} urgent_recall=${fixed(urgent.recall)} urgent_f1=${fixed(urgent.f1)} macro_f1=${fixed(macroF1)}`,
+    `triage-eval n=${n} urgent_precision=${fixed(urgent.precision)} urgent_recall=${fixed(urgent.recall)} urgent_f1=${fixed(urgent.f1)} macro_f1=${fixed(macroF1)} low_recall=${fixed(classes.low.recall)}${suite ? ` exact_level=${fixed(suite.exact)} evidence_explains=${suite.explained}/${suite.named}` : ''}`,
   );
   return 0;
 }

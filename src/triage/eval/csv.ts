@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import type { TriageInput, UrgencyLevel } from '../classify.js';
 
 export const PRIORITIES = ['high', 'medium', 'low'] as const;
 export type Priority = (typeof PRIORITIES)[number];
@@ -12,6 +13,19 @@ export interface LabelledTicket {
   subject: string;
   body: string;
   priority: Priority;
+  /** Behaviour-suite cases (suite.ts) carry more than a CSV row: the exact level of four, */
+  level?: UrgencyLevel;
+  /** what the hub knows besides the text (channel, plan, repeat contact), */
+  input?: TriageInput;
+  /** the words that should explain the level, */
+  evidence?: string | undefined;
+  /** and a name to report it by. */
+  id?: string;
+}
+
+/** What the classifier reads of a ticket: a suite case's full input, or a CSV row's subject and body. */
+export function ticketInput(ticket: LabelledTicket): TriageInput {
+  return ticket.input ?? { subject: ticket.subject, text: ticket.body };
 }
 
 export class CsvError extends Error {

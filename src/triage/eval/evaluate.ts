@@ -6,7 +6,7 @@
 import { classify } from '../classify.js';
 import type { CompiledLexicon } from '../lexicon.js';
 import { bayesJudgement, regexPriority, ticketText, trainBayes } from './baselines.js';
-import type { LabelledTicket, Priority } from './csv.js';
+import { ticketInput, type LabelledTicket, type Priority } from './csv.js';
 import { stratifiedFolds } from './folds.js';
 import { bagOfWords, trainLogistic } from './logistic.js';
 import { addToConfusion, emptyConfusion, levelToPriority, scoresOf, type Confusion, type Scores } from './metrics.js';
@@ -48,7 +48,7 @@ const BAYES_DEFAULT_FOLDS = 5;
 
 /** The predicted label, and the score's distance above the high threshold (for ranking). */
 function predictWith(lexicon: CompiledLexicon, ticket: LabelledTicket): { priority: Priority; urgency: number } {
-  const result = classify({ subject: ticket.subject, text: ticket.body }, lexicon);
+  const result = classify(ticketInput(ticket), lexicon);
   return { priority: levelToPriority(result.level), urgency: result.score - lexicon.source.thresholds.high };
 }
 
@@ -121,10 +121,7 @@ export function crossValidate(
   const tunings: Tuning[] = [];
   const urgency = new Array<number>(tickets.length).fill(0);
   for (let f = 0; f < k; f++) {
-    const tuning = tune(
-      features.filter((_, i) => fold[i] !== f),
-      lexicon,
-    );
+    const tuning = tune({ categories: features.categories, rows: features.rows.filter((_, i) => fold[i] !== f) }, lexicon);
     tunings.push(tuning);
     const tuned = applyTuning(lexicon, tuning);
     tickets.forEach((t, i) => {

@@ -1,12 +1,18 @@
 /**
- * Fits how much each lexicon category counts, and the thresholds between levels, on labelled
- * tickets. The lexicon's phrases stay as written: only one multiplier per category is learned
- * (coordinate ascent over a small grid), which is few enough parameters for a thousand noisy rows.
- * Cross-validation calls this on training folds only.
+ * Fits how much each evidence category counts, and the thresholds between levels, on labelled
+ * tickets: an ordinal logistic regression (proportional odds) whose features are each category's
+ * evidence as the lexicon writes it. The phrases and their written weights stay; one scale per
+ * category and three cut points are learned, few enough parameters for noisy rows, and the result
+ * stays explainable: an evidence item counts its written weight times its category's scale.
+ *
+ * Labels are intervals on the four levels (low < normal < high < urgent): a suite case names one
+ * level, a CSV row's `high` means "high or urgent" (the datasets have three labels), so rows of
+ * both kinds are fitted together without pretending the CSV knows urgent from high.
+ * Deterministic: full-batch gradient descent from the written weights, no sampling.
  */
-import { classify } from '../classify.js';
-import { compileLexicon, type CompiledLexicon, type Lexicon } from '../lexicon.js';
-import { PRIORITIES, type LabelledTicket, type Priority } from './csv.js';
+import { classify, type UrgencyLevel } from '../classify.js';
+import { asWritten, withWeights, type CompiledLexicon, type Lexicon } from '../lexicon.js';
+import { PRIORITIES, ticketInput, type LabelledTicket, type Priority } from './csv.js';
 import { scoresOf, type Confusion } from './metrics.js';
 
 export interface Tuning {
@@ -17,45 +23,137 @@ export interface Tuning {
 /** Per ticket: the score each category contributed with the lexicon as written, and the rest. */
 export interface TicketFeatures {
   byCategory: Float64Array;
+  /** Evidence outside the fitted categories (the plan tier, which scales what is there). */
   other: number;
   priority: Priority;
+  /** The exact level, when the label names one (suite cases); else `priority` bounds it. */
+  level?: UrgencyLevel | undefined;
+  /** How much the row counts in the fit (files are balanced by the caller). */
+  weight: number;
 }
 
-// No zero: tuning may weaken a category but never delete what the lexicon's author wrote.
-const SCALE_GRID = [0.25, 0.5, 0.75, 1, 1.25, 1.5, 2, 2.5, 3];
-// A category seen in fewer training tickets than this keeps its written weight: too few to estimate.
-const MIN_TICKETS_TO_TUNE = 25;
-const PASSES = 2;
+const LEVELS: readonly UrgencyLevel[] = ['low', 'normal', 'high', 'urgent'];
+// Categories the classifier adds besides the lexicon's own (signals and rules).
+const SIGNAL_CATEGORIES = ['intensity', 'repeat_contact', 'channel'];
+
+export interface FitOptions {
+  /** L2 pull of each scale towards 1 (the written weight), per unit of mean loss. */
+  l2: number;
+  iterations: number;
+  learningRate: number;
+}
+const FIT_DEFAULTS: FitOptions = { l2: 0.02, iterations: 3000, learningRate: 0.05 };
+// A scale stays within these: tuning may weaken a category but never deletes or inverts it.
+const MIN_SCALE = 0.1;
+const MAX_SCALE = 5;
 const THRESHOLD_CANDIDATES = 48;
 
-/** What tuning maximises: the urgent class and the three-way split count equally. */
+/** What the CLI reports thresholds against: the urgent class and the three-way split count equally. */
 export function objective(confusion: Confusion): number {
   const scores = scoresOf(confusion);
   return 0.5 * scores.urgent.f1 + 0.5 * scores.macroF1;
 }
 
-export function featuresOf(tickets: readonly LabelledTicket[], lexicon: CompiledLexicon): TicketFeatures[] {
-  const categories = Object.keys(lexicon.source.categories);
-  return tickets.map((ticket) => {
+/** The fitted categories: the lexicon's, in file order, then every other evidence category seen. */
+export function featureCategories(lexicon: CompiledLexicon, extra: Iterable<string> = []): string[] {
+  const categories = [...Object.keys(lexicon.source.categories), ...SIGNAL_CATEGORIES];
+  for (const c of [...new Set(extra)].sort()) if (!categories.includes(c) && c !== 'plan_tier') categories.push(c);
+  return categories;
+}
+
+export function featuresOf(tickets: readonly LabelledTicket[], lexicon: CompiledLexicon, weights?: readonly number[]): { categories: string[]; rows: TicketFeatures[] } {
+  const written = asWritten(lexicon);
+  const evidence = tickets.map((ticket) => classify(ticketInput(ticket), written).evidence);
+  const categories = featureCategories(lexicon, evidence.flatMap((list) => list.map((e) => e.category)));
+  const rows = tickets.map((ticket, i) => {
     const byCategory = new Float64Array(categories.length);
     let other = 0;
-    for (const e of classify({ subject: ticket.subject, text: ticket.body }, lexicon).evidence) {
+    for (const e of evidence[i]!) {
       const index = categories.indexOf(e.category);
       if (index >= 0) byCategory[index]! += e.weight;
       else other += e.weight;
     }
-    return { byCategory, other, priority: ticket.priority };
+    return { byCategory, other, priority: ticket.priority, level: ticket.level, weight: weights?.[i] ?? 1 };
   });
+  return { categories, rows };
 }
 
-function scoreAll(features: readonly TicketFeatures[], scale: Float64Array): Float64Array {
-  const scores = new Float64Array(features.length);
-  features.forEach((f, i) => {
-    let s = f.other;
-    for (let c = 0; c < scale.length; c++) s += scale[c]! * f.byCategory[c]!;
-    scores[i] = s;
+/** The label as an interval of level indexes [lo, hi] (0 = low … 3 = urgent). */
+function labelInterval(row: TicketFeatures): [number, number] {
+  if (row.level) {
+    const k = LEVELS.indexOf(row.level);
+    return [k, k];
+  }
+  return row.priority === 'high' ? [2, 3] : row.priority === 'medium' ? [1, 1] : [0, 0];
+}
+
+function sigmoid(z: number): number {
+  return 1 / (1 + Math.exp(-z));
+}
+
+/**
+ * Fits scales and cut points. P(level >= k) = sigmoid(score - cut_k) for k = 1..3; a row's
+ * likelihood is the probability of its label interval. Cut points are kept in order with a
+ * minimum gap. Without any row that tells urgent from high, the urgent cut keeps the written gap
+ * above the high one.
+ */
+export function tune(features: { categories: string[]; rows: readonly TicketFeatures[] }, lexicon: CompiledLexicon, options: Partial<FitOptions> = {}): Tuning {
+  const { l2, iterations, learningRate } = { ...FIT_DEFAULTS, ...options };
+  const { categories, rows } = features;
+  const written = lexicon.source.thresholds;
+  const scale = new Float64Array(categories.length).fill(1);
+  const cut = [0, written.low, written.high, written.urgent];
+  const intervals = rows.map(labelInterval);
+  const knowsUrgent = intervals.some(([lo, hi]) => lo === hi && lo >= 2);
+  const totalWeight = rows.reduce((sum, r) => sum + r.weight, 0) || 1;
+  const gradScale = new Float64Array(categories.length);
+  const gradCut = [0, 0, 0, 0];
+  const MIN_GAP = 0.25;
+
+  for (let iteration = 0; iteration < iterations; iteration++) {
+    gradScale.fill(0);
+    gradCut.fill(0);
+    rows.forEach((row, i) => {
+      let s = row.other;
+      for (let c = 0; c < scale.length; c++) s += scale[c]! * row.byCategory[c]!;
+      const [lo, hi] = intervals[i]!;
+      // P = G(lo) - G(hi + 1), G(0) = 1, G(4) = 0, G(k) = sigmoid(s - cut_k).
+      const gLo = lo === 0 ? 1 : sigmoid(s - cut[lo]!);
+      const gHi = hi === 3 ? 0 : sigmoid(s - cut[hi + 1]!);
+      const p = Math.max(gLo - gHi, 1e-12);
+      const dLo = lo === 0 ? 0 : gLo * (1 - gLo);
+      const dHi = hi === 3 ? 0 : gHi * (1 - gHi);
+      const w = row.weight / totalWeight;
+      // d(-log p)/ds = -(dLo - dHi) / p; d/dcut_lo = dLo / p; d/dcut_(hi+1) = -dHi / p.
+      const dS = (-w * (dLo - dHi)) / p;
+      for (let c = 0; c < scale.length; c++) if (row.byCategory[c] !== 0) gradScale[c]! += dS * row.byCategory[c]!;
+      if (lo > 0) gradCut[lo]! += (w * dLo) / p;
+      if (hi < 3) gradCut[hi + 1]! -= (w * dHi) / p;
+    });
+    for (let c = 0; c < scale.length; c++) {
+      const next = scale[c]! - learningRate * (gradScale[c]! + 2 * l2 * (scale[c]! - 1));
+      scale[c] = Math.min(MAX_SCALE, Math.max(MIN_SCALE, next));
+    }
+    for (let k = 1; k <= 3; k++) cut[k]! -= learningRate * gradCut[k]!;
+    if (!knowsUrgent) cut[3] = cut[2]! + (written.urgent - written.high);
+    cut[2] = Math.max(cut[2]!, cut[1]! + MIN_GAP);
+    cut[3] = Math.max(cut[3]!, cut[2]! + MIN_GAP);
+  }
+  const round = (n: number) => Math.round(n * 1000) / 1000;
+  // The fit's cut points are where a level becomes the likelier one, which favours the largest
+  // class; staff want every class found, so the high and low thresholds are then chosen on these
+  // rows for the objective (weighted as in the fit), and urgent keeps the fitted gap above high.
+  const scores = Float64Array.from(rows, (row) => {
+    let s = row.other;
+    for (let c = 0; c < scale.length; c++) s += scale[c]! * row.byCategory[c]!;
+    return s;
   });
-  return scores;
+  const chosen = bestThresholds(scores, rows.map((r) => r.priority), (c) => scoresOf(c).macroF1, rows.map((r) => r.weight));
+  const high = round(chosen.high);
+  return {
+    categoryScale: Object.fromEntries(categories.map((c, i) => [c, round(scale[i]!)])),
+    thresholds: { urgent: round(high + Math.max(cut[3]! - cut[2]!, MIN_GAP)), high, low: round(Math.min(chosen.low, high - 1e-3)) },
+  };
 }
 
 /**
@@ -66,12 +164,14 @@ export function bestThresholds(
   scores: Float64Array,
   labels: readonly Priority[],
   value: (confusion: Confusion) => number = objective,
+  weights?: readonly number[],
 ): { low: number; high: number; value: number } {
   const order = [...scores.keys()].sort((a, b) => scores[a]! - scores[b]!);
   const n = order.length;
-  const prefix = PRIORITIES.map(() => new Int32Array(n + 1));
+  // Prefix sums of each label's (weighted) count: a confusion cell is a difference of two.
+  const prefix = PRIORITIES.map(() => new Float64Array(n + 1));
   order.forEach((row, i) => {
-    PRIORITIES.forEach((p, k) => (prefix[k]![i + 1] = prefix[k]![i]! + (labels[row] === p ? 1 : 0)));
+    PRIORITIES.forEach((p, k) => (prefix[k]![i + 1] = prefix[k]![i]! + (labels[row] === p ? (weights?.[row] ?? 1) : 0)));
   });
   // Cut points only between different scores, spread over the quantiles.
   const cuts = new Set<number>([0, n]);
@@ -97,44 +197,7 @@ export function bestThresholds(
   return best;
 }
 
-export function tune(features: readonly TicketFeatures[], lexicon: CompiledLexicon): Tuning {
-  const categories = Object.keys(lexicon.source.categories);
-  const labels = features.map((f) => f.priority);
-  const scale = new Float64Array(categories.length).fill(1);
-  const used = categories.map((_, c) => features.filter((f) => f.byCategory[c] !== 0).length >= MIN_TICKETS_TO_TUNE);
-  let best = bestThresholds(scoreAll(features, scale), labels);
-  for (let pass = 0; pass < PASSES; pass++) {
-    for (let c = 0; c < categories.length; c++) {
-      if (!used[c]) continue;
-      let bestScale = scale[c]!;
-      for (const candidate of SCALE_GRID) {
-        if (candidate === bestScale) continue;
-        scale[c] = candidate;
-        const result = bestThresholds(scoreAll(features, scale), labels);
-        // Only a real improvement moves a weight away from what the lexicon's author wrote.
-        if (result.value > best.value + 1e-4) {
-          best = result;
-          bestScale = candidate;
-        }
-      }
-      scale[c] = bestScale;
-    }
-  }
-  const gap = lexicon.source.thresholds.urgent - lexicon.source.thresholds.high;
-  return {
-    categoryScale: Object.fromEntries(categories.map((c, i) => [c, scale[i]!])),
-    thresholds: { urgent: best.high + gap, high: best.high, low: Math.min(best.low, best.high - 1e-3) },
-  };
-}
-
-/** The lexicon with tuned category weights and thresholds, ready for `classify`. */
+/** The lexicon with the tuned scales and thresholds, ready for `classify`. */
 export function applyTuning(lexicon: CompiledLexicon, tuning: Tuning): CompiledLexicon {
-  const source = lexicon.source;
-  const categories = Object.fromEntries(
-    Object.entries(source.categories).map(([name, category]) => {
-      const scale = tuning.categoryScale[name] ?? 1;
-      return [name, { ...category, terms: Object.fromEntries(Object.entries(category.terms).map(([p, w]) => [p, w * scale])) }];
-    }),
-  );
-  return compileLexicon({ ...source, thresholds: tuning.thresholds, categories });
+  return withWeights(lexicon, { thresholds: tuning.thresholds, scales: tuning.categoryScale });
 }
