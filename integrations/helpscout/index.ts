@@ -97,7 +97,7 @@ export const helpscout = defineIntegration({
     {
       env: 'HELPSCOUT_SIDEBAR_SECRET',
       key: 'sidebarSecret',
-      description: 'Secret key of the Help Scout Dynamic App that calls `POST /sidebar/helpscout` (at most 40 characters); enough on its own for the sidebar',
+      description: 'Secret key of the legacy Help Scout Dynamic App that calls `POST /sidebar/helpscout` (at most 40 characters); enough on its own for that sidebar',
     },
     {
       env: 'HELPSCOUT_APP_SECRET',

@@ -11,6 +11,7 @@ import type { LoadedConfig } from '../config.js';
 import { parseImapUrl } from '../channels/email/imap-poller.js';
 import { DataDirInUseError } from '../store/datadir-lock.js';
 import { setupStatus } from './setup-status.js';
+import { sidebarLines } from './doctor-sidebar.js';
 import { migrate, migrationStatus } from '../store/migrate.js';
 import { openStore, type Store } from '../store/store.js';
 
@@ -86,6 +87,7 @@ export async function runDoctor(loaded: LoadedConfig, integrations: readonly Any
     rmSync(scratchDir, { recursive: true, force: true });
   }
 
+  lines.push(...(await sidebarLines(loaded)));
   lines.push(...(await mailLines(loaded)));
   if (!config.http.publicUrl) {
     // Only webhooks from vendors and links in mail need it: with neither configured it is optional.

@@ -14,6 +14,10 @@
  *    had to make one after another (miss_sequential_calls). Their plans use products no warm card
  *    showed, so the first misses pay the product-names call too (the cold path).
  * 3. 100 concurrent cards for one fresh email → how many `GET /v1/customers` for it (one lookup).
+ * 4. The App Developer Platform app (issue 24) on the same warm customers: each connection loads
+ *    the signed page `GET /sidebar/helpscout/app?…` and then makes its data call
+ *    `POST /sidebar/helpscout/app/card` with the page's token, in turn → app_rps (both kinds of
+ *    request counted) beside the same bare route, and p50/p99 per request at 500 req/s.
  *
  * The hub logs each request at info; it runs at LOG_LEVEL=warn, as the test harness
  * does, so a deployment at info pays a log line per card on top of these figures. No bench
@@ -24,6 +28,7 @@
  * sequential calls × 100 ms + 50 ms; one lookup for 100 concurrent misses. Exit 1 if one is
  * missed. BENCH_CPU_PROF_DIR=dir writes the hub's CPU profile (--cpu-prof) there.
  *
+ * Before it: `bench sidebar-app rps=… p50_ms=… p99_ms=… baseline_rps=… ratio=…` (the new app).
  * Last line: `bench sidebar rps=… p50_ms=… p99_ms=… baseline_rps=… ratio=… miss_p99_ms=… miss_sequential_calls=… lookups_for_100_misses=…`.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
@@ -36,6 +41,7 @@ import autocannon from 'autocannon';
 import { STRIPE_COLD_LOOKUP_SEQUENTIAL_CALLS, STRIPE_WARM_LOOKUP_SEQUENTIAL_CALLS } from '../../integrations/stripe/account-data.js';
 import { startFakeStripe, type FakeStripe, type FakeStripeRequest } from '../fakes/stripe/index.js';
 import { dynamicAppBody, helpScoutSignature } from '../sidebar/support.js';
+import { phpSignedQuerySignature } from '../fakes/helpscout/index.js';
 import { freePort, killAll, startMain } from '../support/processes.js';
 import { exitWithUsageIfAsked } from '../../src/cli/usage.js';
 
@@ -64,6 +70,7 @@ const MISS_CONCURRENCY = 4;
 const STRIPE_LATENCY_MS = 100;
 const HERD = 100;
 const SECRET = 'bench-sidebar-secret-0123456789';
+const APP_SECRET = 'bench-sidebar-app-secret-0123456789';
 
 const TARGET_P99_MS = 15;
 const TARGET_RATIO = 0.5;
@@ -147,6 +154,7 @@ async function startHub(fake: FakeStripe, dataDir: string) {
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
     HELPSCOUT_SIDEBAR_SECRET: SECRET,
+    HELPSCOUT_APP_SECRET: APP_SECRET,
     // Warm stays warm for the whole run (no stale refreshes in the measurements).
     SIDEBAR_CACHE_TTL_SECONDS: '3600',
   };
@@ -226,6 +234,55 @@ async function load(base: string, customers: BenchCustomer[], options: { duratio
 async function measure(base: string, customers: BenchCustomer[], options: { overallRate?: number; verify?: boolean } = {}): Promise<LoadResult> {
   await load(base, customers, { ...options, durationS: WARMUP_S });
   return load(base, customers, { ...options, durationS: DURATION_S });
+}
+
+/** The signed page URL (path and query) Help Scout would load for this customer's conversation. */
+function appPagePath(customer: BenchCustomer, index: number): string {
+  const params: [string, string][] = [
+    ['conversation-id', String(700_000 + index)],
+    ['mailbox-id', '85'],
+  ];
+  const query = new URLSearchParams(params);
+  query.append('X-HelpScout-Signature', phpSignedQuerySignature(APP_SECRET, params));
+  return `/sidebar/helpscout/app?${query.toString()}`;
+}
+
+/** The app as Help Scout and the page's script use it: page load, then the card with its token, per connection in turn. */
+async function loadApp(base: string, customers: BenchCustomer[], options: { durationS: number; overallRate?: number }): Promise<LoadResult> {
+  const requests = customers.flatMap((customer, i) => [
+    {
+      method: 'GET' as const,
+      path: appPagePath(customer, i),
+      onResponse: (_status: number, body: string, context: Record<string, unknown>) => {
+        context['token'] = /<meta name="hub-card-token" content="([^"]+)">/.exec(body)?.[1] ?? 'missing';
+      },
+    },
+    {
+      method: 'POST' as const,
+      path: '/sidebar/helpscout/app/card',
+      setupRequest: (request: Record<string, unknown>, context: Record<string, unknown>) => ({
+        ...request,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${String(context['token'])}` },
+        body: JSON.stringify({ view: 'sidebar', email: customer.email, name: `Customer ${i}` }),
+      }),
+    },
+  ]);
+  const result = await autocannon({
+    url: base,
+    connections: CONNECTIONS,
+    duration: options.durationS,
+    ...(options.overallRate ? { overallRate: options.overallRate } : {}),
+    requests: requests as autocannon.Request[],
+    verifyBody: (body) => String(body).includes('name="hub-card-token"') || (String(body).includes('<bdi>Bench Co ') && String(body).includes('<dt>Plan</dt>')),
+  });
+  const problems = result.non2xx + result.errors + result.timeouts + result.mismatches;
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    problems,
+    detail: `requests=${result.requests.total} non2xx=${result.non2xx} errors=${result.errors} timeouts=${result.timeouts} mismatches=${result.mismatches}`,
+  };
 }
 
 interface Miss {
@@ -349,6 +406,17 @@ async function run(): Promise<boolean> {
       `sequential Stripe calls per lookup: measured max=${miss.sequentialMax} (lookups by chain length ${JSON.stringify(miss.chainCounts)}); constants cold=${STRIPE_COLD_LOOKUP_SEQUENTIAL_CALLS} warm=${STRIPE_WARM_LOOKUP_SEQUENTIAL_CALLS}; bound=${sequential}×${STRIPE_LATENCY_MS}+${MISS_SLACK_MS}=${missBound} ms`,
     );
 
+    // The App Developer Platform app on the same warm cards (no Stripe call expected either).
+    fake.requests.length = 0;
+    await loadApp(hub.base, warm, { durationS: WARMUP_S });
+    const appMax = await loadApp(hub.base, warm, { durationS: DURATION_S });
+    log(`warm app (page + card call), max throughput: rps=${appMax.rps.toFixed(0)} p50_ms=${appMax.p50} p99_ms=${appMax.p99} ${appMax.detail}`);
+    await loadApp(hub.base, warm, { durationS: WARMUP_S, overallRate: FIXED_RATE });
+    const appFixed = await loadApp(hub.base, warm, { durationS: DURATION_S, overallRate: FIXED_RATE });
+    log(`warm app at ${FIXED_RATE} req/s: achieved=${appFixed.rps.toFixed(0)} p50_ms=${appFixed.p50} p99_ms=${appFixed.p99} ${appFixed.detail}`);
+    const appStripeCalls = fake.requests.length;
+    const appRatio = appMax.rps / bareMax.rps;
+
     const herded = await herd(hub.base, fake, herdCustomer);
     log(`${HERD} concurrent cards for one fresh email: GET /v1/customers for it=${herded.lookups} not_cards=${herded.notCards}`);
 
@@ -358,12 +426,16 @@ async function run(): Promise<boolean> {
       [`throughput ≥ ${TARGET_RATIO * 100}% of the bare route (ratio=${ratio.toFixed(2)})`, ratio >= TARGET_RATIO],
       [`miss p99 ≤ ${missBound} ms (p99=${miss.p99.toFixed(1)} ms)`, miss.p99 <= missBound],
       [`one lookup for ${HERD} concurrent misses (lookups=${herded.lookups})`, herded.lookups === 1],
+      [`app: p99 ≤ ${TARGET_P99_MS} ms at ${FIXED_RATE} req/s (p99=${appFixed.p99} ms, achieved ${appFixed.rps.toFixed(0)} req/s)`, appFixed.p99 <= TARGET_P99_MS && appFixed.rps >= FIXED_RATE * 0.95],
+      [`app: throughput ≥ ${TARGET_RATIO * 100}% of the bare route (ratio=${appRatio.toFixed(2)})`, appRatio >= TARGET_RATIO],
+      [`app: every answer a page or a card, no Stripe call while warm (problems: max=${appMax.problems} rate=${appFixed.problems}, Stripe calls=${appStripeCalls})`, appMax.problems + appFixed.problems === 0 && appStripeCalls === 0],
       [
         `every answer a card, no Stripe call while warm (problems: max=${hubMax.problems} rate=${fixed.problems} miss=${miss.notCards} herd=${herded.notCards}, warm Stripe calls=${warmStripeCalls})`,
         hubMax.problems + fixed.problems + bareMax.problems + miss.notCards + herded.notCards === 0 && warmStripeCalls === 0,
       ],
     ];
     for (const [what, met] of checks) log(`${met ? 'met   ' : 'MISSED'} ${what}`);
+    console.log(`bench sidebar-app rps=${appMax.rps.toFixed(0)} p50_ms=${appFixed.p50} p99_ms=${appFixed.p99} baseline_rps=${bareMax.rps.toFixed(0)} ratio=${appRatio.toFixed(2)}`);
     console.log(
       `bench sidebar rps=${hubMax.rps.toFixed(0)} p50_ms=${fixed.p50} p99_ms=${fixed.p99} baseline_rps=${bareMax.rps.toFixed(0)} ratio=${ratio.toFixed(2)} miss_p99_ms=${miss.p99.toFixed(0)} miss_sequential_calls=${miss.sequentialMax} lookups_for_100_misses=${herded.lookups}`,
     );
