@@ -157,6 +157,25 @@ describe('Zendesk sidebar app: POST /sidebar/zendesk', () => {
     expect(html).not.toContain('Acme CRM');
   });
 
+  it('withholds account data from an unverified sender, as every sidebar does, and does not ask the source (issue 24)', async () => {
+    const email = 'typed-by-visitor@example.com';
+    sources.accounts.set(email, { company: 'Claimed Co', modules: ['payroll'] });
+    await t.hub.ingest({
+      channel: 'chat',
+      source: 'chat:app1',
+      sourceMessageId: 'zd-anon-1',
+      thread: { key: 'zd-anon-1' },
+      contact: { identityKind: 'chat', identityKey: 'app1:zd-visitor-1', email, name: 'Visitor', verified: false },
+      text: 'What plan am I on?',
+    });
+    const asked = sources.crmLookups.filter((e) => e === email).length;
+    const html = await card({ email, name: 'Visitor', ticketId: 10 });
+    expect(html).toContain('unverified sender');
+    expect(html).not.toContain('Claimed Co');
+    expect(html).not.toContain('payroll');
+    expect(sources.crmLookups.filter((e) => e === email).length).toBe(asked);
+  });
+
   it('refuses a body the proxy filled with the token (a requester named {{setting.hub_token}}) instead of echoing it', async () => {
     // The app escapes braces so this cannot happen through it; the hub still never shows the token.
     const response = await post(JSON.stringify({ email: 'jane@example.com', name: TOKEN }));
