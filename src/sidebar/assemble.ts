@@ -157,6 +157,16 @@ function hubSectionsFor(hub: HubFacts, zone: string): CardSection[] {
     if (conversation.urgency) item.badge = URGENCY_BADGE[conversation.urgency];
     items.push(item);
   });
+  const escalation = hub.openEscalation;
+  if (escalation) {
+    items.push({
+      label: 'Open escalation',
+      text: escalation.title,
+      badge: escalation.status === 'open' ? { text: 'not acknowledged', tone: 'danger' } : { text: 'acknowledged', tone: 'warning' },
+      hint: `${escalation.level} · opened ${formatMoment(escalation.openedAt, zone)}`,
+      value: escalation.status,
+    });
+  }
   const sections: CardSection[] = [{ id: 'hub', title: 'Support history', state: 'ok', items }];
   if (hub.device) {
     const deviceItems = deviceFacts(hub.device).map(({ label, value }) => ({ label, text: value }));

@@ -19,6 +19,15 @@ export interface HubFacts {
   recent: RecentConversation[];
   /** The device of the customer's latest in-app chat message (chat SDK metadata). */
   device: Record<string, string> | null;
+  /** The newest escalation of the customer's conversations that is not resolved yet. */
+  openEscalation?: OpenEscalation | null;
+}
+
+export interface OpenEscalation {
+  title: string;
+  level: 'urgent' | 'high' | 'normal' | 'low';
+  status: 'open' | 'acknowledged';
+  openedAt: Date;
 }
 
 export interface RecentConversation {
@@ -50,7 +59,7 @@ export async function hubFactsFor(store: Store, emails: readonly string[], onlyC
     .execute();
   if (contacts.length === 0) return onlyContacts ? { ...none, known: true } : none;
   const ids = contacts.map((c) => c.id);
-  const [counts, recent, device] = await Promise.all([
+  const [counts, recent, device, escalation] = await Promise.all([
     store.db
       .selectFrom('conversations')
       .select((eb) => [eb.fn.countAll<string | number>().as('total'), eb.fn.count<string | number>('id').filterWhere('status', '<>', 'closed').as('open')])
@@ -78,6 +87,14 @@ export async function hubFactsFor(store: Store, emails: readonly string[], onlyC
         AND jsonb_typeof(m.metadata -> 'device') = 'object' AND m.metadata -> 'device' <> '{}'::jsonb
       ORDER BY m.created_at DESC, m.position DESC
       LIMIT 1`.execute(store.db),
+    sql<{ title: string; level: OpenEscalation['level']; status: OpenEscalation['status']; opened_at: Date }>`
+      SELECT e.title, e.level, e.status, e.opened_at
+      FROM escalations e JOIN conversations c ON c.id = e.conversation_id
+      WHERE c.contact_id IN (${sql.join(ids)}) AND e.status <> 'resolved'
+      ORDER BY e.opened_at DESC
+      LIMIT 1`
+      .execute(store.db)
+      .then((r) => r.rows[0]),
   ]);
   const proven = contacts.filter((c) => c.verified && c.email);
   return {
@@ -88,6 +105,7 @@ export async function hubFactsFor(store: Store, emails: readonly string[], onlyC
     openCount: Number(counts?.open ?? 0),
     recent: recent.map((r) => ({ id: r.id, subject: conversationSubject(r.subject, r.channel, r.first_text ? [r.first_text] : []), channel: r.channel, status: r.status, lastMessageAt: new Date(r.last_message_at), urgency: r.level ?? null })),
     device: deviceOf(device.rows[0]?.device),
+    openEscalation: escalation ? { title: escalation.title, level: escalation.level, status: escalation.status, openedAt: new Date(escalation.opened_at) } : null,
   };
 }
 

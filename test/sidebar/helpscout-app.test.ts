@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { helpscout } from '../../integrations/helpscout/index.js';
 import { product } from '../../integrations/product/index.js';
@@ -146,6 +147,39 @@ describe('Help Scout sidebar app: signed page, card token, data rules', () => {
     const panel = (await (await askCard(world.base, card.panelToken, { view: 'panel' })).json()) as { html: string };
     expect(panel.html).not.toContain('Claimed Account Inc');
     expect(world.vendorCalls()).toBe(before);
+  });
+
+  it('shows the fuller view in the side panel: recent conversations with urgency, the device and the open escalation', async () => {
+    const email = 'history@pancake.example';
+    seedStripeCustomer(world.fake, email, 'History Hotcakes');
+    const { conversation, message } = await world.t.hub.ingest({
+      channel: 'chat',
+      source: 'chat:app1',
+      sourceMessageId: 'app-history-1',
+      thread: { key: 'app-history-1' },
+      contact: { identityKind: 'chat', identityKey: 'app1:user-history', email, name: 'Hana History', verified: true },
+      text: 'Payroll export fails for everyone',
+      metadata: { device: { platform: 'ios', osVersion: 'iOS 18.1', appVersion: '4.2.0' } },
+    });
+    await world.t.hub.store.db
+      .insertInto('triage_results')
+      .values({ conversation_id: conversation.id, message_id: message.id, level: 'urgent', score: 9, confidence: 'high', evidence: '[]', classified_text: 'Payroll export fails for everyone', classified_at: new Date() })
+      .execute();
+    await world.t.hub.store.db
+      .insertInto('escalations')
+      .values({ id: randomUUID(), conversation_id: conversation.id, policy: 'urgent', level: 'urgent', title: 'Payroll export fails for everyone', status: 'open', opened_at: new Date('2026-12-06T09:30:00Z') })
+      .execute();
+    const html = await (await page(world.host.signedUrl(conversationFor(509, { email })))).text();
+    const card = (await (await askCard(world.base, pageToken(html), { email })).json()) as { html: string; panelToken: string };
+    const panel = ((await (await askCard(world.base, card.panelToken, { view: 'panel' })).json()) as { html: string }).html;
+    expect(panel).toContain('<dt>Latest</dt><dd><bdi>Payroll export fails for everyone</bdi> <span class="badge red">urgent</span>');
+    expect(panel).toContain('<dt>Open escalation</dt><dd><bdi>Payroll export fails for everyone</bdi> <span class="badge red">not acknowledged</span>');
+    expect(panel).toContain('urgent · opened 2026-12-06 09:30 UTC');
+    expect(panel).toContain('iOS 18.1');
+    expect(panel).toContain('dashboard.stripe.com');
+    // The sidebar's short view keeps to who, plan and counts.
+    expect(card.html).not.toContain('Open escalation');
+    expect(card.html).toContain('<dt>Conversations</dt>');
   });
 
   it('says "unavailable" within the budget while Stripe hangs, instead of waiting', async () => {

@@ -36,9 +36,9 @@ describe('Help Scout Dynamic App sidebar: POST /sidebar/helpscout', () => {
     return json.html;
   };
 
-  it('is enabled by HELPSCOUT_SIDEBAR_SECRET alone, while the Mailbox API stays not configured', () => {
+  it('is enabled by HELPSCOUT_SIDEBAR_SECRET alone, while the Mailbox API (and the newer app kind) stay not configured', () => {
     const status = t.hub.registry.status().find((s) => s.id === 'helpscout');
-    expect(status?.capabilities).toEqual({ helpdesk: 'not configured', sidebar: 'enabled' });
+    expect(status?.capabilities).toEqual({ helpdesk: 'not configured', sidebar: 'enabled', sidebarApp: 'not configured' });
   });
 
   it('answers a validly signed request with the card in Help Scout’s sidebar markup', async () => {
