@@ -26,6 +26,8 @@ export interface CardRequest {
   name: string | null;
   /** The agent's IANA zone when the helpdesk sends it (Zendesk's app does; Help Scout's does not). */
   agentTimeZone?: string | null;
+  /** The fuller view (the Help Scout app's side panel): also the customer's open escalation. */
+  details?: boolean;
 }
 
 export interface CardService {
@@ -85,13 +87,13 @@ export function createCardService(deps: CardServiceDeps): CardService {
       const contactIds = chatContactIds(asked.emails);
       const contacts = contactIds.length > 0 ? await deps.store.db.selectFrom('contacts').select(['id', 'email']).where('id', 'in', contactIds).execute() : [];
       const request = contactIds.length > 0 ? { ...asked, emails: uniqueAddresses(contacts.map((c) => c.email)) } : asked;
-      const key = `${contactIds.join(' ')}\n${request.emails.join(' ')}\n${request.name ?? ''}\n${request.agentTimeZone ?? ''}`;
+      const key = `${contactIds.join(' ')}\n${request.emails.join(' ')}\n${request.name ?? ''}\n${request.agentTimeZone ?? ''}\n${request.details ? 'details' : ''}`;
       const reuse = reusable.get(key);
       if (reuse && reuse.hubGeneration === hubGeneration && reuse.accountGeneration === deps.cache.generation && Date.now() < reuse.expiresAt) return reuse.card;
       const startedHub = hubGeneration;
       const startedAccounts = deps.cache.generation;
       const deadline = Date.now() + deps.budgetMs;
-      const hub = await withinDeadline(hubFactsFor(deps.store, request.emails, contactIds.length > 0 ? contactIds : undefined), deadline).catch((error: unknown): 'unavailable' => {
+      const hub = await withinDeadline(hubFactsFor(deps.store, request.emails, contactIds.length > 0 ? contactIds : undefined, { openEscalation: request.details === true }), deadline).catch((error: unknown): 'unavailable' => {
         deps.log.error({ err: error }, 'sidebar: reading the hub’s own records failed');
         return 'unavailable';
       });

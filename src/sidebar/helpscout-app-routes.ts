@@ -163,7 +163,7 @@ export function helpScoutAppRouter(deps: HelpScoutAppRouterDeps): Router {
         throw new HubError(403, 'card_token_bound', 'this card token was already used for another customer: reopen the conversation');
       }
     }
-    const card = await deps.cards.cardFor({ emails: customer.emails, name: customer.name });
+    const card = await deps.cards.cardFor({ emails: customer.emails, name: customer.name, details: asked.view === 'panel' });
     const panelToken = token.k === 'page' ? mintPanelToken(keyOf(capability), token, customer) : undefined;
     res.status(200).json({ html: cardHtml(card, asked.view), kind: card.kind, ...(panelToken ? { panelToken } : {}) });
   });

@@ -46,7 +46,7 @@ const RECENT = 3;
  * `onlyContacts`: the card is about these hub contacts (named by a chat address), not about
  * whoever else uses their email: known, and proven only if each of them proved its own email.
  */
-export async function hubFactsFor(store: Store, emails: readonly string[], onlyContacts?: readonly string[]): Promise<HubFacts> {
+export async function hubFactsFor(store: Store, emails: readonly string[], onlyContacts?: readonly string[], options: { openEscalation?: boolean } = {}): Promise<HubFacts> {
   const none: HubFacts = { known: false, verified: false, name: null, conversationCount: 0, openCount: 0, recent: [], device: null };
   if (emails.length === 0 && !onlyContacts?.length) return none;
   // contacts_email_idx is on lower(email).
@@ -87,14 +87,17 @@ export async function hubFactsFor(store: Store, emails: readonly string[], onlyC
         AND jsonb_typeof(m.metadata -> 'device') = 'object' AND m.metadata -> 'device' <> '{}'::jsonb
       ORDER BY m.created_at DESC, m.position DESC
       LIMIT 1`.execute(store.db),
-    sql<{ title: string; level: OpenEscalation['level']; status: OpenEscalation['status']; opened_at: Date }>`
-      SELECT e.title, e.level, e.status, e.opened_at
-      FROM escalations e JOIN conversations c ON c.id = e.conversation_id
-      WHERE c.contact_id IN (${sql.join(ids)}) AND e.status <> 'resolved'
-      ORDER BY e.opened_at DESC
-      LIMIT 1`
-      .execute(store.db)
-      .then((r) => r.rows[0]),
+    // Only the fuller views ask (the Help Scout app's side panel): the other cards stay as they were.
+    options.openEscalation
+      ? sql<{ title: string; level: OpenEscalation['level']; status: OpenEscalation['status']; opened_at: Date }>`
+          SELECT e.title, e.level, e.status, e.opened_at
+          FROM escalations e JOIN conversations c ON c.id = e.conversation_id
+          WHERE c.contact_id IN (${sql.join(ids)}) AND e.status <> 'resolved'
+          ORDER BY e.opened_at DESC
+          LIMIT 1`
+          .execute(store.db)
+          .then((r) => r.rows[0])
+      : undefined,
   ]);
   const proven = contacts.filter((c) => c.verified && c.email);
   return {
@@ -105,7 +108,7 @@ export async function hubFactsFor(store: Store, emails: readonly string[], onlyC
     openCount: Number(counts?.open ?? 0),
     recent: recent.map((r) => ({ id: r.id, subject: conversationSubject(r.subject, r.channel, r.first_text ? [r.first_text] : []), channel: r.channel, status: r.status, lastMessageAt: new Date(r.last_message_at), urgency: r.level ?? null })),
     device: deviceOf(device.rows[0]?.device),
-    openEscalation: escalation ? { title: escalation.title, level: escalation.level, status: escalation.status, openedAt: new Date(escalation.opened_at) } : null,
+    ...(options.openEscalation ? { openEscalation: escalation ? { title: escalation.title, level: escalation.level, status: escalation.status, openedAt: new Date(escalation.opened_at) } : null } : {}),
   };
 }
 

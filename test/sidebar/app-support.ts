@@ -64,8 +64,8 @@ export interface AppWorld {
   fake: FakeStripe;
   productEndpoint: Awaited<ReturnType<typeof startProductEndpoint>>;
   host: FakeSidebarHost;
-  /** Requests that reached Stripe or the product's endpoint so far. */
-  vendorCalls(): number;
+  /** Requests about this address that reached Stripe (by email or search query) or the product's endpoint. */
+  callsFor(email: string): number;
   stop(): Promise<void>;
 }
 
@@ -90,7 +90,8 @@ export async function startAppWorld(extra: Record<string, string> = {}, integrat
       PRODUCT_LOOKUP_URL: productEndpoint.url,
       PRODUCT_LOOKUP_SECRET: PRODUCT_SECRET,
       PRODUCT_NAME: 'Pancakes app',
-      SIDEBAR_BUDGET_MS: '3000',
+      // Generous: a first (cold) Stripe lookup on a busy machine must not miss it.
+      SIDEBAR_BUDGET_MS: '5000',
       ...extra,
     },
   });
@@ -102,7 +103,7 @@ export async function startAppWorld(extra: Record<string, string> = {}, integrat
     fake,
     productEndpoint,
     host,
-    vendorCalls: () => fake.requests.length + productEndpoint.asked.length,
+    callsFor: (email) => fake.requests.filter((r) => Object.values(r.query).some((v) => String(v).includes(email))).length + productEndpoint.asked.filter((e) => e === email).length,
     async stop() {
       await host.close();
       await t.stop();
