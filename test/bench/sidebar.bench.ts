@@ -220,6 +220,10 @@ async function load(base: string, customers: BenchCustomer[], options: { duratio
     requests: customers.map((c) => ({ method: 'POST', path: '/sidebar/helpscout', headers: { 'content-type': 'application/json', 'x-helpscout-signature': c.signature }, body: c.body })),
     ...(options.verify ? { verifyBody: (body) => String(body).includes('<h4>Bench Co ') && String(body).includes('>Plan<') } : {}),
   });
+  return loadResult(result);
+}
+
+function loadResult(result: autocannon.Result): LoadResult {
   const problems = result.non2xx + result.errors + result.timeouts + result.mismatches;
   return {
     rps: result.requests.average,
@@ -275,14 +279,7 @@ async function loadApp(base: string, customers: BenchCustomer[], options: { dura
     requests: requests as autocannon.Request[],
     verifyBody: (body) => String(body).includes('name="hub-card-token"') || (String(body).includes('<bdi>Bench Co ') && String(body).includes('<dt>Plan</dt>')),
   });
-  const problems = result.non2xx + result.errors + result.timeouts + result.mismatches;
-  return {
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    problems,
-    detail: `requests=${result.requests.total} non2xx=${result.non2xx} errors=${result.errors} timeouts=${result.timeouts} mismatches=${result.mismatches}`,
-  };
+  return loadResult(result);
 }
 
 interface Miss {

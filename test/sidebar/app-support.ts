@@ -17,10 +17,11 @@ import { startTestHub, type TestHub } from '../support/hub.js';
  */
 export const APP_SECRET = 'hs-app-secret-0123456789abcdef';
 export const LEGACY_SECRET = 'dynamic-app-secret-app-01';
-const PRODUCT_SECRET = 'product-lookup-secret-0123456789';
+export const PRODUCT_SECRET = 'product-lookup-secret-0123456789';
 /** An operator's own parameter in the configured Callback URL: Help Scout does not sign it. */
 export const CALLBACK_PARAM = ['team', 'emea/1'] as const;
 
+/** The product's lookup endpoint: verifies the hub's signature, answers per email, counts calls. */
 export async function startProductEndpoint() {
   const accounts = new Map<string, unknown>();
   const asked: string[] = [];

@@ -1,14 +1,11 @@
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { helpscout } from '../../integrations/helpscout/index.js';
 import { product } from '../../integrations/product/index.js';
 import { stripe } from '../../integrations/stripe/index.js';
-import { verifyHubSignature } from '../../src/http/hub-signature.js';
 import { startFakeStripe, type FakeStripe } from '../fakes/stripe/index.js';
 import { startTestHub, waitFor, type TestHub } from '../support/hub.js';
 import { dynamicAppBody, helpScoutCardHtml } from './support.js';
+import { PRODUCT_SECRET, startProductEndpoint } from './app-support.js';
 
 /**
  * The card end to end: Help Scout's signed callback → the hub → the fake Stripe and the product's
@@ -16,31 +13,6 @@ import { dynamicAppBody, helpScoutCardHtml } from './support.js';
  */
 
 const SECRET = 'dynamic-app-secret-stripe-01';
-const PRODUCT_SECRET = 'product-lookup-secret-0123456789';
-
-/** The product's lookup endpoint: verifies the hub's signature, answers per email, counts calls. */
-async function startProduct() {
-  const accounts = new Map<string, unknown>();
-  const asked: string[] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks);
-      if (!verifyHubSignature(req.headers['x-hub-signature'] as string | undefined, raw, [PRODUCT_SECRET]).ok) {
-        res.writeHead(401).end();
-        return;
-      }
-      const { email } = JSON.parse(raw.toString('utf8')) as { email: string };
-      asked.push(email);
-      const account = accounts.get(email);
-      res.writeHead(account ? 200 : 404, { 'content-type': 'application/json' }).end(account ? JSON.stringify({ account }) : '');
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return { server, accounts, asked, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/lookup` };
-}
 
 async function startCardHub(fake: FakeStripe, productUrl: string, extra: Record<string, string> = {}) {
   const t = await startTestHub('pglite', {
@@ -74,7 +46,7 @@ function seedPayingCustomer(fake: FakeStripe, email: string, company: string) {
 /** The fake Stripe, the product's endpoint and a hub using both; `stop` ends all three. */
 async function startCardWorld(extra: Record<string, string> = {}) {
   const fake = await startFakeStripe({ rateLimitPerSecond: null });
-  const productEndpoint = await startProduct();
+  const productEndpoint = await startProductEndpoint();
   const hub = await startCardHub(fake, productEndpoint.url, extra);
   const stop = async () => {
     await hub.t.stop();
