@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { helpscout } from '../../integrations/helpscout/index.js';
 import { product } from '../../integrations/product/index.js';
 import { stripe } from '../../integrations/stripe/index.js';
+import { mintPageToken, tokenKey } from '../../src/sidebar/app-token.js';
 import { phpSignedQuerySignature, startFakeHelpScout, type FakeHelpScout } from '../fakes/helpscout/index.js';
 import { APP_SECRET, CALLBACK_PARAM, LEGACY_SECRET, askCard, conversationFor, pageToken, seedStripeCustomer, startAppWorld, type AppWorld } from './app-support.js';
 import { dynamicAppBody, helpScoutCardHtml } from './support.js';
@@ -16,7 +17,8 @@ describe('Help Scout sidebar app: signed page, card token, data rules', () => {
   let world: AppWorld;
 
   beforeAll(async () => {
-    world = await startAppWorld();
+    // Both kinds of app share the mailbox list (101 is the Dynamic App body's default mailbox).
+    world = await startAppWorld({ HELPSCOUT_SIDEBAR_MAILBOX_IDS: '85,101' });
   });
   afterAll(() => world?.stop());
 
@@ -115,6 +117,19 @@ describe('Help Scout sidebar app: signed page, card token, data rules', () => {
     expect(other.status).toBe(403);
     expect(((await other.json()) as { error: { code: string } }).error.code).toBe('card_token_bound');
     expect(world.callsFor('other@pancake.example')).toBe(0);
+  });
+
+  it('refuses an expired card token, and shows no card in a mailbox the app is not enabled for', async () => {
+    const expired = mintPageToken(tokenKey(APP_SECRET), { conversationId: '510', mailboxId: '85' }, Date.now() - 11 * 60_000);
+    const refused = await askCard(world.base, expired, { email: 'expired@pancake.example' });
+    expect(refused.status).toBe(401);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toContain('expired');
+    const elsewhere = await page(world.host.signedUrl({ ...conversationFor(511, { email: 'elsewhere@pancake.example' }), mailboxId: 86 }));
+    expect(elsewhere.status).toBe(200);
+    const html = await elsewhere.text();
+    expect(html).toContain('Support Hub is not enabled for this mailbox.');
+    expect(html).not.toContain('hub-card-token');
+    expect(world.callsFor('expired@pancake.example') + world.callsFor('elsewhere@pancake.example')).toBe(0);
   });
 
   it('checks a signed timestamp parameter when one is present: a stale one is refused', async () => {
