@@ -1,5 +1,7 @@
 import { createHmac } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { phpSignedQuerySignature } from '../fakes/helpscout/index.js';
 import { helpScoutAppSignature, phpJsonEncode, signedParams, verifyHelpScoutAppQuery } from '../../src/sidebar/helpscout-app-signature.js';
 
 /**
@@ -74,5 +76,24 @@ describe('Help Scout app signature: the PHP sample’s serialisation', () => {
     const { query, signature } = PHP_VECTORS[4]!;
     expect(signature).toContain('+');
     expect(verifyHelpScoutAppQuery(SECRET, `${query}&X-HelpScout-Signature=${signature}`).ok).toBe(true);
+  });
+
+  it('agrees with the fake host’s independent PHP-style signer on any query of plain names and arbitrary values, and never throws on garbage', () => {
+    const name = fc.stringMatching(/^[a-zA-Z][a-zA-Z0-9_-]{0,15}$/);
+    const value = fc.string({ unit: 'grapheme', maxLength: 40 });
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.tuple(name, value), { minLength: 1, maxLength: 6, selector: ([n]) => n }), (pairs) => {
+        const query = new URLSearchParams(pairs);
+        query.append('X-HelpScout-Signature', phpSignedQuerySignature(SECRET, pairs));
+        expect(verifyHelpScoutAppQuery(SECRET, query.toString())).toMatchObject({ ok: true });
+      }),
+      { numRuns: 300 },
+    );
+    fc.assert(
+      fc.property(fc.string({ maxLength: 200 }), (garbage) => {
+        expect(verifyHelpScoutAppQuery(SECRET, garbage).ok).toBe(false);
+      }),
+      { numRuns: 500 },
+    );
   });
 });
