@@ -82,9 +82,10 @@ export class CustomerBindings {
   bind(tokenId: string, customerKey: string, until: number, now = Date.now()): boolean {
     const found = this.bound.get(tokenId);
     if (found && found.until > now) return found.key === customerKey;
-    if (this.bound.size >= this.max) {
-      for (const [id, entry] of this.bound) if (entry.until <= now) this.bound.delete(id);
-      if (this.bound.size >= this.max) this.bound.delete(this.bound.keys().next().value as string);
+    // Every page token lives equally long, so insertion order is expiry order: drop from the front.
+    for (const [id, entry] of this.bound) {
+      if (entry.until > now && this.bound.size < this.max) break;
+      this.bound.delete(id);
     }
     this.bound.set(tokenId, { key: customerKey, until });
     return true;

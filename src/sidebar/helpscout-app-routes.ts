@@ -67,13 +67,28 @@ function framedHeaders(res: Response, app: Pick<SidebarAppCapability, 'frameAnce
   res.setHeader('Content-Type', 'text/html; charset=utf-8');
 }
 
+const JSON_TYPE = 'application/json; charset=utf-8';
 const CARD_VIEWS = new WeakMap<SidebarCard, { sidebar?: string; panel?: string }>();
 
-/** The card's HTML for a view; memoised per card object (the card service reuses unchanged cards). */
-function cardHtml(card: SidebarCard, view: 'sidebar' | 'panel'): string {
+/**
+ * The card's HTML for a view as the start of the JSON answer (`{"html":…,"kind":…`); memoised per
+ * card object (the card service reuses unchanged cards), so a warm card is neither rendered nor
+ * serialised again.
+ */
+function cardJsonStart(card: SidebarCard, view: 'sidebar' | 'panel'): string {
   let views = CARD_VIEWS.get(card);
   if (!views) CARD_VIEWS.set(card, (views = {}));
-  return (views[view] ??= renderCardView({ card, full: view === 'panel', badgeClass: (tone: Tone) => BADGE_CLASS[tone] ?? 'badge', compactLabels: SIDEBAR_LABELS }).trim());
+  return (views[view] ??= `{"html":${JSON.stringify(renderCardView({ card, full: view === 'panel', badgeClass: (tone: Tone) => BADGE_CLASS[tone] ?? 'badge', compactLabels: SIDEBAR_LABELS }).trim())},"kind":${JSON.stringify(card.kind)}`);
+}
+
+/** res.end, not res.send: an ETag (a hash of every answer) is no use on a no-store answer. */
+function sendNoStore(res: Response, status: number, contentType: string, body: string): void {
+  const bytes = Buffer.from(body);
+  res.statusCode = status;
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Content-Type', contentType);
+  res.setHeader('Content-Length', bytes.length);
+  res.end(bytes);
 }
 
 export function helpScoutAppRouter(deps: HelpScoutAppRouterDeps): Router {
@@ -111,7 +126,7 @@ export function helpScoutAppRouter(deps: HelpScoutAppRouterDeps): Router {
       return;
     }
     framedHeaders(res, capability);
-    res.status(200).send(renderPage({ view: 'sidebar', token: mintPageToken(keyOf(capability), verdict), assetVersion: assets.version }));
+    sendNoStore(res, 200, 'text/html; charset=utf-8', renderPage({ view: 'sidebar', token: mintPageToken(keyOf(capability), verdict), assetVersion: assets.version }));
   });
 
   // The side panel's page holds no data and no token: the token travels in the URL fragment,
@@ -152,7 +167,7 @@ export function helpScoutAppRouter(deps: HelpScoutAppRouterDeps): Router {
         return 'failed' as const;
       });
       if (found === 'failed') {
-        res.status(200).json({ html: cardHtml(noticeCard('Help Scout could not be asked who this conversation’s customer is. Reopen the conversation to try again.'), 'sidebar') });
+        sendNoStore(res, 200, JSON_TYPE, `${cardJsonStart(noticeCard('Help Scout could not be asked who this conversation’s customer is. Reopen the conversation to try again.'), 'sidebar')}}`);
         return;
       }
       customer = found ?? { emails: [], name: null };
@@ -165,7 +180,7 @@ export function helpScoutAppRouter(deps: HelpScoutAppRouterDeps): Router {
     }
     const card = await deps.cards.cardFor({ emails: customer.emails, name: customer.name, details: asked.view === 'panel' });
     const panelToken = token.k === 'page' ? mintPanelToken(keyOf(capability), token, customer) : undefined;
-    res.status(200).json({ html: cardHtml(card, asked.view), kind: card.kind, ...(panelToken ? { panelToken } : {}) });
+    sendNoStore(res, 200, JSON_TYPE, `${cardJsonStart(card, asked.view)}${panelToken ? `,"panelToken":${JSON.stringify(panelToken)}` : ''}}`);
   });
   return router;
 }

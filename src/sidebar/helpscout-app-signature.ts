@@ -51,7 +51,20 @@ export function signedParams(search: string, excluded: ReadonlySet<string> = new
 
 /** PHP's urldecode: `+` is a space, `%xx` a byte; null when the bytes are not UTF-8 (json_encode would fail). */
 function phpDecode(text: string): string | null {
-  const bytes = Buffer.from(text.replace(/\+/g, ' ').replace(/%([0-9a-fA-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1');
+  const spaced = text.includes('+') ? text.replace(/\+/g, ' ') : text;
+  // Raw bytes above 0x7F (a client that did not percent-encode) take the byte-wise path below.
+  const ascii = /^[\x00-\x7f]*$/.test(spaced);
+  if (ascii && !spaced.includes('%')) return spaced;
+  // Every % starts a valid escape: decodeURIComponent decodes the same bytes and refuses non-UTF-8.
+  if (ascii && !/%(?![0-9a-fA-F]{2})/.test(spaced)) {
+    try {
+      return decodeURIComponent(spaced);
+    } catch {
+      return null;
+    }
+  }
+  // A stray % stays a literal % in PHP.
+  const bytes = Buffer.from(spaced.replace(/%([0-9a-fA-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1');
   const decoded = bytes.toString('utf8');
   return Buffer.from(decoded, 'utf8').equals(bytes) ? decoded : null;
 }

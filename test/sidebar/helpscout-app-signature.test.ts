@@ -31,6 +31,7 @@ const PHP_VECTORS: { query: string; json: string; signature: string }[] = [
   { query: '0=x&1=y', json: '["x","y"]', signature: 'GuLTp22XSJGmDLXi5hiJRMBC+oY=' },
   { query: '', json: '[]', signature: 'jPyGfaFU99gdhkBKRsM9gz8jRUI=' },
   { query: 'x=1&y=2&x=3', json: '{"x":"3","y":"2"}', signature: 'u3gEf9stjaW3lhHe1YlVVsvDfH0=' },
+  { query: 'a=100%25&b=%zz', json: '{"a":"100%","b":"%zz"}', signature: 'Kjs+YH1TyL+5NyzUFllbEpXghmI=' },
   { query: 'n%C3%B8m=%E6%97%A5%E6%9C%AC&conversation-id=1', json: '{"n\\u00f8m":"\\u65e5\\u672c","conversation-id":"1"}', signature: 'cT5KqwBTT3hVwC0toYUIG3Tsg/I=' },
 ];
 
