@@ -173,8 +173,9 @@ export function helpScoutAppRouter(deps: HelpScoutAppRouterDeps): Router {
       customer = found ?? { emails: [], name: null };
     } else {
       customer = { emails: uniqueAddresses([asked.email, ...(asked.emails ?? [])]), name: asked.name?.trim() || null };
-      // One signed page load, one customer: a second, different customer for the same token is refused.
-      if (!bindings.bind(token.i, `${customer.emails.join(' ')}\n${customer.name ?? ''}`, token.x)) {
+      // One signed page load, one customer: a second, different customer for the same token is
+      // refused. Asking with no address (the context did not arrive) binds nothing.
+      if (customer.emails.length > 0 && !bindings.bind(token.i, `${customer.emails.join(' ')}\n${customer.name ?? ''}`, token.x)) {
         throw new HubError(403, 'card_token_bound', 'this card token was already used for another customer: reopen the conversation');
       }
     }

@@ -111,6 +111,9 @@ describe('Help Scout sidebar app: signed page, card token, data rules', () => {
     seedStripeCustomer(world.fake, 'first@pancake.example', 'First Crepes');
     const html = await (await page(world.host.signedUrl(conversationFor(505, { email: 'first@pancake.example' })))).text();
     const token = pageToken(html);
+    // Without Help Scout's context (it did not arrive in time) nothing is bound yet.
+    const empty = (await (await askCard(world.base, token, {})).json()) as { html: string; panelToken?: string };
+    expect(empty.html).toContain('No customer email on this conversation yet.');
     expect((await askCard(world.base, token, { email: 'first@pancake.example' })).status).toBe(200);
     expect((await askCard(world.base, token, { email: 'first@pancake.example' })).status).toBe(200);
     const other = await askCard(world.base, token, { email: 'other@pancake.example' });
