@@ -70,6 +70,31 @@ export function stripQuotedAndSignature(body: string): string {
   return kept.join('\n').trim();
 }
 
+/**
+ * The message a forward carries ("Fwd: payslip in app" over "From: … Sent: … Subject: …" and the
+ * original text): the lines after the first history start, its header block and attribution left
+ * out and "> " quoting removed, stripped in turn (a forwarded thread keeps only its newest
+ * message). Null when the body holds no history. For a forward, that history is what the sender
+ * wants read: the triage classifier reads it; a reply's history it does not.
+ */
+export function forwardedMessage(body: string): string | null {
+  const lines = body.split(/\r\n|\r|\n/);
+  const at = lines.findIndex((_, i) => startsHistory(lines, i));
+  if (at < 0) return null;
+  let i = at;
+  // The separator or attribution itself ("On … wrote:" may wrap over three lines).
+  if (HISTORY_STARTS.some((re) => re.test(lines[i]!.trim()))) i++;
+  else if (!HEADER_FROM.test(lines[i]!.trim())) {
+    while (i < lines.length && !/:\s*$/.test(lines[i]!.trim())) i++;
+    i++;
+  }
+  // The header block: From/Sent/To/Subject/Cc lines (and blank lines between them).
+  while (i < lines.length && (lines[i]!.trim() === '' || HEADER_FROM.test(lines[i]!.trim()) || HEADER_NEXT.test(lines[i]!.trim()))) i++;
+  const rest = lines.slice(i).map((line) => line.replace(/^\s*>\s?/, ''));
+  const text = stripQuotedAndSignature(rest.join('\n'));
+  return text === '' ? null : text;
+}
+
 function startsHistory(lines: string[], i: number): boolean {
   const trimmed = lines[i]!.trim();
   if (HISTORY_STARTS.some((re) => re.test(trimmed))) return true;

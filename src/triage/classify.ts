@@ -6,8 +6,11 @@
 import { findExclamations, findShouting } from './intensity.js';
 import { defaultLexicon, type CompiledLexicon } from './lexicon.js';
 import { findPhrases, type PhraseHit } from './match.js';
+import { findAcknowledgement, findNotHappening, readAmplifiers, readAutomaticReply, readResolution } from './readings.js';
 import { stripQuotedAndSignature } from './strip.js';
-import { tokenize, type Token } from './tokens.js';
+import { readPeopleCounts, readTimeWords, TIME_CATEGORY } from './time-words.js';
+import { forwardedMessage } from '../text/quoted.js';
+import { tokenize, type Token, type TokenizedText } from './tokens.js';
 
 export type UrgencyLevel = 'urgent' | 'high' | 'normal' | 'low';
 export type Confidence = 'high' | 'medium' | 'low';
@@ -34,6 +37,12 @@ export interface Evidence {
   end: number | null;
   /** Set when a negation ("not", "isn't", "no") turned an alarm phrase around. */
   negated?: true;
+  /**
+   * Set when a reading of the whole message lowered this item (readings.ts): an alarm in a
+   * hypothetical clause, one reported before a recovery, anything in an automatic reply, an
+   * amplifier with no problem reported.
+   */
+  reading?: 'hypothetical' | 'resolved' | 'a new problem follows' | 'automatic reply' | 'no problem reported';
 }
 
 export interface TriageResult {
@@ -52,10 +61,21 @@ function nfkc(text: string): string {
   return NON_ASCII.test(text) ? text.normalize('NFKC') : text;
 }
 
-/** Subject and body after Unicode NFKC and stripping: what the classifier reads and staff see. */
+// "Fwd:", "FW:" and their translations (WG, TR, VS, RV): the quoted message is what is sent to be read.
+const FORWARD_SUBJECT = /^(?:(?:re|aw|sv)\s*:\s*)*(?:fwd?|wg|tr|vs|rv)\s*:/i;
+
+/**
+ * Subject and body after Unicode NFKC and stripping: what the classifier reads and staff see. A
+ * reply's quoted history is left out; a forward's forwarded message is kept after the sender's note.
+ */
 export function classifiedText(input: Pick<TriageInput, 'subject' | 'text'>): string {
   const subject = nfkc(input.subject ?? '').replace(/\s+/g, ' ').trim();
-  const body = stripQuotedAndSignature(nfkc(input.text));
+  const raw = nfkc(input.text);
+  let body = stripQuotedAndSignature(raw);
+  if (FORWARD_SUBJECT.test(subject)) {
+    const forwarded = forwardedMessage(raw);
+    if (forwarded !== null) body = body === '' ? forwarded : `${body}\n${forwarded}`;
+  }
   return `${subject}\n${body}`;
 }
 
@@ -65,6 +85,7 @@ function hitWeight(hit: PhraseHit, start: number, replySubjectEnd: number, lexic
   let weight = hit.phrase.weight;
   if (start < replySubjectEnd) weight *= replySubjectFactor;
   if (hit.negatedBy !== null) return weight > 0 ? -negation.flip * weight : 0;
+  if (hit.hypothetical && weight > 0) weight *= lexicon.source.scoring.hypothetical.factor;
   return hit.inQuestion && weight > 0 ? weight * questionFactor : weight;
 }
 
@@ -131,6 +152,7 @@ function decayedEvidence(hits: PhraseHit[], tokens: Token[], text: string, reply
       const end = tokens[hit.last]!.end;
       const item: Evidence = { phrase: text.slice(start, end), category: hit.phrase.category, weight: round(weight * factor), start, end };
       if (hit.negatedBy !== null) item.negated = true;
+      else if (hit.hypothetical && hit.phrase.weight > 0) item.reading = 'hypothetical';
       evidence.push(item);
     }
   }
@@ -145,6 +167,7 @@ export function classify(input: TriageInput, lexicon: CompiledLexicon = defaultL
   const tokenized = tokenize(text);
   const hits = readSubjectsByBody(findPhrases(tokenized, lexicon), tokenized.tokens, subjectEnd);
   const evidence = decayedEvidence(hits, tokenized.tokens, text, replySubjectEnd, lexicon);
+  evidence.push(...notHappeningEvidence(tokenized, hits, text, replySubjectEnd, lexicon));
 
   const shouting = findShouting(text, tokenized.tokens);
   if (shouting && signals.allCaps !== 0) {
@@ -162,8 +185,14 @@ export function classify(input: TriageInput, lexicon: CompiledLexicon = defaultL
   if (input.channel && channelWeight !== 0) {
     evidence.push({ phrase: `channel: ${input.channel}`, category: 'channel', weight: channelWeight, start: null, end: null });
   }
+  evidence.push(...timeEvidence(text, tokenized.tokens, lexicon), ...peopleEvidence(text, lexicon));
+  const acknowledgement = findAcknowledgement(text, subjectEnd + 1);
+  if (acknowledgement && signals.acknowledgement !== 0) {
+    evidence.push({ phrase: text.slice(acknowledgement.start, acknowledgement.end), category: 'acknowledgement', weight: signals.acknowledgement, ...acknowledgement });
+  }
 
-  const scaled = scaleEvidence(evidence, lexicon.scales);
+  const read = readAmplifiers(readResolution(readAutomaticReply(evidence), lexicon), lexicon);
+  const scaled = scaleEvidence(read, lexicon.scales);
   let score = scaled.reduce((sum, e) => sum + e.weight, 0);
   // Plan tier scales urgency that is there; it never makes a calm message urgent by itself.
   if (input.planTier && score > 0) {
@@ -182,17 +211,78 @@ export function classify(input: TriageInput, lexicon: CompiledLexicon = defaultL
   return { level, score, confidence: confidenceOf(score, level, scaled.length, lexicon), evidence: scaled, text };
 }
 
+/** Decay within a category, as for phrases: the strongest counts in full, each further one half as much. */
+function decayed(items: Evidence[], decay: number): Evidence[] {
+  const factor = new Map<string, number>();
+  return [...items]
+    .sort((a, b) => Math.abs(b.weight) - Math.abs(a.weight) || (a.start ?? 0) - (b.start ?? 0))
+    .map((e) => {
+      const f = factor.get(e.category) ?? 1;
+      factor.set(e.category, f * decay);
+      return f === 1 ? e : { ...e, weight: round(e.weight * f) };
+    });
+}
+
+/**
+ * "can't open", "won't load", "hasn't arrived" where no lexicon phrase covers the words
+ * (readings.ts findNotHappening), as `not_happening` evidence: asked about, it counts as a
+ * question does; in a hypothetical clause or a reply's subject, as those do.
+ */
+function notHappeningEvidence(tokenized: TokenizedText, hits: readonly PhraseHit[], text: string, replySubjectEnd: number, lexicon: CompiledLexicon): Evidence[] {
+  const weight = lexicon.source.signals.notHappening;
+  if (weight === 0) return [];
+  const { tokens } = tokenized;
+  const covered = new Uint8Array(tokens.length);
+  for (const hit of hits) for (let t = hit.first; t <= hit.last; t++) covered[t] = 1;
+  const { questionFactor, replySubjectFactor, hypothetical } = lexicon.source.scoring;
+  const items = findNotHappening(tokens, covered).map(({ first, last }): Evidence => {
+    const start = tokens[first]!.start;
+    let w = weight;
+    if (start < replySubjectEnd) w *= replySubjectFactor;
+    if (tokenized.questionClauses[tokens[first]!.clause]) w *= questionFactor;
+    const inHypothetical = lexicon.hypotheticals.some((words) => {
+      for (let t = first - 1; t >= 0 && tokens[t]!.clause === tokens[first]!.clause; t--) if (words.every((stem, k) => tokens[t + k]?.stem === stem)) return true;
+      return false;
+    });
+    const item: Evidence = { phrase: text.slice(start, tokens[last]!.end), category: 'not_happening', weight: round(inHypothetical ? w * hypothetical.factor : w), start, end: tokens[last]!.end };
+    if (inHypothetical) item.reading = 'hypothetical';
+    return item;
+  });
+  return decayed(items, lexicon.source.scoring.repeatDecay);
+}
+
+/** Deadlines near and far, and how long a problem has lasted (time-words.ts), as evidence. */
+function timeEvidence(text: string, tokens: readonly Token[], lexicon: CompiledLexicon): Evidence[] {
+  const weights = lexicon.source.signals.timeWords;
+  const items = readTimeWords(text, tokens).flatMap((hit): Evidence[] => {
+    const weight = weights[hit.kind];
+    return weight === 0 ? [] : [{ phrase: text.slice(hit.start, hit.end), category: TIME_CATEGORY[hit.kind], weight, start: hit.start, end: hit.end }];
+  });
+  return decayed(items, lexicon.source.scoring.repeatDecay);
+}
+
+/** "240 employees", "all 1,200 staff": a count of people affected, as evidence. */
+function peopleEvidence(text: string, lexicon: CompiledLexicon): Evidence[] {
+  const { ten, hundred } = lexicon.source.signals.manyPeople;
+  const items = readPeopleCounts(text).flatMap((hit): Evidence[] => {
+    const weight = hit.count >= 100 ? hundred : ten;
+    return weight === 0 ? [] : [{ phrase: text.slice(hit.start, hit.end), category: 'many_people', weight, start: hit.start, end: hit.end }];
+  });
+  return decayed(items, lexicon.source.scoring.repeatDecay);
+}
+
 /**
  * Each evidence item counts its written weight times its category's fitted scale (weights.yaml),
  * so the evidence staff see still adds up to the score. A category scaled to 0 drops out.
  */
 function scaleEvidence(evidence: Evidence[], scales: ReadonlyMap<string, number>): Evidence[] {
   if (scales.size === 0) return evidence;
+  // The items are this call's own: scaled in place (a copy per item costs more than the rest).
   const out: Evidence[] = [];
   for (const e of evidence) {
-    const scale = scales.get(e.category) ?? 1;
-    const weight = round(e.weight * scale);
-    if (weight !== 0) out.push(scale === 1 ? e : { ...e, weight });
+    const scale = scales.get(e.category);
+    if (scale !== undefined && scale !== 1) e.weight = round(e.weight * scale);
+    if (e.weight !== 0 || e.reading) out.push(e);
   }
   return out;
 }

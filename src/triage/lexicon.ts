@@ -12,7 +12,23 @@ import { stem, tokenizeWords } from './natural.js';
 
 const weight = z.number().finite();
 
+/**
+ * What a category's evidence is: a `problem` reported (an outage, a compromised account), an
+ * `amplifier` of a problem (many people, a deadline, shouting) that counts fully only beside one,
+ * a `topic` that weighs on its own without being a failure (a data-subject request), `calm` (a
+ * question, thanks, a recovery), or `neutral` (phrases that only stop an alarm word from matching
+ * in another sense).
+ */
+export const ROLES = ['problem', 'amplifier', 'topic', 'calm', 'neutral'] as const;
+export type Role = (typeof ROLES)[number];
+
 const CategorySchema = z.object({
+  role: z.enum(ROLES),
+  /**
+   * The topic routing knows it by (escalation policies, incident clustering, the acknowledgement's
+   * wording), when it is a finer reading of one: account_compromise is `security`. Default: itself.
+   */
+  topic: z.string().regex(/^[a-z][a-z_]*$/).optional(),
   description: z.string().min(1),
   /**
    * phrase → weight. Words are matched after stemming; `*` stands for up to two words; `=word`
@@ -43,6 +59,18 @@ export const LexiconSchema = z.object({
       flip: z.number().min(0).max(1),
     }),
     confidence: z.object({ highMargin: z.number().positive(), mediumMargin: z.number().positive() }),
+    hypothetical: z.object({
+      /** Words that open a hypothetical clause ("if", "in case", "what if"): alarms after them in it are not reports. */
+      terms: z.array(z.string().min(1)).min(1),
+      /** An alarm in a hypothetical clause counts this much. */
+      factor: z.number().min(0).max(1),
+    }),
+    /** Amplifiers (many people, deadlines, "urgent", shouting) count this much when no problem is reported. */
+    amplifierWithoutProblem: z.number().min(0).max(1),
+    /** Calm evidence (a question, thanks, a request) counts this much when no problem is reported. */
+    calmWithoutProblem: z.number().min(1).max(4),
+    /** An alarm reported before a recovery ("site was down … working again now") counts this much. */
+    resolvedFactor: z.number().min(0).max(1),
   }),
   signals: z.object({
     allCaps: weight,
@@ -51,6 +79,14 @@ export const LexiconSchema = z.object({
     /** Multipliers on a positive score: paying and higher tiers weigh more. */
     planTier: z.object({ free: z.number().positive(), trial: z.number().positive(), paid: z.number().positive(), enterprise: z.number().positive() }),
     channel: z.object({ chat: weight, email: weight, helpdesk: weight }),
+    /** The deadline reader (time-words.ts): near deadlines push up, far ones down, a duration adds to a stoppage. */
+    timeWords: z.object({ today: weight, clock: weight, tomorrow: weight, soon: weight, far: weight, since: weight }),
+    /** "240 employees", "all 1,200 staff": a count of people (from 10, and from 100) affected. */
+    manyPeople: z.object({ ten: weight, hundred: weight }),
+    /** A message that is only an acknowledgement ("ok", "thx", "great, that worked"). */
+    acknowledgement: weight,
+    /** "can't open", "won't load", "hasn't arrived" where no phrase covers the words (readings.ts). */
+    notHappening: weight,
   }),
   categories: z.record(z.string().regex(/^[a-z][a-z_]*$/), CategorySchema),
 });
@@ -75,8 +111,22 @@ export interface CompiledPhrase {
 
 export interface CompiledLexicon {
   source: Lexicon;
+  /**
+   * Phrases by their first two stems ("not working" under "not work"), and those whose second
+   * word is a wildcard or absent by their first stem alone: a message's common words ("not",
+   * "can", "is") then try only the few phrases that can match there.
+   */
+  byFirstTwo: Map<string, Map<string, CompiledPhrase[]>>;
   byFirstStem: Map<string, CompiledPhrase[]>;
   negators: Set<string>;
+  /** Words (as stems) that open a hypothetical clause: "if", "in case", "what if". */
+  hypotheticals: string[][];
+  /** Their first stems, to skip every other word quickly. */
+  hypotheticalStarts: ReadonlySet<string>;
+  /** Each category's role (see ROLES). */
+  roles: ReadonlyMap<string, Role>;
+  /** Categories that route as another topic (account_compromise → security). */
+  topics: ReadonlyMap<string, string>;
   /**
    * How much each evidence category counts (weights.yaml, fitted by `npm run triage:tune`): an
    * evidence item's weight is its phrase's written weight times its category's scale. A category
@@ -120,6 +170,7 @@ function wordKey(word: PhraseWord | null): string {
 export function compileLexicon(lexicon: Lexicon): CompiledLexicon {
   const negators = new Set(lexicon.scoring.negation.terms.flatMap((t) => phraseWords(t)).flatMap((w) => (w ? [w.stem] : [])));
   const byFirstStem = new Map<string, CompiledPhrase[]>();
+  const byFirstTwo = new Map<string, Map<string, CompiledPhrase[]>>();
   const seen = new Map<string, string>();
   for (const [category, { terms }] of Object.entries(lexicon.categories)) {
     for (const [phrase, weight] of Object.entries(terms)) {
@@ -141,12 +192,24 @@ export function compileLexicon(lexicon: Lexicon): CompiledLexicon {
         words,
         containsNegator: words.some((w) => w !== null && negators.has(w.stem)),
       };
-      const list = byFirstStem.get(first.stem) ?? [];
+      const second = words[1];
+      let index = byFirstStem;
+      let indexKey = first.stem;
+      if (second) {
+        index = byFirstTwo.get(first.stem) ?? new Map<string, CompiledPhrase[]>();
+        byFirstTwo.set(first.stem, index);
+        indexKey = second.stem;
+      }
+      const list = index.get(indexKey) ?? [];
       list.push(compiled);
-      byFirstStem.set(first.stem, list);
+      index.set(indexKey, list);
     }
   }
-  return { source: lexicon, byFirstStem, negators, scales: new Map() };
+  const hypotheticals = lexicon.scoring.hypothetical.terms.map((t) => phraseWords(t).flatMap((w) => (w ? [w.stem] : [])));
+  const roles = new Map(Object.entries(lexicon.categories).map(([name, c]) => [name, c.role]));
+  const topics = new Map(Object.entries(lexicon.categories).flatMap(([name, c]) => (c.topic ? [[name, c.topic] as const] : [])));
+  const hypotheticalStarts = new Set(hypotheticals.flatMap((words) => words.slice(0, 1)));
+  return { source: lexicon, byFirstTwo, byFirstStem, negators, hypotheticals, hypotheticalStarts, roles, topics, scales: new Map() };
 }
 
 /** The lexicon with fitted scales and thresholds (weights.yaml) in place of the written ones. */

@@ -13,6 +13,8 @@ export interface PhraseHit {
   /** When the hit is negated: the negating token's index (or the hit's own first, for a subject its body denies). */
   negatedBy: number | null;
   inQuestion: boolean;
+  /** In a clause a hypothetical opens ("what happens if a payroll run fails"): not a report. */
+  hypothetical: boolean;
 }
 
 // `*` spans up to this many words.
@@ -38,16 +40,30 @@ function matchAt(tokens: Token[], at: number, words: (PhraseWord | null)[], k: n
   return matchAt(tokens, at + 1, words, k + 1);
 }
 
+/** The phrases of `phrases` that match at token `i`, added to `out`. */
+function collect(text: TokenizedText, i: number, phrases: readonly CompiledPhrase[], out: PhraseHit[]): void {
+  const { tokens } = text;
+  for (const phrase of phrases) {
+    const end = matchAt(tokens, i, phrase.words, 0);
+    if (end < 0) continue;
+    out.push({ phrase, first: i, last: end - 1, negatedBy: null, inQuestion: text.questionClauses[tokens[i]!.clause] === true, hypothetical: false });
+  }
+}
+
 export function findPhrases(text: TokenizedText, lexicon: CompiledLexicon): PhraseHit[] {
   const { tokens } = text;
   const candidates: PhraseHit[] = [];
-  for (let i = 0; i < tokens.length; i++) {
-    const phrases = lexicon.byFirstStem.get(tokens[i]!.stem);
-    if (phrases === undefined) continue;
-    for (const phrase of phrases) {
-      const end = matchAt(tokens, i, phrase.words, 0);
-      if (end < 0) continue;
-      candidates.push({ phrase, first: i, last: end - 1, negatedBy: null, inQuestion: text.questionClauses[tokens[i]!.clause] === true });
+  const last = tokens.length - 1;
+  for (let i = 0; i <= last; i++) {
+    const stem = tokens[i]!.stem;
+    const single = lexicon.byFirstStem.get(stem);
+    if (single !== undefined) collect(text, i, single, candidates);
+    if (i < last) {
+      const pairs = lexicon.byFirstTwo.get(stem);
+      if (pairs !== undefined) {
+        const double = pairs.get(tokens[i + 1]!.stem);
+        if (double !== undefined) collect(text, i, double, candidates);
+      }
     }
   }
   // Longest first, then the stronger weight, then the earlier: "down for maintenance" beats "down".
@@ -65,7 +81,38 @@ export function findPhrases(text: TokenizedText, lexicon: CompiledLexicon): Phra
   }
   hits.sort((a, b) => a.first - b.first);
   applyNegation(tokens, hits, taken, lexicon);
+  markHypothetical(tokens, hits, lexicon);
   return hits;
+}
+
+/**
+ * A hit is hypothetical when a hypothetical opener ("if", "in case", "what if") comes before it
+ * in its clause — "if an employee's phone is stolen, what can they do" asks about a policy.
+ */
+function markHypothetical(tokens: Token[], hits: PhraseHit[], lexicon: CompiledLexicon): void {
+  if (lexicon.hypotheticals.length === 0 || hits.length === 0) return;
+  // Where a hypothetical opener starts, once per message; then each hit looks back in its clause.
+  // (Bounds are checked before reading: reading past an array's end is V8's slow path.)
+  let openers: number[] | null = null;
+  const first = lexicon.hypotheticalStarts;
+  for (let t = 0; t < tokens.length; t++) {
+    const stem = tokens[t]!.stem;
+    if (!first.has(stem)) continue;
+    for (const words of lexicon.hypotheticals) {
+      if (words[0] !== stem || t + words.length > tokens.length) continue;
+      let k = 1;
+      while (k < words.length && tokens[t + k]!.stem === words[k]) k++;
+      if (k === words.length) {
+        (openers ??= []).push(t);
+        break;
+      }
+    }
+  }
+  if (openers === null) return;
+  for (const hit of hits) {
+    const clause = tokens[hit.first]!.clause;
+    for (const t of openers) if (t < hit.first && tokens[t]!.clause === clause) hit.hypothetical = true;
+  }
 }
 
 /**

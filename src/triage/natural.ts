@@ -49,7 +49,8 @@ export const stopWords: ReadonlySet<string> = new Set(stopwords.words);
  * ("isn't", "I'm") whole so negation can be read from them; natural's WordTokenizer would split
  * "isn't" into "isn" + "t" and cut accented words apart.
  */
-const wordTokenizer = new tokenizers.RegexpTokenizer({ pattern: /[\p{L}\p{N}]+(?:['’][\p{L}]+)*/gu, gaps: false });
+export const WORD_PATTERN = /[\p{L}\p{N}]+(?:['’][\p{L}]+)*/gu;
+const wordTokenizer = new tokenizers.RegexpTokenizer({ pattern: WORD_PATTERN, gaps: false });
 
 export function tokenizeWords(text: string): string[] {
   return wordTokenizer.tokenize(text) ?? [];

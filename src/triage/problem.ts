@@ -1,20 +1,40 @@
 import type { Evidence, UrgencyLevel } from './classify.js';
+import { defaultLexicon, type CompiledLexicon } from './lexicon.js';
 
-/** Signals that are not about what the problem is. */
-const NOT_A_TOPIC = new Set(['intensity', 'repeat_contact', 'channel', 'plan_tier', 'time_pressure', 'business_impact', 'confidence', 'negation', 'no_urgency', 'not_an_alarm']);
+/** Signals that are not about what the problem is: how much, how many, how soon, how loud. */
+const NOT_A_TOPIC = new Set([
+  'intensity',
+  'repeat_contact',
+  'channel',
+  'plan_tier',
+  'time_pressure',
+  'business_impact',
+  'confidence',
+  'negation',
+  'no_urgency',
+  'not_an_alarm',
+  'deadline',
+  'deadline_far',
+  'duration',
+  'many_people',
+  'chasing',
+  'core_process',
+  'acknowledgement',
+]);
 
 /**
- * The category a conversation is about: the one its strongest positive lexicon evidence belongs
- * to (urgency signals like "ASAP" or "!!!" say how much, not what). Routes on-call (security →
- * the security contact) and clusters outage reports; null when nothing names a topic.
+ * The topic a conversation is about: that of its strongest positive lexicon evidence (urgency
+ * signals like "ASAP" or "!!!" say how much, not what), as routing knows it — a compromised
+ * account or exposed payslips are `security`. Routes on-call (security → the security contact)
+ * and clusters outage reports; null when nothing names a topic.
  */
-export function primaryCategory(evidence: readonly Pick<Evidence, 'category' | 'weight'>[]): string | null {
+export function primaryCategory(evidence: readonly Pick<Evidence, 'category' | 'weight'>[], lexicon: CompiledLexicon = defaultLexicon()): string | null {
   let best: { category: string; weight: number } | null = null;
   for (const e of evidence) {
     if (e.weight <= 0 || NOT_A_TOPIC.has(e.category)) continue;
     if (!best || e.weight > best.weight) best = e;
   }
-  return best?.category ?? null;
+  return best ? (lexicon.topics.get(best.category) ?? best.category) : null;
 }
 
 /** How an acknowledgement names a category's problem: "Thanks for contacting us about …". */
@@ -36,6 +56,10 @@ const PHRASES: Record<string, string> = {
   information_request: 'your question',
   maintenance_question: 'your question about maintenance',
   minor_issue: 'the issue you noticed',
+  silent_stoppage: 'something that stopped working',
+  not_happening: 'something not working as it should',
+  pay_error: 'a problem with pay',
+  data_rights: 'a data-protection request',
 };
 
 /**

@@ -2,7 +2,7 @@
  * Turns the classified text into normalised, stemmed tokens that remember where they came from,
  * so every piece of evidence can be highlighted in the text staff see.
  */
-import { stem, tokenizeWords } from './natural.js';
+import { stem, WORD_PATTERN } from './natural.js';
 
 export interface Token {
   /** Lower-cased word, contractions expanded ("isn't" gives "is" then "not"). */
@@ -44,9 +44,31 @@ const CONTRACTION_SUFFIXES: [suffix: string, expansion: string][] = [
 const IRREGULAR_NEGATIONS: Record<string, string> = { "can't": 'can', "won't": 'will', "shan't": 'shall', "ain't": 'is' };
 const IS_CONTRACTIONS = new Set(["it's", "that's", "what's", "there's", "here's", "he's", "she's", "who's", "where's"]);
 
+// Chat lines often drop the apostrophe ("cant login", "isnt crashing"): the same negations.
+const APOSTROPHE_LESS: Record<string, [string, string]> = {
+  cant: ['can', 'not'],
+  dont: ['do', 'not'],
+  doesnt: ['does', 'not'],
+  didnt: ['did', 'not'],
+  isnt: ['is', 'not'],
+  wasnt: ['was', 'not'],
+  arent: ['are', 'not'],
+  werent: ['were', 'not'],
+  hasnt: ['has', 'not'],
+  havent: ['have', 'not'],
+  hadnt: ['had', 'not'],
+  couldnt: ['could', 'not'],
+  wouldnt: ['would', 'not'],
+  shouldnt: ['should', 'not'],
+  wont: ['will', 'not'],
+  im: ['i', 'am'],
+};
+
 export function expandWord(word: string): string[] {
   const lower = word.toLowerCase().replace(/’/g, "'");
   if (lower === 'cannot') return ['can', 'not'];
+  const bare = APOSTROPHE_LESS[lower];
+  if (bare) return [...bare];
   if (!lower.includes("'")) return [lower];
   const irregular = IRREGULAR_NEGATIONS[lower];
   if (irregular) return [irregular, 'not'];
@@ -115,17 +137,19 @@ function boundaryIn(text: string, from: number, to: number): Boundary {
   return found;
 }
 
+// The very words natural's tokenizer finds (its pattern), read with their offsets in one pass.
+const WORDS = new RegExp(WORD_PATTERN.source, WORD_PATTERN.flags);
+
 export function tokenize(text: string): TokenizedText {
-  const words = tokenizeWords(text);
   const tokens: Token[] = [];
   const questionSentences: boolean[] = [false];
   let sentence = 0;
   let clause = 0;
   let cursor = 0;
-  for (const word of words) {
-    // natural returns plain strings in order: find each one after the previous to get offsets.
-    const start = text.indexOf(word, cursor);
-    if (start < 0) continue;
+  WORDS.lastIndex = 0;
+  for (let match = WORDS.exec(text); match !== null; match = WORDS.exec(text)) {
+    const word = match[0];
+    const start = match.index;
     const boundary = tokens.length > 0 ? boundaryIn(text, cursor, start) : Boundary.None;
     if (boundary >= Boundary.Sentence) {
       if (boundary === Boundary.Question) questionSentences[sentence] = true;
@@ -143,7 +167,29 @@ export function tokenize(text: string): TokenizedText {
     }
   }
   if (boundaryIn(text, cursor, text.length) === Boundary.Question) questionSentences[sentence] = true;
+  markUnpunctuatedQuestions(tokens, questionSentences);
   return { tokens, questionClauses: questionClausesOf(tokens, questionSentences) };
+}
+
+// Chat lines often ask without a question mark ("where do i change my bank details"). A sentence
+// that opens with one of these, after at most a greeting, asks. Not "when" ("when I upload a file
+// I get an error" reports) and not the yes/no openers ("is stuck", "can't log in").
+const WH_OPENERS = new Set(['how', 'what', 'where', 'why', 'which', 'who']);
+const GREETINGS = new Set(['hi', 'hello', 'hey', 'dear', 'ok', 'okay', 'so', 'also', 'and', 'btw', 'thanks']);
+
+function markUnpunctuatedQuestions(tokens: readonly Token[], questionSentences: boolean[]): void {
+  let sentence = -1;
+  let checked = 0;
+  for (const token of tokens) {
+    if (token.sentence !== sentence) {
+      sentence = token.sentence;
+      checked = 0;
+    }
+    if (checked >= 2 || questionSentences[sentence]) continue;
+    checked++;
+    if (WH_OPENERS.has(token.norm)) questionSentences[sentence] = true;
+    else if (!GREETINGS.has(token.norm)) checked = 2;
+  }
 }
 
 /** Per clause: does it ask (see TokenizedText)? Decided by the clause's first token. */

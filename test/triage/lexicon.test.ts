@@ -15,7 +15,7 @@ function withCategories(categories: Lexicon['categories'], patch: Partial<Lexico
   return stringify({ ...base, ...patch, categories });
 }
 
-const outageOnly = (terms: Record<string, number>) => withCategories({ outage: { description: 'test', terms } });
+const outageOnly = (terms: Record<string, number>) => withCategories({ outage: { role: 'problem', description: 'test', terms } });
 
 describe('lexicon validation', () => {
   it('the shipped lexicon loads and has the categories the issue names', () => {
@@ -31,14 +31,14 @@ describe('lexicon validation', () => {
   });
 
   it('rejects a weight that is not a number, naming the phrase', () => {
-    const yaml = withCategories({ outage: { description: 'x', terms: { crash: 'lots' as unknown as number } } });
+    const yaml = withCategories({ outage: { role: 'problem', description: 'x', terms: { crash: 'lots' as unknown as number } } });
     expect(() => parseLexicon(yaml, 'test.yaml')).toThrow(/categories\.outage\.terms\.crash/);
   });
 
   it('rejects two phrases that match the same words (after stemming), naming both categories', () => {
     const yaml = withCategories({
-      outage: { description: 'x', terms: { crash: 2 } },
-      malfunction: { description: 'y', terms: { crashes: 1 } },
+      outage: { role: 'problem', description: 'x', terms: { crash: 2 } },
+      malfunction: { role: 'problem', description: 'y', terms: { crashes: 1 } },
     });
     expect(() => parseLexicon(yaml, 'test.yaml')).toThrow(LexiconError);
     expect(() => parseLexicon(yaml, 'test.yaml')).toThrow(/malfunction.*outage/);
@@ -60,7 +60,7 @@ describe('phrase syntax', () => {
   });
 
   it('"*" spans up to two words within a sentence', () => {
-    const lexicon = parseLexicon(withCategories({ data_loss: { description: 'x', terms: { 'lost * data': 3 } } }), 't');
+    const lexicon = parseLexicon(withCategories({ data_loss: { role: 'problem', description: 'x', terms: { 'lost * data': 3 } } }), 't');
     expect(classify({ text: 'We lost all our data.' }, lexicon).evidence.map((e) => e.phrase)).toEqual(['lost all our data']);
     expect(classify({ text: 'We lost the keys to our data.' }, lexicon).evidence).toEqual([]);
     expect(classify({ text: 'Nothing was lost. Data is fine.' }, lexicon).evidence).toEqual([]);
@@ -75,8 +75,8 @@ describe('phrase syntax', () => {
   it('the longest overlapping phrase wins', () => {
     const lexicon = parseLexicon(
       withCategories({
-        outage: { description: 'x', terms: { down: 2 } },
-        maintenance_question: { description: 'y', terms: { 'down for maintenance': -1 } },
+        outage: { role: 'problem', description: 'x', terms: { down: 2 } },
+        maintenance_question: { role: 'problem', description: 'y', terms: { 'down for maintenance': -1 } },
       }),
       't',
     );
@@ -86,7 +86,7 @@ describe('phrase syntax', () => {
 
   it('a weight-0 phrase blocks a shorter alarm phrase and is not shown as evidence', () => {
     const lexicon = parseLexicon(
-      withCategories({ outage: { description: 'x', terms: { down: 2 } }, not_an_alarm: { description: 'y', terms: { 'drop down': 0 } } }),
+      withCategories({ outage: { role: 'problem', description: 'x', terms: { down: 2 } }, not_an_alarm: { role: 'problem', description: 'y', terms: { 'drop down': 0 } } }),
       't',
     );
     expect(classify({ text: 'The drop down is empty' }, lexicon).evidence).toEqual([]);

@@ -23,9 +23,9 @@ import { exitWithUsageIfAsked } from '../../cli/usage.js';
 
 // Before anything is read or opened: `--help` only prints the usage.
 exitWithUsageIfAsked({
-  synopsis: 'npm run triage:eval -- FILE.csv|SUITE.yaml [--folds N] [--baseline] [--lexicon FILE.yaml] [--fit]',
+  synopsis: 'npm run triage:eval -- FILE.csv|SUITE.yaml… [--folds N] [--baseline] [--lexicon FILE.yaml] [--fit]',
   description:
-    'Scores the urgency classifier on a labelled CSV (subject, body, priority high|medium|low) or a behaviour suite (YAML, test/triage/behaviour/): urgent precision, recall, F1 and macro-F1; for a suite also the four-level confusion, low recall and whether the evidence names the words that should explain each case, with every case it gets wrong. The last line is machine-readable: triage-eval n=… urgent_precision=… …',
+    'Scores the urgency classifier on a labelled CSV (subject, body, priority high|medium|low) or a behaviour suite (YAML, test/triage/behaviour/), several files scored as one set: urgent precision, recall, F1 and macro-F1; for a suite also the four-level confusion, low recall and whether the evidence names the words that should explain each case, with every case it gets wrong. The last line is machine-readable: triage-eval n=… urgent_precision=… …',
   options: [
     ['--folds N', 'tune category weights and thresholds on training folds only; report cross-validated figures'],
     ['--baseline', "add natural's Bayes, the naive regex and a logistic regression on the same folds, with threshold-free figures"],
@@ -34,7 +34,7 @@ exitWithUsageIfAsked({
   ],
 });
 
-const USAGE = 'usage: triage:eval -- FILE.csv|SUITE.yaml [--folds N] [--baseline] [--lexicon FILE.yaml] [--fit]';
+const USAGE = 'usage: triage:eval -- FILE.csv|SUITE.yaml… [--folds N] [--baseline] [--lexicon FILE.yaml] [--fit]';
 
 function fixed(n: number): string {
   return n.toFixed(3);
@@ -109,18 +109,18 @@ function suiteLines(tickets: readonly LabelledTicket[], lexicon: ReturnType<type
   const confusion = levelConfusion(outcomes);
   const named = outcomes.filter((o) => o.explained !== null);
   const explained = named.filter((o) => o.explained).length;
-  const exact = outcomes.filter((o) => o.expected === o.got).length / outcomes.length;
+  const exact = outcomes.filter((o) => o.right).length / outcomes.length;
   const lines = [
     '',
     `four levels (rows: expected; columns: got ${LEVELS.join(' / ')}):`,
     ...LEVELS.map((l, k) => `  ${l.padEnd(6)} ${confusion[k]!.map((v) => String(v).padStart(5)).join(' ')}`),
     `exact level: ${fixed(exact)}; evidence names the expected words in ${explained} of ${named.length} cases`,
   ];
-  const wrong = outcomes.filter((o) => o.expected !== o.got || o.explained === false);
+  const wrong = outcomes.filter((o) => !o.right || o.explained === false);
   if (wrong.length > 0) {
     lines.push('', `cases to look at (${wrong.length}):`);
     for (const o of wrong) {
-      const level = o.expected === o.got ? o.got : `${o.expected} -> ${o.got}`;
+      const level = o.right ? o.got : `${o.expected.join('/')} -> ${o.got}`;
       const evidence = o.explained === false ? `; expected evidence "${o.expectedEvidence}" not shown` : '';
       lines.push(`  ${o.id.padEnd(24)} ${level.padEnd(16)} ${o.strongest}${evidence}`);
     }
@@ -139,18 +139,19 @@ function main(argv: string[]): number {
       fit: { type: 'boolean', default: false },
     },
   });
-  const file = positionals[0];
-  if (!file || positionals.length > 1) {
+  if (positionals.length === 0) {
     console.error(USAGE);
     return 2;
   }
+  const file = positionals.join(' + ');
   const folds = values.folds === undefined ? null : Number(values.folds);
   if (folds !== null && (!Number.isInteger(folds) || folds < 2)) {
     console.error(`--folds must be an integer of at least 2\n${USAGE}`);
     return 2;
   }
   const lexicon = values.lexicon ? loadLexicon(values.lexicon) : defaultLexicon();
-  const tickets = readLabelled(file);
+  // Several files are scored as one set (the behaviour suite is suite.yaml + rules.yaml).
+  const tickets = positionals.flatMap((path) => readLabelled(path));
   const counts = PRIORITIES.map((p) => `${tickets.filter((t) => t.priority === p).length} ${p}`).join(' / ');
   const started = performance.now();
   const result = evaluate(tickets, lexicon, { folds, baseline: values.baseline, reference: values.baseline });

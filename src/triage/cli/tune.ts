@@ -26,20 +26,22 @@ import { asWritten, defaultLexicon, loadLexicon, SHIPPED_LEXICON, SHIPPED_WEIGHT
 import { runCli } from './pipe.js';
 
 exitWithUsageIfAsked({
-  synopsis: 'npm run triage:tune -- FILE.csv|SUITE.yaml… [--out FILE.yaml] [--check]',
+  synopsis: 'npm run triage:tune -- FILE.csv|SUITE.yaml[=WEIGHT]… [--out FILE.yaml] [--check]',
   description:
-    "Fits how much each lexicon category counts and the thresholds between levels (ordinal logistic regression over the categories' evidence) on labelled CSVs (subject, body, priority) and behaviour suites (YAML), each file counting equally; prints each file's figures before and after, and writes the weights for review. The shipped src/triage/weights.yaml is what this command writes for ../shared/data/urgency/tickets-dev.csv and test/triage/behaviour/suite.yaml.",
+    "Fits how much each lexicon category counts and the thresholds between levels (ordinal logistic regression over the categories' evidence) on labelled CSVs (subject, body, priority) and behaviour suites (YAML), each file counting as much as its weight (FILE=2; default 1) however many rows it has; prints each file's figures before and after, and writes the weights for review. The shipped src/triage/weights.yaml is what this command writes for ../shared/data/urgency/tickets-dev.csv and test/triage/behaviour/suite.yaml.",
   options: [
     ['--out FILE.yaml', 'where to write the weights (default: src/triage/weights.yaml, the shipped file)'],
     ['--check', 'write nothing; exit 1 if the weights file differs from what the fit gives (reproducibility)'],
   ],
 });
 
-const USAGE = 'usage: triage:tune -- FILE.csv|SUITE.yaml… [--out FILE.yaml] [--check]';
+const USAGE = 'usage: triage:tune -- FILE.csv|SUITE.yaml[=WEIGHT]… [--out FILE.yaml] [--check]';
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 interface Input {
   path: string;
+  /** How much the file counts against the others (FILE=WEIGHT; default 1). */
+  weight: number;
   tickets: LabelledTicket[];
   sha256: string;
 }
@@ -55,7 +57,7 @@ function figures(tickets: readonly LabelledTicket[], lexicon: CompiledLexicon): 
   const auc = rocAuc(ours.ranking, tickets.map((t) => t.priority === 'high'));
   const outcomes = caseOutcomes(tickets, lexicon);
   const named = outcomes.filter((o) => o.explained !== null);
-  const suite = outcomes.length > 0 ? ` exact=${fixed(outcomes.filter((o) => o.expected === o.got).length / outcomes.length)} evidence=${named.filter((o) => o.explained).length}/${named.length}` : '';
+  const suite = outcomes.length > 0 ? ` exact=${fixed(outcomes.filter((o) => o.right).length / outcomes.length)} evidence=${named.filter((o) => o.explained).length}/${named.length}` : '';
   return `urgent P=${fixed(urgent.precision)} R=${fixed(urgent.recall)} macro_F1=${fixed(macroF1)} low_R=${fixed(perClass.low.recall)} AUC=${fixed(auc)}${suite}`;
 }
 
@@ -63,9 +65,9 @@ function figures(tickets: readonly LabelledTicket[], lexicon: CompiledLexicon): 
 export function weightsYaml(tuning: Tuning, inputs: readonly Input[]): string {
   const header = [
     '# Fitted by `npm run triage:tune` (src/triage/cli/tune.ts); do not edit by hand, rerun it:',
-    `#   npm run triage:tune -- ${inputs.map((i) => i.path).join(' ')}`,
-    '# Inputs (each counts equally in the fit):',
-    ...inputs.map((i) => `#   ${i.path}: ${i.tickets.length} rows (${PRIORITIES.map((p) => `${i.tickets.filter((t) => t.priority === p).length} ${p}`).join(', ')}), sha256 ${i.sha256.slice(0, 16)}`),
+    `#   npm run triage:tune -- ${inputs.map((i) => (i.weight === 1 ? i.path : `${i.path}=${i.weight}`)).join(' ')}`,
+    '# Inputs (a file counts as much as its weight, however many rows it has):',
+    ...inputs.map((i) => `#   ${i.path} (weight ${i.weight}): ${i.tickets.length} rows (${PRIORITIES.map((p) => `${i.tickets.filter((t) => t.priority === p).length} ${p}`).join(', ')}), sha256 ${i.sha256.slice(0, 16)}`),
     '# An evidence item counts its phrase weight in lexicon.yaml times its category scale below.',
   ];
   const body = stringify({ version: 1, thresholds: tuning.thresholds, scales: tuning.categoryScale });
@@ -82,19 +84,26 @@ function main(argv: string[]): number {
     console.error(USAGE);
     return 2;
   }
-  const inputs: Input[] = positionals.map((path) => {
+  const inputs: Input[] = positionals.map((arg) => {
+    const split = /^(.*)=(\d+(?:\.\d+)?)$/.exec(arg);
+    const path = split ? split[1]! : arg;
+    const weight = split ? Number(split[2]) : 1;
+    if (!(weight > 0)) throw new Error(`${arg}: a file's weight must be a positive number (FILE=2)`);
     const tickets = readLabelled(path);
     if (tickets.length === 0) throw new Error(`${path}: no labelled rows`);
     // Named from the project root, as `npm run` runs it, so the file reads the same from any directory.
-    return { path: relative(ROOT, resolve(path)), tickets, sha256: createHash('sha256').update(readFileSync(path)).digest('hex') };
+    return { path: relative(ROOT, resolve(path)), weight, tickets, sha256: createHash('sha256').update(readFileSync(path)).digest('hex') };
   });
   const out = values.out ?? fileURLToPath(SHIPPED_WEIGHTS);
   const written = loadLexicon(SHIPPED_LEXICON);
   const all = inputs.flatMap((i) => i.tickets);
-  // Each file's rows share the same total weight, with the mean row weight 1.
-  const weights = inputs.flatMap((i) => i.tickets.map(() => all.length / (inputs.length * i.tickets.length)));
+  // Each file's rows share its weight (1 unless FILE=WEIGHT): a file counts as much as its weight,
+  // whatever its number of rows. The mean row weight is 1.
+  const totalWeight = inputs.reduce((sum, i) => sum + i.weight, 0);
+  const weights = inputs.flatMap((i) => i.tickets.map(() => (all.length * i.weight) / (totalWeight * i.tickets.length)));
   const started = performance.now();
-  const tuning = tune(featuresOf(all, written, weights), written);
+  const groups = inputs.flatMap((input, g) => input.tickets.map(() => g));
+  const tuning = tune(featuresOf(all, written, weights, groups), written, {}, inputs.map((i) => i.weight));
   const fitted = applyTuning(written, tuning);
   const yaml = weightsYaml(tuning, inputs);
 

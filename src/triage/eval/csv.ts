@@ -13,8 +13,8 @@ export interface LabelledTicket {
   subject: string;
   body: string;
   priority: Priority;
-  /** Behaviour-suite cases (suite.ts) carry more than a CSV row: the exact level of four, */
-  level?: UrgencyLevel;
+  /** Behaviour-suite cases (suite.ts) carry more than a CSV row: the levels of four a lead accepts, */
+  levels?: UrgencyLevel[];
   /** what the hub knows besides the text (channel, plan, repeat contact), */
   input?: TriageInput;
   /** the words that should explain the level, */

@@ -8,7 +8,9 @@ import { classify, type TriageResult, type UrgencyLevel } from '../classify.js';
 import type { CompiledLexicon } from '../lexicon.js';
 import { ticketInput, type LabelledTicket } from './csv.js';
 
-export function evidenceExplains(result: TriageResult, phrase: string, level: UrgencyLevel): boolean {
+export function evidenceExplains(result: TriageResult, phrase: string, levels: readonly UrgencyLevel[]): boolean {
+  const up = levels.every((l) => l === 'urgent' || l === 'high');
+  const down = levels.every((l) => l === 'low');
   const at = result.text.indexOf(phrase);
   // Words the classifier never read (quoted history, a signature) cannot explain anything.
   if (at < 0) return false;
@@ -19,13 +21,15 @@ export function evidenceExplains(result: TriageResult, phrase: string, level: Ur
       e.end !== null &&
       e.start < end &&
       e.end > at &&
-      (level === 'urgent' || level === 'high' ? e.weight > 0 : level === 'low' ? e.weight < 0 : true),
+      (up ? e.weight > 0 : down ? e.weight < 0 : true),
   );
 }
 
 export interface CaseOutcome {
   id: string;
-  expected: UrgencyLevel;
+  /** The levels the case accepts; the first (most urgent) is its row in the confusion. */
+  expected: UrgencyLevel[];
+  right: boolean;
   got: UrgencyLevel;
   /** null when the case names no evidence (some normal cases). */
   explained: boolean | null;
@@ -38,15 +42,16 @@ const LEVELS: readonly UrgencyLevel[] = ['urgent', 'high', 'normal', 'low'];
 
 export function caseOutcomes(tickets: readonly LabelledTicket[], lexicon: CompiledLexicon): CaseOutcome[] {
   return tickets.flatMap((ticket, n) => {
-    if (!ticket.level) return [];
+    if (!ticket.levels) return [];
     const result = classify(ticketInput(ticket), lexicon);
     const top = result.evidence.slice(0, 2).map((e) => `"${e.phrase}" ${e.category} ${e.weight > 0 ? '+' : ''}${e.weight}`);
     return [
       {
         id: ticket.id ?? `#${n + 1}`,
-        expected: ticket.level,
+        expected: ticket.levels,
+        right: ticket.levels.includes(result.level),
         got: result.level,
-        explained: ticket.evidence === undefined ? null : evidenceExplains(result, ticket.evidence, ticket.level),
+        explained: ticket.evidence === undefined ? null : evidenceExplains(result, ticket.evidence, ticket.levels),
         expectedEvidence: ticket.evidence,
         strongest: top.length > 0 ? top.join(', ') : '(no evidence)',
       },
@@ -57,7 +62,11 @@ export function caseOutcomes(tickets: readonly LabelledTicket[], lexicon: Compil
 /** confusion[expected][got] over the four levels, most urgent first. */
 export function levelConfusion(outcomes: readonly CaseOutcome[]): number[][] {
   const confusion = LEVELS.map(() => LEVELS.map(() => 0));
-  for (const o of outcomes) confusion[LEVELS.indexOf(o.expected)]![LEVELS.indexOf(o.got)]!++;
+  for (const o of outcomes) {
+    // A case accepting several levels is counted where it landed when right, else at its first level.
+    const row = o.right ? o.got : o.expected[0]!;
+    confusion[LEVELS.indexOf(row)]![LEVELS.indexOf(o.got)]!++;
+  }
   return confusion;
 }
 

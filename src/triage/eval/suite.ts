@@ -13,21 +13,38 @@ import { levelToPriority } from './metrics.js';
 
 const LevelSchema = z.enum(['urgent', 'high', 'normal', 'low']);
 
+const ORDER: readonly UrgencyLevel[] = ['urgent', 'high', 'normal', 'low'];
+
 const CaseSchema = z
   .object({
     id: z.string().min(1),
     theme: z.string().min(1),
+    /** The rule the case checks, for cases written from a rule rather than a message. */
+    rule: z.string().optional(),
     subject: z.string().optional(),
     text: z.string().min(1),
-    level: LevelSchema,
-    /** Words of the subject or text that should explain the level (required unless normal). */
+    /** The level, or the adjacent levels a lead would accept ([urgent, high]: either is right). */
+    level: z.union([LevelSchema, z.array(LevelSchema).min(1)]),
+    /** Words of the subject or text that should explain the level (required unless normal is right). */
     evidence: z.string().min(1).optional(),
+    /** The evidence's category, and whether it must be negated, when the case pins them. */
+    category: z.string().optional(),
+    negated: z.boolean().optional(),
+    /** Words that must not be evidence (alarm words in quoted history, say). */
+    absent: z.array(z.string().min(1)).optional(),
     channel: z.enum(['chat', 'email']).optional(),
     plan: z.enum(['free', 'trial', 'paid', 'enterprise']).optional(),
     repeat: z.boolean().optional(),
     why: z.string().optional(),
   })
-  .refine((c) => c.level === 'normal' || c.evidence !== undefined, { message: 'evidence is required unless the level is normal' })
+  .refine((c) => levelsOf(c).includes('normal') || c.evidence !== undefined, { message: 'evidence is required unless normal is a right level' })
+  .refine(
+    (c) => {
+      const at = levelsOf(c).map((l) => ORDER.indexOf(l)).sort((a, b) => a - b);
+      return at.every((v, i) => i === 0 || v === at[i - 1]! + 1);
+    },
+    { message: 'a list of levels must be adjacent ([urgent, high], [normal, low])' },
+  )
   .refine((c) => c.evidence === undefined || `${c.subject ?? ''}\n${c.text}`.includes(c.evidence), {
     message: 'evidence must be words copied from the subject or the text',
   });
@@ -35,6 +52,12 @@ const CaseSchema = z
 const SuiteSchema = z.object({ cases: z.array(CaseSchema).min(1) });
 
 export type SuiteCase = z.infer<typeof CaseSchema>;
+
+/** The levels a case accepts, most urgent first. */
+export function levelsOf(c: { level: UrgencyLevel | UrgencyLevel[] }): UrgencyLevel[] {
+  const list = Array.isArray(c.level) ? c.level : [c.level];
+  return [...new Set(list)].sort((a, b) => ORDER.indexOf(a) - ORDER.indexOf(b));
+}
 
 /** The classifier's input for a case: chats (no subject) default to the chat channel. */
 export function caseInput(c: SuiteCase): TriageInput {
@@ -68,7 +91,10 @@ export function parseSuite(text: string, origin: string): SuiteCase[] {
 
 /** A suite case as a labelled ticket: its exact level, signals and expected evidence kept. */
 export function caseTicket(c: SuiteCase): LabelledTicket {
-  return { subject: c.subject ?? '', body: c.text, priority: levelToPriority(c.level), level: c.level, input: caseInput(c), evidence: c.evidence, id: c.id };
+  const levels = levelsOf(c);
+  // The datasets' label: urgent or high is `high`; a case accepting normal counts as `medium`.
+  const priority = levels.every((l) => l === 'urgent' || l === 'high') ? 'high' : levels.includes('normal') ? 'medium' : levelToPriority(levels[0]!);
+  return { subject: c.subject ?? '', body: c.text, priority, levels, input: caseInput(c), evidence: c.evidence, id: c.id };
 }
 
 /** Labelled tickets from a CSV file (subject, body, priority) or a YAML behaviour suite. */

@@ -26,10 +26,12 @@ export interface TicketFeatures {
   /** Evidence outside the fitted categories (the plan tier, which scales what is there). */
   other: number;
   priority: Priority;
-  /** The exact level, when the label names one (suite cases); else `priority` bounds it. */
-  level?: UrgencyLevel | undefined;
+  /** The levels the label accepts (suite cases), adjacent; else `priority` bounds it. */
+  levels?: UrgencyLevel[] | undefined;
   /** How much the row counts in the fit (files are balanced by the caller). */
   weight: number;
+  /** Which input file the row came from: thresholds are chosen for the files' mean figures. */
+  group: number;
 }
 
 const LEVELS: readonly UrgencyLevel[] = ['low', 'normal', 'high', 'urgent'];
@@ -42,7 +44,7 @@ export interface FitOptions {
   iterations: number;
   learningRate: number;
 }
-const FIT_DEFAULTS: FitOptions = { l2: 0.02, iterations: 3000, learningRate: 0.05 };
+const FIT_DEFAULTS: FitOptions = { l2: 0.1, iterations: 3000, learningRate: 0.05 };
 // A scale stays within these: tuning may weaken a category but never deletes or inverts it.
 const MIN_SCALE = 0.1;
 const MAX_SCALE = 5;
@@ -61,7 +63,12 @@ export function featureCategories(lexicon: CompiledLexicon, extra: Iterable<stri
   return categories;
 }
 
-export function featuresOf(tickets: readonly LabelledTicket[], lexicon: CompiledLexicon, weights?: readonly number[]): { categories: string[]; rows: TicketFeatures[] } {
+export function featuresOf(
+  tickets: readonly LabelledTicket[],
+  lexicon: CompiledLexicon,
+  weights?: readonly number[],
+  groups?: readonly number[],
+): { categories: string[]; rows: TicketFeatures[] } {
   const written = asWritten(lexicon);
   const evidence = tickets.map((ticket) => classify(ticketInput(ticket), written).evidence);
   const categories = featureCategories(lexicon, evidence.flatMap((list) => list.map((e) => e.category)));
@@ -73,16 +80,16 @@ export function featuresOf(tickets: readonly LabelledTicket[], lexicon: Compiled
       if (index >= 0) byCategory[index]! += e.weight;
       else other += e.weight;
     }
-    return { byCategory, other, priority: ticket.priority, level: ticket.level, weight: weights?.[i] ?? 1 };
+    return { byCategory, other, priority: ticket.priority, levels: ticket.levels, weight: weights?.[i] ?? 1, group: groups?.[i] ?? 0 };
   });
   return { categories, rows };
 }
 
 /** The label as an interval of level indexes [lo, hi] (0 = low … 3 = urgent). */
 function labelInterval(row: TicketFeatures): [number, number] {
-  if (row.level) {
-    const k = LEVELS.indexOf(row.level);
-    return [k, k];
+  if (row.levels && row.levels.length > 0) {
+    const at = row.levels.map((l) => LEVELS.indexOf(l));
+    return [Math.min(...at), Math.max(...at)];
   }
   return row.priority === 'high' ? [2, 3] : row.priority === 'medium' ? [1, 1] : [0, 0];
 }
@@ -97,7 +104,12 @@ function sigmoid(z: number): number {
  * minimum gap. Without any row that tells urgent from high, the urgent cut keeps the written gap
  * above the high one.
  */
-export function tune(features: { categories: string[]; rows: readonly TicketFeatures[] }, lexicon: CompiledLexicon, options: Partial<FitOptions> = {}): Tuning {
+export function tune(
+  features: { categories: string[]; rows: readonly TicketFeatures[] },
+  lexicon: CompiledLexicon,
+  options: Partial<FitOptions> = {},
+  groupWeights?: readonly number[],
+): Tuning {
   const { l2, iterations, learningRate } = { ...FIT_DEFAULTS, ...options };
   const { categories, rows } = features;
   const written = lexicon.source.thresholds;
@@ -142,18 +154,43 @@ export function tune(features: { categories: string[]; rows: readonly TicketFeat
   const round = (n: number) => Math.round(n * 1000) / 1000;
   // The fit's cut points are where a level becomes the likelier one, which favours the largest
   // class; staff want every class found, so the high and low thresholds are then chosen on these
-  // rows for the objective (weighted as in the fit), and urgent keeps the fitted gap above high.
+  // rows for the best macro-F1 (the mean of each file's), and urgent keeps the fitted gap above high.
   const scores = Float64Array.from(rows, (row) => {
     let s = row.other;
     for (let c = 0; c < scale.length; c++) s += scale[c]! * row.byCategory[c]!;
     return s;
   });
-  const chosen = bestThresholds(scores, rows.map((r) => r.priority), (c) => scoresOf(c).macroF1, rows.map((r) => r.weight));
+  const chosen = bestThresholds(scores, rows.map((r) => r.priority), (c) => scoresOf(c).macroF1, rows.map((r) => r.group), groupWeights);
   const high = round(chosen.high);
+  const urgent = knowsUrgent ? urgentThreshold(scores, rows, high + MIN_GAP) : high + Math.max(cut[3]! - cut[2]!, MIN_GAP);
   return {
     categoryScale: Object.fromEntries(categories.map((c, i) => [c, round(scale[i]!)])),
-    thresholds: { urgent: round(high + Math.max(cut[3]! - cut[2]!, MIN_GAP)), high, low: round(Math.min(chosen.low, high - 1e-3)) },
+    thresholds: { urgent: round(urgent), high, low: round(Math.min(chosen.low, high - 1e-3)) },
   };
+}
+
+/**
+ * Between urgent and high only rows with an exact level know the difference (a CSV's `high` is
+ * either): the urgent threshold is the cut, at least `floor`, that best separates their urgent
+ * rows from their high ones (F1 of urgent among the rows at or above high).
+ */
+function urgentThreshold(scores: Float64Array, rows: readonly TicketFeatures[], floor: number): number {
+  const exact = rows.flatMap((row, i) => {
+    const only = row.levels?.length === 1 ? row.levels[0] : undefined;
+    return only === 'urgent' || only === 'high' ? [{ score: scores[i]!, urgent: only === 'urgent' }] : [];
+  });
+  const candidates = [...new Set(exact.map((e) => e.score).filter((v) => v >= floor))].sort((a, b) => a - b);
+  const urgentCount = exact.filter((e) => e.urgent).length;
+  let best = { cut: floor, f1: -1 };
+  for (const cut of [floor, ...candidates]) {
+    const called = exact.filter((e) => e.score >= cut);
+    const hits = called.filter((e) => e.urgent).length;
+    const f1 = hits === 0 ? 0 : (2 * hits) / (called.length + urgentCount);
+    if (f1 > best.f1 + 1e-9) best = { cut, f1 };
+  }
+  // Halfway down to the next lower score, so a message scoring like the lowest urgent one is urgent.
+  const below = exact.map((e) => e.score).filter((v) => v < best.cut && v >= floor);
+  return below.length > 0 ? (best.cut + Math.max(...below)) / 2 : best.cut;
 }
 
 /**
@@ -164,14 +201,20 @@ export function bestThresholds(
   scores: Float64Array,
   labels: readonly Priority[],
   value: (confusion: Confusion) => number = objective,
-  weights?: readonly number[],
+  groups?: readonly number[],
+  groupWeights?: readonly number[],
 ): { low: number; high: number; value: number } {
   const order = [...scores.keys()].sort((a, b) => scores[a]! - scores[b]!);
   const n = order.length;
-  // Prefix sums of each label's (weighted) count: a confusion cell is a difference of two.
-  const prefix = PRIORITIES.map(() => new Float64Array(n + 1));
+  // Per group (a file, in triage:tune), prefix counts of each label: a confusion cell is a
+  // difference of two. The value is the (weighted) mean of the groups' values.
+  const groupCount = groups ? Math.max(...groups) + 1 : 1;
+  const prefix = Array.from({ length: groupCount }, () => PRIORITIES.map(() => new Int32Array(n + 1)));
   order.forEach((row, i) => {
-    PRIORITIES.forEach((p, k) => (prefix[k]![i + 1] = prefix[k]![i]! + (labels[row] === p ? (weights?.[row] ?? 1) : 0)));
+    const g = groups?.[row] ?? 0;
+    for (let h = 0; h < groupCount; h++) {
+      PRIORITIES.forEach((p, k) => (prefix[h]![k]![i + 1] = prefix[h]![k]![i]! + (h === g && labels[row] === p ? 1 : 0)));
+    }
   });
   // Cut points only between different scores, spread over the quantiles.
   const cuts = new Set<number>([0, n]);
@@ -183,14 +226,20 @@ export function bestThresholds(
   const sortedCuts = [...cuts].sort((a, b) => a - b);
   const between = (cut: number): number =>
     cut === 0 ? scores[order[0]!]! - 1 : cut === n ? scores[order[n - 1]!]! + 1 : (scores[order[cut - 1]!]! + scores[order[cut]!]!) / 2;
-  const count = (k: number, from: number, to: number): number => prefix[k]![to]! - prefix[k]![from]!;
   let best = { low: -Infinity, high: Infinity, value: -1 };
   for (const lowCut of sortedCuts) {
     for (const highCut of sortedCuts) {
       if (highCut < lowCut) continue;
       // Rows [0, lowCut) are predicted low, [lowCut, highCut) medium, [highCut, n) high.
-      const confusion = PRIORITIES.map((_, k) => [count(k, highCut, n), count(k, lowCut, highCut), count(k, 0, lowCut)]);
-      const v = value(confusion);
+      let v = 0;
+      let total = 0;
+      prefix.forEach((p, g) => {
+        const count = (k: number, from: number, to: number): number => p[k]![to]! - p[k]![from]!;
+        const w = groupWeights?.[g] ?? 1;
+        v += w * value(PRIORITIES.map((_, k) => [count(k, highCut, n), count(k, lowCut, highCut), count(k, 0, lowCut)]));
+        total += w;
+      });
+      v /= total;
       if (v > best.value + 1e-9) best = { low: between(lowCut), high: between(highCut), value: v };
     }
   }
@@ -201,3 +250,4 @@ export function bestThresholds(
 export function applyTuning(lexicon: CompiledLexicon, tuning: Tuning): CompiledLexicon {
   return withWeights(lexicon, { thresholds: tuning.thresholds, scales: tuning.categoryScale });
 }
+

@@ -43,8 +43,9 @@ describe('acknowledgement promises are kept', () => {
     const replayed: string[] = [];
     const bases = new Set<string>();
     for (let i = 0; i < 110; i++) {
-      const result = await t.hub.ingest(chatMessage({ id: `q-${i}`, user: `customer-${i}`, text: `Hello, where do I change the billing address on my account? (${i})` }));
+      const result = await t.hub.ingest(chatMessage({ id: `q-${i}`, user: `customer-${i}`, text: `Hello, the invoice shows our old billing address, can you correct it? (${i})` }));
       const ack = await waitFor(() => t.hub.store.db.selectFrom('acknowledgements').selectAll().where('conversation_id', '=', result.conversation.id).where('message_id', 'is not', null).executeTakeFirst(), 20_000, `acknowledgement ${i}`);
+      // A request a person has to act on: normal (a how-to question would be low).
       expect(ack.level).toBe('normal');
       // The first 40 are the seeded history; the rest are the replay judged below.
       if (i >= 40) {
@@ -52,7 +53,7 @@ describe('acknowledgement promises are kept', () => {
         bases.add(ack.basis ?? '');
       }
       now = addBusinessMinutes(team, now, responseMinutes())!;
-      await t.hub.reply({ conversationId: result.conversation.id, source: 'test', sourceMessageId: `agent-${i}`, authorKind: 'agent', text: 'Settings → Billing.' });
+      await t.hub.reply({ conversationId: result.conversation.id, source: 'test', sourceMessageId: `agent-${i}`, authorKind: 'agent', text: 'Corrected, thanks.' });
       await waitFor(() => t.hub.store.db.selectFrom('acknowledgements').select('kept').where('conversation_id', '=', result.conversation.id).where('kept', 'is not', null).executeTakeFirst(), 20_000, `settled ${i}`);
       now = addBusinessMinutes(team, now, 20 + draw() * 60)!;
     }
