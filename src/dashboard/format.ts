@@ -40,6 +40,8 @@ export interface Highlight {
   category: string;
   weight: number;
   negated?: true;
+  /** Why a reading of the whole message lowered it ("resolved", "automatic reply", …). */
+  reading?: string;
 }
 
 /**
@@ -55,8 +57,8 @@ export function highlightEvidence(text: string, evidence: readonly Highlight[]):
   for (const span of spans) {
     if (span.start < at) continue;
     html += escapeHtml(text.slice(at, span.start));
-    const label = `${span.category}${span.negated ? ' (negated)' : ''}, ${span.weight >= 0 ? '+' : ''}${span.weight.toFixed(1)}`;
-    const tone = span.negated || span.weight < 0 ? 'calm' : 'alarm';
+    const label = `${span.category}${span.negated ? ' (negated)' : ''}${span.reading ? ` (${span.reading})` : ''}, ${span.weight >= 0 ? '+' : ''}${span.weight.toFixed(1)}`;
+    const tone = span.negated || span.reading || span.weight <= 0 ? 'calm' : 'alarm';
     html += `<mark class="evidence ${tone}" title="${escapeHtml(label)}">${escapeHtml(text.slice(span.start, span.end))}<span class="visually-hidden"> (${escapeHtml(label)})</span></mark>`;
     at = span.end;
   }

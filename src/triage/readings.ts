@@ -31,7 +31,8 @@ const PROBLEM_REPORTED = 1;
 
 /** Lowers an item and says why. The classifier's evidence items are its own, so in place. */
 function discount(e: Evidence, factor: number, reading: NonNullable<Evidence['reading']>): Evidence {
-  e.weight = Math.round(e.weight * factor * 1000) / 1000;
+  const weight = Math.round(e.weight * factor * 1000) / 1000;
+  e.weight = weight === 0 ? 0 : weight; // never -0 in what staff see
   e.reading = reading;
   return e;
 }

@@ -40,7 +40,7 @@ function render(result: TriageResult): string {
   for (const e of result.evidence) {
     const where = e.start === null ? '' : ` @${e.start}-${e.end}`;
     const sign = e.weight > 0 ? '+' : '';
-    lines.push(`  ${`${sign}${e.weight}`.padStart(7)}  ${e.category.padEnd(20)} "${e.phrase}"${where}${e.negated ? ' (negated)' : ''}`);
+    lines.push(`  ${`${sign}${e.weight}`.padStart(7)}  ${e.category.padEnd(20)} "${e.phrase}"${where}${e.negated ? ' (negated)' : ''}${e.reading ? ` (${e.reading})` : ''}`);
   }
   lines.push('classified text:', ...result.text.split('\n').map((l) => `  | ${l}`));
   return lines.join('\n');
