@@ -222,19 +222,24 @@ export function asWritten(lexicon: CompiledLexicon): CompiledLexicon {
   return { ...lexicon, scales: new Map() };
 }
 
-export function parseLexicon(text: string, origin: string): CompiledLexicon {
+/** YAML validated by `schema`; errors name the file kind, the origin and the first issue's path. */
+function parseValidated<T>(schema: z.ZodType<T>, kind: string, text: string, origin: string): T {
   let data: unknown;
   try {
     data = parseYaml(text);
   } catch (error) {
-    throw new LexiconError(`lexicon ${origin}: not valid YAML (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`);
+    throw new LexiconError(`${kind} ${origin}: not valid YAML (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`);
   }
-  const parsed = LexiconSchema.safeParse(data);
+  const parsed = schema.safeParse(data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new LexiconError(`lexicon ${origin}: ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'invalid'}`);
+    throw new LexiconError(`${kind} ${origin}: ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'invalid'}`);
   }
-  return compileLexicon(parsed.data);
+  return parsed.data;
+}
+
+export function parseLexicon(text: string, origin: string): CompiledLexicon {
+  return compileLexicon(parseValidated(LexiconSchema, 'lexicon', text, origin));
 }
 
 export function loadLexicon(path: string | URL): CompiledLexicon {
@@ -242,18 +247,7 @@ export function loadLexicon(path: string | URL): CompiledLexicon {
 }
 
 export function parseWeights(text: string, origin: string): Weights {
-  let data: unknown;
-  try {
-    data = parseYaml(text);
-  } catch (error) {
-    throw new LexiconError(`weights ${origin}: not valid YAML (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`);
-  }
-  const parsed = WeightsSchema.safeParse(data);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new LexiconError(`weights ${origin}: ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'invalid'}`);
-  }
-  return parsed.data;
+  return parseValidated(WeightsSchema, 'weights', text, origin);
 }
 
 export function loadWeights(path: string | URL): Weights {
