@@ -14,6 +14,12 @@ import {
 const BOSS_SCHEMA = 'pgboss';
 /** Jobs fetched per worker poll; they run concurrently. */
 const BATCH_SIZE = 10;
+/**
+ * Workers' own polling, a safety net only: the due-work watch (below) wakes them. pg-boss would
+ * otherwise run its fetch query per worker per interval — 11 queues of 4 to 12 workers were ~47
+ * fetches a second on an idle hub, ~8% of a core on the embedded store.
+ */
+const WORKER_SAFETY_POLL_SECONDS = 30;
 
 export interface QueueOptions {
   /** Workers per queue in this process (0 = enqueue only, e.g. a CLI). */
@@ -53,6 +59,8 @@ export class JobQueue {
   private readonly pendingWakes = new Set<JobName>();
   private readonly nextWorker = new Map<JobName, number>();
   private wakeScheduled = false;
+  private watchTimer: NodeJS.Timeout | null = null;
+  private watching = false;
   private started = false;
   private workersRunning = false;
   private lastError: Error | null = null;
@@ -94,7 +102,35 @@ export class JobQueue {
     if (handlers && this.options.concurrency > 0) {
       for (const name of jobNames) await this.startWorkers(name, handlers);
       this.workersRunning = true;
+      this.watchDueWork();
     }
+  }
+
+  /**
+   * The due-work watch: one read-only query per interval for the whole process — which queues
+   * have a job ready to fetch (the same predicate as pg-boss's fetch) — and a wake for each of
+   * them. It finds what a local wake() cannot: jobs other processes enqueued, retries and delayed
+   * jobs coming due. While a queue stays due (its woken worker was busy), the next tick wakes its
+   * next worker, so nothing waits for the workers' slow safety polling.
+   */
+  private watchDueWork(): void {
+    const everyMs = (this.options.pollingIntervalSeconds ?? 0.5) * 1000;
+    const tick = async () => {
+      if (!this.workersRunning || this.watching) return;
+      this.watching = true;
+      try {
+        const due = await sql<{ name: string }>`
+          SELECT DISTINCT name FROM ${sql.table(`${BOSS_SCHEMA}.job`)}
+          WHERE state < 'active' AND start_after < now()`.execute(this.store.db);
+        this.wake(due.rows.map((row) => row.name).filter((name): name is JobName => name in jobCatalog));
+      } catch (error) {
+        if (this.workersRunning) this.log.warn({ err: error }, 'job queue: the due-work check failed; workers fall back to their own polling');
+      } finally {
+        this.watching = false;
+      }
+    };
+    this.watchTimer = setInterval(() => void tick(), everyMs);
+    this.watchTimer.unref();
   }
 
   /** Enqueue inside the caller's transaction (the transactional outbox). */
@@ -145,17 +181,14 @@ export class JobQueue {
     const oneAtATime = jobCatalog[name].oneAtATime;
     const workers = oneAtATime ? Math.max(oneAtATime.workers, this.options.concurrency) : this.options.concurrency;
     const batchSize = oneAtATime ? 1 : BATCH_SIZE;
-    // Idle polling is a fetch query per worker per interval, on the embedded store on the main
-    // thread: with a dozen queues of several workers each it was a fifth of a busy hub's CPU. So
-    // only the first worker of a queue polls at the full rate; the others poll 4× slower and are
-    // woken instead: by wake() after a local commit (round-robin), and by a sibling that fetched a
-    // full batch (a backlog fans out across the workers at once).
-    const polling = this.options.pollingIntervalSeconds ?? 0.5;
+    // Workers are woken rather than polling (WORKER_SAFETY_POLL_SECONDS): by wake() after a local
+    // commit (round-robin), by the due-work watch, and by a sibling that fetched a full batch (a
+    // backlog fans out across the workers at once).
     for (let i = 0; i < workers; i++) {
       let id = '';
       id = await this.boss.work(
         name,
-        { batchSize, includeMetadata: true, pollingIntervalSeconds: i === 0 ? polling : polling * 4 },
+        { batchSize, includeMetadata: true, pollingIntervalSeconds: Math.max(WORKER_SAFETY_POLL_SECONDS, this.options.pollingIntervalSeconds ?? 0) },
         async (jobs: PgBoss.Job<unknown>[]) => {
           await this.runBatch(name, jobs, handlers);
           if (jobs.length === batchSize) {
@@ -288,6 +321,8 @@ export class JobQueue {
     if (!this.started) return;
     this.started = false;
     this.workersRunning = false;
+    if (this.watchTimer) clearInterval(this.watchTimer);
+    this.watchTimer = null;
     await this.boss.stop({ graceful: true, timeout: timeoutMs, close: true, wait: true });
   }
 }

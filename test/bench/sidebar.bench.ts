@@ -17,7 +17,11 @@
  * 4. The App Developer Platform app (issue 24) on the same warm customers: each connection loads
  *    the signed page `GET /sidebar/helpscout/app?…` and then makes its data call
  *    `POST /sidebar/helpscout/app/card` with the page's token, in turn → app_rps (both kinds of
- *    request counted) beside the same bare route, and p50/p99 per request at 500 req/s.
+ *    request counted) beside the bare route measured again right before it (minutes pass between
+ *    the phases, and a shared machine's speed drifts), and p50/p99 per request at 500 req/s.
+ *
+ * Each full-speed run also prints the server's CPU µs per request (from /proc on Linux), which
+ * moves far less with a noisy neighbour than req/s does.
  *
  * The hub logs each request at info; it runs at LOG_LEVEL=warn, as the test harness
  * does, so a deployment at info pays a log line per card on top of these figures. No bench
@@ -33,7 +37,7 @@
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -167,6 +171,7 @@ async function startHub(fake: FakeStripe, dataDir: string) {
   }
   return {
     base,
+    pid: hub.child.pid,
     output: hub.output,
     /** SIGTERM, so a CPU profile is written; SIGKILL if the graceful stop hangs. */
     async stop() {
@@ -202,11 +207,37 @@ async function startBareRoute(): Promise<{ child: ChildProcess; base: string }> 
   return { child, base: `http://127.0.0.1:${ready.port}` };
 }
 
+/**
+ * CPU time the hub process has used so far, in ms (Linux /proc; null elsewhere). Divided by the
+ * requests of a run it gives CPU per request, which a shared machine's noise moves far less than
+ * req/s.
+ */
+function processCpuMs(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+    // utime and stime are fields 14 and 15 of stat(5), 12 and 13 after the ") " cut; clock ticks of 10 ms.
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
+}
+
+/** Runs `work` and adds the hub's CPU µs per request it made (`cpu_us_per_request=…` in detail). */
+async function withCpu(pid: number | undefined, work: () => Promise<LoadResult>): Promise<LoadResult & { cpuUsPerRequest: number | null }> {
+  const before = processCpuMs(pid);
+  const result = await work();
+  const after = processCpuMs(pid);
+  const cpuUsPerRequest = before !== null && after !== null && result.total > 0 ? Math.round(((after - before) * 1000) / result.total) : null;
+  return { ...result, cpuUsPerRequest, detail: `${result.detail} cpu_us_per_request=${cpuUsPerRequest ?? 'n/a'}` };
+}
+
 interface LoadResult {
   rps: number;
   p50: number;
   p99: number;
   problems: number;
+  total: number;
   detail: string;
 }
 
@@ -230,6 +261,7 @@ function loadResult(result: autocannon.Result): LoadResult {
     p50: result.latency.p50,
     p99: result.latency.p99,
     problems,
+    total: result.requests.total,
     detail: `requests=${result.requests.total} non2xx=${result.non2xx} errors=${result.errors} timeouts=${result.timeouts} mismatches=${result.mismatches}`,
   };
 }
@@ -362,7 +394,12 @@ async function herd(base: string, fake: FakeStripe, customer: BenchCustomer) {
 async function run(): Promise<boolean> {
   if (SEEDED < WARM + MISSES + 1) throw new Error(`BENCH_CUSTOMERS must be at least BENCH_WARM + BENCH_MISSES + 1 (${WARM + MISSES + 1})`);
   const dataDir = mkdtempSync(join(tmpdir(), 'hub-bench-sidebar-'));
-  const fake = await startFakeStripe({ rateLimitPerSecond: null });
+  // A live-mode key: the hub budgets Stripe's documented limits itself (integrations/stripe/
+  // rate-limits.ts), and a sandbox key's 25 requests a second for the whole account would make
+  // four concurrent misses (two calls each per ~200 ms) wait for budget, measuring the budget
+  // rather than the hub. Live mode's 100/s leaves the per-endpoint 25/s, which ~20 misses a
+  // second stay under.
+  const fake = await startFakeStripe({ rateLimitPerSecond: null, apiKey: `sk_live_bench${'0'.repeat(24)}` });
   let hub: Awaited<ReturnType<typeof startHub>> | undefined;
   let bare: ChildProcess | undefined;
   try {
@@ -381,9 +418,10 @@ async function run(): Promise<boolean> {
     }
     fake.requests.length = 0;
 
-    const hubMax = await measure(hub.base, warm, { verify: true });
+    const hubPid = hub.pid;
+    const hubMax = await withCpu(hubPid, () => measure(hub!.base, warm, { verify: true }));
     log(`warm hub, max throughput: rps=${hubMax.rps.toFixed(0)} p50_ms=${hubMax.p50} p99_ms=${hubMax.p99} ${hubMax.detail}`);
-    const bareMax = await measure(bareRoute.base, warm);
+    const bareMax = await withCpu(bareRoute.child.pid, () => measure(bareRoute.base, warm));
     log(`bare Express route, max throughput: rps=${bareMax.rps.toFixed(0)} p50_ms=${bareMax.p50} p99_ms=${bareMax.p99} ${bareMax.detail}`);
     const fixed = await measure(hub.base, warm, { overallRate: FIXED_RATE, verify: true });
     log(`warm hub at ${FIXED_RATE} req/s: achieved=${fixed.rps.toFixed(0)} p50_ms=${fixed.p50} p99_ms=${fixed.p99} ${fixed.detail}`);
@@ -405,14 +443,17 @@ async function run(): Promise<boolean> {
 
     // The App Developer Platform app on the same warm cards (no Stripe call expected either).
     fake.requests.length = 0;
+    // Its baseline again, right before it: minutes after the first, on a shared machine.
+    const bareBeforeApp = await withCpu(bareRoute.child.pid, () => measure(bareRoute.base, warm));
+    log(`bare Express route again, max throughput: rps=${bareBeforeApp.rps.toFixed(0)} p50_ms=${bareBeforeApp.p50} p99_ms=${bareBeforeApp.p99} ${bareBeforeApp.detail}`);
     await loadApp(hub.base, warm, { durationS: WARMUP_S });
-    const appMax = await loadApp(hub.base, warm, { durationS: DURATION_S });
+    const appMax = await withCpu(hubPid, () => loadApp(hub!.base, warm, { durationS: DURATION_S }));
     log(`warm app (page + card call), max throughput: rps=${appMax.rps.toFixed(0)} p50_ms=${appMax.p50} p99_ms=${appMax.p99} ${appMax.detail}`);
     await loadApp(hub.base, warm, { durationS: WARMUP_S, overallRate: FIXED_RATE });
     const appFixed = await loadApp(hub.base, warm, { durationS: DURATION_S, overallRate: FIXED_RATE });
     log(`warm app at ${FIXED_RATE} req/s: achieved=${appFixed.rps.toFixed(0)} p50_ms=${appFixed.p50} p99_ms=${appFixed.p99} ${appFixed.detail}`);
     const appStripeCalls = fake.requests.length;
-    const appRatio = appMax.rps / bareMax.rps;
+    const appRatio = appMax.rps / bareBeforeApp.rps;
 
     const herded = await herd(hub.base, fake, herdCustomer);
     log(`${HERD} concurrent cards for one fresh email: GET /v1/customers for it=${herded.lookups} not_cards=${herded.notCards}`);
@@ -428,13 +469,13 @@ async function run(): Promise<boolean> {
       [`app: every answer a page or a card, no Stripe call while warm (problems: max=${appMax.problems} rate=${appFixed.problems}, Stripe calls=${appStripeCalls})`, appMax.problems + appFixed.problems === 0 && appStripeCalls === 0],
       [
         `every answer a card, no Stripe call while warm (problems: max=${hubMax.problems} rate=${fixed.problems} miss=${miss.notCards} herd=${herded.notCards}, warm Stripe calls=${warmStripeCalls})`,
-        hubMax.problems + fixed.problems + bareMax.problems + miss.notCards + herded.notCards === 0 && warmStripeCalls === 0,
+        hubMax.problems + fixed.problems + bareMax.problems + bareBeforeApp.problems + miss.notCards + herded.notCards === 0 && warmStripeCalls === 0,
       ],
     ];
     for (const [what, met] of checks) log(`${met ? 'met   ' : 'MISSED'} ${what}`);
-    console.log(`bench sidebar-app rps=${appMax.rps.toFixed(0)} p50_ms=${appFixed.p50} p99_ms=${appFixed.p99} baseline_rps=${bareMax.rps.toFixed(0)} ratio=${appRatio.toFixed(2)}`);
+    console.log(`bench sidebar-app rps=${appMax.rps.toFixed(0)} p50_ms=${appFixed.p50} p99_ms=${appFixed.p99} baseline_rps=${bareBeforeApp.rps.toFixed(0)} ratio=${appRatio.toFixed(2)} cpu_us_per_request=${appMax.cpuUsPerRequest ?? 'n/a'} baseline_cpu_us_per_request=${bareBeforeApp.cpuUsPerRequest ?? 'n/a'}`);
     console.log(
-      `bench sidebar rps=${hubMax.rps.toFixed(0)} p50_ms=${fixed.p50} p99_ms=${fixed.p99} baseline_rps=${bareMax.rps.toFixed(0)} ratio=${ratio.toFixed(2)} miss_p99_ms=${miss.p99.toFixed(0)} miss_sequential_calls=${miss.sequentialMax} lookups_for_100_misses=${herded.lookups}`,
+      `bench sidebar rps=${hubMax.rps.toFixed(0)} p50_ms=${fixed.p50} p99_ms=${fixed.p99} baseline_rps=${bareMax.rps.toFixed(0)} ratio=${ratio.toFixed(2)} cpu_us_per_request=${hubMax.cpuUsPerRequest ?? 'n/a'} baseline_cpu_us_per_request=${bareMax.cpuUsPerRequest ?? 'n/a'} miss_p99_ms=${miss.p99.toFixed(0)} miss_sequential_calls=${miss.sequentialMax} lookups_for_100_misses=${herded.lookups}`,
     );
     return checks.every(([, met]) => met);
   } finally {
