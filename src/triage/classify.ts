@@ -8,7 +8,7 @@ import { defaultLexicon, type CompiledLexicon } from './lexicon.js';
 import { findPhrases, type PhraseHit } from './match.js';
 import { findAcknowledgement, findNotHappening, readAmplifiers, readAutomaticReply, readResolution } from './readings.js';
 import { stripQuotedAndSignature } from './strip.js';
-import { readPeopleCounts, readTimeWords, TIME_CATEGORY } from './time-words.js';
+import { readPeopleCounts, readTimeWords, TIME_CATEGORY, type TimeHit } from './time-words.js';
 import { forwardedMessage } from '../text/quoted.js';
 import { tokenize, type Token, type TokenizedText } from './tokens.js';
 
@@ -39,10 +39,10 @@ export interface Evidence {
   negated?: true;
   /**
    * Set when a reading of the whole message lowered this item (readings.ts): an alarm in a
-   * hypothetical clause, one reported before a recovery, anything in an automatic reply, an
+   * hypothetical clause or in one that puts it weeks away, one reported before a recovery, anything in an automatic reply, an
    * amplifier with no problem reported.
    */
-  reading?: 'hypothetical' | 'resolved' | 'a new problem follows' | 'automatic reply' | 'no problem reported';
+  reading?: 'hypothetical' | 'far off' | 'resolved' | 'a new problem follows' | 'automatic reply' | 'no problem reported';
 }
 
 export interface TriageResult {
@@ -85,7 +85,7 @@ function hitWeight(hit: PhraseHit, start: number, replySubjectEnd: number, lexic
   let weight = hit.phrase.weight;
   if (start < replySubjectEnd) weight *= replySubjectFactor;
   if (hit.negatedBy !== null) return weight > 0 ? -negation.flip * weight : 0;
-  if (hit.hypothetical && weight > 0) weight *= lexicon.source.scoring.hypothetical.factor;
+  if ((hit.hypothetical || hit.farOff) && weight > 0) weight *= lexicon.source.scoring.hypothetical.factor;
   return hit.inQuestion && weight > 0 ? weight * questionFactor : weight;
 }
 
@@ -153,6 +153,7 @@ function decayedEvidence(hits: PhraseHit[], tokens: Token[], text: string, reply
       const item: Evidence = { phrase: text.slice(start, end), category: hit.phrase.category, weight: round(weight * factor), start, end };
       if (hit.negatedBy !== null) item.negated = true;
       else if (hit.hypothetical && hit.phrase.weight > 0) item.reading = 'hypothetical';
+      else if (hit.farOff && hit.phrase.weight > 0) item.reading = 'far off';
       evidence.push(item);
     }
   }
@@ -166,6 +167,8 @@ export function classify(input: TriageInput, lexicon: CompiledLexicon = defaultL
   const replySubjectEnd = REPLY_SUBJECT.test(text) ? subjectEnd : 0;
   const tokenized = tokenize(text);
   const hits = readSubjectsByBody(findPhrases(tokenized, lexicon), tokenized.tokens, subjectEnd);
+  const times = readTimeWords(text, tokenized.tokens);
+  markFarOff(hits, tokenized.tokens, times);
   const evidence = decayedEvidence(hits, tokenized.tokens, text, replySubjectEnd, lexicon);
   evidence.push(...notHappeningEvidence(tokenized, hits, text, replySubjectEnd, lexicon));
 
@@ -185,7 +188,7 @@ export function classify(input: TriageInput, lexicon: CompiledLexicon = defaultL
   if (input.channel && channelWeight !== 0) {
     evidence.push({ phrase: `channel: ${input.channel}`, category: 'channel', weight: channelWeight, start: null, end: null });
   }
-  evidence.push(...timeEvidence(text, tokenized.tokens, lexicon), ...peopleEvidence(text, lexicon));
+  evidence.push(...timeEvidence(text, times, lexicon), ...peopleEvidence(text, lexicon));
   const acknowledgement = findAcknowledgement(text, subjectEnd + 1);
   if (acknowledgement && signals.acknowledgement !== 0) {
     evidence.push({ phrase: text.slice(acknowledgement.start, acknowledgement.end), category: 'acknowledgement', weight: signals.acknowledgement, ...acknowledgement });
@@ -252,9 +255,28 @@ function notHappeningEvidence(tokenized: TokenizedText, hits: readonly PhraseHit
 }
 
 /** Deadlines near and far, and how long a problem has lasted (time-words.ts), as evidence. */
-function timeEvidence(text: string, tokens: readonly Token[], lexicon: CompiledLexicon): Evidence[] {
+/**
+ * An alarm in the same clause as a time weeks or months away is something planned or coming, not
+ * happening now: "our SAML certificate expires on the 30th of next month", "the contract ends
+ * next quarter". It counts as a hypothetical one does. A clause ends at , ; : and "but"
+ * (tokens.ts), so "the export is broken, and our audit is next month" keeps its alarm.
+ */
+function markFarOff(hits: PhraseHit[], tokens: readonly Token[], times: readonly TimeHit[]): void {
+  if (hits.length === 0) return;
+  let farClauses: Set<number> | null = null;
+  for (const time of times) {
+    if (time.kind !== 'far') continue;
+    for (const token of tokens) if (token.start < time.end && token.end > time.start) (farClauses ??= new Set()).add(token.clause);
+  }
+  if (farClauses === null) return;
+  for (const hit of hits) {
+    if (hit.phrase.weight > 0 && hit.negatedBy === null && farClauses.has(tokens[hit.first]!.clause)) hit.farOff = true;
+  }
+}
+
+function timeEvidence(text: string, times: readonly TimeHit[], lexicon: CompiledLexicon): Evidence[] {
   const weights = lexicon.source.signals.timeWords;
-  const items = readTimeWords(text, tokens).flatMap((hit): Evidence[] => {
+  const items = times.flatMap((hit): Evidence[] => {
     const weight = weights[hit.kind];
     return weight === 0 ? [] : [{ phrase: text.slice(hit.start, hit.end), category: TIME_CATEGORY[hit.kind], weight, start: hit.start, end: hit.end }];
   });

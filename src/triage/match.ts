@@ -15,6 +15,8 @@ export interface PhraseHit {
   inQuestion: boolean;
   /** In a clause a hypothetical opens ("what happens if a payroll run fails"): not a report. */
   hypothetical: boolean;
+  /** In a clause that puts it weeks or months away ("our certificate expires next month"): not happening yet. */
+  farOff?: true;
 }
 
 // `*` spans up to this many words.

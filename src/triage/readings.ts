@@ -51,7 +51,8 @@ export function readAutomaticReply(evidence: Evidence[]): Evidence[] {
  * A recovery ("it's working again now", "false alarm", "all good now") resolves what was reported
  * before it — in the subject, earlier sentences, the same clause — so those alarms count only
  * `resolvedFactor`. What comes after the last recovery is a new problem and counts in full
- * ("the export works again. However the net pay is now different…").
+ * ("the export works again. However the net pay is now different…"), and then the recovery and
+ * the calm words before it ("Thanks, …") count nothing: they were about the old problem.
  */
 export function readResolution(evidence: Evidence[], lexicon: CompiledLexicon): Evidence[] {
   let recovery = -1;
@@ -63,6 +64,8 @@ export function readResolution(evidence: Evidence[], lexicon: CompiledLexicon): 
   return evidence.map((e) => {
     if (e.weight > 0 && e.start !== null && e.start < recovery) return discount(e, factor, 'resolved');
     if (newProblem && e.category === 'resolution' && e.weight < 0) return discount(e, 0, 'a new problem follows');
+    // The calm words that went with the recovery ("Thanks, the export works again") go with it.
+    if (newProblem && e.weight < 0 && e.start !== null && e.start < recovery && !e.negated && roleOf(e.category, lexicon) === 'calm') return discount(e, 0, 'a new problem follows');
     return e;
   });
 }

@@ -80,6 +80,8 @@ describe('readings of the whole message', () => {
     const result = classify({ text: 'Thanks, the export works again. However the net pay on 6 payslips is now different from the export figures, and we pay on Thursday.' });
     expect(['urgent', 'high']).toContain(result.level);
     expect(item(result, 'resolution')).toMatchObject({ weight: 0, reading: 'a new problem follows' });
+    // The thanks were for the fix: they go with it.
+    expect(item(result, 'gratitude')).toMatchObject({ phrase: 'Thanks', weight: 0, reading: 'a new problem follows' });
   });
 
   it('"URGENT!!!" over a how-to question is a how-to question: amplifiers count little, the question counts', () => {
@@ -100,6 +102,15 @@ describe('readings of the whole message', () => {
     expect(result.evidence.find((e) => e.phrase === 'fails')).toMatchObject({ reading: 'hypothetical' });
     // The same failure reported is a problem.
     expect(classify({ text: 'The payroll run fails halfway through.' }).evidence.find((e) => e.phrase === 'fails')?.reading).toBeUndefined();
+  });
+
+  it('an alarm in a clause that puts it weeks away is not happening yet; in its own clause it is', () => {
+    const planned = classify({ text: 'Our SAML certificate expires on the 30th of next month, how do we upload the new one without downtime?' });
+    expect(planned.level).toBe('low');
+    expect(planned.evidence.find((e) => e.phrase === 'certificate expires')).toMatchObject({ reading: 'far off' });
+    const now = classify({ text: 'Our SAML certificate expired this morning and nobody can sign in, our audit is next month.' });
+    expect(['urgent', 'high']).toContain(now.level);
+    expect(now.evidence.filter((e) => e.reading === 'far off')).toEqual([]);
   });
 
   it('a failure the lexicon does not list ("won\'t open", "hasn\'t arrived") is evidence', () => {

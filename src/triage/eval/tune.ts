@@ -44,7 +44,11 @@ export interface FitOptions {
   iterations: number;
   learningRate: number;
 }
-const FIT_DEFAULTS: FitOptions = { l2: 0.1, iterations: 3000, learningRate: 0.05 };
+// l2: the written weights are a support lead's prior and the development labels are noisy, so
+// the pull towards them is firm. 5-fold macro-F1 on the development set by l2: 0.03 → 0.382,
+// 0.1 → 0.392, 0.2 → 0.402, 0.3 → 0.402, 0.5 → 0.401, 1 → 0.396; 0.3 is the middle of the plateau
+// (chosen on those same folds, so that figure is a little optimistic).
+const FIT_DEFAULTS: FitOptions = { l2: 0.3, iterations: 3000, learningRate: 0.05 };
 // A scale stays within these: tuning may weaken a category but never deletes or inverts it.
 const MIN_SCALE = 0.1;
 const MAX_SCALE = 5;
