@@ -27,8 +27,7 @@ export function buildApp(parts: AppParts): express.Express {
   app.get('/favicon.ico', (_req, res) => {
     res.status(204).end();
   });
-  app.use(requestContext(parts.log));
-  app.use(httpMetrics(parts.metrics));
+  app.use(requestContext(parts.log, httpMetrics(parts.metrics)));
   app.use(helmet());
   for (const router of parts.rawBodyRouters) app.use(router);
   app.use(express.json({ limit: parts.bodyLimitBytes, type: ['application/json', 'application/*+json'] }));

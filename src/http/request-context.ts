@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
@@ -16,6 +16,50 @@ declare module 'node:http' {
   }
 }
 
+/** Called once per request that finished (the whole response was handed to the socket). */
+export type RequestObserver = (req: Request, res: Response, seconds: number) => void;
+
+// Per-request state lives in symbol-keyed fields read by the shared functions below: nothing is
+// allocated per request but the id, and no closure is made (tsx wraps each closure it creates in
+// a naming call, which on this path was measurable).
+const kRoot = Symbol('request root logger');
+const kChild = Symbol('request logger');
+const kStarted = Symbol('request started');
+const kObserver = Symbol('request observer');
+const kQuiet = Symbol('request quiet');
+
+interface ContextFields {
+  [kRoot]?: Logger;
+  [kChild]?: Logger;
+}
+interface ResponseFields {
+  [kStarted]: number;
+  [kObserver]: RequestObserver | undefined;
+  [kQuiet]: boolean;
+}
+
+/**
+ * `req.log`, made on first use: a getter on the app's request prototype (Express's `app.request`,
+ * which every request of the app inherits), defined once per prototype.
+ */
+const prototypesWithLog = new WeakSet<object>();
+function ensureLogGetter(req: Request): void {
+  const proto = Object.getPrototypeOf(req) as object;
+  if (prototypesWithLog.has(proto)) return;
+  prototypesWithLog.add(proto);
+  Object.defineProperty(proto, 'log', {
+    configurable: true,
+    get(this: Request & ContextFields) {
+      const root = this[kRoot];
+      if (!root) return undefined;
+      return (this[kChild] ??= root.child({ req: { id: this.id, method: this.method, url: loggableUrl(this.originalUrl ?? this.url) } }));
+    },
+    set(this: Request & ContextFields, value: Logger) {
+      this[kChild] = value;
+    },
+  });
+}
+
 /**
  * A request id on every request and every log line it causes: the caller's `X-Request-Id` when it
  * looks like one (so ids follow a request through a proxy), otherwise a new one; echoed back.
@@ -23,41 +67,47 @@ declare module 'node:http' {
  * request the client abandoned (`request aborted`). A live event stream (the dashboard's
  * `/dashboard/events`, the chat stream) ends only when its client goes away, so that close is the
  * normal end and logs at debug (`event stream closed by the client`), not as a warning.
+ * `observe` (the HTTP metrics) is told of every finished request, health probes included.
  *
  * Written instead of pino-http because a child logger per request was a tenth of a busy hub's CPU
  * on the sidebar's hot path even at LOG_LEVEL=warn, where nothing is logged: here the child is
  * made only when something logs, and the completion line only when its level is enabled.
  */
-export function requestContext(log: Logger): RequestHandler {
+export function requestContext(log: Logger, observe?: RequestObserver): RequestHandler {
   return (req, res, next) => {
     const given = req.headers['x-request-id'];
     const id = typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
     res.setHeader('X-Request-Id', id);
     req.id = id;
-    let child: Logger | undefined;
-    Object.defineProperty(req, 'log', {
-      configurable: true,
-      enumerable: false,
-      get: () => (child ??= log.child({ req: { id, method: req.method, url: loggableUrl(req.originalUrl ?? req.url) } })),
-    });
-    if (!QUIET_PATHS.has(req.path)) {
-      const started = performance.now();
-      res.on('close', () => {
-        const responseTime = Math.round(performance.now() - started);
-        if (!res.writableFinished) {
-          if (isEventStream(res)) {
-            if (log.isLevelEnabled('debug')) req.log.debug({ res: { statusCode: res.statusCode }, responseTime }, 'event stream closed by the client');
-            return;
-          }
-          if (log.isLevelEnabled('warn')) req.log.warn({ res: { statusCode: res.statusCode }, responseTime }, 'request aborted');
-          return;
-        }
-        const level = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
-        if (log.isLevelEnabled(level)) req.log[level]({ res: { statusCode: res.statusCode }, responseTime }, 'request completed');
-      });
-    }
+    ensureLogGetter(req);
+    (req as Request & ContextFields)[kRoot] = log;
+    const fields = res as Response & ResponseFields;
+    fields[kStarted] = performance.now();
+    fields[kObserver] = observe;
+    fields[kQuiet] = QUIET_PATHS.has(req.path);
+    if (observe || !fields[kQuiet]) res.on('close', requestClosed);
     next();
   };
+}
+
+function requestClosed(this: Response & ResponseFields): void {
+  const res = this;
+  const req = res.req as Request & ContextFields;
+  const elapsed = performance.now() - res[kStarted];
+  if (res.writableFinished) res[kObserver]?.(req, res, elapsed / 1000);
+  const log = req[kRoot];
+  if (res[kQuiet] || !log) return;
+  const responseTime = Math.round(elapsed);
+  if (!res.writableFinished) {
+    if (isEventStream(res)) {
+      if (log.isLevelEnabled('debug')) req.log.debug({ res: { statusCode: res.statusCode }, responseTime }, 'event stream closed by the client');
+      return;
+    }
+    if (log.isLevelEnabled('warn')) req.log.warn({ res: { statusCode: res.statusCode }, responseTime }, 'request aborted');
+    return;
+  }
+  const level = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
+  if (log.isLevelEnabled(level)) req.log[level]({ res: { statusCode: res.statusCode }, responseTime }, 'request completed');
 }
 
 function isEventStream(res: { getHeader(name: string): unknown }): boolean {

@@ -266,10 +266,10 @@ function loadResult(result: autocannon.Result): LoadResult {
   };
 }
 
-/** Warms the route up, then measures. */
-async function measure(base: string, customers: BenchCustomer[], options: { overallRate?: number; verify?: boolean } = {}): Promise<LoadResult> {
+/** Warms the route up, then measures (the server's CPU per request too, when its pid is given). */
+async function measure(base: string, customers: BenchCustomer[], options: { overallRate?: number; verify?: boolean; pid?: number | undefined } = {}): Promise<LoadResult & { cpuUsPerRequest: number | null }> {
   await load(base, customers, { ...options, durationS: WARMUP_S });
-  return load(base, customers, { ...options, durationS: DURATION_S });
+  return withCpu(options.pid, () => load(base, customers, { ...options, durationS: DURATION_S }));
 }
 
 /** The signed page URL (path and query) Help Scout would load for this customer's conversation. */
@@ -419,9 +419,9 @@ async function run(): Promise<boolean> {
     fake.requests.length = 0;
 
     const hubPid = hub.pid;
-    const hubMax = await withCpu(hubPid, () => measure(hub!.base, warm, { verify: true }));
+    const hubMax = await measure(hub.base, warm, { verify: true, pid: hubPid });
     log(`warm hub, max throughput: rps=${hubMax.rps.toFixed(0)} p50_ms=${hubMax.p50} p99_ms=${hubMax.p99} ${hubMax.detail}`);
-    const bareMax = await withCpu(bareRoute.child.pid, () => measure(bareRoute.base, warm));
+    const bareMax = await measure(bareRoute.base, warm, { pid: bareRoute.child.pid });
     log(`bare Express route, max throughput: rps=${bareMax.rps.toFixed(0)} p50_ms=${bareMax.p50} p99_ms=${bareMax.p99} ${bareMax.detail}`);
     const fixed = await measure(hub.base, warm, { overallRate: FIXED_RATE, verify: true });
     log(`warm hub at ${FIXED_RATE} req/s: achieved=${fixed.rps.toFixed(0)} p50_ms=${fixed.p50} p99_ms=${fixed.p99} ${fixed.detail}`);
@@ -444,7 +444,7 @@ async function run(): Promise<boolean> {
     // The App Developer Platform app on the same warm cards (no Stripe call expected either).
     fake.requests.length = 0;
     // Its baseline again, right before it: minutes after the first, on a shared machine.
-    const bareBeforeApp = await withCpu(bareRoute.child.pid, () => measure(bareRoute.base, warm));
+    const bareBeforeApp = await measure(bareRoute.base, warm, { pid: bareRoute.child.pid });
     log(`bare Express route again, max throughput: rps=${bareBeforeApp.rps.toFixed(0)} p50_ms=${bareBeforeApp.p50} p99_ms=${bareBeforeApp.p99} ${bareBeforeApp.detail}`);
     await loadApp(hub.base, warm, { durationS: WARMUP_S });
     const appMax = await withCpu(hubPid, () => loadApp(hub!.base, warm, { durationS: DURATION_S }));
