@@ -17,6 +17,25 @@ export interface AppParts {
   routers: Router[];
 }
 
+/**
+ * helmet's default headers, worked out once: they depend on nothing in the request, and helmet's
+ * thirteen nested middlewares per request were a measurable share of the cheapest routes.
+ */
+function securityHeaders(): express.RequestHandler {
+  const headers: [string, string][] = [];
+  const removed: string[] = [];
+  const probe = {
+    setHeader: (name: string, value: unknown) => void headers.push([name, String(value)]),
+    removeHeader: (name: string) => void removed.push(name),
+  };
+  helmet()({} as never, probe as never, () => {});
+  return (_req, res, next) => {
+    for (const name of removed) res.removeHeader(name);
+    for (const [name, value] of headers) res.setHeader(name, value);
+    next();
+  };
+}
+
 /** Builds the Express app from the capability routers. */
 export function buildApp(parts: AppParts): express.Express {
   const app = express();
@@ -28,7 +47,7 @@ export function buildApp(parts: AppParts): express.Express {
     res.status(204).end();
   });
   app.use(requestContext(parts.log, httpMetrics(parts.metrics)));
-  app.use(helmet());
+  app.use(securityHeaders());
   for (const router of parts.rawBodyRouters) app.use(router);
   app.use(express.json({ limit: parts.bodyLimitBytes, type: ['application/json', 'application/*+json'] }));
   for (const router of parts.routers) app.use(router);

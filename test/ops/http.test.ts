@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
+import express from 'express';
+import helmet from 'helmet';
 import type { Server } from 'node:http';
 import { startTestHub, waitFor, type TestHub } from '../support/hub.js';
 
@@ -61,11 +63,19 @@ describe('operations surface', () => {
     expect(res.body).toEqual({ error: { code: 'not_found', message: 'no route for GET /no/such/route' } });
   });
 
-  it('sets security headers (helmet)', async () => {
+  it('sets security headers: exactly the ones helmet() sets on a request of its own', async () => {
     const res = await request(server).get('/healthz');
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.headers['content-security-policy']).toBeDefined();
     expect(res.headers['x-powered-by']).toBeUndefined();
+    // The hub works helmet's headers out once at start; helmet itself, per request, must agree.
+    const reference = express();
+    reference.use(helmet());
+    reference.get('/healthz', (_req, res) => void res.json({}));
+    const expected = (await request(reference).get('/healthz')).headers;
+    const names = Object.keys(expected).filter((name) => !['date', 'etag', 'content-type', 'content-length', 'connection', 'keep-alive', 'x-powered-by'].includes(name));
+    expect(names.length).toBeGreaterThan(10);
+    for (const name of names) expect([name, res.headers[name]]).toEqual([name, expected[name]]);
   });
 
   describe('admin API', () => {
