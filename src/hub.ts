@@ -212,8 +212,9 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
       metrics,
       bodyLimitBytes: config.http.bodyLimitBytes,
       trustProxy: config.http.trustProxy,
-      // The sidebar's routers include account-data webhooks (Stripe), which must come before the helpdesk ones.
-      rawBodyRouters: [email.relayRouter, ...sidebar.routers, ...triage.rawBodyRouters, sync.router],
+      // The sidebar first: it is the busiest path (every conversation an agent opens). Its routers
+      // include account-data webhooks (Stripe), which must come before the helpdesk ones.
+      rawBodyRouters: [...sidebar.routers, email.relayRouter, ...triage.rawBodyRouters, sync.router],
       routers: [
         healthRouter({ store, queue, bus, metrics, shuttingDown: () => shuttingDown, integrations: () => sync.health(), ...(config.admin.opsToken ? { opsToken: config.admin.opsToken } : {}) }),
         // The dashboard parses its own form bodies and renders its own error pages.
