@@ -35,6 +35,16 @@ const isSearch = (path: string) => path.endsWith('/search');
 export const isLiveKey = (secretKey: string) => /^[sr]k_live_/.test(secretKey);
 
 /**
+ * Stripe's limits are per second, and a bucket that may never exceed one in any second it cannot
+ * see the edges of keeps almost nothing as burst at the default share (0.92 of the limit as
+ * sustained rate leaves capacity 1: one request per endpoint every 46 ms). Stripe's calls come
+ * from agents opening cards, several at once, so 0.76 is kept as sustained rate and the rest as a
+ * burst: four calls to one endpoint at once (25/s), sixteen across the account in live mode —
+ * still never more than the limit in any second (plus 0.1 s of skew), see bucketShape.
+ */
+const INTERACTIVE_SHARE = 0.76;
+
+/**
  * The buckets for one key. Stripe counts per account; the hub knows the key, not the account (an
  * account id needs a call a restricted key may not be allowed), so processes share a budget when
  * they use the same key: a digest of it, never the key itself, names the buckets.
@@ -47,6 +57,7 @@ export function stripeBudgets(secretKey: string): VendorBudget[] {
       spec: STRIPE_LIMITS.search,
       cost: (_method, path) => (isSearch(path) ? 1 : 0),
       maxCost: 1,
+      share: INTERACTIVE_SHARE,
     },
     {
       key: `${account}:endpoint`,
@@ -55,8 +66,9 @@ export function stripeBudgets(secretKey: string): VendorBudget[] {
       // Every call the hub makes has a fixed path (no ids in it), so the path names the endpoint.
       scope: (method, path) => `${method} ${path}`,
       maxCost: 1,
+      share: INTERACTIVE_SHARE,
     },
-    { key: account, spec: isLiveKey(secretKey) ? STRIPE_LIMITS.live : STRIPE_LIMITS.sandbox, cost: () => 1, maxCost: 1, accountWide: true },
+    { key: account, spec: isLiveKey(secretKey) ? STRIPE_LIMITS.live : STRIPE_LIMITS.sandbox, cost: () => 1, maxCost: 1, share: INTERACTIVE_SHARE, accountWide: true },
   ];
 }
 
