@@ -4,6 +4,7 @@ import type { IntegrationRegistry } from '../capabilities/registry.js';
 import type { SidebarAppCapability, SidebarAppCustomer } from '../capabilities/sidebar-app.js';
 import { HubError, parseInput, unauthorized } from '../errors.js';
 import { bearerToken } from '../http/bearer.js';
+import { selfOnlyPageCsp } from '../http/csp.js';
 import { uniqueAddresses } from './addresses.js';
 import type { SidebarAppAssets } from './app-client/build.js';
 import { CustomerBindings, mintPageToken, mintPanelToken, readToken, tokenKey } from './app-token.js';
@@ -46,17 +47,12 @@ const cardRequest = z.object({
   name: z.string().max(500).nullish(),
 });
 
+const CSPS = new WeakMap<readonly string[], string>();
+/** The page's policy: framed by the helpdesk's origins only (worked out once per list). */
 function pageCsp(app: Pick<SidebarAppCapability, 'frameAncestors'>): string {
-  return [
-    "default-src 'none'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "connect-src 'self'",
-    "img-src 'self' data:",
-    "base-uri 'none'",
-    "form-action 'none'",
-    `frame-ancestors ${app.frameAncestors.join(' ')}`,
-  ].join('; ');
+  let csp = CSPS.get(app.frameAncestors);
+  if (csp === undefined) CSPS.set(app.frameAncestors, (csp = selfOnlyPageCsp(app.frameAncestors)));
+  return csp;
 }
 
 function framedHeaders(res: Response, app: Pick<SidebarAppCapability, 'frameAncestors'>): void {

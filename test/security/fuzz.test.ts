@@ -3,6 +3,9 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { integrations } from '../../integrations/index.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
+import { phpSignedQuerySignature } from '../fakes/helpscout/index.js';
+import { mintPageToken, tokenKey } from '../../src/sidebar/app-token.js';
+import { signedParams } from '../../src/sidebar/helpscout-app-signature.js';
 
 /**
  * Fuzz of every way in that a stranger can reach without credentials (issue 21): each webhook,
@@ -24,6 +27,7 @@ const secrets = {
   github: 'github-webhook-secret-0123456789',
   pagerduty: 'pagerduty-webhook-secret-012345',
   helpscoutSidebar: 'helpscout-sidebar-secret-0123',
+  helpscoutApp: 'helpscout-app-secret-0123456789abcdef',
   zendeskSidebar: 'zendesk-sidebar-token-0123456789abcdef0123456789abcdef',
   mailgun: 'mailgun-signing-key-0123456789abcdef',
   relay: 'relay:relay-password-0123456789',
@@ -121,6 +125,7 @@ describe('security: fuzzing every unauthenticated way in', { timeout: 600_000 },
         HELPSCOUT_API_BASE: 'http://127.0.0.1:9/v2',
         HELPSCOUT_WEBHOOK_SECRET: secrets.helpscout,
         HELPSCOUT_SIDEBAR_SECRET: secrets.helpscoutSidebar,
+        HELPSCOUT_APP_SECRET: secrets.helpscoutApp,
         ZENDESK_SUBDOMAIN: 'fuzz',
         ZENDESK_EMAIL: 'hub@fuzz.example',
         ZENDESK_API_TOKEN: 'fuzz-token',
@@ -217,6 +222,69 @@ describe('security: fuzzing every unauthenticated way in', { timeout: 600_000 },
       expect(signedErrors).toBe(0);
     });
   }
+
+  it(`Help Scout sidebar app: ${N} fuzzed page loads and card calls → no 5xx, no token or card without a valid signature`, async () => {
+    // Page loads: query strings mutated from a signed one, random ones, PHP array names, broken
+    // percent escapes, the signature repeated or wrong. An unsigned page must never carry a token.
+    const name = fc.oneof(fc.constantFrom('conversation-id', 'mailbox-id', 'customer-id', 'X-HelpScout-Signature', 'a[]', 'a[b]', 'a.b', ' x', '%'), fc.string({ maxLength: 12 }));
+    const value = fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom('%', '%E0%A4%A', '%FF', '/', 'Zoë', '😀', '+'), fc.nat().map(String));
+    const query = fc.array(fc.tuple(name, value), { maxLength: 8 }).map((pairs) => pairs.map(([n, v]) => (Math.abs(n.length - v.length) % 3 === 0 ? `${n}=${v}` : `${encodeURIComponent(n)}=${encodeURIComponent(v)}`)).join('&'));
+    const SIGNED_PARAMS: [string, string][] = [['conversation-id', '123'], ['mailbox-id', '85']];
+    const signedQuery = (params: [string, string][]) => `${new URLSearchParams(params)}&X-HelpScout-Signature=${encodeURIComponent(phpSignedQuerySignature(secrets.helpscoutApp, params))}`;
+    const mutatedSigned = fc.tuple(fc.nat(), fc.string({ maxLength: 3 })).map(([at, text]) => {
+      const base = signedQuery(SIGNED_PARAMS);
+      const i = at % base.length;
+      return base.slice(0, i) + text + base.slice(i + 1);
+    });
+    const pages = fc.sample(fc.oneof(query, mutatedSigned, fc.string({ maxLength: 200 })), { numRuns: Math.ceil(N / 2), seed: SEED });
+    // Card calls: tokens that are garbage, forged (right shape, wrong key), or the real shape with
+    // a bit flipped; bodies fuzzed. None may be answered with a card.
+    const key = tokenKey(secrets.helpscoutApp);
+    const real = mintPageToken(key, { conversationId: '123', mailboxId: '85' });
+    const forged = mintPageToken(tokenKey('another-secret-0123456789abcdef'), { conversationId: '123', mailboxId: '85' });
+    const token = fc.oneof(fc.string({ maxLength: 200 }), fc.constant(forged), fc.nat().map((at) => real.slice(0, at % real.length) + (real[at % real.length] === 'A' ? 'B' : 'A') + real.slice((at % real.length) + 1)), fc.constant('hsa1..'), fc.constant(''));
+    const cardBody = fc.oneof(fc.json({ maxDepth: 3 }), fc.string({ maxLength: 300 }), fc.constant(JSON.stringify({ view: 'panel', email: 'jane@example.com' })));
+    const cards = fc.sample(fc.tuple(token, cardBody), { numRuns: Math.floor(N / 2), seed: SEED + 2 });
+    const requests: FuzzRequest[] = [
+      ...pages.map((q): FuzzRequest => ({ path: `/sidebar/helpscout/app?${q.replace(/[#\s]/g, '')}`, method: 'GET', headers: {} })),
+      ...cards.map(([tok, body]): FuzzRequest => ({ path: '/sidebar/helpscout/app/card', headers: { 'content-type': 'application/json', authorization: `Bearer ${tok.replace(/[\r\n]/g, '')}` }, body: Buffer.from(body) })),
+    ];
+    const statuses = new Map<number, number>();
+    let minted = 0;
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (next < requests.length) {
+          const request = requests[next++]!;
+          let status = 0;
+          try {
+            const response = await fetch(base + request.path, { method: request.method ?? 'POST', redirect: 'manual', headers: request.headers, ...(request.body ? { body: new Uint8Array(request.body) } : {}) });
+            const text = await response.text();
+            status = response.status;
+            // A token or a card is only right for a page whose signed parameters are the ones Help
+            // Scout signed: a mutation that changes nothing PHP reads (hex case, a space for the
+            // signature's +) may pass; any other content may not.
+            if (status >= 200 && status < 300 && (text.includes('hub-card-token') || text.includes('"html"'))) {
+              const asked = request.method === 'GET' ? signedParams(request.path.slice(request.path.indexOf('?'))) : null;
+              if (!asked?.ok || JSON.stringify(asked.params) !== JSON.stringify(SIGNED_PARAMS)) minted++;
+            }
+          } catch {
+            status = 0; // a URL or header the client itself refused to send
+          }
+          statuses.set(status, (statuses.get(status) ?? 0) + 1);
+        }
+      }),
+    );
+    // The parsers behind the check: correctly signed pages with fuzzed names and values.
+    const signedPages = fc.sample(fc.array(fc.tuple(name, value), { minLength: 1, maxLength: 6 }), { numRuns: Math.ceil(N / 5), seed: SEED + 3 });
+    const signed = await send(signedPages.map((params) => ({ path: `/sidebar/helpscout/app?${signedQuery(params)}`, method: 'GET', headers: {} })));
+    const errors = [...statuses, ...signed].filter(([status]) => status >= 500).reduce((sum, [, n]) => sum + n, 0);
+    process.stdout.write(
+      `fuzz endpoint=/sidebar/helpscout/app (+/card) requests=${N} 5xx=${errors} unsigned_accepted=${minted} statuses=${JSON.stringify(Object.fromEntries(statuses))} signed=${signedPages.length} signed_statuses=${JSON.stringify(Object.fromEntries(signed))}\n`,
+    );
+    expect(errors).toBe(0);
+    expect(minted).toBe(0);
+  });
 
   it(`dashboard cookie and login-form parsers: ${N} fuzzed requests → no 5xx, no login`, async () => {
     const cookie = fc.oneof(fc.string({ maxLength: 200 }), fc.constant('hub_staff=%E0%A4%A'), fc.string({ maxLength: 60 }).map((v) => `hub_staff=${v}; hub_device=${v}`));

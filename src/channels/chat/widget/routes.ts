@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { Router, type Request, type RequestHandler } from 'express';
+import { selfOnlyPageCsp } from '../../../http/csp.js';
 
 /**
  * Serves the bundled widget to any site and a demo page. The script is embedded cross-origin, so
@@ -19,16 +20,7 @@ export interface WidgetRouterOptions {
 const ASSET_CACHE_CONTROL = 'public, max-age=300';
 
 // The demo page runs no inline code at all: scripts and styles only from this origin.
-const DEMO_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "connect-src 'self'",
-  "img-src 'self' data:",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+const DEMO_CSP = selfOnlyPageCsp('none');
 
 const DEMO_CSS = `body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1c1e21; background: #fafbfc; }
 main { max-width: 42rem; margin: 3rem auto; padding: 0 1.5rem; }
