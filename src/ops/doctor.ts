@@ -48,12 +48,13 @@ export async function runDoctor(loaded: LoadedConfig, integrations: readonly Any
   lines.push(...(await databaseLines(loaded)));
   let enabledIds: string[] = [];
 
-  // Vendor calls go through a throwaway embedded store (rate budgets live in the database), so a
-  // check never writes to the hub's own and works while a running hub holds the data directory.
+  // Vendor calls go through a throwaway embedded store in memory (rate budgets live in the
+  // database), so a check never writes to the hub's own and works while a running hub holds the
+  // data directory.
   const scratchDir = mkdtempSync(join(tmpdir(), 'hub-doctor-'));
   let scratch: Store | null = null;
   try {
-    scratch = await openStore({ dataDir: scratchDir, poolSize: 2 });
+    scratch = await openStore({ dataDir: scratchDir, poolSize: 2, inMemory: true });
     await migrate(scratch);
     const log = pino({ level: 'silent' });
     const registry = new IntegrationRegistry(integrations, config, { store: scratch, log, publicUrl: config.http.publicUrl });
