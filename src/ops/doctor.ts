@@ -1,4 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
@@ -51,10 +50,10 @@ export async function runDoctor(loaded: LoadedConfig, integrations: readonly Any
   // Vendor calls go through a throwaway embedded store in memory (rate budgets live in the
   // database), so a check never writes to the hub's own and works while a running hub holds the
   // data directory.
-  const scratchDir = mkdtempSync(join(tmpdir(), 'hub-doctor-'));
   let scratch: Store | null = null;
   try {
-    scratch = await openStore({ dataDir: scratchDir, poolSize: 2, inMemory: true });
+    // In memory, nothing is written under dataDir: it only names where attachments would go.
+    scratch = await openStore({ dataDir: join(tmpdir(), 'hub-doctor-scratch'), poolSize: 2, inMemory: true });
     await migrate(scratch);
     const log = pino({ level: 'silent' });
     const registry = new IntegrationRegistry(integrations, config, { store: scratch, log, publicUrl: config.http.publicUrl });
@@ -85,7 +84,6 @@ export async function runDoctor(loaded: LoadedConfig, integrations: readonly Any
     }
   } finally {
     await scratch?.close().catch(() => {});
-    rmSync(scratchDir, { recursive: true, force: true });
   }
 
   lines.push(...(await sidebarLines(loaded)));

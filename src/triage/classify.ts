@@ -254,7 +254,6 @@ function notHappeningEvidence(tokenized: TokenizedText, hits: readonly PhraseHit
   return decayed(items, lexicon.source.scoring.repeatDecay);
 }
 
-/** Deadlines near and far, and how long a problem has lasted (time-words.ts), as evidence. */
 /**
  * An alarm in the same clause as a time weeks or months away is something planned or coming, not
  * happening now: "our SAML certificate expires on the 30th of next month", "the contract ends
@@ -274,6 +273,7 @@ function markFarOff(hits: PhraseHit[], tokens: readonly Token[], times: readonly
   }
 }
 
+/** Deadlines near and far, and how long a problem has lasted (time-words.ts), as evidence. */
 function timeEvidence(text: string, times: readonly TimeHit[], lexicon: CompiledLexicon): Evidence[] {
   const weights = lexicon.source.signals.timeWords;
   const items = times.flatMap((hit): Evidence[] => {

@@ -63,9 +63,10 @@ export function readResolution(evidence: Evidence[], lexicon: CompiledLexicon): 
   const newProblem = evidence.some((e) => e.weight > 0 && e.start !== null && e.start > recovery && roleOf(e.category, lexicon) === 'problem');
   return evidence.map((e) => {
     if (e.weight > 0 && e.start !== null && e.start < recovery) return discount(e, factor, 'resolved');
-    if (newProblem && e.category === 'resolution' && e.weight < 0) return discount(e, 0, 'a new problem follows');
-    // The calm words that went with the recovery ("Thanks, the export works again") go with it.
-    if (newProblem && e.weight < 0 && e.start !== null && e.start < recovery && !e.negated && roleOf(e.category, lexicon) === 'calm') return discount(e, 0, 'a new problem follows');
+    // With a new problem after it, the recovery and the calm words that went with it ("Thanks,
+    // the export works again") were about the old problem.
+    const wentWithRecovery = e.category === 'resolution' || (e.start !== null && e.start < recovery && !e.negated && roleOf(e.category, lexicon) === 'calm');
+    if (newProblem && e.weight < 0 && wentWithRecovery) return discount(e, 0, 'a new problem follows');
     return e;
   });
 }
