@@ -22,11 +22,16 @@ export function parseRateLimit(text: string): RateLimitSpec {
 /**
  * Bucket shape that never exceeds `limit` in any window of `windowSeconds` — the vendor counts in
  * windows we cannot see the edges of, so a full-rate bucket with a burst would overshoot. In any
- * interval W (plus `jitterSeconds` of network skew between taking a token and the vendor counting
- * the request) a bucket hands out at most capacity + rate·(W + jitter); both are chosen so that
- * stays ≤ limit while the sustained rate is `share` of the limit.
+ * interval W (plus `jitterSeconds` of skew between taking a token and the vendor counting the
+ * request) a bucket hands out at most capacity + rate·(W + jitter); both are chosen so that stays
+ * ≤ limit while the sustained rate is `share` of the limit.
+ *
+ * The skew is not only the network: the token is taken in the database, then the process fetches
+ * credentials and sends, and a busy process (or one of several on a loaded host) can take a few
+ * hundred milliseconds over that. Half a second is allowed — under 1% of a per-minute limit — but
+ * never more than a tenth of the window, which a per-second limit (Stripe's) could not afford.
  */
-export function bucketShape(spec: RateLimitSpec, maxCost: number, share = 0.92, jitterSeconds = 0.1) {
+export function bucketShape(spec: RateLimitSpec, maxCost: number, share = 0.92, jitterSeconds = Math.min(0.5, spec.windowSeconds / 10)) {
   let rate = (share * spec.limit) / spec.windowSeconds;
   let capacity = spec.limit - rate * (spec.windowSeconds + jitterSeconds);
   if (capacity < maxCost) {
