@@ -84,7 +84,6 @@ export class Ingestor {
       }),
     );
     bus.emitLocal(committed.events.map((event) => withRow(event, committed.stored)));
-    queue.wake(committed.jobs.map((job) => job.name));
     if (committed.stored.length > 0) this.deps.onIngested?.(committed.stored);
     return committed.results;
   }

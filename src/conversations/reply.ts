@@ -106,7 +106,6 @@ export class Replier {
     );
     // In this process listeners get the committed row and need not read it back.
     bus.emitLocal(committed.events.map((event, i) => ({ ...event, row: committed.created[i]!.message })));
-    if (committed.created.length > 0) queue.wake(['message.deliver']);
     return committed.results.map((r) => (r instanceof Error ? r : { created: r.created, message: r.message }));
   }
 }

@@ -76,7 +76,6 @@ export async function reclassify(
     }
     return { escalated: false, resolve: !policy && escalation ? escalation.id : null };
   });
-  deps.queue.wake(result.escalated ? ['triage.respond', 'sync.push'] : ['sync.push']);
   if (result.resolve) {
     await deps.engine.resolve(result.resolve, byName(actor.staff), 'dashboard', `Re-classified as ${toLevel} by ${byName(actor.staff)}: ${reason}`);
   }

@@ -1,7 +1,7 @@
 import PgBoss from 'pg-boss';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
-import type { Store, Tx } from '../store/store.js';
+import { afterCommit, type Store, type Tx } from '../store/store.js';
 import {
   jobCatalog,
   jobNames,
@@ -146,12 +146,14 @@ export class JobQueue {
       };
     });
     await this.boss.insert(jobs as PgBoss.JobInsert[], { db: this.store.jobsDbFor(tx) as PgBoss.Db });
+    // Every queue written to is woken once the caller's transaction commits — a caller cannot
+    // forget one (a reply's settle and escalation jobs once waited for the due-work watch).
+    afterCommit(tx, () => this.wake(requests.map((r) => r.name)));
   }
 
   /** Enqueue on its own (no surrounding state change). */
   async enqueue(requests: readonly JobRequest[]): Promise<void> {
     await this.store.transaction((tx) => this.enqueueIn(tx, requests));
-    this.wake(requests.map((r) => r.name));
   }
 
   /**

@@ -41,6 +41,29 @@ export interface Store {
   close(): Promise<void>;
 }
 
+const commitHooks = new WeakMap<Tx, (() => void)[]>();
+
+/**
+ * Runs `hook` once `tx` has committed, and never if it rolls back: what must follow a write but
+ * only once it is visible (waking the workers for the jobs it enqueued). Outside a transaction the
+ * store opened, at once.
+ */
+export function afterCommit(tx: Tx, hook: () => void): void {
+  const hooks = commitHooks.get(tx);
+  if (hooks) hooks.push(hook);
+  else hook();
+}
+
+async function transactionWithHooks<T>(db: Kysely<HubDatabase>, work: (tx: Tx) => Promise<T>): Promise<T> {
+  const hooks: (() => void)[] = [];
+  const result = await db.transaction().execute((tx) => {
+    commitHooks.set(tx, hooks);
+    return work(tx);
+  });
+  for (const hook of hooks) hook();
+  return result;
+}
+
 export interface StoreOptions {
   dataDir: string;
   databaseUrl?: string | undefined;
@@ -92,7 +115,7 @@ function pgliteStore(pglite: PGlite, dataDir: string, lock: DataDirLock | null):
   return {
     backend: 'pglite',
     db,
-    transaction: (work) => gate.scope(() => db.transaction().execute(work)),
+    transaction: (work) => gate.scope(() => transactionWithHooks(db, work)),
     jobsConnection: { db: pgliteJobsDb(pglite, gate) },
     jobsDbFor: txJobsDb,
     databaseUrl: null,
@@ -129,7 +152,7 @@ async function openPostgres(databaseUrl: string, options: StoreOptions): Promise
   return {
     backend: 'postgres',
     db,
-    transaction: (work) => db.transaction().execute(work),
+    transaction: (work) => transactionWithHooks(db, work),
     // pg-boss keeps a small pool of its own so its polling never starves request handling.
     jobsConnection: { connectionString: databaseUrl, max: Math.max(2, Math.ceil(options.poolSize / 3)) },
     jobsDbFor: txJobsDb,

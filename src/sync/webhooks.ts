@@ -82,7 +82,6 @@ export function helpdeskWebhookRouter(deps: WebhookDeps): Router {
       await deps.queue.enqueueIn(tx, pulls.map((externalId) => pullRequest(integrationId, externalId)));
       return true;
     });
-    if (accepted) deps.queue.wake(['sync.pull']);
     deps.onReceived?.(integrationId, accepted ? 'accepted' : 'duplicate');
     res.status(200).json({ status: accepted ? 'accepted' : 'duplicate', events: parsed.events.length });
   });

@@ -137,7 +137,6 @@ export class Incidents {
       return true;
     });
     if (!changed) throw new HubError(409, 'incident_not_open', 'this incident is not open');
-    this.deps.queue.wake(['incident.notify']);
     const escalation = await this.deps.store.db.selectFrom('escalations').select('id').where('incident_id', '=', incidentId).executeTakeFirst();
     if (escalation) await this.deps.engine.resolve(escalation.id, by, 'staff', text);
   }
@@ -150,7 +149,6 @@ export class Incidents {
       await this.deps.queue.enqueueIn(tx, [{ name: 'incident.notify', data: { incidentId, kind: 'update', round: row.updates_sent, text } }]);
       await also?.(tx);
     });
-    this.deps.queue.wake(['incident.notify']);
   }
 
   /** Open incidents whose promised update is due get one (the acknowledgement promised it). */
@@ -163,7 +161,6 @@ export class Incidents {
         if (row) await this.deps.queue.enqueueIn(tx, [{ name: 'incident.notify', data: { incidentId: id, kind: 'update', round: row.updates_sent, text: null } }]);
       });
     }
-    if (due.length > 0) this.deps.queue.wake(['incident.notify']);
     return due.length;
   }
 
@@ -278,7 +275,6 @@ export class Incidents {
       await also?.(tx, id);
       return id;
     });
-    this.deps.queue.wake(['escalation.step']);
     return result;
   }
 }

@@ -99,7 +99,6 @@ export function triageJob(deps: {
           }
           return rows;
         });
-        if (written.length > 0 && deps.queue) deps.queue.wake(['sync.push', 'triage.respond']);
         if (written.length > 0) {
           await deps.bus.publish(written.map((w) => ({ type: 'triage.updated' as const, conversationId: w.conversation_id, level: w.level })));
         }

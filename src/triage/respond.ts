@@ -44,7 +44,6 @@ export function respondJob(deps: { store: Store; queue: JobQueue; engine: Escala
           }
           return joined;
         });
-        deps.queue.wake(['escalation.step']);
       }
     }
     if (acknowledge) await deps.acknowledger.acknowledge(conversationId, incident ?? (await deps.incidents.of(conversationId)));

@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
+import pino from 'pino';
+import type { JobHandlers } from '../../src/jobs/catalog.js';
+import { JobQueue } from '../../src/jobs/queue.js';
+import { afterCommit } from '../../src/store/store.js';
 import { backends } from '../support/backends.js';
 import { RecordingChannel, startTestHub, waitFor, type TestHub } from '../support/hub.js';
 import { chatMessage } from '../support/inbound.js';
@@ -67,5 +71,45 @@ describe.each(backends)('durable jobs on %s', (backend) => {
   it('reports job counts by queue and state for /metrics', async () => {
     const counts = await t.hub.queue.counts();
     expect(counts).toContainEqual(expect.objectContaining({ queue: 'ops.probe', state: 'completed' }));
+  });
+});
+
+describe.each(backends)('jobs are woken by their commit on %s', (backend) => {
+  let t: TestHub;
+  let queue: JobQueue;
+  const ran: string[] = [];
+  beforeAll(async () => {
+    // The hub's own workers are off; this queue's watch and safety polling are an hour apart, so
+    // only the commit itself can bring the job to its worker within the wait below.
+    t = await startTestHub(backend, { workers: false });
+    queue = new JobQueue(t.hub.store, pino({ level: 'silent' }), { concurrency: 1, maintenanceIntervalSeconds: 3600, pollingIntervalSeconds: 3600 });
+    await queue.start({ 'ops.probe': async ({ probeId }: { probeId: string }) => void ran.push(probeId) } as unknown as JobHandlers);
+  });
+  afterAll(async () => {
+    await queue?.stop(1000);
+    await t?.stop();
+  });
+
+  it('a job enqueued inside a transaction runs once that transaction commits — no caller has to remember to wake its queue', async () => {
+    await t.hub.store.transaction(async (tx) => {
+      await queue.enqueueIn(tx, [{ name: 'ops.probe', data: { probeId: 'woken-by-commit' } }]);
+      await tx.selectFrom('conversations').select('id').limit(1).execute();
+    });
+    await waitFor(() => ran.includes('woken-by-commit'), 20_000, 'the job to run');
+  });
+
+  it('what must follow a commit happens after it, and never after a rollback', async () => {
+    const seen: string[] = [];
+    await t.hub.store.transaction(async (tx) => {
+      afterCommit(tx, () => seen.push('committed'));
+      seen.push('inside');
+    });
+    await expect(
+      t.hub.store.transaction(async (tx) => {
+        afterCommit(tx, () => seen.push('rolled back'));
+        throw new Error('the state change failed');
+      }),
+    ).rejects.toThrow('the state change failed');
+    expect(seen).toEqual(['inside', 'committed']);
   });
 });

@@ -128,7 +128,6 @@ export class EscalationEngine {
       await this.deps.queue.enqueueIn(tx, due.rows.map((r) => stepJob(r.escalation_id, r.step)));
       return due.rows.length;
     });
-    if (claimed > 0) this.deps.queue.wake(['escalation.step']);
     return claimed;
   }
 
@@ -359,7 +358,6 @@ export class EscalationEngine {
       await also?.(tx);
       return true;
     });
-    if (changed) this.deps.queue.wake(['escalation.notify']);
     return changed;
   }
 
