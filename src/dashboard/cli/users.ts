@@ -10,7 +10,7 @@
  */
 import { integrations } from '../../../integrations/index.js';
 import { loadConfig } from '../../config.js';
-import { changeStaffUser, listStaffUsers, type StaffAccount, type StaffChangeInput } from '../staff-users.js';
+import { changeStaffUser, listStaffUsers, staffChangeInput, type StaffAccount, type StaffChangeInput } from '../staff-users.js';
 import { runAccountCommand, withStoreOrHub } from './store-or-hub.js';
 import { exitWithUsageIfAsked } from '../../cli/usage.js';
 
@@ -51,6 +51,8 @@ async function main(argv: string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
+  // A malformed address or role is refused before any store or hub is touched.
+  if (change !== 'list') staffChangeInput.parse(change);
   const { config } = loadConfig(integrations);
   if (change === 'list') {
     const accounts: AccountLike[] = await withStoreOrHub<AccountLike[]>(config, (store) => listStaffUsers(store), {
