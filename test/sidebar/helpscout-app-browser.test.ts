@@ -60,8 +60,8 @@ describe.skipIf(!hasChromium)('Help Scout sidebar app in a real browser, in the 
   }
   const dialogs: string[] = [];
 
-  async function openConversation(page: Page, id: number, width: number): Promise<Frame> {
-    await page.goto(`${HELPSCOUT_APP_ORIGIN}${world.host.pagePath(id, width)}`);
+  async function openConversation(page: Page, id: number, width: number, host: { contextDelayMs?: number } = {}): Promise<Frame> {
+    await page.goto(`${HELPSCOUT_APP_ORIGIN}${world.host.pagePath(id, width, host)}`);
     const frameElement = await page.waitForSelector('#app-frame');
     const frame = (await frameElement.contentFrame())!;
     await frame.waitForSelector('#hub-card[aria-busy="false"]', { timeout: 20_000 });
@@ -128,6 +128,19 @@ describe.skipIf(!hasChromium)('Help Scout sidebar app in a real browser, in the 
     expect(await page.locator('#side-panel').isHidden()).toBe(true);
 
     expect(await seriousViolations(frame)).toEqual([]);
+  });
+
+  it('a context that arrives after the app stopped waiting still brings the card: the notice first, then the customer', async () => {
+    seedStripeCustomer(world.fake, 'late@waffle.example', 'Waffle Works Ltd');
+    world.host.setConversation(conversationFor(602, { email: 'late@waffle.example', firstName: 'Lee', lastName: 'Late' }));
+    const page = await hostPage();
+    // The app waits 3 s for the context; this host answers after 4.5 s.
+    const frame = await openConversation(page, 602, 300, { contextDelayMs: 4500 });
+    expect(await frame.locator('#hub-card').textContent()).toContain('No customer email');
+    await frame.waitForSelector('.hub-name', { timeout: 20_000 });
+    expect(await frame.locator('.hub-name').textContent()).toBe('Waffle Works Ltd');
+    expect(await frame.locator('#hub-card').textContent()).not.toContain('No customer email');
+    await frame.waitForSelector('#hub-open-panel:not([hidden])');
   });
 
   it('renders at 375 px and 300 px without sideways scrolling, long and hostile values included', async () => {

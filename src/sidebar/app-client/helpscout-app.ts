@@ -12,6 +12,7 @@ import type { Context } from '@helpscout/javascript-sdk';
 
 interface HelpScoutSdk {
   getApplicationContext(): Promise<Context>;
+  watchApplicationContext(callback: (context: Context) => void): void;
   setAppHeight(height: number): void;
   getAppStyles(): Promise<string>;
   openSidePanel(contentUrl: string): void;
@@ -105,20 +106,40 @@ async function adoptHelpScoutStyles(): Promise<void> {
   reportHeight();
 }
 
-async function sidebar(): Promise<void> {
-  const token = document.querySelector<HTMLMetaElement>('meta[name="hub-card-token"]')?.content;
-  if (!token) return say('This page was opened without a card token. Open it from Help Scout.');
-  const context = await withTimeout(HelpScout.getApplicationContext(), CONTEXT_WAIT_MS).catch(() => null);
-  const answer = await askCard(token, { view: 'sidebar', ...customerFrom(context) });
+let panelUrl: string | null = null;
+
+async function sidebarCard(token: string, customer: ReturnType<typeof customerFrom>): Promise<void> {
+  const answer = await askCard(token, { view: 'sidebar', ...customer });
   if (typeof answer === 'string') return say(answer);
   show(answer.html);
   const open = document.getElementById('hub-open-panel');
   if (open && answer.panelToken) {
-    const panelUrl = new URL(`${PANEL_URL}#${answer.panelToken}`, location.href).toString();
+    if (panelUrl === null) open.addEventListener('click', () => panelUrl && HelpScout.openSidePanel(panelUrl));
+    panelUrl = new URL(`${PANEL_URL}#${answer.panelToken}`, location.href).toString();
     open.hidden = false;
-    open.addEventListener('click', () => HelpScout.openSidePanel(panelUrl));
     reportHeight();
   }
+}
+
+async function sidebar(): Promise<void> {
+  const token = document.querySelector<HTMLMetaElement>('meta[name="hub-card-token"]')?.content;
+  if (!token) return say('This page was opened without a card token. Open it from Help Scout.');
+  const customer = customerFrom(await withTimeout(HelpScout.getApplicationContext(), CONTEXT_WAIT_MS).catch(() => null));
+  if (customer.emails.length > 0) return sidebarCard(token, customer);
+  // No customer yet: the context is late or names nobody. Say so now, and ask again as soon as
+  // Help Scout sends a context that names one (the hub binds a token to a customer only when one
+  // is named, so this first ask used nothing up).
+  let waiting = true;
+  let shown = Promise.resolve();
+  HelpScout.watchApplicationContext((context) => {
+    const late = customerFrom(context);
+    if (!waiting || late.emails.length === 0) return;
+    waiting = false;
+    // After the first answer, so the notice cannot land on top of the card.
+    shown = shown.then(() => sidebarCard(token, late));
+  });
+  shown = sidebarCard(token, customer);
+  await shown;
 }
 
 async function panel(): Promise<void> {

@@ -44,8 +44,11 @@ export interface FakeSidebarHost {
   url: string;
   /** The signed Callback URL for a conversation, as Help Scout would load it (extra pairs may be added or changed). */
   signedUrl(conversation: SidebarHostConversation, options?: { extra?: [string, string][]; secret?: string }): string;
-  /** The host page (a path): `?conversation=<id>&width=<sidebar px>`; `setConversation` first. */
-  pagePath(conversationId: number, width?: number): string;
+  /**
+   * The host page (a path): `?conversation=<id>&width=<sidebar px>`; `setConversation` first.
+   * `contextDelayMs`: the host answers the app's first GET_APP_CONTEXT that late (a slow host).
+   */
+  pagePath(conversationId: number, width?: number, options?: { contextDelayMs?: number }): string;
   setConversation(conversation: SidebarHostConversation): void;
   messages(): HostMessage[];
   close(): Promise<void>;
@@ -130,9 +133,14 @@ const HOST_SCRIPT = `(() => {
     const message = { frame, origin: event.origin, type: event.data.type, value: event.data.value, appId: event.data.appId, iframeId: event.data.iframeId };
     fetch('/record', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(message) });
     switch (event.data.type) {
-      case 'GET_APP_CONTEXT':
-        event.source.postMessage(context(panel !== null), event.origin);
+      case 'GET_APP_CONTEXT': {
+        const source = event.source;
+        const answer = () => source.postMessage(context(panel !== null), event.origin);
+        if (data.contextDelayMs > 0) setTimeout(answer, data.contextDelayMs);
+        else answer();
+        data.contextDelayMs = 0;
         break;
+      }
       case 'SET_APP_HEIGHT':
         if (frame === 'sidebar' && typeof event.data.value === 'number') sidebar.style.height = event.data.value + 'px';
         break;
@@ -214,7 +222,8 @@ export async function startFakeSidebarHost(options: SidebarHostOptions): Promise
     }
     const width = Math.max(200, Math.min(800, Number(url.searchParams.get('width')) || 300));
     // Data for the host script as JSON in a non-executable script element; `<` escaped so a name cannot end it.
-    const data = JSON.stringify({ src: signedUrl(conversation), appId, context: contextFor(conversation, false) }).replace(/</g, '\\u003c');
+    const contextDelayMs = Math.max(0, Math.min(60_000, Number(url.searchParams.get('contextDelay')) || 0));
+    const data = JSON.stringify({ src: signedUrl(conversation), appId, context: contextFor(conversation, false), contextDelayMs }).replace(/</g, '\\u003c');
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Conversation #${conversation.number} · Help Scout (fake)</title><link rel="stylesheet" href="/host.css"></head>
@@ -230,7 +239,7 @@ export async function startFakeSidebarHost(options: SidebarHostOptions): Promise
   return {
     url,
     signedUrl,
-    pagePath: (conversationId, width = 300) => `/conversation?conversation=${conversationId}&width=${width}`,
+    pagePath: (conversationId, width = 300, options = {}) => `/conversation?conversation=${conversationId}&width=${width}${options.contextDelayMs ? `&contextDelay=${options.contextDelayMs}` : ''}`,
     setConversation: (conversation) => void conversations.set(conversation.id, conversation),
     messages: () => [...recorded],
     close: () =>
