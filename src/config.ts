@@ -53,7 +53,11 @@ export const coreSchema = z.object({
     })
     .prefault({}),
   log: z
-    .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+    .object({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      /** Keys the pseudonyms that stand for email addresses in the logs (src/ops/log-pseudonyms.ts). */
+      pseudonymKey: secret(z.string().min(16, 'must be at least 16 characters').optional()),
+    })
     .prefault({}),
   shutdown: z.object({ timeoutMs: int(100, 120_000).default(10_000) }).prefault({}),
   admin: z
@@ -114,6 +118,11 @@ export const coreEnv: EnvBinding[] = [
     description: 'How often jobs held by a crashed process are handed back',
   },
   { env: 'LOG_LEVEL', path: ['log', 'level'], description: 'pino log level' },
+  {
+    env: 'LOG_PSEUDONYM_KEY',
+    path: ['log', 'pseudonymKey'],
+    description: 'Keys the pseudonyms that replace email addresses in the logs; set the same on every process of one install (unset = a key kept in HUB_DATA_DIR)',
+  },
   { env: 'SHUTDOWN_TIMEOUT_MS', path: ['shutdown', 'timeoutMs'], description: 'Longest graceful shutdown before exit' },
   { env: 'HUB_ADMIN_TOKEN', path: ['admin', 'token'], description: 'Bearer token of the operator API under /admin; unset = off' },
   {
