@@ -7,8 +7,7 @@ import { integrations } from '../integrations/index.js';
 import { loadConfig } from '../src/config.js';
 import { saveStaffUser } from '../src/dashboard/staff-users.js';
 import { startHub, type Hub } from '../src/hub.js';
-import { createLogger } from '../src/log.js';
-import { logPseudonymKey } from '../src/ops/log-pseudonyms.js';
+import { hubLogger } from '../src/log.js';
 import { startFakeGitHub, type FakeGitHub } from '../test/fakes/github/index.js';
 import { startFakeHelpScout, type FakeHelpScout } from '../test/fakes/helpscout/index.js';
 import { startFakeStripe, type FakeStripe } from '../test/fakes/stripe/index.js';
@@ -98,7 +97,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       ESCALATION_TICK_SECONDS: '5',
     };
     const loaded = loadConfig(integrations, env);
-    const hub = await startHub(loaded, { integrations, log: createLogger(loaded.config.log.level, { pseudonymKey: logPseudonymKey(loaded.config) }), ...(options.clock ? { clock: options.clock } : {}) });
+    const hub = await startHub(loaded, { integrations, log: hubLogger(loaded.config), ...(options.clock ? { clock: options.clock } : {}) });
     stack.push(() => hub.stop());
     await hub.listen(port, '127.0.0.1');
     helpscout.setWebhookTarget(`${hubUrl}/webhooks/helpscout`);

@@ -26,8 +26,7 @@ import { createMailer } from './mail/mailer.js';
 import { createEmailChannel } from './channels/email/index.js';
 import type { JobHandlers } from './jobs/catalog.js';
 import { JobQueue } from './jobs/queue.js';
-import { createLogger } from './log.js';
-import { logPseudonymKey } from './ops/log-pseudonyms.js';
+import { hubLogger } from './log.js';
 import { adminRouter } from './ops/admin.js';
 import { healthRouter } from './ops/health.js';
 import { HubMetrics } from './ops/metrics.js';
@@ -77,7 +76,7 @@ export interface Hub {
 /** Composition root: config → store (migrated) → events → jobs → ingest → HTTP. */
 export async function startHub(loaded: LoadedConfig, options: HubOptions): Promise<Hub> {
   const { config } = loaded;
-  const log = options.log ?? createLogger(config.log.level, { pseudonymKey: logPseudonymKey(config) });
+  const log = options.log ?? hubLogger(config);
   const metrics = new HubMetrics();
   const processTag = options.processTag ?? `pid-${process.pid}`;
   const opened: { close(): Promise<void> }[] = [];

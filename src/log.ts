@@ -1,5 +1,6 @@
 import pino, { type Logger } from 'pino';
-import { pseudonymousDestination } from './ops/log-pseudonyms.js';
+import type { HubConfig } from './config.js';
+import { logPseudonymKey, pseudonymousDestination } from './ops/log-pseudonyms.js';
 
 export interface LoggerOptions {
   /** Where lines go (default: stdout, as pino's own default). */
@@ -41,4 +42,9 @@ export function createLogger(level: string, options: LoggerOptions): Logger {
     },
     pseudonymousDestination(destination, options.pseudonymKey),
   );
+}
+
+/** The hub's logger as its settings ask: LOG_LEVEL, and the install's pseudonym key. */
+export function hubLogger(config: Pick<HubConfig, 'log' | 'store'>): Logger {
+  return createLogger(config.log.level, { pseudonymKey: logPseudonymKey(config) });
 }

@@ -1,9 +1,8 @@
 import { integrations } from '../integrations/index.js';
 import { ConfigError, loadConfig } from './config.js';
 import { startHub } from './hub.js';
-import { createLogger } from './log.js';
+import { hubLogger } from './log.js';
 import { openLocalAdmin } from './ops/local-admin.js';
-import { logPseudonymKey } from './ops/log-pseudonyms.js';
 import { logNextSteps } from './ops/next-steps.js';
 import { DataDirInUseError } from './store/datadir-lock.js';
 import { exitWithUsageIfAsked } from './cli/usage.js';
@@ -27,7 +26,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const log = createLogger(loaded.config.log.level, { pseudonymKey: logPseudonymKey(loaded.config) });
+  const log = hubLogger(loaded.config);
   let hub;
   try {
     hub = await startHub(loaded, { integrations, log });
