@@ -13,6 +13,7 @@ import { syncEnv, syncSchema } from './sync/config.js';
 import { sidebarEnv, sidebarSchema } from './sidebar/config.js';
 import { dashboardEnv, dashboardSchema } from './dashboard/config.js';
 import { acknowledgeSchema, escalationEnv, escalationSchema, incidentsSchema } from './triage/escalation/config.js';
+import { retentionEnv, retentionSchema } from './privacy/retention/config.js';
 
 /**
  * All settings (ARCHITECTURE §8). Sources, later wins: defaults → the `HUB_CONFIG` file (JSON or
@@ -88,6 +89,8 @@ export const coreSchema = z.object({
   incidents: incidentsSchema,
   /** The staff dashboard (logins, sessions, throttling). */
   dashboard: dashboardSchema,
+  /** How long each kind of customer data is kept (src/privacy/retention). */
+  retention: retentionSchema,
 });
 
 export interface EnvBinding {
@@ -177,6 +180,7 @@ export const coreEnv: EnvBinding[] = [
   ...sidebarEnv,
   ...escalationEnv,
   ...dashboardEnv,
+  ...retentionEnv,
 ];
 
 export function composeSchema(integrations: readonly AnyIntegration[]) {

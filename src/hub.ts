@@ -31,6 +31,9 @@ import { adminRouter } from './ops/admin.js';
 import { healthRouter } from './ops/health.js';
 import { HubMetrics } from './ops/metrics.js';
 import { probeJob } from './ops/probe.js';
+import { retentionSchedule } from './privacy/retention/daily-job.js';
+import { createPrivacy, type PrivacyService } from './privacy/index.js';
+import { logPseudonymKey } from './ops/log-pseudonyms.js';
 import { migrate } from './store/migrate.js';
 import { openStore, type Store } from './store/store.js';
 
@@ -62,6 +65,8 @@ export interface Hub {
   sidebar: Sidebar;
   /** Acknowledgements, incidents and escalations. */
   triage: TriageResponse;
+  /** Find, export and erase one person's data (src/privacy). */
+  privacy: PrivacyService;
   /** Port of the built-in SMTP listener (null when inbound mail is off). */
   smtpPort: number | null;
   ingest(inbound: InboundMessage): Promise<IngestResult>;
@@ -168,6 +173,9 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
       pushJobs: (conversationId) => sync.jobsOnTriage(conversationId),
       maxBodyBytes: config.http.bodyLimitBytes,
     });
+    const retention = retentionSchedule({ store, queue, log, config: config.retention, clock });
+    const pseudonymKey = logPseudonymKey(config);
+    const privacy = createPrivacy({ store, queue, log, registry, pseudonymKey });
     const channels = new Map([chat.delivery, email.delivery, sync.helpdeskChannel, ...(options.channels ?? [])].map((c) => [c.channel, c]));
     const handlers: JobHandlers = {
       'message.deliver': deliverMessageJob({ store, bus, log, channels: [...channels.values()] }),
@@ -175,6 +183,8 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
       'conversation.triage': triageJob({ store, bus, queue, jobsOnTriage: (id, call) => [...sync.jobsOnTriage(id), ...triage.jobsOnTriage(id, call)] }),
       ...triage.handlers,
       ...sync.handlers,
+      'privacy.retention': retention.job,
+      ...privacy.handlers,
       'ops.probe': probeJob({ store, processTag, afterEffect: options.faults?.afterProbeEffect }),
     };
     await queue.start(handlers);
@@ -196,6 +206,11 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
     opened.push({ close: () => sync.stop() });
     if (options.workers !== false) triage.start();
     opened.push({ close: async () => triage.stop() });
+    if (options.workers !== false) retention.start();
+    const resuming =
+      options.workers === false ? Promise.resolve() : privacy.resumeUnfinished().catch((error: unknown) => log.warn({ err: error }, 'resuming unfinished erasures failed; their jobs retry'));
+    opened.push({ close: () => resuming });
+    opened.push({ close: () => retention.stop() });
 
     // The embeddable chat widget is bundled at start (milliseconds when its sources are unchanged).
     const widget = await buildWidget();
@@ -203,7 +218,7 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
     const sidebar = createSidebar({ store, registry, bus, log, config: config.sidebar, teamTimeZone: config.team.timeZone, maxBodyBytes: config.http.bodyLimitBytes, appAssets: await buildSidebarAppAssets() });
     opened.push({ close: async () => sidebar.close() });
     const dashboard = config.dashboard.enabled
-      ? createDashboard({ store, bus, log, config, secretPaths: loaded.secretPaths, registry, sync, triage, queue, cards: sidebar.cards, metrics, clock })
+      ? createDashboard({ store, bus, log, config, secretPaths: loaded.secretPaths, registry, sync, triage, queue, cards: sidebar.cards, metrics, clock, privacy, pseudonymKey })
       : null;
     if (dashboard) opened.push({ close: async () => dashboard.close() });
     let shuttingDown = false;
@@ -219,7 +234,7 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
         healthRouter({ store, queue, bus, metrics, shuttingDown: () => shuttingDown, integrations: () => sync.health(), ...(config.admin.opsToken ? { opsToken: config.admin.opsToken } : {}) }),
         // The dashboard parses its own form bodies and renders its own error pages.
         ...(dashboard ? [dashboard.router] : []),
-        adminRouter({ token: config.admin.token, store, queue, registry, syncReplay: () => replaySync({ queue, store, sync }) }),
+        adminRouter({ token: config.admin.token, store, queue, registry, privacy, syncReplay: () => replaySync({ queue, store, sync }) }),
         chat.router,
         ...triage.routers,
         ...(fileLinks ? [fileLinks.router(store)] : []),
@@ -245,9 +260,11 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
       }
       await sync.stop();
       triage.stop();
+      await retention.stop();
       await Promise.race([Promise.all([ingestor!.drain(), replier!.drain()]), sleep(remaining() / 3)]);
       // Running jobs finish or are handed back (failed → retried) within the budget.
       await queue.stop(Math.max(1000, remaining() - 1500)).catch((error: Error) => log.warn({ err: error }, 'job queue stop'));
+      await Promise.race([resuming, sleep(remaining())]);
       await bus.close();
       mailer?.close();
       await store.close();
@@ -267,6 +284,7 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
       sync,
       sidebar,
       triage,
+      privacy,
       ingest: (inbound) => ingestor!.ingest(inbound),
       reply: (outbound) => replier!.reply(outbound),
       async listen(port = config.http.port, host = config.http.host) {

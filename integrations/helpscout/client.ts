@@ -198,6 +198,11 @@ export class HelpScoutClient {
     return this.request({ method: 'POST', path, json, ...(signal ? { signal } : {}) });
   }
 
+  /** A delete: sending one twice is harmless (the second finds nothing: 404). */
+  delete(path: string, signal?: AbortSignal): Promise<VendorResponse<unknown>> {
+    return this.request({ method: 'DELETE', path, idempotent: true, ...(signal ? { signal } : {}) });
+  }
+
   /** PUT tags / PATCH replace set a value: sending one twice is harmless. */
   set(method: 'PUT' | 'PATCH', path: string, json: unknown, signal?: AbortSignal): Promise<VendorResponse<unknown>> {
     return this.request({ method, path, json, idempotent: true, ...(signal ? { signal } : {}) });

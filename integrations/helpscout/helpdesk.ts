@@ -3,6 +3,8 @@ import type {
   ConversationRef,
   HelpdeskCapability,
   HelpdeskConversationInfo,
+  HelpdeskErasure,
+  HelpdeskPerson,
   HelpdeskThread,
   HelpdeskTraits,
   HelpdeskWrite,
@@ -11,6 +13,7 @@ import type {
 import type { RawRequest, VerifyResult } from '../../src/capabilities/webhook.js';
 import { isVendorError, VendorError } from '../../src/vendors/error.js';
 import { resourceId, type HelpScoutClient } from './client.js';
+import { eraseHelpScoutPerson, helpScoutCustomerIds } from './erase.js';
 import { HelpScoutReads, MAX_LIST_PAGES } from './reads.js';
 import {
   appendPlan,
@@ -145,6 +148,15 @@ export class HelpScoutHelpdesk implements HelpdeskCapability {
               : 'Help Scout did not answer; check HELPSCOUT_API_BASE and the network.';
       return { ok: false, detail: error.message, hint };
     }
+  }
+
+  /** GDPR erasure: the person's conversations, then their customers, deleted for good (erase.ts). */
+  erasePerson(person: HelpdeskPerson, signal?: AbortSignal): Promise<HelpdeskErasure> {
+    return eraseHelpScoutPerson(this.client, person, signal);
+  }
+
+  customerIdsIn(metadata: Record<string, unknown>): string[] {
+    return helpScoutCustomerIds(metadata);
   }
 
   /** Which mode of ARCHITECTURE §6 is in force, and why (a `npm run doctor` line). */

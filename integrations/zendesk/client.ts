@@ -2,18 +2,22 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { Store } from '../../src/store/store.js';
 import { RateBudget, type RateLimitSpec } from '../../src/vendors/rate-budget.js';
-import { VendorError } from '../../src/vendors/error.js';
+import { isVendorError, VendorError } from '../../src/vendors/error.js';
 import { VendorHttp, type VendorRequest } from '../../src/vendors/http.js';
 import {
   commentsPage,
   incrementalPage,
+  jobStatusResponse,
   meResponse,
   showTicketResponse,
   ticketsList,
   ticketWriteResponse,
   triggersPage,
   uploadResponse,
+  userResponse,
+  usersPage,
   type ZendeskComment,
+  type ZendeskJobStatus,
   type ZendeskTicket,
   type ZendeskTicketWrite,
   type ZendeskTrigger,
@@ -47,6 +51,14 @@ const TICKET_WRITE = /^\/api\/v2\/tickets\/(\d+)(?:\/tags)?$/;
 const INCREMENTAL_EXPORT = '/api/v2/incremental/tickets/cursor';
 /** Most incremental export pages one reconciliation poll reads (1,000 tickets each). */
 const MAX_EXPORT_PAGES = 10;
+const DELETE_TICKET = /^\/api\/v2\/tickets\/\d+$/;
+const PERMANENTLY_DELETE_USER = /^\/api\/v2\/deleted_users\/\d+$/;
+/** Delete Ticket: "You can delete 400 tickets every 1 minute using this endpoint" (support-oas.yaml, DeleteTicket). */
+const TICKET_DELETION_LIMIT: RateLimitSpec = { limit: 400, windowSeconds: 60 };
+/** Permanently Delete User: "You can permanently delete 700 users every 10 minutes" (support-oas.yaml, PermanentlyDeleteUser). */
+const PERMANENT_USER_DELETION_LIMIT: RateLimitSpec = { limit: 700, windowSeconds: 600 };
+/** Pages of a person's requested tickets or of a user search read at most (100 each). */
+const MAX_PERSON_PAGES = 20;
 
 /**
  * Every Zendesk call the adapter makes, over the shared VendorHttp: auth, the budgets every hub
@@ -87,6 +99,18 @@ export class ZendeskClient {
             key: `zendesk:${options.subdomain}:export`,
             spec: options.exportRateLimit,
             cost: (method, path) => (method === 'GET' && path === INCREMENTAL_EXPORT ? 1 : 0),
+            maxCost: 1,
+          },
+          {
+            key: `zendesk:${options.subdomain}:delete-ticket`,
+            spec: TICKET_DELETION_LIMIT,
+            cost: (method, path) => (method === 'DELETE' && DELETE_TICKET.test(path) ? 1 : 0),
+            maxCost: 1,
+          },
+          {
+            key: `zendesk:${options.subdomain}:permanent-user-deletion`,
+            spec: PERMANENT_USER_DELETION_LIMIT,
+            cost: (method, path) => (method === 'DELETE' && PERMANENTLY_DELETE_USER.test(path) ? 1 : 0),
             maxCost: 1,
           },
           {
@@ -217,6 +241,66 @@ export class ZendeskClient {
     return triggers;
   }
 
+  // ---- erasure (integrations/zendesk/erase.ts) ------------------------------------------------
+  // Deletes are safe to resend: a second one finds nothing (404), which the callers count as done.
+
+  /** Search Users with Zendesk's search syntax (offset pagination only, 100 a page). */
+  async searchUsers(query: string, signal?: AbortSignal): Promise<ZendeskUser[]> {
+    const users: ZendeskUser[] = [];
+    for (let page = 1; page <= MAX_PERSON_PAGES; page++) {
+      const result = await this.call(usersPage, { method: 'GET', path: '/api/v2/users/search', query: { query, page, per_page: 100 }, idempotent: true, signal });
+      users.push(...result.users);
+      if (!result.next_page) break;
+    }
+    return users;
+  }
+
+  /** Show User; null when Zendesk has no such user (404: never existed, or permanently deleted). */
+  async showUser(userId: string, signal?: AbortSignal): Promise<ZendeskUser | null> {
+    return orNull(async () => (await this.call(userResponse, { method: 'GET', path: `/api/v2/users/${userId}`, idempotent: true, signal })).user);
+  }
+
+  /** List User Requested Tickets, cursor paginated (archived tickets included: they hold the same personal data). */
+  async requestedTickets(userId: string, signal?: AbortSignal): Promise<ZendeskTicket[]> {
+    const tickets: ZendeskTicket[] = [];
+    let after: string | undefined;
+    for (let page = 0; page < MAX_PERSON_PAGES; page++) {
+      const result = await this.call(ticketsList, { method: 'GET', path: `/api/v2/users/${userId}/tickets/requested`, query: { 'page[size]': 100, 'page[after]': after }, idempotent: true, signal });
+      tickets.push(...result.tickets);
+      if (!result.meta?.has_more || !result.meta.after_cursor) break;
+      after = result.meta.after_cursor;
+    }
+    return tickets;
+  }
+
+  /** Delete Ticket (a soft delete: 204). False when the ticket is not there (already deleted). */
+  deleteTicket(ticketId: string, signal?: AbortSignal): Promise<boolean> {
+    return this.deleted({ method: 'DELETE', path: `/api/v2/tickets/${ticketId}`, idempotent: true, signal });
+  }
+
+  /** Delete Ticket Permanently: queues a job; null when no soft-deleted ticket has that id (404). */
+  permanentlyDeleteTicket(ticketId: string, signal?: AbortSignal): Promise<ZendeskJobStatus | null> {
+    return orNull(async () => (await this.call(jobStatusResponse, { method: 'DELETE', path: `/api/v2/deleted_tickets/${ticketId}`, idempotent: true, signal })).job_status);
+  }
+
+  async jobStatus(jobId: string, signal?: AbortSignal): Promise<ZendeskJobStatus> {
+    return (await this.call(jobStatusResponse, { method: 'GET', path: `/api/v2/job_statuses/${encodeURIComponent(jobId)}`, idempotent: true, signal })).job_status;
+  }
+
+  /** Delete User (a soft delete). False when the user is not in the account (404). */
+  deleteUser(userId: string, signal?: AbortSignal): Promise<boolean> {
+    return this.deleted({ method: 'DELETE', path: `/api/v2/users/${userId}`, idempotent: true, signal });
+  }
+
+  /** Permanently Delete User (of a soft-deleted user). False when there is none to delete (404). */
+  permanentlyDeleteUser(userId: string, signal?: AbortSignal): Promise<boolean> {
+    return this.deleted({ method: 'DELETE', path: `/api/v2/deleted_users/${userId}`, idempotent: true, signal });
+  }
+
+  private async deleted(request: VendorRequest): Promise<boolean> {
+    return (await orNull(() => this.http.request(request))) !== null;
+  }
+
   private async call<S extends z.ZodType>(schema: S, request: VendorRequest): Promise<z.infer<S>> {
     const response = await this.http.request(request);
     const parsed = schema.safeParse(response.body);
@@ -226,6 +310,16 @@ export class ZendeskClient {
       status: response.status,
       outcomeUnknown: request.method !== 'GET',
     });
+  }
+}
+
+/** The answer, or null when Zendesk says the thing is not there (404). */
+async function orNull<T>(request: () => Promise<T>): Promise<T | null> {
+  try {
+    return await request();
+  } catch (error) {
+    if (isVendorError(error) && error.kind === 'not_found') return null;
+    throw error;
   }
 }
 

@@ -12,6 +12,8 @@ export const userDto = z.looseObject({
   role: z.string().nullish(),
   /** UserObject: "any of the user's identities is verified". */
   verified: z.boolean().nullish(),
+  /** UserObject: "false if the user has been deleted". */
+  active: z.boolean().nullish(),
 });
 export type ZendeskUser = z.infer<typeof userDto>;
 
@@ -81,6 +83,24 @@ export const incrementalPage = z.object({
   after_cursor: z.string().nullish(),
   end_of_stream: z.boolean(),
 });
+
+/** Show User (UserResponse). */
+export const userResponse = z.object({ user: userDto });
+
+/** Search Users (UsersResponse): offset pagination only, 100 a page, `next_page` while more. */
+export const usersPage = z.object({ users: z.array(userDto), next_page: z.string().nullish() });
+
+/** JobStatusResponse: a queued background job (Delete Ticket Permanently); poll Show Job Status until it ends. */
+export const jobStatusResponse = z.object({
+  job_status: z.looseObject({
+    id: z.string(),
+    /** "One of the following: queued, working, failed, completed". */
+    status: z.string(),
+    message: z.string().nullish(),
+    results: z.unknown().nullish(),
+  }),
+});
+export type ZendeskJobStatus = z.infer<typeof jobStatusResponse>['job_status'];
 
 export const uploadResponse = z.object({ upload: z.object({ token: z.string() }) });
 

@@ -2,6 +2,8 @@ import type {
   ConnectionCheck,
   HelpdeskCapability,
   HelpdeskConversationInfo,
+  HelpdeskErasure,
+  HelpdeskPerson,
   HelpdeskThread,
   HelpdeskTraits,
   HelpdeskWrite,
@@ -12,6 +14,7 @@ import type { RawRequest, VerifyResult } from '../../src/capabilities/webhook.js
 import { isVendorError, VendorError } from '../../src/vendors/error.js';
 import type { ZendeskClient } from './client.js';
 import type { ZendeskComment, ZendeskTicket, ZendeskTicketWrite } from './dto.js';
+import { defaultErasureTiming, eraseZendeskPerson, zendeskCustomerIds, type ZendeskErasureTiming } from './erase.js';
 import {
   addedCommentId,
   combinedBody,
@@ -38,6 +41,8 @@ export interface ZendeskHelpdeskOptions {
   searchLagMs: number;
   /** Zendesk's 50 MB per file; tests lower it to exercise the link fallback. */
   maxAttachmentBytes: number;
+  /** How an erasure waits for Zendesk's permanent-deletion jobs (tests shorten it). */
+  erasureTiming?: ZendeskErasureTiming;
 }
 
 /**
@@ -205,6 +210,15 @@ export class ZendeskHelpdesk implements HelpdeskCapability {
             hint: 'Make the API user an admin if agents work in groups it cannot see',
           };
     return { ok: true, detail: `connected to ${where} as ${me.email ?? me.id} (${me.role})`, findings: [notifications, reconciliation] };
+  }
+
+  /** GDPR erasure: the person's tickets, then their user, each permanently deleted (erase.ts). */
+  erasePerson(person: HelpdeskPerson, signal?: AbortSignal): Promise<HelpdeskErasure> {
+    return eraseZendeskPerson(this.client, person, this.options.erasureTiming ?? defaultErasureTiming, signal);
+  }
+
+  customerIdsIn(metadata: Record<string, unknown>): string[] {
+    return zendeskCustomerIds(metadata);
   }
 
   private async create(op: Write<'create'>, signal?: AbortSignal): Promise<WriteOutcome> {

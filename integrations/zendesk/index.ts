@@ -3,6 +3,7 @@ import { zendeskSidebar } from '../../src/sidebar/zendesk.js';
 import { parseRateLimit } from '../../src/vendors/rate-budget.js';
 import { ZendeskClient, type ZendeskAuth } from './client.js';
 import { zendeskConfigSchema, zendeskEnv, type ZendeskConfig } from './config.js';
+import type { ZendeskErasureTiming } from './erase.js';
 import { ZendeskHelpdesk } from './helpdesk.js';
 import { MAX_ATTACHMENT_BYTES } from './mapper.js';
 
@@ -11,6 +12,7 @@ export interface ZendeskHelpdeskOverrides {
   maxAttachmentBytes?: number;
   maxRateWaitMs?: number;
   fetch?: typeof fetch;
+  erasureTiming?: ZendeskErasureTiming;
 }
 
 /** Builds the helpdesk capability from a validated config section (the schema guarantees the credentials). */
@@ -38,6 +40,7 @@ export function createZendeskHelpdesk(config: ZendeskConfig, context: Integratio
     webhookSecret: config.webhookSecret!,
     searchLagMs: config.searchLagSeconds * 1000,
     maxAttachmentBytes: overrides.maxAttachmentBytes ?? MAX_ATTACHMENT_BYTES,
+    ...(overrides.erasureTiming ? { erasureTiming: overrides.erasureTiming } : {}),
   });
 }
 

@@ -196,4 +196,37 @@ export interface HelpdeskCapability {
   /** Parses a verified webhook body; `deliveryId` is what dedupes a redelivery. Throws HubError(400) on a malformed body. */
   parseWebhook(request: RawRequest): { deliveryId: string; events: HelpdeskWebhookEvent[] };
   checkConnection(signal?: AbortSignal): Promise<ConnectionCheck>;
+  /**
+   * Deletes one person's data at the vendor through its documented API (src/privacy/erase.ts asks,
+   * after the hub has erased its own copy). Idempotent: what is already gone (404) counts as done,
+   * so a retry after a crash or an outage repeats harmlessly. Throws the vendor kit's errors on a
+   * transient failure (5xx, 429, timeout) so the durable job retries it.
+   */
+  erasePerson?(person: HelpdeskPerson, signal?: AbortSignal): Promise<HelpdeskErasure>;
+  /**
+   * The vendor's ids for the customer that a conversation's adapter metadata records (Zendesk's
+   * requester id, Help Scout's customer id), as strings: how `npm run privacy:export -- --helpdesk-id`
+   * finds a person by the id an agent sees. Pure; no vendor call.
+   */
+  customerIdsIn?(metadata: Record<string, unknown>): string[];
+}
+
+/** Who to delete at a helpdesk: what the hub's sync bookkeeping knew of the person there. */
+export interface HelpdeskPerson {
+  /** The person's email addresses, and the helpdeskChatAddress of each of their chat contacts. */
+  emails: string[];
+  /**
+   * The vendor conversations/tickets the hub created or imported for them, with the metadata the
+   * adapter kept from earlier writes (its own ids for the person: Zendesk's requester id, Help
+   * Scout's customer id): the adapter reads its own keys, as it does for writes.
+   */
+  conversations: ConversationRef[];
+}
+
+/** What a helpdesk did with an erasure request, in words an operator can act on. */
+export interface HelpdeskErasure {
+  /** One line per kind of thing deleted, e.g. "3 conversations deleted", "user 123 permanently deleted". */
+  done: string[];
+  /** What the vendor's API cannot delete, for a human to do in the vendor's own admin. Empty when nothing is left. */
+  manual: string[];
 }

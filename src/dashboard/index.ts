@@ -16,6 +16,8 @@ import { loginRouter } from './routes/login.js';
 import { accountRoutes } from './routes/accounts.js';
 import type { HubMetrics } from '../ops/metrics.js';
 import { reportRoutes } from './routes/reports.js';
+import { privacyRoutes } from './routes/privacy.js';
+import type { PrivacyService } from '../privacy/index.js';
 import { triageRoutes } from './routes/triage.js';
 import { dashboardErrors, loadSession, requireCsrf, requirePermission, requireStaff, securityHeaders } from './web.js';
 
@@ -34,6 +36,10 @@ export interface DashboardDeps {
   cards: CardService;
   metrics: HubMetrics;
   clock: () => Date;
+  /** Data requests: find, export, erase one person (src/privacy). */
+  privacy: PrivacyService;
+  /** The install's log pseudonym key: the audit log names a person by it. */
+  pseudonymKey: Buffer;
 }
 
 export interface Dashboard {
@@ -78,6 +84,7 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
     }),
   );
   router.use(accountRoutes({ store, teamTimeZone: config.team.timeZone }));
+  router.use(privacyRoutes({ store, privacy: deps.privacy, pseudonymKey: deps.pseudonymKey, teamTimeZone: config.team.timeZone }));
   router.use(reportRoutes({ store, config, secretPaths: deps.secretPaths, registry: deps.registry, sync: deps.sync, metrics: deps.metrics, teamTimeZone: config.team.timeZone, clock: deps.clock }));
   router.use('/dashboard', (req, _res, next) => next(notFound(`There is no page at ${req.baseUrl}${req.path}.`)));
   router.use('/dashboard', dashboardErrors);

@@ -3,6 +3,7 @@ import { attachmentDisposition } from './content-disposition.js';
 import { Router } from 'express';
 import { forbidden, notFound } from '../errors.js';
 import type { Store } from '../store/store.js';
+import { attachmentBytesRemoved, attachmentRemoved } from '../privacy/retention/removed-attachment.js';
 import { secretsEqual } from './bearer.js';
 
 /** How long a link handed to a helpdesk for an attachment too large to upload stays valid. */
@@ -39,8 +40,9 @@ export class FileLinks {
       const id = String(req.params['id']);
       if (!this.verify(id, String(req.query['e'] ?? ''), String(req.query['s'] ?? ''))) throw forbidden('this file link is invalid or has expired', 'invalid_link');
       if (!/^[0-9a-f-]{36}$/i.test(id)) throw notFound('no such file');
-      const row = await store.db.selectFrom('attachments').select(['filename', 'content_type', 'content']).where('id', '=', id).executeTakeFirst();
+      const row = await store.db.selectFrom('attachments').select(['filename', 'content_type', 'size', 'content']).where('id', '=', id).executeTakeFirst();
       if (!row) throw notFound('no such file');
+      if (attachmentBytesRemoved(row)) throw attachmentRemoved(id);
       res.setHeader('Content-Type', row.content_type);
       res.setHeader('Content-Disposition', attachmentDisposition(row.filename));
       res.setHeader('X-Content-Type-Options', 'nosniff');

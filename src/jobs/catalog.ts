@@ -130,6 +130,29 @@ export const jobCatalog = {
     expireInSeconds: 300,
   }),
   /**
+   * Erase one person (src/privacy/erase.ts): the hub's copy, then each helpdesk's. Retried through
+   * a vendor outage for about a day and a half (5 s doubling, jittered: 14 retries ≈ 34 h); after
+   * that the request shows as waiting, and running it again resumes it.
+   */
+  'privacy.erase': job({
+    schema: z.object({ requestId: z.uuid() }),
+    retryLimit: 14,
+    retryDelaySeconds: 5,
+    expireInSeconds: 600,
+    oneAtATime: { workers: 1 },
+  }),
+  /**
+   * The daily retention run (src/privacy/retention): removes what is past its keeping period, in
+   * batches that each commit, so a retry after a crash or expiry carries on. Expiry covers a run
+   * over a large store; a failure is retried a few times, and tomorrow's run finds the rest anyway.
+   */
+  'privacy.retention': job({
+    schema: z.object({ day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/) }),
+    retryLimit: 4,
+    retryDelaySeconds: 300,
+    expireInSeconds: 3600,
+  }),
+  /**
    * Records one probe row, once. Proves the workers run end to end (`npm run doctor`, tests of
    * crash recovery and multi-process work sharing).
    */

@@ -8,6 +8,8 @@ import type { IntegrationRegistry } from '../capabilities/registry.js';
 import { jobNames } from '../jobs/catalog.js';
 import type { JobQueue } from '../jobs/queue.js';
 import type { Store } from '../store/store.js';
+import { privacyAdminRoutes } from '../privacy/admin-routes.js';
+import type { PrivacyService } from '../privacy/index.js';
 
 export interface AdminDeps {
   token: string | undefined;
@@ -16,6 +18,8 @@ export interface AdminDeps {
   registry: IntegrationRegistry;
   /** Helpdesk sync: replay of its failed jobs and a forced reconciliation round. */
   syncReplay?: () => Promise<{ retried: number; requeued: number }>;
+  /** Find, export and erase one person (`npm run privacy:*` while a hub holds the store). */
+  privacy?: PrivacyService;
 }
 
 const retryBody = z.object({ queue: z.enum(jobNames as [string, ...string[]]), id: z.uuid() });
@@ -91,5 +95,6 @@ export function adminRouter(deps: AdminDeps): Router {
       .execute();
     res.json({ handled: rows.length > 0, handledBy: rows[0]?.handled_by ?? null, at: rows[0]?.created_at ?? null });
   });
+  if (deps.privacy) router.use(privacyAdminRoutes(deps.privacy));
   return router;
 }

@@ -57,7 +57,7 @@ export async function openLocalAdmin(hub: Hub, dataDir: string, log: Logger): Pr
   app.disable('x-powered-by');
   app.use(requestContext(log));
   app.use(express.json({ limit: hub.loaded.config.http.bodyLimitBytes }));
-  app.use(adminRouter({ token, store: hub.store, queue: hub.queue, registry: hub.registry, syncReplay: () => replaySync({ queue: hub.queue, store: hub.store, sync: hub.sync }) }));
+  app.use(adminRouter({ token, store: hub.store, queue: hub.queue, registry: hub.registry, privacy: hub.privacy, syncReplay: () => replaySync({ queue: hub.queue, store: hub.store, sync: hub.sync }) }));
   app.use(notFoundHandler);
   app.use(errorHandler);
   const server: Server = createServer(app);

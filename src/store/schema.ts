@@ -371,6 +371,31 @@ export interface HubMigrationsTable {
   applied_at: Timestamp;
 }
 
+export interface PrivacyRequestsTable {
+  id: string;
+  kind: 'erase';
+  state: 'pending' | 'helpdesks' | 'done';
+  subject: string;
+  reason: string;
+  requested_by: string;
+  requested_at: Timestamp;
+  hub_erased_at: NullableTime;
+  finished_at: NullableTime;
+  report: ColumnType<Record<string, unknown>, string | undefined, string>;
+}
+
+export interface PrivacyHelpdeskStepsTable {
+  request_id: string;
+  integration_id: string;
+  person: ColumnType<unknown, string | null, string | null>;
+  state: 'pending' | 'done' | 'unsupported';
+  attempts: Generated<number>;
+  done: ColumnType<string[], string | undefined, string>;
+  manual: ColumnType<string[], string | undefined, string>;
+  last_error: Nullable<string>;
+  finished_at: NullableTime;
+}
+
 export interface HubDatabase {
   contacts: ContactsTable;
   conversations: ConversationsTable;
@@ -397,6 +422,8 @@ export interface HubDatabase {
   escalation_targets: EscalationTargetsTable;
   escalation_events: EscalationEventsTable;
   used_links: UsedLinksTable;
+  privacy_requests: PrivacyRequestsTable;
+  privacy_helpdesk_steps: PrivacyHelpdeskStepsTable;
   helpdesk_notes: HelpdeskNotesTable;
   staff_users: StaffUsersTable;
   staff_sessions: StaffSessionsTable;

@@ -10,6 +10,7 @@ import type { IntegrationStates } from './integration-state.js';
 import { deviceFacts } from '../conversations/device-facts.js';
 import { SyncLease, LeaseLostError } from './lease.js';
 import { isVendorError, type VendorError } from '../vendors/error.js';
+import { attachmentBytesRemoved, attachmentRemoved } from '../privacy/retention/removed-attachment.js';
 
 /**
  * `sync.push`: brings one conversation up to date at its helpdesk. Under a lease (one pusher per
@@ -357,8 +358,10 @@ function syncedMessage(m: PendingMessage, deps: PushDeps): SyncedMessage {
       size: a.size,
       url: deps.attachmentUrl(a.id),
       load: async () => {
-        const row = await deps.store.db.selectFrom('attachments').select('content').where('id', '=', a.id).executeTakeFirst();
+        const row = await deps.store.db.selectFrom('attachments').select(['size', 'content']).where('id', '=', a.id).executeTakeFirst();
         if (!row) throw new Error(`attachment ${a.id} is gone`);
+        // Never upload the empty stand-in for bytes retention removed as if it were the file.
+        if (attachmentBytesRemoved(row)) throw attachmentRemoved(a.id);
         return row.content;
       },
     })),

@@ -13,6 +13,7 @@ import { parseRateLimit } from '../../src/vendors/rate-budget.js';
 import { HelpScoutClient } from '../../integrations/helpscout/client.js';
 import { conversationDto, conversationInfo, conversationsPage, mailboxDto, tagNames, threadDto, threadFromDto, threadsPage, userDto } from '../../integrations/helpscout/mapper.js';
 import { parseHelpScoutWebhook, verifyHelpScoutWebhook } from '../../integrations/helpscout/webhook.js';
+import { customerEmails, customersPage } from '../../integrations/helpscout/erase.js';
 import { startFakeHelpScout, type FakeHelpScout } from '../fakes/helpscout/index.js';
 import { adapterFor, createOp, file, message, openTestStore, rawToken, refOf } from '../integrations/helpscout/support.js';
 import { compareShapes, mergeShapes, shapeOf, showFinding, type ConformanceFinding, type Shape } from './json-shape.js';
@@ -33,6 +34,8 @@ const RELEVANT = [
   'ConversationPayloads.getConversations-embedThread.json',
   'ConversationPayloads.getConversations-empty.json',
   'ConversationTest.testHydratesConversationFromWebhookRequest.json',
+  'CustomerPayloads.getCustomers.json',
+  'CustomerPayloads.getEmails.json',
   'ErrorPayloads.internalServerError.json',
   'ErrorPayloads.rateLimitExceededError.json',
   'ErrorPayloads.validationErrors.json',
@@ -42,7 +45,7 @@ const RELEVANT = [
   'UserPayloads.getUser.json',
 ];
 
-const NO_CUSTOMERS = 'the adapter never calls /customers: it names the customer inline on create and reads primaryCustomer from the conversation';
+const NO_CUSTOMERS = 'the adapter reads customers only to erase one (List Customers, then each one’s List Emails, both checked); it names the customer inline on create and reads primaryCustomer from the conversation';
 /** Payloads of endpoints the adapter does not use, and why. */
 const SKIPPED: Record<string, string> = {
   'AttachmentPayloads.getAttachmentData.json': 'attachment data endpoint: the adapter passes attachment links on (_links.web/data) and never downloads them',
@@ -52,8 +55,6 @@ const SKIPPED: Record<string, string> = {
   'CustomerPayloads.getAddress.json': NO_CUSTOMERS,
   'CustomerPayloads.getChats.json': NO_CUSTOMERS,
   'CustomerPayloads.getCustomer.json': NO_CUSTOMERS,
-  'CustomerPayloads.getCustomers.json': NO_CUSTOMERS,
-  'CustomerPayloads.getEmails.json': NO_CUSTOMERS,
   'CustomerPayloads.getPhones.json': NO_CUSTOMERS,
   'CustomerPayloads.getSocialProfiles.json': NO_CUSTOMERS,
   'CustomerPayloads.getWebsites.json': NO_CUSTOMERS,
@@ -261,6 +262,17 @@ async function parsedPayloads(): Promise<void> {
     },
     { count: 10, kinds: ['customer'], byHub: false, page: { number: 1, totalPages: 1 } },
   );
+  await parserCheck(
+    'CustomerPayloads.getCustomers.json',
+    (payload) => {
+      const page = parseStrict(customersPage, payload, 'customer list');
+      return { ids: (page._embedded?.customers ?? []).map((c) => c.id), page: page.page };
+    },
+    { ids: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], page: { number: 1, totalPages: 1 } },
+  );
+  await parserCheck('CustomerPayloads.getEmails.json', (payload) => ({ values: (parseStrict(customerEmails, payload, 'customer email list')._embedded?.emails ?? []).map((e) => e.value) }), {
+    values: ['bigbird@sesamestreet.com'],
+  });
   await parserCheck('MailboxPayloads.getMailbox.json', (payload) => parseStrict(mailboxDto, payload, 'mailbox'), { id: 1, name: 'ACME Support', email: 'support@acme.com' });
   await parserCheck('UserPayloads.getUser.json', (payload) => parseStrict(userDto, payload, 'user'), { id: 1 });
 
@@ -379,6 +391,8 @@ async function fakeAnswers(): Promise<void> {
     const list = await get(`/conversations?mailbox=${fake.env['HELPSCOUT_MAILBOX_ID']}&status=all`);
     const empty = await get(`/conversations?mailbox=${fake.env['HELPSCOUT_MAILBOX_ID']}&status=all&tag=no-such-tag`);
     const mailbox = await get(`/mailboxes/${fake.env['HELPSCOUT_MAILBOX_ID']}`);
+    const customers = await get(`/customers?query=${encodeURIComponent(`(email:"${op.customer.email}")`)}`);
+    const emails = await get(`/customers/${String(ref.metadata['customerId'])}/emails`);
     const me = await get('/users/me');
     const invalid = await call(fake, token, 'POST', '/conversations', { subject: '', mailboxId: Number(fake.env['HELPSCOUT_MAILBOX_ID']), type: 'email', status: 'active', customer: {}, threads: [] });
     fake.setFaults({ errorRate: 1 });
@@ -388,7 +402,7 @@ async function fakeAnswers(): Promise<void> {
     await call(limited, limitedToken, 'GET', '/users/me');
     const refused = await call(limited, limitedToken, 'GET', '/users/me');
 
-    expect([conversation, threads, list, empty, mailbox, me].map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200]);
+    expect([conversation, threads, list, empty, mailbox, me, customers, emails].map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200, 200, 200]);
     expect([invalid.status, failed.status >= 500, refused.status]).toEqual([400, true, 429]);
     expect(hooks.bodies.length).toBeGreaterThan(0);
 
@@ -401,6 +415,8 @@ async function fakeAnswers(): Promise<void> {
     const single = await get(`/conversations/${ref.externalId}/threads/${firstThread.id}`);
     if (single.status === 200) shapeCheck('GET /conversations/{id}/threads/{id}', 'ThreadPayloads.getThread.json', shapeOf(single.body), unprefixed(threadAllowances, THREAD));
     shapeCheck('GET /mailboxes/{id}', 'MailboxPayloads.getMailbox.json', shapeOf(mailbox.body));
+    shapeCheck('GET /customers?query=', 'CustomerPayloads.getCustomers.json', shapeOf(customers.body), { '/_links/next': SDK_NEXT_LINK });
+    shapeCheck('GET /customers/{id}/emails', 'CustomerPayloads.getEmails.json', shapeOf(emails.body));
     shapeCheck('GET /users/me', 'UserPayloads.getUser.json', shapeOf(me.body));
     shapeCheck('400 validation error', 'ErrorPayloads.validationErrors.json', shapeOf(invalid.body), validationAllowances);
     shapeCheck(`${failed.status} error`, 'ErrorPayloads.internalServerError.json', shapeOf(failed.body), errorAllowances);

@@ -80,6 +80,27 @@ const DOCUMENTED_ELSEWHERE: DocumentedElsewhere[] = [
     schema: 'TicketObject',
     why: 'a `type:ticket` search returns tickets; SearchResultObject declares only the fields every result type shares',
   },
+  {
+    operation: 'SearchUsers',
+    covers: /^response 200#\/(next_page|previous_page|count)$/,
+    select: (body) => pick(body, ['next_page', 'previous_page', 'count']),
+    schema: 'OffsetPaginationObject',
+    why: 'Search Users is documented as "Offset pagination only" (Page/PerPage parameters); its pages carry the document’s OffsetPaginationObject',
+  },
+  {
+    operation: 'ListUserRequestedTickets',
+    covers: /^response 200#\/(meta|links)$/,
+    select: (body) => pick(body, ['meta', 'links']),
+    schema: 'CursorPaginationMeta',
+    why: 'cursor pagination (`page[size]`, documented by the DualPaginationPage parameter) answers with the document’s CursorPaginationMeta',
+  },
+  {
+    operation: 'PermanentlyDeleteUser',
+    covers: /^response 200#\/deleted_user\/organization_id$/,
+    select: (body) => (body['deleted_user'] === undefined ? [] : [body['deleted_user']]),
+    schema: 'UserObject',
+    why: 'DeletedUserObject requires a non-null organization_id, yet the same user as UserObject (UserForAdmin) declares organization_id nullable: a user in no organization; the deleted user is checked as the UserObject it was',
+  },
 ];
 
 /** Small enough that one test file is over it and becomes a link line instead of an upload. */
@@ -92,7 +113,7 @@ describe('Zendesk conformance: the adapter and the fake against Zendesk Support 
 
   beforeAll(async () => {
     db = await testStore();
-    h = await startHarness(db.store, { overrides: { fetch: recorder.fetch, maxAttachmentBytes: MAX_ATTACHMENT_BYTES } });
+    h = await startHarness(db.store, { overrides: { fetch: recorder.fetch, maxAttachmentBytes: MAX_ATTACHMENT_BYTES, erasureTiming: { jobPollMs: 50, jobWaitMs: 5_000 } } });
   });
   afterAll(async () => {
     await h?.close();
@@ -178,6 +199,12 @@ describe('Zendesk conformance: the adapter and the fake against Zendesk Support 
     const get = (path: string) => recorder.fetch(new URL(path, fake.url), { headers: { authorization: auth, accept: 'application/json' } });
     expect((await get(`/api/v2/search?query=${encodeURIComponent(`type:ticket external_id:${plain.conversationId}`)}`)).status).toBe(200);
     expect((await get(`/api/v2/users/${String(files.metadata['requesterId'])}`)).status).toBe(200);
+
+    // GDPR erasure of the customer: user search, requested tickets, ticket and user deletion (soft, then permanent), job status.
+    await fake.customerWrites({ email: 'dana@customer.example', subject: 'Straight to Zendesk', text: 'Mail from Dana' });
+    const erasure = await zendesk.erasePerson!({ emails: ['dana@customer.example'], conversations: [plain, files] });
+    expect(erasure.done).toContain('4 tickets permanently deleted');
+    expect(fake.remnantsOf('dana@customer.example')).toEqual({ users: [], tickets: [], deletedTickets: [] });
 
     const doc = OpenApi3Document.load(SUPPORT_OAS, { ignorePathSuffix: '.json' });
     const tally = checkTraffic(doc, recorder.exchanges);

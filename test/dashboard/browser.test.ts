@@ -184,6 +184,8 @@ describe.skipIf(!hasChromium)('triage dashboard in a browser', () => {
       '/dashboard/integrations',
       '/dashboard/audit',
       '/dashboard/accounts',
+      '/dashboard/privacy',
+      '/dashboard/privacy?email=fay%40example.com',
     ];
     const phone = await loggedIn(admin, 375);
     const desktop = await loggedIn(admin, 1280);

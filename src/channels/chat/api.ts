@@ -5,6 +5,7 @@ import { badRequest, forbidden, notFound, payloadTooLarge } from '../../errors.j
 import type { InboundMessage, IngestResult } from '../../conversations/inbound.js';
 import { bearerToken } from '../../http/bearer.js';
 import { attachmentDisposition } from '../../http/content-disposition.js';
+import { attachmentBytesRemoved, attachmentRemoved } from '../../privacy/retention/removed-attachment.js';
 import type { AttachmentRef } from '../../store/schema.js';
 import type { Store } from '../../store/store.js';
 import type { TeamConfig } from '../../team/hours.js';
@@ -257,6 +258,7 @@ export function chatApiRouter(deps: ChatApiDeps): Router {
       ? await store.db.selectFrom('attachments').selectAll().where('id', '=', id).where('contact_id', '=', user(req).contactId).executeTakeFirst()
       : undefined;
     if (!row) throw notFound(`attachment ${id} not found`, 'attachment_not_found');
+    if (attachmentBytesRemoved(row)) throw attachmentRemoved(id);
     res.set({
       'Content-Type': row.content_type,
       'Content-Disposition': attachmentDisposition(row.filename),

@@ -10,6 +10,7 @@ import { dashboard } from './0009_dashboard.js';
 import { syncThreads } from './0010_sync_threads.js';
 import { staffDevices } from './0011_staff_devices.js';
 import { escalationReplied } from './0012_escalation_replied.js';
+import { privacy } from './0013_privacy.js';
 
 /**
  * Versioned migrations, applied in order at start and by `npm run migrate`. Append only: never
@@ -22,6 +23,6 @@ export interface Migration {
   statements: string[];
 }
 
-export const migrations: Migration[] = [core, chat, triage, email, imap, mailMessageRef, sync, escalation, dashboard, syncThreads, staffDevices, escalationReplied];
+export const migrations: Migration[] = [core, chat, triage, email, imap, mailMessageRef, sync, escalation, dashboard, syncThreads, staffDevices, escalationReplied, privacy];
 
 export const latestVersion = Math.max(...migrations.map((m) => m.version));

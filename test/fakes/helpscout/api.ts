@@ -1,6 +1,7 @@
 import {
   ApiError,
   badRequest,
+  errorBody,
   chatThreadBody,
   createConversationBody,
   customerThreadBody,
@@ -13,6 +14,7 @@ import {
   tooLarge,
   type AttachmentBody,
 } from './requests.js';
+import { HelpScoutErasure } from './erasure.js';
 import { htmlToText, newestFirst, type HelpScoutState, type Person, type SourceType, type StoredAttachment, type StoredConversation, type ThreadType } from './state.js';
 
 /**
@@ -53,10 +55,21 @@ export const defaultLimits: RequestLimits = { defaultBytes: 100 * 1024, createCo
 const PAGE_SIZE = 50;
 
 export class HelpScoutApi {
+  /** The erasure endpoints (erasure.ts); inbox `mailbox.id + 1` is one the app's user cannot see. */
+  readonly erasure: HelpScoutErasure;
+
   constructor(
     private readonly state: HelpScoutState,
     private readonly settings: ApiSettings,
-  ) {}
+  ) {
+    this.erasure = new HelpScoutErasure(state, {
+      get base() {
+        return settings.base;
+      },
+      otherInboxId: state.mailbox.id + 1,
+      page: (name, items, query, path) => this.page(name, items, query, path),
+    });
+  }
 
   handle(method: string, path: string, query: URLSearchParams, body: unknown, bodyBytes: number): ApiResult {
     const parts = path.replace(/^\/v2\//, '').split('/').filter(Boolean);
@@ -64,6 +77,8 @@ export class HelpScoutApi {
     if (method !== 'GET') this.checkSize(path, method, body, bodyBytes);
     if (resource === 'users' && id === 'me' && method === 'GET' && parts.length === 2) return { status: 200, body: this.userJson(this.state.apiUser) };
     if (resource === 'mailboxes' && id && parts.length === 2 && method === 'GET') return this.mailbox(id);
+    const erasure = this.erasure.handle(method, parts, query);
+    if (erasure) return erasure;
     if (resource !== 'conversations') throw notFound('Resource');
     if (!id) {
       if (method === 'POST') return this.createConversation(body);
@@ -220,6 +235,10 @@ export class HelpScoutApi {
       const view = listed.view;
       const viewTags = (view['tags'] as { tag: string }[]).map((t) => t.tag);
       if (mailboxes && !mailboxes.includes(view['mailboxId'] as number)) continue;
+      // Only inboxes the app's user can see are listed.
+      if (!this.erasure.accessible(conversation)) continue;
+      // README (assumed): `all` lists every status but spam, which is listed only when asked for.
+      if (status === 'all' && view['status'] === 'spam') continue;
       if (status !== 'all' && !(status === 'open' ? ['active', 'pending'].includes(view['status'] as string) : view['status'] === status)) continue;
       if (tags && !tags.some((t) => viewTags.includes(t))) continue;
       if (since !== null && listed.modifiedAt < since) continue;
@@ -240,7 +259,7 @@ export class HelpScoutApi {
     return { status: 200, body: this.page('threads', threads, query, `/conversations/${conversation.id}/threads`) };
   }
 
-  private page(name: string, items: unknown[], query: URLSearchParams, path: string): Record<string, unknown> {
+  page(name: string, items: unknown[], query: URLSearchParams, path: string): Record<string, unknown> {
     const number = Math.max(1, Number(query.get('page') ?? 1) || 1);
     const totalPages = Math.ceil(items.length / PAGE_SIZE);
     const href = (page: number) => `${this.settings.base}${path}?page=${page}`;
@@ -280,6 +299,8 @@ export class HelpScoutApi {
   private conversation(id: string): StoredConversation {
     const conversation = /^\d+$/.test(id) ? this.state.conversations.get(Number(id)) : undefined;
     if (!conversation) throw notFound('Conversation');
+    // README (assumed): a conversation in an inbox the app's user cannot see is a 403.
+    if (!this.erasure.accessible(conversation)) throw new ApiError(403, errorBody('Access denied'));
     return conversation;
   }
 
@@ -346,7 +367,8 @@ function parseQuery(text: string | null): ((view: Record<string, unknown>, tags:
     const wanted = value.toLowerCase();
     return (view, tags) => {
       if (field.toLowerCase() === 'tag') return tags.includes(wanted);
-      if (field.toLowerCase() === 'email') return String((view['primaryCustomer'] as { email: string }).email).toLowerCase() === wanted;
+      // README (assumed): a search matches every address containing the value.
+      if (field.toLowerCase() === 'email') return String((view['primaryCustomer'] as { email: string }).email).toLowerCase().includes(wanted);
       if (field.toLowerCase() === 'number') return String(view['number']) === value;
       return String(view['subject']).toLowerCase().includes(wanted);
     };

@@ -53,6 +53,10 @@ export interface FakeHelpScout extends FakeHelpdesk {
   advanceTime(ms: number): void;
   /** The stored conversation (threads with their source, author, body) for assertions. */
   raw(conversationId: string): StoredConversation | undefined;
+  /** What the account still holds of an address (any inbox): customers, and conversations naming them. */
+  remnantsOf(email: string): { customers: number[]; conversations: number[] };
+  /** A customer mails an inbox the app's user cannot see (Delete Customer then answers 403). */
+  customerWritesElsewhere(input: { email: string; name?: string; subject: string; text: string }): { conversationId: string };
 }
 
 const MAX_BODY_BYTES = 50 * 1024 * 1024;
@@ -239,6 +243,14 @@ export async function startFakeHelpScout(options: FakeHelpScoutOptions = {}): Pr
     loseNextResponse: (match) => void targetedLosses.push(match),
     advanceTime: (ms) => void (state.clockOffsetMs += ms),
     raw: (id) => state.conversations.get(Number(id)),
+    remnantsOf: (email) => api.erasure.remnantsOf(email),
+    customerWritesElsewhere(input) {
+      const { conversationId } = actions.customerWrites(input);
+      const conversation = state.conversations.get(Number(conversationId))!;
+      conversation.mailboxId = mailbox.id + 1;
+      state.changed(conversation, null);
+      return { conversationId };
+    },
   };
   return fake;
 }

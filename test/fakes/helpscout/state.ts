@@ -17,6 +17,8 @@ export interface Person {
   first: string | null;
   last: string | null;
   email: string;
+  /** When a customer was first seen (List Customers' createdAt). */
+  createdAt?: number;
 }
 
 export interface StoredAttachment {
@@ -99,7 +101,7 @@ export class HelpScoutState {
   customerByEmail(email: string, first?: string | null, last?: string | null): Person {
     const lower = email.toLowerCase();
     for (const customer of this.customers.values()) if (customer.email === lower) return customer;
-    const customer: Person = { id: this.nextId.customer++, first: first ?? null, last: last ?? null, email: lower };
+    const customer: Person = { id: this.nextId.customer++, first: first ?? null, last: last ?? null, email: lower, createdAt: this.now() };
     this.customers.set(customer.id, customer);
     return customer;
   }

@@ -19,6 +19,8 @@ export interface ZdUser {
   email: string | null;
   role: ZdRole;
   created_at: string;
+  /** Delete User made it `soft` (shown with `active: false`); Permanently Delete User scrubs it (`permanent`: a 404 to every read). */
+  deleted?: 'soft' | 'permanent';
 }
 
 export interface ZdAttachment {
@@ -140,7 +142,7 @@ export function userJson(user: ZdUser, baseUrl: string): Record<string, unknown>
     name: user.name,
     email: user.email,
     role: user.role,
-    active: true,
+    active: user.deleted === undefined,
     verified: true,
     created_at: user.created_at,
     updated_at: user.created_at,

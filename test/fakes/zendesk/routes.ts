@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ZdApiError, notFound } from './errors.js';
 import { ticketJson, userJson, type ZdTicket, type ZdUser } from './model.js';
+import type { ZendeskErasure } from './erasure.js';
 import { accountTriggers } from './notifications.js';
 import type { ZendeskState } from './state.js';
 
@@ -25,6 +26,8 @@ export interface RouteOptions {
   base: { url: string };
   maxUploadBytes: number;
   triggersExcludeHubTag(): boolean;
+  /** The erasure endpoints (erasure.ts). */
+  erasure: ZendeskErasure;
 }
 
 /** Zendesk keeps an Idempotency-Key's answer for two hours (Tickets API, "Idempotency"). */
@@ -41,6 +44,8 @@ export class ZendeskRoutes {
 
   async handle(request: ApiRequest): Promise<ApiResponse> {
     const { method, path } = request;
+    const erasure = this.options.erasure.handle(request);
+    if (erasure) return erasure;
     const ticketMatch = /^\/api\/v2\/tickets\/(\d+)(\/comments)?$/.exec(path);
     if (path === '/api/v2/tickets' && method === 'POST') return this.createTicket(request);
     if (path === '/api/v2/tickets' && method === 'GET') return this.listTickets(request);
@@ -238,7 +243,8 @@ export class ZendeskRoutes {
 
   private user(id: number): ZdUser {
     const user = this.state.users.get(id);
-    if (!user) throw notFound();
+    // A soft-deleted user is still shown (`active: false`, as Delete User answers); a permanently deleted one is gone.
+    if (!user || user.deleted === 'permanent') throw notFound();
     return user;
   }
 

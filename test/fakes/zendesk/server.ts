@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { noFaults, type FakeConversationView, type FakeFaults, type FakeHelpdesk, type FakeStats, type FakeThreadView } from '../helpdesk-fake.js';
 import { seededRandom, type WindowLimit } from './limits.js';
 import type { ZdStatus, ZdTicket, ZdUser } from './model.js';
+import { ZendeskErasure } from './erasure.js';
 import { CustomerMail } from './notifications.js';
 import { ZendeskRoutes } from './routes.js';
 import { FakeZendeskTransport, type RequestRecord } from './transport.js';
@@ -25,6 +26,8 @@ export interface FakeZendeskOptions {
   perTicketLimit?: WindowLimit | null;
   /** The unfriendly reading where the material is silent (README "Assumed"): a name-only new requester is refused. Default true. */
   requesterNeedsEmail?: boolean;
+  /** How long a permanent-deletion job stays queued before it runs (README "Erasure", assumed). Default 300 ms. */
+  jobDelayMs?: number;
 }
 
 export interface FakeZendesk extends FakeHelpdesk {
@@ -53,6 +56,9 @@ export interface FakeZendesk extends FakeHelpdesk {
   /** The raw ticket as the fake holds it (comments included), for assertions on tags/priority/authors. */
   ticket(id: string): ZdTicket | null;
   user(id: number): ZdUser | null;
+  /** What the account still holds of an address: users (soft-deleted included), tickets, soft-deleted tickets. */
+  remnantsOf(email: string): { users: number[]; tickets: number[]; deletedTickets: number[] };
+  setJobDelay(ms: number): void;
 }
 
 const SUBDOMAIN = 'acme';
@@ -102,10 +108,13 @@ export async function startFakeZendesk(options: FakeZendeskOptions = {}): Promis
 
   let triggersExcludeHubTag = true;
   const maxUploadBytes = options.maxUploadBytes ?? 50 * 1024 * 1024;
+  let jobDelayMs = options.jobDelayMs ?? 300;
+  const erasure = new ZendeskErasure(state, base, () => jobDelayMs);
   const routes = new ZendeskRoutes(state, {
     base,
     maxUploadBytes,
     triggersExcludeHubTag: () => triggersExcludeHubTag,
+    erasure,
   });
   const transport = new FakeZendeskTransport({ routes, credentials, apiUser: state.apiUser, faults: () => faults, random, maxUploadBytes });
   if (options.perTicketLimit !== undefined) transport.perTicketLimit = options.perTicketLimit;
@@ -185,6 +194,8 @@ export async function startFakeZendesk(options: FakeZendeskOptions = {}): Promis
     },
     ticket: (id) => state.tickets.get(Number(id)) ?? null,
     user: (id) => state.users.get(id) ?? null,
+    remnantsOf: (email) => erasure.remnantsOf(email),
+    setJobDelay: (ms) => void (jobDelayMs = ms),
     notifications: () => [...mail.sent],
     stats: (): FakeStats => ({
       requests: transport.stats.requests,

@@ -41,6 +41,8 @@ export interface TicketListener {
 export class ZendeskState {
   readonly users = new Map<number, ZdUser>();
   readonly tickets = new Map<number, ZdTicket>();
+  /** Soft-deleted tickets (Delete Ticket): out of every read and list, kept until permanently deleted. */
+  readonly deletedTickets = new Map<number, ZdTicket>();
   private readonly uploads = new Map<string, ZdAttachment[]>();
   private readonly index = new Map<number, { writtenAt: number; snapshot: ZdTicket }[]>();
   private nextUserId = 360_001_000;
@@ -70,7 +72,8 @@ export class ZendeskState {
 
   userByEmail(email: string): ZdUser | undefined {
     const wanted = email.toLowerCase();
-    return [...this.users.values()].find((u) => u.email?.toLowerCase() === wanted);
+    // A deleted user who writes again gets a new profile (support.zendesk.com › Deleting end users).
+    return [...this.users.values()].find((u) => u.deleted === undefined && u.email?.toLowerCase() === wanted);
   }
 
   ticket(id: number): ZdTicket {
@@ -178,6 +181,15 @@ export class ZendeskState {
     const attachments = [...(this.uploads.get(key) ?? []), attachment];
     this.uploads.set(key, attachments);
     return { token: key, attachment, attachments };
+  }
+
+  /** Delete Ticket: the ticket leaves every read, list and search, and waits among the deleted tickets. */
+  softDeleteTicket(id: number): ZdTicket {
+    const ticket = this.ticket(id);
+    this.tickets.delete(id);
+    this.index.delete(id);
+    this.deletedTickets.set(id, ticket);
+    return ticket;
   }
 
   /**

@@ -45,15 +45,22 @@ const UPDATE_TICKET = /^\/api\/v2\/tickets\/\d+$/;
 /** Writes that update one ticket (Update Ticket and its tag endpoints), for the per-ticket limit. */
 const TICKET_WRITE = /^\/api\/v2\/tickets\/(\d+)(?:\/tags)?$/;
 const EXPORT = '/api/v2/incremental/tickets/cursor';
+const DELETE_TICKET = /^\/api\/v2\/tickets\/\d+$/;
+const PERMANENTLY_DELETE_USER = /^\/api\/v2\/deleted_users\/\d+$/;
 
 /** Zendesk: "30 updates per 10 minutes per user per ticket"; Incremental Exports: 10 per minute. */
 export const PER_TICKET_UPDATE_LIMIT: WindowLimit = { limit: 30, windowMs: 10 * 60_000 };
 export const EXPORT_LIMIT: WindowLimit = { limit: 10, windowMs: 60_000 };
+/** Delete Ticket: "400 tickets every 1 minute"; Permanently Delete User: "700 users every 10 minutes" (support-oas.yaml). */
+export const TICKET_DELETION_LIMIT: WindowLimit = { limit: 400, windowMs: 60_000 };
+export const PERMANENT_USER_DELETION_LIMIT: WindowLimit = { limit: 700, windowMs: 10 * 60_000 };
 
 export class FakeZendeskTransport {
   readonly accountLimit = new SlidingWindowLimiter(null);
   readonly updateTicketLimit = new SlidingWindowLimiter(null);
   readonly exportLimit = new SlidingWindowLimiter(EXPORT_LIMIT);
+  readonly ticketDeletionLimit = new SlidingWindowLimiter(TICKET_DELETION_LIMIT);
+  readonly permanentUserDeletionLimit = new SlidingWindowLimiter(PERMANENT_USER_DELETION_LIMIT);
   /** Per ticket and user; null = not enforced. */
   perTicketLimit: WindowLimit | null = PER_TICKET_UPDATE_LIMIT;
   private readonly perTicket = new Map<string, SlidingWindowLimiter>();
@@ -144,6 +151,11 @@ export class FakeZendeskTransport {
         const taken = this.exportLimit.take(now);
         if (!taken.ok) return this.tooMany(res, taken.retryAfterMs, headers, record);
       }
+      const deletion = method !== 'DELETE' ? null : DELETE_TICKET.test(path) ? this.ticketDeletionLimit : PERMANENTLY_DELETE_USER.test(path) ? this.permanentUserDeletionLimit : null;
+      if (deletion) {
+        const taken = deletion.take(now);
+        if (!taken.ok) return this.tooMany(res, taken.retryAfterMs, headers, record);
+      }
       const forced = this.failNext.shift();
       const faults = this.deps.faults();
       if (forced !== undefined || this.deps.random() < faults.errorRate) {
@@ -192,6 +204,12 @@ export class FakeZendeskTransport {
   private send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string>, record: Recorder): void {
     this.count(status);
     record(status, headers);
+    // 204 No Content (Delete Ticket) has no body at all.
+    if (status === 204) {
+      res.writeHead(status, headers);
+      res.end();
+      return;
+    }
     const text = JSON.stringify(body);
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
     res.end(text);
