@@ -208,7 +208,9 @@ describe.each(backends)('customer data rights on %s', (backend) => {
   it('erases the person everywhere: no row, byte or file names them; the other person is untouched; both helpdesks report their deletions', async () => {
     const footprint = await t.hub.privacy.find({ email: LEE.email });
     const ids = await personIds(lee.conversations, footprint.contacts.map((c) => c.id));
-    const needles = [LEE.email, LEE.name, `acme:${LEE.user}`, ...ids, ...footprint.contacts.map((c) => helpdeskChatAddress(c.id))];
+    // Their address, name, chat identity, every id, the address the helpdesk knew their chat by, and their words.
+    const words = ['the payroll export is broken', 'My payslip for November', 'We are on it, Lee'];
+    const needles = [LEE.email, LEE.name, `acme:${LEE.user}`, ...ids, ...footprint.contacts.map((c) => helpdeskChatAddress(c.id)), ...words];
     expect((await whereMentioned(db(), needles)).length).toBeGreaterThan(10);
     const samBefore = await personSnapshot(sam.conversations);
     const issueUrl = (await db().selectFrom('escalation_targets').select('url').where('state', '=', 'opened').executeTakeFirstOrThrow()).url!;
@@ -225,7 +227,7 @@ describe.each(backends)('customer data rights on %s', (backend) => {
     }, 60_000, 'the erasure to finish');
 
     expect(await whereMentioned(db(), needles)).toEqual([]);
-    expect(filesMentioning(t.database.dataDir, [LEE.email, LEE.name])).toEqual([]);
+    expect(filesMentioning(t.database.dataDir, [LEE.email, LEE.name, ...words])).toEqual([]);
     expect(await personSnapshot(sam.conversations)).toEqual(samBefore);
 
     expect(report.removed).toMatchObject({ conversations: 3, attachments: 1, rawMails: 1 });
