@@ -203,17 +203,30 @@ async function planHelpdeskSteps(tx: Tx, helpdesks: ReadonlyMap<string, Helpdesk
   }
 }
 
-/** Escalation targets the hub wrote the customer's words to: listed with links, for a human. */
+/**
+ * Escalation targets the hub wrote the customer's words to: listed with links, for a human. An
+ * incident's escalation quotes the first reports with who sent them (engine.ts `describe`), so an
+ * incident the person's conversation joined is listed too.
+ */
 async function escalationCopies(tx: Tx, conversationIds: string[]): Promise<string[]> {
   if (conversationIds.length === 0) return [];
   const rows = await tx
     .selectFrom('escalation_targets as t')
     .innerJoin('escalations as e', 'e.id', 't.escalation_id')
-    .select(['t.target', 't.url', 't.external_id'])
-    .where('e.conversation_id', 'in', conversationIds)
+    .select(['t.target', 't.url', 't.external_id', 'e.incident_id'])
+    .where((eb) =>
+      eb.or([
+        eb('e.conversation_id', 'in', conversationIds),
+        eb('e.incident_id', 'in', eb.selectFrom('incident_conversations').select('incident_id').where('conversation_id', 'in', conversationIds)),
+      ]),
+    )
     .where('t.state', '=', 'opened')
+    .orderBy('e.opened_at')
     .execute();
-  return rows.map((r) => `${r.target}: ${r.url ?? `item ${r.external_id ?? '(no id)'}`} holds what the hub escalated; delete or redact it there`);
+  return rows.map(
+    (r) =>
+      `${r.target}: ${r.url ?? `item ${r.external_id ?? '(no id)'}`} ${r.incident_id ? 'holds the incident the hub escalated, which may quote them' : 'holds what the hub escalated'}; delete or redact it there`,
+  );
 }
 
 /**

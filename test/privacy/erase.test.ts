@@ -140,6 +140,19 @@ describe.each(backends)('customer data rights on %s', (backend) => {
       'one incident for both outage reports',
     );
     expect(incident).toBeTruthy();
+    // The outage is urgent, so the incident is escalated too; its issue quotes the first reports, Lee's among them.
+    await waitFor(
+      () =>
+        db()
+          .selectFrom('escalation_targets')
+          .innerJoin('escalations', 'escalations.id', 'escalation_targets.escalation_id')
+          .select('escalation_targets.url')
+          .where('escalations.incident_id', '=', incident)
+          .where('escalation_targets.state', '=', 'opened')
+          .executeTakeFirst(),
+      30_000,
+      'the incident’s GitHub issue',
+    );
     expect(await db().selectFrom('triage_results').select('conversation_id').where('conversation_id', 'in', lee.conversations).execute()).toHaveLength(3);
     expect(await db().selectFrom('attachments').select('id').execute()).toHaveLength(1);
     expect(fakes.helpscout.conversations().filter((c) => lee.conversations.includes(c.hubConversationId ?? ''))).toHaveLength(2);
@@ -213,7 +226,11 @@ describe.each(backends)('customer data rights on %s', (backend) => {
     const needles = [LEE.email, LEE.name, `acme:${LEE.user}`, ...ids, ...footprint.contacts.map((c) => helpdeskChatAddress(c.id)), ...words];
     expect((await whereMentioned(db(), needles)).length).toBeGreaterThan(10);
     const samBefore = await personSnapshot(sam.conversations);
-    const issueUrl = (await db().selectFrom('escalation_targets').select('url').where('state', '=', 'opened').executeTakeFirstOrThrow()).url!;
+    // Lee's own escalation, and the incident's if it has one (it quotes the first reports, Lee's among them).
+    const issueUrls = (
+      await db().selectFrom('escalation_targets').select('url').where('state', '=', 'opened').execute()
+    ).map((r) => r.url!);
+    expect(issueUrls).toHaveLength(2);
 
     const { requestId } = await t.hub.privacy.requestErasure({
       query: { email: LEE.email },
@@ -236,7 +253,8 @@ describe.each(backends)('customer data rights on %s', (backend) => {
     expect(step('helpscout').done.join(' ')).toMatch(/2 conversations deleted/);
     expect(step('zendesk')).toMatchObject({ state: 'done' });
     expect(step('zendesk').done.join(' ')).toMatch(/permanently deleted/);
-    expect(report.manual.join('\n')).toContain(issueUrl);
+    for (const url of issueUrls) expect(report.manual.join('\n')).toContain(`${url} `);
+    expect(report.manual.join('\n')).toMatch(/holds the incident the hub escalated, which may quote them/);
 
     const leftAt = (fake: FakeHelpdesk) =>
       fake.conversations().filter((c) => lee.conversations.includes(c.hubConversationId ?? '') || c.customerEmail === LEE.email || footprint.contacts.some((k) => c.customerEmail === helpdeskChatAddress(k.id)));
