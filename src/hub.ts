@@ -155,6 +155,8 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
       mailer,
       ingest: (m) => ingestor.ingest(m),
       expectedReply: (zone, at) => triage.acknowledger.expectedReply('normal', null, zone, at),
+      incidentBanner: () => triage.incidents.banner(),
+      incidentBannerSeen: (incidentId, contactId) => triage.incidents.bannerSeen(incidentId, contactId),
     });
     opened.push({ close: async () => chat.close() });
     const email = createEmailChannel({ store, log, mail: config.mail, mailer, ingest: (m) => ingestor.ingest(m) });

@@ -7,6 +7,12 @@ export interface PromiseCounts {
   broken: number;
 }
 
+export interface BannerCounts {
+  views: number;
+  wrote: number;
+  avoided: number;
+}
+
 /** Prometheus metrics of one hub (its own registry, so tests can run several hubs in a process). */
 export class HubMetrics {
   readonly registry = new Registry();
@@ -62,6 +68,7 @@ export class HubMetrics {
   });
   private jobCounts: (() => Promise<JobCounts[]>) | null = null;
   private promises: (() => Promise<PromiseCounts[]>) | null = null;
+  private banner: (() => Promise<BannerCounts>) | null = null;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -103,6 +110,27 @@ export class HubMetrics {
         }
       },
     });
+    // The status banner's three figures come from one query per scrape, shared like the promises'.
+    let lastBanner: { at: number; counts: Promise<BannerCounts | null> } | null = null;
+    const banner = (): Promise<BannerCounts | null> => {
+      if (!lastBanner || Date.now() - lastBanner.at > 1000) {
+        lastBanner = { at: Date.now(), counts: (metrics.banner?.() ?? Promise.resolve(null)).catch(() => null) };
+      }
+      return lastBanner.counts;
+    };
+    const bannerGauge = (name: string, help: string, pick: (c: BannerCounts) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        async collect() {
+          const counts = await banner();
+          if (counts) this.set(pick(counts));
+        },
+      });
+    bannerGauge('hub_incident_banner_views', 'Contacts whose widget showed an incident banner (once per incident and contact)', (c) => c.views);
+    bannerGauge('hub_incident_banner_wrote', 'Contacts who saw an incident banner and wrote in anyway while it was up', (c) => c.wrote);
+    bannerGauge('hub_incident_contacts_avoided', 'Contacts who saw an incident banner and did not write before the incident was resolved', (c) => c.avoided);
     new Gauge({
       name: 'hub_acknowledgement_promises_kept_ratio',
       help: 'Share of judged first-reply promises that were kept, by urgency level',
@@ -113,6 +141,10 @@ export class HubMetrics {
         for (const row of await judged()) if (row.kept + row.broken > 0) this.set({ level: row.level }, row.kept / (row.kept + row.broken));
       },
     });
+  }
+
+  bannerFrom(source: () => Promise<BannerCounts>): void {
+    this.banner = source;
   }
 
   promisesFrom(source: () => Promise<PromiseCounts[]>): void {

@@ -266,6 +266,7 @@ async function deleteFootprint(tx: Tx, footprint: Footprint): Promise<string[]> 
     sql`DELETE FROM conversations WHERE id = ${conv}`,
     sql`DELETE FROM attachments WHERE contact_id = ${contact}`,
     sql`DELETE FROM chat_sessions WHERE contact_id = ${contact}`,
+    sql`DELETE FROM incident_banner_views WHERE contact_id = ${contact}`,
     sql`DELETE FROM contacts WHERE id = ${contact}`,
     // Idempotency keys end in the id they guard (`chat.unread-check:<message id>`).
     sql`DELETE FROM job_effects WHERE substring(key from '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}') = ANY(${everyId}::text[])`,

@@ -81,6 +81,15 @@ async function personDocument(db: Kysely<HubDatabase>, footprint: Footprint, gen
     ? await db.selectFrom('chat_sessions').select(['app_id', 'user_kind', 'device', 'created_at', 'expires_at', 'revoked_at']).where('contact_id', 'in', contactIds).orderBy('created_at').execute()
     : [];
   const contacts = contactIds.length ? await db.selectFrom('contacts').selectAll().where('id', 'in', contactIds).orderBy('created_at').execute() : [];
+  const bannersSeen = contactIds.length
+    ? await db
+        .selectFrom('incident_banner_views as v')
+        .innerJoin('incidents as i', 'i.id', 'v.incident_id')
+        .select(['i.number', 'i.title', 'i.public_title', 'v.seen_at'])
+        .where('v.contact_id', 'in', contactIds)
+        .orderBy('v.seen_at')
+        .execute()
+    : [];
   return {
     generatedAt: generatedAt.toISOString(),
     identities: contacts.map((c) => ({
@@ -94,6 +103,8 @@ async function personDocument(db: Kysely<HubDatabase>, footprint: Footprint, gen
       lastUpdated: c.updated_at,
     })),
     devicesAndSessions: sessions.map((s) => ({ app: s.app_id, kind: s.user_kind, device: s.device, started: s.created_at, expires: s.expires_at, ended: s.revoked_at })),
+    // The chat window showed them a notice about a known problem (counted to see whether it helped).
+    incidentNoticesSeen: bannersSeen.map((b) => ({ incident: b.number, title: b.public_title ?? b.title, seen: b.seen_at })),
     counts: footprint.counts,
   };
 }
@@ -239,7 +250,8 @@ What is inside
 --------------
 person.json
     Who the system knows you as: your email address(es), name, the ids the app signed you
-    in with, and the devices and sessions you chatted from.
+    in with, the devices and sessions you chatted from, and any notice about a known problem
+    the chat window showed you.
 
 conversations/
     One file per conversation (${c.conversations} in all): every message you sent and every reply

@@ -230,6 +230,18 @@ export interface IncidentsTable {
   updates_sent: Generated<number>;
   resolved_at: NullableTime;
   resolution: Nullable<string>;
+  /** The status banner: shown while open and published; staff's decision (who) outranks the threshold. */
+  published_at: NullableTime;
+  banner_set_by: Nullable<string>;
+  public_title: Nullable<string>;
+  public_message: Nullable<string>;
+  public_updated_at: NullableTime;
+}
+
+export interface IncidentBannerViewsTable {
+  incident_id: string;
+  contact_id: string;
+  seen_at: Timestamp;
 }
 
 export interface IncidentConversationsTable {
@@ -419,6 +431,7 @@ export interface HubDatabase {
   incident_conversations: IncidentConversationsTable;
   escalations: EscalationsTable;
   escalation_steps: EscalationStepsTable;
+  incident_banner_views: IncidentBannerViewsTable;
   escalation_targets: EscalationTargetsTable;
   escalation_events: EscalationEventsTable;
   used_links: UsedLinksTable;

@@ -58,6 +58,11 @@ const TITLES: Record<string, string> = {
 export class Incidents {
   constructor(private readonly deps: IncidentsDeps) {}
 
+  /** How many different customers' reports put the banner up by itself (0: never). */
+  get publishAfterReports(): number {
+    return this.deps.config.publishAfterReports;
+  }
+
   clusters(category: string | null): category is string {
     return category !== null && this.deps.config.categories.includes(category);
   }
@@ -103,7 +108,30 @@ export class Incidents {
       .insertInto('incident_conversations')
       .values({ conversation_id: conversationId, incident_id: incident.id, added_at: now, added_by: created ? ADDED_BY_FIRST_REPORT : ADDED_BY_CLUSTER })
       .execute();
+    await this.publishIfReported(tx, incident.id, now);
     return { ...ref(incident, created), created };
+  }
+
+  /**
+   * The banner goes up by itself once `publishAfterReports` different customers reported the
+   * incident — counted by contact, so one customer writing three times is still one report — unless
+   * staff already published or took it down (their decision stands).
+   */
+  private async publishIfReported(tx: Tx, incidentId: string, now: Date): Promise<void> {
+    const threshold = this.deps.config.publishAfterReports;
+    if (threshold === 0) return;
+    const row = await tx.selectFrom('incidents').select(['published_at', 'banner_set_by']).where('id', '=', incidentId).executeTakeFirstOrThrow();
+    if (row.published_at || row.banner_set_by) return;
+    const { n } = await tx
+      .selectFrom('incident_conversations as m')
+      .innerJoin('conversations as c', 'c.id', 'm.conversation_id')
+      .select((eb) => eb.fn.count<string>('c.contact_id').distinct().as('n'))
+      .where('m.incident_id', '=', incidentId)
+      .executeTakeFirstOrThrow();
+    if (Number(n) < threshold) return;
+    await tx.updateTable('incidents').set({ published_at: now, public_updated_at: now }).where('id', '=', incidentId).execute();
+    this.bannerCache = null;
+    this.deps.log.info({ incidentId, reports: Number(n) }, 'incident banner published after reports from different customers');
   }
 
   async of(conversationId: string): Promise<IncidentRef | null> {
@@ -132,6 +160,7 @@ export class Incidents {
         .returning('id')
         .executeTakeFirst();
       if (!row) return false;
+      this.bannerCache = null;
       await this.deps.queue.enqueueIn(tx, [{ name: 'incident.notify', data: { incidentId, kind: 'resolved', round: 0, text } }]);
       await also?.(tx);
       return true;
@@ -146,6 +175,9 @@ export class Incidents {
     await this.deps.store.transaction(async (tx) => {
       const row = await this.bumpUpdate(tx, incidentId);
       if (!row) throw new HubError(409, 'incident_not_open', 'this incident is not open');
+      // What customers were told is also what the banner says to those who have not written.
+      await tx.updateTable('incidents').set({ public_message: text, public_updated_at: this.deps.clock() }).where('id', '=', incidentId).execute();
+      this.bannerCache = null;
       await this.deps.queue.enqueueIn(tx, [{ name: 'incident.notify', data: { incidentId, kind: 'update', round: row.updates_sent, text } }]);
       await also?.(tx);
     });
@@ -227,6 +259,103 @@ export class Incidents {
     if (failures.length > 0) throw failures[0];
   }
 
+  /**
+   * Staff publish the banner now (before the threshold) or change what it says; a blank title or
+   * message falls back to the incident's own title and the standard wording.
+   */
+  async publish(incidentId: string, text: { title: string | null; message: string | null }, by: string, also?: AlsoInTransaction): Promise<void> {
+    const now = this.deps.clock();
+    await this.deps.store.transaction(async (tx) => {
+      const row = await tx
+        .updateTable('incidents')
+        .set((eb) => ({
+          published_at: eb.fn.coalesce('published_at', eb.val(now)),
+          banner_set_by: by,
+          public_title: text.title,
+          public_message: text.message,
+          public_updated_at: now,
+        }))
+        .where('id', '=', incidentId)
+        .where('status', '=', 'open')
+        .returning('id')
+        .executeTakeFirst();
+      if (!row) throw new HubError(409, 'incident_not_open', 'only an open incident can be shown to customers');
+      await also?.(tx);
+    });
+    this.bannerCache = null;
+  }
+
+  /** Staff take the banner down; the threshold will not put it back (staff decided). */
+  async unpublish(incidentId: string, by: string, also?: AlsoInTransaction): Promise<void> {
+    await this.deps.store.transaction(async (tx) => {
+      const row = await tx
+        .updateTable('incidents')
+        .set({ published_at: null, banner_set_by: by })
+        .where('id', '=', incidentId)
+        .where('status', '=', 'open')
+        .returning('id')
+        .executeTakeFirst();
+      if (!row) throw new HubError(409, 'incident_not_open', 'this incident is not open');
+      await also?.(tx);
+    });
+    this.bannerCache = null;
+  }
+
+  private bannerCache: { at: number; banner: Promise<IncidentBanner | null> } | null = null;
+
+  /**
+   * The banner for customers who have not written: the open, published incident updated last (one
+   * is enough to say "we know"). Asked by every widget that opens, so a storm of them shares one
+   * query a second; a change made in this process is seen at once, one made in another within that second.
+   */
+  banner(): Promise<IncidentBanner | null> {
+    const now = Date.now();
+    if (this.bannerCache && now - this.bannerCache.at < BANNER_CACHE_MS) return this.bannerCache.banner;
+    const banner = this.deps.store.db
+      .selectFrom('incidents')
+      .select(['id', 'title', 'public_title', 'public_message', 'opened_at', 'public_updated_at'])
+      .where('status', '=', 'open')
+      .where('published_at', 'is not', null)
+      .orderBy('public_updated_at', 'desc')
+      .limit(1)
+      .executeTakeFirst()
+      .then((row) =>
+        row
+          ? {
+              id: row.id,
+              title: row.public_title ?? row.title,
+              since: new Date(row.opened_at),
+              updatedAt: new Date(row.public_updated_at ?? row.opened_at),
+              message: row.public_message ?? DEFAULT_BANNER_MESSAGE,
+            }
+          : null,
+      );
+    this.bannerCache = { at: now, banner };
+    banner.catch(() => (this.bannerCache = null));
+    return banner;
+  }
+
+  /**
+   * A contact's widget showed the banner (once per incident and contact; later reports change
+   * nothing). False when the incident is not shown any more — a late report from a stale page.
+   */
+  async bannerSeen(incidentId: string, contactId: string): Promise<boolean> {
+    const shown = await this.deps.store.db
+      .selectFrom('incidents')
+      .select('id')
+      .where('id', '=', incidentId)
+      .where('status', '=', 'open')
+      .where('published_at', 'is not', null)
+      .executeTakeFirst();
+    if (!shown) return false;
+    await this.deps.store.db
+      .insertInto('incident_banner_views')
+      .values({ incident_id: incidentId, contact_id: contactId, seen_at: this.deps.clock() })
+      .onConflict((oc) => oc.columns(['incident_id', 'contact_id']).doNothing())
+      .execute();
+    return true;
+  }
+
   /** Staff merge `from` into `into`: its conversations move; its escalation is resolved as a duplicate. */
   async merge(fromId: string, intoId: string, by: string, also?: AlsoInTransaction): Promise<void> {
     if (fromId === intoId) throw new HubError(400, 'same_incident', 'an incident cannot be merged into itself');
@@ -238,6 +367,7 @@ export class Incidents {
       if (from.status !== 'open' || target.status !== 'open') throw new HubError(409, 'incident_not_open', 'both incidents must be open');
       await tx.updateTable('incident_conversations').set({ incident_id: intoId, added_by: `merge by ${by}` }).where('incident_id', '=', fromId).execute();
       await tx.updateTable('incidents').set({ status: 'merged', merged_into: intoId, next_update_at: null }).where('id', '=', fromId).execute();
+      this.bannerCache = null;
       await tx.updateTable('incidents').set({ last_seen_at: this.deps.clock() }).where('id', '=', intoId).execute();
       await also?.(tx);
       return target;
@@ -281,6 +411,43 @@ export class Incidents {
 
 function ref(row: { id: string; number: number; title: string; next_update_at: Date | string | null }, firstReport: boolean): IncidentRef {
   return { id: row.id, number: row.number, title: row.title, nextUpdateAt: row.next_update_at ? new Date(row.next_update_at) : null, firstReport };
+}
+
+/** What `GET /v1/availability` and the widget show while an incident is open and published. */
+export interface IncidentBanner {
+  id: string;
+  title: string;
+  since: Date;
+  updatedAt: Date;
+  message: string;
+}
+
+const BANNER_CACHE_MS = 1_000;
+export const DEFAULT_BANNER_MESSAGE = "We know about this and are working on it. You don't need to write in: this notice will change when it is fixed.";
+
+/**
+ * What the banner did (the issue's "contacts avoided"): contacts whose widget showed it; of them,
+ * those who wrote anyway while it was up; and those who saw it, did not write, and whose incident
+ * was then resolved — a conversation the team did not have to answer. An open incident's silent
+ * viewers are not counted as avoided yet: they may still write.
+ */
+export async function bannerOutcomes(store: Store, incidentId?: string): Promise<{ views: number; wrote: number; avoided: number }> {
+  const row = (
+    await sql<{ views: string; wrote: string; avoided: string }>`
+      SELECT count(*) AS views,
+        count(*) FILTER (WHERE x.wrote) AS wrote,
+        count(*) FILTER (WHERE NOT x.wrote AND x.status = 'resolved') AS avoided
+      FROM (
+        SELECT i.status, EXISTS (
+          SELECT 1 FROM conversations c JOIN messages m ON m.conversation_id = c.id
+          WHERE c.contact_id = v.contact_id AND m.direction = 'inbound'
+            AND m.created_at >= v.seen_at AND m.created_at <= coalesce(i.resolved_at, now())
+        ) AS wrote
+        FROM incident_banner_views v JOIN incidents i ON i.id = v.incident_id
+        ${incidentId ? sql`WHERE v.incident_id = ${incidentId}` : sql``}
+      ) x`.execute(store.db)
+  ).rows[0]!;
+  return { views: Number(row.views), wrote: Number(row.wrote), avoided: Number(row.avoided) };
 }
 
 export type IncidentFilter = 'open' | 'resolved' | 'merged' | 'any';

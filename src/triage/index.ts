@@ -16,7 +16,7 @@ import { emailTarget } from './escalation/email-target.js';
 import { AcknowledgeLinks } from './escalation/links.js';
 import { resolvePolicies } from './escalation/policies.js';
 import { acknowledgeLinkRouter, escalationWebhookRouter } from './escalation/routes.js';
-import { Incidents } from './incidents.js';
+import { bannerOutcomes, Incidents } from './incidents.js';
 import { respondJob } from './respond.js';
 import { triageStaffRouter } from './staff-api.js';
 import { TextTemplates } from './templates.js';
@@ -100,6 +100,7 @@ export function createTriageResponse(deps: {
     pushNote: (conversationId) => pushNotes([conversationId]),
     onOutcome: (outcome) => deps.metrics.acknowledgements.inc({ outcome }),
   });
+  deps.metrics.bannerFrom(() => bannerOutcomes(store));
   deps.metrics.promisesFrom(async () => {
     const rows = await store.db
       .selectFrom('acknowledgements')

@@ -11,6 +11,7 @@ const byBody = z.object({ by: z.string().min(1).max(200).default('staff') });
 const resolveBody = byBody.extend({ text: z.string().max(5000).nullish() });
 const updateBody = z.object({ text: z.string().min(1).max(5000) });
 const mergeBody = byBody.extend({ into: z.uuid() });
+const publishBody = byBody.extend({ title: z.string().trim().min(1).max(120).nullish(), message: z.string().trim().min(1).max(500).nullish() });
 const splitBody = byBody.extend({ conversationIds: z.array(z.uuid()).min(1).max(1000) });
 
 /**
@@ -36,6 +37,17 @@ export function triageStaffRouter(deps: { token: string | undefined; store: Stor
     const body = parseInput(updateBody, req.body ?? {}, 'body', 'invalid_body');
     await deps.incidents.postUpdate(id(req.params['id']), body.text);
     res.json({ sent: true });
+  });
+  // The status banner: publish (or change what it says) and take it down.
+  router.post('/admin/incidents/:id/publish', async (req, res) => {
+    const body = parseInput(publishBody, req.body ?? {}, 'body', 'invalid_body');
+    await deps.incidents.publish(id(req.params['id']), { title: body.title ?? null, message: body.message ?? null }, body.by);
+    res.json({ published: true });
+  });
+  router.post('/admin/incidents/:id/unpublish', async (req, res) => {
+    const body = parseInput(byBody, req.body ?? {}, 'body', 'invalid_body');
+    await deps.incidents.unpublish(id(req.params['id']), body.by);
+    res.json({ published: false });
   });
   router.post('/admin/incidents/:id/merge', async (req, res) => {
     const body = parseInput(mergeBody, req.body ?? {}, 'body', 'invalid_body');

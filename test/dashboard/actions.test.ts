@@ -79,6 +79,36 @@ for (const backend of backends) describe(`dashboard actions (${backend})`, () =>
     expect((await db().selectFrom('incident_conversations').select('incident_id').where('conversation_id', '=', down[3]!).executeTakeFirstOrThrow()).incident_id).toBe(incidentId);
   });
 
+  it('shows the status banner and lets staff edit it, take it down and put it back; a bad edit changes nothing', async () => {
+    const from = { from: `/dashboard/incidents/${incidentId}` };
+    const shownAt = () => db().selectFrom('incidents').select(['published_at', 'banner_set_by', 'public_title', 'public_message']).where('id', '=', incidentId).executeTakeFirstOrThrow();
+    // Four customers reported it: up by itself (threshold 3).
+    expect((await shownAt()).published_at).not.toBeNull();
+    let page = await staff.page(`/dashboard/incidents/${incidentId}`);
+    expect(page).toContain('went up by itself after reports from 3 different customers');
+    expect(page).toContain('Seen by 0 customers');
+
+    const tooLong = await staff.post(`/dashboard/incidents/${incidentId}/publish`, { title: 'x'.repeat(121), message: '' }, from);
+    expect(tooLong.status).toBe(400);
+    expect(await shownAt()).toMatchObject({ banner_set_by: null, public_title: null });
+
+    const edit = await staff.post(`/dashboard/incidents/${incidentId}/publish`, { title: 'Login outage', message: 'Logins fail; a fix is rolling out.' }, from);
+    expect(edit.status).toBe(303);
+    expect(edit.headers.get('location')).toBe(`/dashboard/incidents/${incidentId}?done=incident-published`);
+    expect(await shownAt()).toMatchObject({ public_title: 'Login outage', public_message: 'Logins fail; a fix is rolling out.' });
+    page = await staff.page(`/dashboard/incidents/${incidentId}`);
+    expect(page).toContain('Login outage');
+    expect(page).toContain('Take the banner down');
+
+    expect((await staff.post(`/dashboard/incidents/${incidentId}/unpublish`, {}, from)).status).toBe(303);
+    expect((await shownAt()).published_at).toBeNull();
+    expect(await staff.page(`/dashboard/incidents/${incidentId}`)).toContain('It stays down unless published again.');
+    expect((await staff.post(`/dashboard/incidents/${incidentId}/publish`, { title: '', message: '' }, from)).status).toBe(303);
+    expect(await shownAt()).toMatchObject({ public_title: null, public_message: null, published_at: expect.anything() });
+    const actions = (await db().selectFrom('audit_log').select('action').where('subject_id', '=', incidentId).execute()).map((a) => a.action);
+    expect(actions).toEqual(expect.arrayContaining(['incident.publish', 'incident.unpublish']));
+  });
+
   it('sends an update and then resolves, with a follow-up to every affected customer', async () => {
     const update = await staff.post(`/dashboard/incidents/${incidentId}/update`, { text: 'We found the cause and are rolling back.' }, { from: `/dashboard/incidents/${incidentId}` });
     expect(update.status).toBe(303);

@@ -10,6 +10,7 @@ import type { AttachmentRef } from '../../store/schema.js';
 import type { Store } from '../../store/store.js';
 import type { TeamConfig } from '../../team/hours.js';
 import type { Eta } from '../../team/eta.js';
+import type { IncidentBanner } from '../../triage/incidents.js';
 import { availability } from './availability.js';
 import type { ChatApp, ChatConfig } from './config.js';
 import { firstReplies } from './first-reply.js';
@@ -27,6 +28,10 @@ export interface ChatApiDeps {
   expectedReply(customerTimeZone: string | null, at: Date): Promise<Eta>;
   ingest(inbound: InboundMessage): Promise<IngestResult>;
   openApiDocument: string | null;
+  /** The open incident customers are told about before they write (the status banner), if any. */
+  incidentBanner?(): Promise<IncidentBanner | null>;
+  /** The contact's widget showed that banner; false when it is no longer shown. */
+  incidentBannerSeen?(incidentId: string, contactId: string): Promise<boolean>;
   /** A session was revoked: tell every process (open sockets close, caches forget it). */
   revoked?(sessionId: string): Promise<void>;
   clock?: () => Date;
@@ -123,7 +128,18 @@ export function chatApiRouter(deps: ChatApiDeps): Router {
     byAddress(req);
     const zone = typeof req.query['time_zone'] === 'string' ? req.query['time_zone'] : null;
     const at = now();
-    res.json(availability(deps.team, at, zone, await deps.expectedReply(zone, at)));
+    const [expected, banner] = await Promise.all([deps.expectedReply(zone, at), deps.incidentBanner?.() ?? null]);
+    // `incident` is additive within v1 and absent when nothing is published (openapi.json).
+    res.json({ ...availability(deps.team, at, zone, expected), ...(banner ? { incident: presentBanner(banner) } : {}) });
+  });
+
+  // The widget reports that it showed the banner, once per incident: how many customers saw it and
+  // did not need to write is the banner's whole point (hub_incident_contacts_avoided).
+  const incidentViewBody = z.object({ incident_id: z.uuid() });
+  router.post('/v1/incident-views', resolveApp, requireUser, async (req, res) => {
+    const { incident_id } = incidentViewBody.parse(req.body ?? {});
+    if (!(await deps.incidentBannerSeen?.(incident_id, user(req).contactId))) throw notFound('no such incident is shown to customers', 'incident_not_shown');
+    res.status(204).end();
   });
 
   router.delete('/v1/sessions/current', resolveApp, requireUser, async (req, res) => {
@@ -314,4 +330,8 @@ function sanitizeFilename(name: string): string {
 export function clientKey(identityKey: string, clientId: string): string {
   const userId = identityKey.slice(identityKey.indexOf(':') + 1);
   return userId.includes(':') || clientId.includes(':') ? JSON.stringify([identityKey, clientId]) : `${identityKey}:${clientId}`;
+}
+
+function presentBanner(banner: IncidentBanner) {
+  return { id: banner.id, title: banner.title, since: banner.since.toISOString(), updated_at: banner.updatedAt.toISOString(), message: banner.message };
 }

@@ -9,6 +9,7 @@ import type { JobHandler } from '../../jobs/catalog.js';
 import type { JobQueue } from '../../jobs/queue.js';
 import type { Store } from '../../store/store.js';
 import type { TeamConfig } from '../../team/hours.js';
+import type { IncidentBanner } from '../../triage/incidents.js';
 import type { Eta } from '../../team/eta.js';
 import type { Mailer } from '../../mail/mailer.js';
 import { chatApiRouter } from './api.js';
@@ -40,6 +41,9 @@ export function createChatChannel(deps: {
   ingest(inbound: InboundMessage): Promise<IngestResult>;
   /** The first-reply promise for a normal conversation arriving now (the availability notice). */
   expectedReply(customerTimeZone: string | null, at: Date): Promise<Eta>;
+  /** The status banner of an open, published incident (src/triage/incidents.ts). */
+  incidentBanner?(): Promise<IncidentBanner | null>;
+  incidentBannerSeen?(incidentId: string, contactId: string): Promise<boolean>;
 }): ChatChannel {
   const openApiDocument = existsSync(OPENAPI_PATH) ? readFileSync(OPENAPI_PATH, 'utf8') : null;
   const sessions = new SessionCache();
@@ -51,6 +55,8 @@ export function createChatChannel(deps: {
       chat: deps.chat,
       team: deps.team,
       expectedReply: deps.expectedReply,
+      ...(deps.incidentBanner ? { incidentBanner: deps.incidentBanner } : {}),
+      ...(deps.incidentBannerSeen ? { incidentBannerSeen: deps.incidentBannerSeen } : {}),
       ingest: deps.ingest,
       openApiDocument,
       // Every process (this one included) closes the session's sockets and forgets it.

@@ -38,6 +38,7 @@ const reclassifyForm = z.object({
 });
 const resolveForm = z.object({ text: text(5000).optional() });
 const updateForm = z.object({ text: text(5000).min(1, 'write the update customers will get') });
+const publishForm = z.object({ title: text(120).optional(), message: text(500).optional() });
 const mergeForm = z.object({ into: z.uuid('choose the incident to merge into') });
 const splitForm = z.object({ conversationIds: z.union([z.uuid(), z.array(z.uuid()).min(1).max(1000)], { message: 'tick the conversations to split off' }) });
 
@@ -54,8 +55,17 @@ const NOTICES: Record<string, string> = {
   'incident-updated': 'Update sent to every affected customer.',
   'incident-merged': 'Incidents merged.',
   'incident-split': 'Conversations split off into a new incident.',
+  'incident-published': 'The banner is up: customers see it in the chat widget before they write.',
+  'incident-unpublished': 'The banner is down. It will not go up again by itself.',
 };
-const INCIDENT_NOTICE = { resolve: 'incident-resolved', update: 'incident-updated', merge: 'incident-merged', split: 'incident-split' } as const;
+const INCIDENT_NOTICE = {
+  resolve: 'incident-resolved',
+  update: 'incident-updated',
+  merge: 'incident-merged',
+  split: 'incident-split',
+  publish: 'incident-published',
+  unpublish: 'incident-unpublished',
+} as const;
 const noticeOf = (value: unknown) => (typeof value === 'string' ? (NOTICES[value] ?? null) : null);
 
 /** The queue, conversation and incident pages, and the actions on them (triage role and up). */
@@ -114,7 +124,14 @@ export function triageRoutes(deps: TriageRoutesDeps): Router {
   router.get('/dashboard/incidents/:id', async (req, res) => {
     const detail = await incidentDetail(deps.store, idOf(req.params['id']));
     if (!detail) throw notFound('There is no such incident.');
-    renderPage(res, 'incident', { title: `Incident #${detail.incident.number}`, section: 'incidents', notice: noticeOf(req.query['done']), zone, ...detail });
+    renderPage(res, 'incident', {
+      title: `Incident #${detail.incident.number}`,
+      section: 'incidents',
+      notice: noticeOf(req.query['done']),
+      zone,
+      publishAfterReports: deps.incidents.publishAfterReports,
+      ...detail,
+    });
   });
 
   router.post('/dashboard/incidents/:id/:action', act, async (req, res) => {
@@ -135,6 +152,16 @@ export function triageRoutes(deps: TriageRoutesDeps): Router {
       case 'update': {
         const form = parseInput(updateForm, body, 'form', 'invalid_form');
         await deps.incidents.postUpdate(id, form.text, auditIn({ text: form.text }));
+        break;
+      }
+      case 'publish': {
+        const form = parseInput(publishForm, body, 'form', 'invalid_form');
+        const banner = { title: form.title || null, message: form.message || null };
+        await deps.incidents.publish(id, banner, by, auditIn(banner));
+        break;
+      }
+      case 'unpublish': {
+        await deps.incidents.unpublish(id, by, auditIn({}));
         break;
       }
       case 'merge': {

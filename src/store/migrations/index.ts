@@ -11,6 +11,7 @@ import { syncThreads } from './0010_sync_threads.js';
 import { staffDevices } from './0011_staff_devices.js';
 import { escalationReplied } from './0012_escalation_replied.js';
 import { privacy } from './0013_privacy.js';
+import { incidentBanner } from './0014_incident_banner.js';
 
 /**
  * Versioned migrations, applied in order at start and by `npm run migrate`. Append only: never
@@ -23,6 +24,6 @@ export interface Migration {
   statements: string[];
 }
 
-export const migrations: Migration[] = [core, chat, triage, email, imap, mailMessageRef, sync, escalation, dashboard, syncThreads, staffDevices, escalationReplied, privacy];
+export const migrations: Migration[] = [core, chat, triage, email, imap, mailMessageRef, sync, escalation, dashboard, syncThreads, staffDevices, escalationReplied, privacy, incidentBanner];
 
 export const latestVersion = Math.max(...migrations.map((m) => m.version));

@@ -110,6 +110,11 @@ export const incidentsSchema = z
     windowMinutes: int(1, 24 * 60).default(30),
     /** Affected customers hear from us at least this often while the incident is open. */
     updateEveryMinutes: int(15, 24 * 60).default(60),
+    /**
+     * The status banner goes up by itself once this many different customers reported the incident
+     * (0: only when staff publish it). Three: one report is a customer, three is a pattern.
+     */
+    publishAfterReports: int(0, 10_000).default(3),
   })
   .prefault({});
 
@@ -137,6 +142,7 @@ export const escalationEnv = [
   { env: 'ESCALATION_TICK_SECONDS', path: ['escalation', 'tickSeconds'], description: 'How often due escalation steps and incident updates are looked for' },
   { env: 'INCIDENT_WINDOW_MINUTES', path: ['incidents', 'windowMinutes'], description: 'Outage reports within this many minutes of the last one join the same incident' },
   { env: 'INCIDENT_UPDATE_EVERY_MINUTES', path: ['incidents', 'updateEveryMinutes'], description: 'Customers of an open incident get an update at least this often' },
+  { env: 'INCIDENT_PUBLISH_AFTER_REPORTS', path: ['incidents', 'publishAfterReports'], description: 'An open incident is shown in the widget and /v1/availability once this many different customers reported it (0: only when staff publish it)' },
   { env: 'ACK_ENABLED', path: ['acknowledge', 'enabled'], description: 'Acknowledge every new conversation with an honest reply-time promise' },
   { env: 'ACK_PER_SENDER_LIMIT', path: ['acknowledge', 'perSenderLimit'], description: 'Most automatic messages one sender gets per window (ACK_PER_SENDER_WINDOW_MINUTES)' },
   { env: 'ACK_PER_SENDER_WINDOW_MINUTES', path: ['acknowledge', 'perSenderWindowMinutes'], description: 'The window of ACK_PER_SENDER_LIMIT' },

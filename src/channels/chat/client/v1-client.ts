@@ -52,6 +52,17 @@ export interface Availability {
   expected_reply: { minutes: number | null; text: string };
   next_open_at: string | null;
   time_zone: string;
+  /** An open incident the team published (API 1.1; absent otherwise and from older hubs). */
+  incident?: IncidentBanner;
+}
+
+/** The status banner: show it before the user writes, `since` and `updated_at` in their own time. */
+export interface IncidentBanner {
+  id: string;
+  title: string;
+  since: string;
+  updated_at: string;
+  message: string;
 }
 
 export interface DeviceContext {
@@ -355,6 +366,14 @@ export class HubClient {
   async getAvailability(options: { timeZone?: string | null } = {}): Promise<Availability> {
     const query = options.timeZone ? `?time_zone=${enc(options.timeZone)}` : '';
     return this.request<Availability>('GET', `/v1/availability${query}`, { auth: false });
+  }
+
+  /**
+   * Tells the hub this user was shown the incident banner (`Availability.incident`), so it can count
+   * who saw it and did not need to write. Once per incident is enough; a 404 means it is gone.
+   */
+  async reportIncidentView(incidentId: string): Promise<void> {
+    await this.request<void>('POST', '/v1/incident-views', { json: { incident_id: incidentId } });
   }
 
   // ── Stream ──

@@ -13,6 +13,7 @@ import {
   newClientId,
   type Availability,
   type ChatStream,
+  type IncidentBanner,
   type Conversation,
   type KeyValueStorage,
   type Message,
@@ -69,6 +70,11 @@ h2 { margin: 0; font-size: 16px; font-weight: 600; }
 .availability { margin: 4px 0 0; font-size: 13px; }
 .availability:empty { display: none; }
 .availability.away { font-weight: 600; }
+.incident { margin: 0; padding: 10px 16px; background: #fff4e5; color: #4a2c00; border-bottom: 1px solid #f0c36d; font-size: 13px; }
+.incident[hidden] { display: none; }
+.incident strong { display: block; font-size: 14px; }
+.incident p { margin: 2px 0 0; overflow-wrap: anywhere; }
+.incident .since { font-size: 12px; color: #5c3b00; }
 .close { position: absolute; top: 8px; right: 8px; width: 32px; height: 32px; border: 0; border-radius: 6px;
   background: transparent; color: #fff; font-size: 22px; line-height: 1; cursor: pointer; }
 .messages { flex: 1; margin: 0; padding: 12px; list-style: none; overflow-y: auto; display: flex;
@@ -123,6 +129,8 @@ class WidgetView {
   readonly panel = el('div', { id: 'hub-panel', class: 'panel', role: 'dialog', 'aria-labelledby': 'hub-title', hidden: '' });
   readonly availability = el('p', { class: 'availability' });
   readonly closeButton = el('button', { type: 'button', class: 'close', 'aria-label': 'Close chat' }, '×');
+  /** The status banner of an open incident, above the messages: read before anyone writes. */
+  readonly incident = el('section', { class: 'incident', role: 'status', 'aria-label': 'Known problem', hidden: '' });
   readonly list = el('ol', { class: 'messages', 'aria-label': 'Messages', 'aria-live': 'polite' });
   readonly status = el('p', { class: 'status', role: 'status' });
   // No maxlength: the browser would cut a long paste silently. The count below says so instead.
@@ -136,7 +144,7 @@ class WidgetView {
     const root = el('div', { class: 'root' });
     if (config.accent) root.style.setProperty('--accent', config.accent);
     this.bubble.append(chatIcon(), this.badge);
-    this.panel.append(el('header', {}, el('h2', { id: 'hub-title' }, config.title), this.availability, this.closeButton), this.list, this.status, this.length, this.form);
+    this.panel.append(el('header', {}, el('h2', { id: 'hub-title' }, config.title), this.availability, this.closeButton), this.incident, this.list, this.status, this.length, this.form);
     root.append(this.panel, this.bubble);
     const shadow = this.host.attachShadow({ mode: 'open' });
     if ('adoptedStyleSheets' in shadow && typeof CSSStyleSheet.prototype.replaceSync === 'function') {
@@ -172,6 +180,22 @@ class WidgetView {
   setAvailability(availability: Availability): void {
     this.availability.textContent = availability.expected_reply.text;
     this.availability.classList.toggle('away', availability.status === 'away');
+  }
+
+  /** The incident banner, or none; times in the visitor's own zone ("Since 2:02 PM, your time"). */
+  setIncident(incident: IncidentBanner | null): void {
+    this.incident.hidden = incident === null;
+    if (!incident) {
+      this.incident.replaceChildren();
+      return;
+    }
+    const since = formatWhen(incident.since);
+    const updated = formatWhen(incident.updated_at);
+    this.incident.replaceChildren(
+      el('strong', {}, incident.title),
+      el('p', {}, incident.message),
+      el('p', { class: 'since' }, `Since ${since}, your time${updated && updated !== since ? ` · updated ${updated}` : ''}`),
+    );
   }
 
   /**
@@ -285,6 +309,8 @@ class ChatWidget {
   /** The current conversation's promise and answer, once the customer has written (null: the availability notice shows). */
   private firstReply: NonNullable<Conversation['first_reply']> | null = null;
   private availabilityNotice: Availability | null = null;
+  /** Incidents whose banner this visitor was shown and the hub was told about (once each). */
+  private readonly incidentsReported = new Set<string>();
 
   constructor(
     private readonly config: WidgetConfig,
@@ -345,8 +371,12 @@ class ChatWidget {
     this.view.setOpen(true);
     this.unread = 0;
     this.view.input.focus();
-    if (Date.now() - this.availabilityAt > 5 * 60_000) void this.refreshAvailability();
-    void this.ensureConnected().then(() => this.scheduleMarkRead());
+    // While a banner shows, every opening asks again: it may be resolved or updated since.
+    if (this.availabilityNotice?.incident || Date.now() - this.availabilityAt > 5 * 60_000) void this.refreshAvailability();
+    void this.ensureConnected().then(() => {
+      this.scheduleMarkRead();
+      this.reportIncidentSeen();
+    });
   }
 
   close(): void {
@@ -359,9 +389,29 @@ class ChatWidget {
       this.availabilityNotice = await this.client.getAvailability({ timeZone: visitorTimeZone() });
       this.availabilityAt = Date.now();
       this.showReplyTime();
+      this.view.setIncident(this.availabilityNotice.incident ?? null);
+      this.reportIncidentSeen();
     } catch {
       // Without availability the panel simply shows no promise about reply times.
     }
+  }
+
+  /**
+   * Seen means shown in an open panel to a visitor with a session: then the hub counts them once
+   * for the incident (did they write anyway, or did the banner answer them?).
+   */
+  private reportIncidentSeen(): void {
+    const incident = this.availabilityNotice?.incident;
+    if (!incident || !this.view.isOpen || this.connecting === null || this.incidentsReported.has(incident.id)) return;
+    this.incidentsReported.add(incident.id);
+    void this.connecting.then((connected) => {
+      if (!connected) {
+        this.incidentsReported.delete(incident.id);
+        return;
+      }
+      // Only counting: a failure is forgotten, to be tried at the next opening.
+      this.client.reportIncidentView(incident.id).catch(() => this.incidentsReported.delete(incident.id));
+    });
   }
 
   /** One promise in the header: the conversation's once there is one, else (not written yet) the availability notice. */
@@ -545,6 +595,14 @@ function visitorTimeZone(): string | null {
   } catch {
     return null;
   }
+}
+
+/** A time today ("2:02 PM"), or with its day when it was not today ("Mon 11:40 PM"): a banner can outlive midnight. */
+function formatWhen(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '';
+  const today = new Date().toDateString() === date.toDateString();
+  return date.toLocaleString(undefined, today ? { hour: 'numeric', minute: '2-digit' } : { weekday: 'short', hour: 'numeric', minute: '2-digit' });
 }
 
 function formatTime(iso: string): string {

@@ -241,4 +241,49 @@ describe.skipIf(!hasChromium)('chat widget in a browser, against the real hub', 
     await expect.poll(() => page.getByText('Hi! How can I help?').isVisible(), { timeout: 30_000 }).toBe(true);
     await page.screenshot({ path: `${artifacts}widget.png` });
   });
+
+  it('with an open incident, a new customer sees the banner in their own time zone before writing; resolved, it is gone; /metrics counts them', async () => {
+    const { hub } = testHub!;
+    // Three customers report an outage: the incident's banner goes up by itself.
+    for (const user of ['r1', 'r2', 'r3']) {
+      await hub.ingest({
+        channel: 'chat',
+        source: 'chat:demo',
+        sourceMessageId: `${user}-down`,
+        thread: { key: `conv-of-${user}` },
+        contact: { identityKind: 'chat', identityKey: `demo:${user}`, email: `${user}@example.com`, name: user, verified: true },
+        text: 'Your site is down! Nobody can log in.',
+      });
+    }
+    const incident = await waitFor(
+      () => hub.store.db.selectFrom('incidents').select(['id', 'opened_at']).where('status', '=', 'open').where('published_at', 'is not', null).executeTakeFirst(),
+      30_000,
+      'the published incident',
+    );
+
+    // A customer in Sydney who has not written opens the widget.
+    const context = await browser.newContext({ timezoneId: 'Australia/Sydney', locale: 'en-US', viewport: { width: 1000, height: 720 } });
+    contexts.push(context);
+    const page = await context.newPage();
+    await page.goto(site!.url);
+    await page.getByRole('button', { name: 'Open chat' }).click();
+    const banner = page.getByRole('status', { name: 'Known problem' });
+    await expect.poll(() => banner.isVisible(), { timeout: 15_000 }).toBe(true);
+    const sydney = new Intl.DateTimeFormat('en-US', { timeZone: 'Australia/Sydney', hour: 'numeric', minute: '2-digit' }).format(new Date(incident.opened_at));
+    const text = await banner.textContent();
+    expect(text).toContain('Service outage');
+    expect(text).toContain(`Since ${sydney}, your time`);
+    await page.screenshot({ path: `${artifacts}widget-incident.png` });
+    await waitFor(() => hub.store.db.selectFrom('incident_banner_views').select('contact_id').where('incident_id', '=', incident.id).executeTakeFirst(), 15_000, 'the view reported');
+
+    await hub.triage.incidents.resolve(incident.id, 'Fixed.', 'test');
+    await page.reload();
+    await page.getByRole('button', { name: 'Open chat' }).click();
+    await expect.poll(() => page.getByRole('dialog').textContent(), { timeout: 15_000 }).toMatch(/Usually replies|We'll reply|We're away/);
+    expect(await banner.isVisible()).toBe(false);
+
+    const metrics = await (await fetch(`${hubUrl}/metrics`)).text();
+    expect(metrics).toMatch(/^hub_incident_banner_views 1$/m);
+    expect(metrics).toMatch(/^hub_incident_contacts_avoided 1$/m);
+  });
 });
