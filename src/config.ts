@@ -8,6 +8,7 @@ import { chatSchema } from './channels/chat/config.js';
 import { mailSchema } from './channels/email/config.js';
 import { teamSchema } from './team/hours.js';
 import { etaSchema } from './team/eta.js';
+import { teamsSchema } from './team/teams.js';
 import { oncallSchema } from './team/oncall.js';
 import { syncEnv, syncSchema } from './sync/config.js';
 import { sidebarEnv, sidebarSchema } from './sidebar/config.js';
@@ -78,6 +79,8 @@ export const coreSchema = z.object({
   oncall: oncallSchema,
   /** First-response promises per urgency level (file-only; see src/team/eta.ts). */
   eta: etaSchema,
+  /** Teams that answer some categories, each with its own hours and targets (file-only; src/team/teams.ts). */
+  teams: teamsSchema,
   mail: mailSchema,
   sync: syncSchema,
   sidebar: sidebarSchema,

@@ -151,12 +151,12 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
       queue,
       log,
       chat: config.chat,
-      team: config.team,
       mailer,
       ingest: (m) => ingestor.ingest(m),
-      expectedReply: (zone, at) => triage.acknowledger.expectedReply('normal', null, zone, at),
+      expectedReply: (zone, at, topic) => triage.acknowledger.expectedReply('normal', topic, zone, at),
       incidentBanner: () => triage.incidents.banner(),
       incidentBannerSeen: (incidentId, contactId) => triage.incidents.bannerSeen(incidentId, contactId),
+      clock,
     });
     opened.push({ close: async () => chat.close() });
     const email = createEmailChannel({ store, log, mail: config.mail, mailer, ingest: (m) => ingestor.ingest(m) });

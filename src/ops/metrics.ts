@@ -3,8 +3,22 @@ import type { JobCounts } from '../jobs/queue.js';
 
 export interface PromiseCounts {
   level: string;
+  /** The team whose time was promised (src/team/teams.ts). */
+  team: string;
   kept: number;
   broken: number;
+}
+
+/** Kept and broken summed by one label (level or team). */
+function sumBy(rows: PromiseCounts[], key: 'level' | 'team'): Map<string, { kept: number; broken: number }> {
+  const sums = new Map<string, { kept: number; broken: number }>();
+  for (const row of rows) {
+    const sum = sums.get(row[key]) ?? { kept: 0, broken: 0 };
+    sum.kept += row.kept;
+    sum.broken += row.broken;
+    sums.set(row[key], sum);
+  }
+  return sums;
 }
 
 export interface BannerCounts {
@@ -104,10 +118,33 @@ export class HubMetrics {
       registers: [this.registry],
       async collect() {
         this.reset();
-        for (const row of await judged()) {
-          this.set({ level: row.level, outcome: 'kept' }, row.kept);
-          this.set({ level: row.level, outcome: 'broken' }, row.broken);
+        for (const [level, row] of sumBy(await judged(), 'level')) {
+          this.set({ level, outcome: 'kept' }, row.kept);
+          this.set({ level, outcome: 'broken' }, row.broken);
         }
+      },
+    });
+    new Gauge({
+      name: 'hub_team_promises',
+      help: 'First-reply promises made in acknowledgements, by the team whose time was promised and outcome (kept, broken)',
+      labelNames: ['team', 'outcome'] as const,
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const [team, row] of sumBy(await judged(), 'team')) {
+          this.set({ team, outcome: 'kept' }, row.kept);
+          this.set({ team, outcome: 'broken' }, row.broken);
+        }
+      },
+    });
+    new Gauge({
+      name: 'hub_team_promises_kept_ratio',
+      help: 'Share of judged first-reply promises that were kept, by the team whose time was promised',
+      labelNames: ['team'] as const,
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const [team, row] of sumBy(await judged(), 'team')) if (row.kept + row.broken > 0) this.set({ team }, row.kept / (row.kept + row.broken));
       },
     });
     // The status banner's three figures come from one query per scrape, shared like the promises'.
@@ -138,7 +175,7 @@ export class HubMetrics {
       registers: [this.registry],
       async collect() {
         this.reset();
-        for (const row of await judged()) if (row.kept + row.broken > 0) this.set({ level: row.level }, row.kept / (row.kept + row.broken));
+        for (const [level, row] of sumBy(await judged(), 'level')) if (row.kept + row.broken > 0) this.set({ level }, row.kept / (row.kept + row.broken));
       },
     });
   }

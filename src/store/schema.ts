@@ -215,6 +215,8 @@ export interface AcknowledgementsTable {
   first_reply_business_minutes: Nullable<number>;
   kept: Nullable<boolean>;
   created_at: Timestamp;
+  /** The team whose time was promised (src/team/teams.ts); null: before teams, the default team. */
+  team: Nullable<string>;
 }
 
 export interface IncidentsTable {

@@ -29,7 +29,7 @@ export const weeklyHoursSchema = z.preprocess((value, ctx) => {
   return weekly;
 }, z.partialRecord(z.enum(DAYS), z.array(span)));
 
-const dateList = z.preprocess(
+export const dateList = z.preprocess(
   (value) => (typeof value === 'string' ? value.split(',').map((d) => d.trim()).filter(Boolean) : value),
   z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'dates must be YYYY-MM-DD')),
 );

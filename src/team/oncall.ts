@@ -13,7 +13,7 @@ import { DAYS, timeZoneSchema as timeZone, toMinutes, wallClock, type Day } from
 // The team's own readers, so weekly hours and zones are written the same way in `team` and `oncall`.
 type WeeklyHours = TeamConfig['businessHours'];
 
-const ALL_WEEK: WeeklyHours = Object.fromEntries(DAYS.map((day) => [day, ['00:00-24:00']]));
+export const ALL_WEEK: WeeklyHours = Object.fromEntries(DAYS.map((day) => [day, ['00:00-24:00']]));
 /** Fixed anchor of rotations without a `start`: their first shift is the first handoff day from it. */
 const EPOCH = '2024-01-01';
 
@@ -140,7 +140,7 @@ const renderLocal = (at: Date, zone: string) => {
 };
 
 /** isOpen/nextOpening read only the zone, the weekly hours and the holidays. */
-const asHours = (zone: string, businessHours: WeeklyHours): TeamConfig => ({ timeZone: zone, businessHours, holidays: [] });
+export const asHours = (zone: string, businessHours: WeeklyHours): TeamConfig => ({ timeZone: zone, businessHours, holidays: [] });
 
 function awakeHours(p: OncallPerson): TeamConfig {
   const [from, to] = p.awake.split('-') as [string, string];

@@ -4,8 +4,9 @@ import type { Logger } from 'pino';
 import type { OutboundReply, ReplyResult } from '../conversations/reply.js';
 import type { Store } from '../store/store.js';
 import { businessMinutesBetween } from '../team/business-time.js';
-import { computeEta, NoBusinessHoursError, phraseEta, type Eta, type EtaConfig, type FirstResponseSample } from '../team/eta.js';
-import type { TeamConfig } from '../team/hours.js';
+import { computeEta, NoBusinessHoursError, phraseEta, type Eta, type FirstResponseSample } from '../team/eta.js';
+import { DEFAULT_TEAM } from '../team/teams.js';
+import type { AnsweringTeam, Teams } from '../team/teams.js';
 import { isTimeZone } from '../team/local-time.js';
 import { coverageAt, routeFor, type OncallConfig } from '../team/oncall.js';
 import type { Evidence, UrgencyLevel } from './classify.js';
@@ -18,8 +19,8 @@ export interface AcknowledgerDeps {
   store: Store;
   log: Logger;
   clock: () => Date;
-  team: TeamConfig;
-  eta: EtaConfig;
+  /** Who answers which categories, with their hours, targets and reply history (src/team/teams.ts). */
+  teams: Teams;
   oncall: OncallConfig;
   config: AcknowledgeConfig;
   templates: TextTemplates;
@@ -39,6 +40,9 @@ export interface IncidentRef {
   /** This conversation opened the incident: its customer is the first to report it. */
   firstReport: boolean;
 }
+
+/** A promise and the team it is made for. */
+export type TeamEta = Eta & { team: AnsweringTeam };
 
 export type AcknowledgeOutcome = { decision: 'sent'; messageId: string; eta: Eta | null } | { decision: 'skipped'; reason: string } | { decision: 'already' };
 
@@ -66,7 +70,8 @@ export const ACK_SOURCE = 'hub:acknowledgement';
  * private note, and is judged when the first agent reply arrives (`settle`).
  */
 export class Acknowledger {
-  private readonly samples = new Map<UrgencyLevel, { at: number; samples: FirstResponseSample[] }>();
+  /** Per team and level (`team:level`). */
+  private readonly samples = new Map<string, { at: number; samples: FirstResponseSample[] }>();
 
   constructor(private readonly deps: AcknowledgerDeps) {}
 
@@ -93,7 +98,7 @@ export class Acknowledger {
           .insertInto('acknowledgements')
           .values(
             reason
-              ? { conversation_id: conversationId, contact_id: facts.contactId, decision: 'skipped', reason, level: facts.level, received_at: at }
+              ? { conversation_id: conversationId, contact_id: facts.contactId, decision: 'skipped', reason, level: facts.level, received_at: at, team: composed.team.id }
               : {
                   conversation_id: conversationId,
                   contact_id: facts.contactId,
@@ -106,6 +111,7 @@ export class Acknowledger {
                   promise_for_agents: forAgents,
                   text,
                   incident_id: incident?.id ?? null,
+                  team: composed.team.id,
                 },
           )
           .onConflict((oc) => oc.column('conversation_id').doNothing())
@@ -137,18 +143,18 @@ export class Acknowledger {
 
   /**
    * The first agent reply judges the promise: kept when it came by the promised time. Its business
-   * minutes become history for later promises of the same level.
+   * minutes (in the answering team's hours) become history for that team's later promises of the level.
    */
   async settle(conversationId: string, repliedAt: Date): Promise<void> {
     const row = await this.deps.store.db
       .selectFrom('acknowledgements')
-      .select(['received_at', 'due_at'])
+      .select(['received_at', 'due_at', 'team'])
       .where('conversation_id', '=', conversationId)
       .where('decision', '=', 'sent')
       .where('first_reply_at', 'is', null)
       .executeTakeFirst();
     if (!row) return;
-    const minutes = businessMinutesBetween(this.deps.team, new Date(row.received_at), repliedAt);
+    const minutes = businessMinutesBetween(this.deps.teams.byId(row.team).hours, new Date(row.received_at), repliedAt);
     await this.deps.store.db
       .updateTable('acknowledgements')
       .set({ first_reply_at: repliedAt, first_reply_business_minutes: minutes, kept: row.due_at ? repliedAt.getTime() <= new Date(row.due_at).getTime() : null })
@@ -157,18 +163,27 @@ export class Acknowledger {
       .execute();
   }
 
-  /** The promise a conversation of `level` arriving now would get (also the chat's availability notice). */
-  async expectedReply(level: UrgencyLevel, category: string | null, customerTimeZone: string | null, at = this.deps.clock()): Promise<Eta> {
-    return computeEta({
-      team: this.deps.team,
-      eta: this.deps.eta,
+  /**
+   * The promise a conversation of `level` and `category` arriving now would get, from the team that
+   * answers the category (also the chat's availability notice, for the team of the topic the app names).
+   */
+  async expectedReply(level: UrgencyLevel, category: string | null, customerTimeZone: string | null, at = this.deps.clock()): Promise<TeamEta> {
+    const team = this.deps.teams.forCategory(category);
+    const eta = computeEta({
+      team: team.hours,
+      eta: team.eta,
       level,
       at,
       customerTimeZone,
-      onCallCovered: level === 'urgent' && this.onCallCovered(category, at),
-      history: await this.history(level, at),
+      // A rotation team's hours are already its on-call coverage; the others are covered out of
+      // hours for urgent problems by whoever the schedule routes the category to.
+      onCallCovered: team.rotation === null && level === 'urgent' && this.onCallCovered(category, at),
+      history: await this.history(team, level, at),
     });
+    const who = team.rotation ? `${team.name} (on-call rotation ${team.rotation})` : team.name;
+    return { ...eta, team, textForAgents: team === this.deps.teams.default && this.deps.teams.all.length === 1 ? eta.textForAgents : `${who}: ${eta.textForAgents}` };
   }
+
 
   private onCallCovered(category: string | null, at: Date): boolean {
     const { oncall } = this.deps;
@@ -182,29 +197,33 @@ export class Acknowledger {
    * far. Kept for a minute of the hub's clock: the chat widget asks for the promise on every
    * availability check, and a month of history does not change within a minute.
    */
-  private async history(level: UrgencyLevel, at: Date): Promise<FirstResponseSample[]> {
-    const cached = this.samples.get(level);
+  private async history(team: AnsweringTeam, level: UrgencyLevel, at: Date): Promise<FirstResponseSample[]> {
+    const key = `${team.id}:${level}`;
+    const cached = this.samples.get(key);
     const age = cached ? at.getTime() - cached.at : -1;
     if (cached && age >= 0 && age < 60_000) return cached.samples;
-    const samples = await this.readHistory(level, at);
-    this.samples.set(level, { at: at.getTime(), samples });
+    const samples = await this.readHistory(team, level, at);
+    this.samples.set(key, { at: at.getTime(), samples });
     return samples;
   }
 
-  private async readHistory(level: UrgencyLevel, at: Date): Promise<FirstResponseSample[]> {
-    const since = new Date(at.getTime() - this.deps.eta.history.windowDays * 86_400_000);
+  /** The team's own replies only: another team's pace says nothing about this one's. */
+  private async readHistory(team: AnsweringTeam, level: UrgencyLevel, at: Date): Promise<FirstResponseSample[]> {
+    const since = new Date(at.getTime() - team.eta.history.windowDays * 86_400_000);
     const rows = await this.deps.store.db
       .selectFrom('acknowledgements')
       .select(['received_at', 'first_reply_business_minutes'])
       .where('decision', '=', 'sent')
       .where('level', '=', level)
+      // Promises made before teams existed (team unset) were the default team's.
+      .where(sql`coalesce(team, ${sql.lit(DEFAULT_TEAM)})`, '=', team.id)
       .where('incident_id', 'is', null)
       .where('received_at', '>', since)
       .where('received_at', '<=', at)
       .execute();
     return rows.map((r) => ({
       receivedAt: new Date(r.received_at),
-      businessMinutes: r.first_reply_business_minutes ?? businessMinutesBetween(this.deps.team, new Date(r.received_at), at),
+      businessMinutes: r.first_reply_business_minutes ?? businessMinutesBetween(team.hours, new Date(r.received_at), at),
     }));
   }
 
@@ -212,22 +231,23 @@ export class Acknowledger {
     const { templates } = this.deps;
     const name = firstName(facts.name);
     const team = this.deps.config.teamName;
+    const answering = this.deps.teams.forCategory(facts.category);
     if (incident) {
-      const nextUpdate = incident.nextUpdateAt ? phraseEta(incident.nextUpdateAt, at, facts.timeZone, this.deps.team.timeZone) : 'as soon as we know more';
+      const nextUpdate = incident.nextUpdateAt ? phraseEta(incident.nextUpdateAt, at, facts.timeZone, this.deps.teams.default.hours.timeZone) : 'as soon as we know more';
       const text = templates.render('incident', { name, incident, nextUpdate, team });
-      return { text, eta: null, promise: `incident #${incident.number} update ${nextUpdate}`, forAgents: `Support Hub told the customer this is part of incident #${incident.number} (${incident.title}) and promised an update ${nextUpdate}.` };
+      return { text, eta: null, team: answering, promise: `incident #${incident.number} update ${nextUpdate}`, forAgents: `Support Hub told the customer this is part of incident #${incident.number} (${incident.title}) and promised an update ${nextUpdate}.` };
     }
-    let eta: Eta;
+    let eta: TeamEta;
     try {
       eta = await this.expectedReply(facts.level, facts.category, facts.timeZone, at);
     } catch (error) {
       if (!(error instanceof NoBusinessHoursError)) throw error;
       const text = templates.render('acknowledgement', { name, problem: problemPhrase(facts.subject, facts.category), eta: 'as soon as we can', escalated: false, team });
-      return { text, eta: null, promise: 'as soon as we can', forAgents: `Support Hub acknowledged without a time: ${error.message}.` };
+      return { text, eta: null, team: answering, promise: 'as soon as we can', forAgents: `Support Hub acknowledged without a time: ${error.message}.` };
     }
     const escalated = facts.level === 'urgent';
     const text = templates.render('acknowledgement', { name, problem: problemPhrase(facts.subject, facts.category), eta: eta.text, escalated, team });
-    return { text, eta, promise: eta.text, forAgents: `Support Hub promised the customer a first reply ${eta.text}. ${eta.textForAgents}.` };
+    return { text, eta, team: eta.team, promise: eta.text, forAgents: `Support Hub promised the customer a first reply ${eta.text}. ${eta.textForAgents}.` };
   }
 
   private async reasonToSkip(db: Kysely<HubDatabase>, facts: ConversationFacts, at: Date, config: AcknowledgeConfig): Promise<string | null> {
@@ -302,6 +322,7 @@ interface ConversationFacts {
 interface Composed {
   text: string;
   eta: Eta | null;
+  team: AnsweringTeam;
   promise: string | null;
   forAgents: string;
 }

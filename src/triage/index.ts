@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Router } from 'express';
 import type { Logger } from 'pino';
 import type { EscalationCapability } from '../capabilities/escalation.js';
@@ -17,6 +18,7 @@ import { AcknowledgeLinks } from './escalation/links.js';
 import { resolvePolicies } from './escalation/policies.js';
 import { acknowledgeLinkRouter, escalationWebhookRouter } from './escalation/routes.js';
 import { bannerOutcomes, Incidents } from './incidents.js';
+import { DEFAULT_TEAM, Teams, TeamsError } from '../team/teams.js';
 import { respondJob } from './respond.js';
 import { triageStaffRouter } from './staff-api.js';
 import { TextTemplates } from './templates.js';
@@ -25,6 +27,8 @@ export interface TriageResponse {
   engine: EscalationEngine;
   incidents: Incidents;
   acknowledger: Acknowledger;
+  /** Who answers which categories, with their hours (src/team/teams.ts). */
+  teams: Teams;
   targets: ReadonlyMap<string, EscalationCapability>;
   handlers: Pick<JobHandlers, 'triage.respond' | 'escalation.step' | 'escalation.notify' | 'escalation.replied' | 'acknowledgement.settle' | 'incident.notify'>;
   /** After a triage call is written: respond (escalate, cluster, acknowledge). */
@@ -85,13 +89,19 @@ export function createTriageResponse(deps: {
     pushNotes,
     onStep: (target, outcome) => deps.metrics.escalationTargets.inc({ target, outcome }),
   });
+  let teams: Teams;
+  try {
+    teams = new Teams(config);
+  } catch (error) {
+    if (error instanceof TeamsError) throw new ConfigError(error.problems);
+    throw error;
+  }
   const incidents = new Incidents({ store, queue, log, clock, config: config.incidents, acknowledge: config.acknowledge, teamTimeZone: config.team.timeZone, templates, engine, reply: deps.reply });
   const acknowledger = new Acknowledger({
     store,
     log,
     clock,
-    team: config.team,
-    eta: config.eta,
+    teams,
     oncall: config.oncall,
     config: config.acknowledge,
     templates,
@@ -106,15 +116,16 @@ export function createTriageResponse(deps: {
       .selectFrom('acknowledgements')
       .select((eb) => [
         'level',
+        sql<string>`coalesce(team, ${sql.lit(DEFAULT_TEAM)})`.as('team'),
         eb.fn.countAll<number>().filterWhere('kept', '=', true).as('kept'),
         // Broken: answered late, or still unanswered past the promised time.
         eb.fn.countAll<number>().filterWhere((w) => w.or([w('kept', '=', false), w.and([w('first_reply_at', 'is', null), w('due_at', '<', clock())])])).as('broken'),
       ])
       .where('decision', '=', 'sent')
       .where('due_at', 'is not', null)
-      .groupBy('level')
+      .groupBy(['level', 'team'])
       .execute();
-    return rows.map((r) => ({ level: r.level, kept: Number(r.kept), broken: Number(r.broken) }));
+    return rows.map((r) => ({ level: r.level, team: r.team, kept: Number(r.kept), broken: Number(r.broken) }));
   });
   const tick = async () => {
     await engine.tick();
@@ -124,6 +135,7 @@ export function createTriageResponse(deps: {
   return {
     engine,
     incidents,
+    teams,
     acknowledger,
     targets,
     handlers: {

@@ -24,8 +24,8 @@ export interface ChatApiDeps {
   store: Store;
   sessions: SessionCache;
   chat: ChatConfig;
-  team: TeamConfig;
-  expectedReply(customerTimeZone: string | null, at: Date): Promise<Eta>;
+  /** The promise for a normal conversation arriving now, from the team that answers `topic` (a triage category; null: the default team). */
+  expectedReply(customerTimeZone: string | null, at: Date, topic: string | null): Promise<Eta & { team: { hours: TeamConfig } }>;
   ingest(inbound: InboundMessage): Promise<IngestResult>;
   openApiDocument: string | null;
   /** The open incident customers are told about before they write (the status banner), if any. */
@@ -127,10 +127,12 @@ export function chatApiRouter(deps: ChatApiDeps): Router {
   router.get('/v1/availability', resolveApp, async (req, res) => {
     byAddress(req);
     const zone = typeof req.query['time_zone'] === 'string' ? req.query['time_zone'] : null;
+    // Like an unknown zone, a topic that is not a category name is ignored: v1 never refused it.
+    const topic = typeof req.query['topic'] === 'string' && /^[a-z][a-z_]{0,39}$/.test(req.query['topic']) ? req.query['topic'] : null;
     const at = now();
-    const [expected, banner] = await Promise.all([deps.expectedReply(zone, at), deps.incidentBanner?.() ?? null]);
+    const [expected, banner] = await Promise.all([deps.expectedReply(zone, at, topic), deps.incidentBanner?.() ?? null]);
     // `incident` is additive within v1 and absent when nothing is published (openapi.json).
-    res.json({ ...availability(deps.team, at, zone, expected), ...(banner ? { incident: presentBanner(banner) } : {}) });
+    res.json({ ...availability(expected.team.hours, at, zone, expected), ...(banner ? { incident: presentBanner(banner) } : {}) });
   });
 
   // The widget reports that it showed the banner, once per incident: how many customers saw it and

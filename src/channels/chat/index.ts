@@ -36,14 +36,15 @@ export function createChatChannel(deps: {
   queue: JobQueue;
   log: Logger;
   chat: ChatConfig;
-  team: TeamConfig;
   mailer: Mailer | null;
   ingest(inbound: InboundMessage): Promise<IngestResult>;
-  /** The first-reply promise for a normal conversation arriving now (the availability notice). */
-  expectedReply(customerTimeZone: string | null, at: Date): Promise<Eta>;
+  /** The first-reply promise for a normal conversation arriving now, from the team of `topic` (the availability notice). */
+  expectedReply(customerTimeZone: string | null, at: Date, topic: string | null): Promise<Eta & { team: { hours: TeamConfig } }>;
   /** The status banner of an open, published incident (src/triage/incidents.ts). */
   incidentBanner?(): Promise<IncidentBanner | null>;
   incidentBannerSeen?(incidentId: string, contactId: string): Promise<boolean>;
+  /** The hub's clock (sessions, read receipts, the availability notice). */
+  clock?: () => Date;
 }): ChatChannel {
   const openApiDocument = existsSync(OPENAPI_PATH) ? readFileSync(OPENAPI_PATH, 'utf8') : null;
   const sessions = new SessionCache();
@@ -53,12 +54,12 @@ export function createChatChannel(deps: {
       store: deps.store,
       sessions,
       chat: deps.chat,
-      team: deps.team,
       expectedReply: deps.expectedReply,
       ...(deps.incidentBanner ? { incidentBanner: deps.incidentBanner } : {}),
       ...(deps.incidentBannerSeen ? { incidentBannerSeen: deps.incidentBannerSeen } : {}),
       ingest: deps.ingest,
       openApiDocument,
+      ...(deps.clock ? { clock: deps.clock } : {}),
       // Every process (this one included) closes the session's sockets and forgets it.
       revoked: (sessionId) => deps.bus.publish([{ type: 'session.revoked', sessionId }]),
     }),

@@ -12,6 +12,7 @@ import { integrationHealth } from '../reports/integration-health.js';
 import { correctionsCsv, lexiconSuggestions } from '../reports/lexicon-suggestions.js';
 import { audit } from '../audit.js';
 import { promiseKeeping } from '../reports/promise-keeping.js';
+import { DEFAULT_TEAM } from '../../team/teams.js';
 import { redactorFor } from '../reports/redaction.js';
 import { renderPage, requirePermission, staffOf } from '../web.js';
 
@@ -47,7 +48,8 @@ export function reportRoutes(deps: ReportRoutesDeps): Router {
   });
 
   router.get('/dashboard/promises', async (_req, res) => {
-    const report = await promiseKeeping({ store: deps.store, zone, now: deps.clock() });
+    const teams = [{ id: DEFAULT_TEAM, name: 'Default team' }, ...Object.entries(deps.config.teams).map(([id, t]) => ({ id, name: t.name ?? id }))];
+    const report = await promiseKeeping({ store: deps.store, zone, now: deps.clock(), teams });
     renderPage(res, 'promises', { title: 'Reply-time promises', section: 'promises', zone, percent, ...report });
   });
 

@@ -12,6 +12,7 @@ import { staffDevices } from './0011_staff_devices.js';
 import { escalationReplied } from './0012_escalation_replied.js';
 import { privacy } from './0013_privacy.js';
 import { incidentBanner } from './0014_incident_banner.js';
+import { teamPromises } from './0015_team_promises.js';
 
 /**
  * Versioned migrations, applied in order at start and by `npm run migrate`. Append only: never
@@ -24,6 +25,6 @@ export interface Migration {
   statements: string[];
 }
 
-export const migrations: Migration[] = [core, chat, triage, email, imap, mailMessageRef, sync, escalation, dashboard, syncThreads, staffDevices, escalationReplied, privacy, incidentBanner];
+export const migrations: Migration[] = [core, chat, triage, email, imap, mailMessageRef, sync, escalation, dashboard, syncThreads, staffDevices, escalationReplied, privacy, incidentBanner, teamPromises];
 
 export const latestVersion = Math.max(...migrations.map((m) => m.version));
