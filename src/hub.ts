@@ -132,6 +132,7 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
       ingest: (m) => ingestor!.ingest(m),
       reply: (r) => replier!.reply(r),
       attachmentUrl: (id) => fileLinks?.url(id) ?? null,
+      incidentUrl: (id) => (config.http.publicUrl ? `${config.http.publicUrl.replace(/\/$/, '')}/dashboard/incidents/${id}` : null),
     });
     ingestor = new Ingestor({
       store,

@@ -33,6 +33,9 @@ import {
   threadBody,
   threadFromDto,
   triageTags,
+  incidentTags,
+  sameTags,
+  fitThread,
 } from './mapper.js';
 import { sameText } from './text.js';
 import { parseHelpScoutWebhook, verifyHelpScoutWebhook } from './webhook.js';
@@ -59,7 +62,8 @@ export class HelpScoutHelpdesk implements HelpdeskCapability {
     private readonly options: HelpScoutHelpdeskOptions,
   ) {
     this.reads = new HelpScoutReads(client, options.mailboxId);
-    this.traits = { maxMessagesPerWrite: 20, searchLagMs: options.searchLagMs, replyDelivery: { chat: 'hub', email: options.emailReplies ?? 'hub' } };
+    // Help Scout has no problem tickets: an incident is a tag on each member conversation.
+    this.traits = { maxMessagesPerWrite: 20, searchLagMs: options.searchLagMs, replyDelivery: { chat: 'hub', email: options.emailReplies ?? 'hub' }, incidentLinks: 'tags' };
   }
 
   async write(op: HelpdeskWrite, signal?: AbortSignal): Promise<WriteOutcome> {
@@ -74,6 +78,8 @@ export class HelpScoutHelpdesk implements HelpdeskCapability {
         return { threadIds: [await this.postThread(op.ref, 'notes', { text: threadBody(singleThreadText(op)) }, signal)] };
       case 'triage':
         return this.triage(op, signal);
+      case 'incident':
+        return this.incident(op, signal);
       case 'reply': {
         // A public reply, not imported: Help Scout mails it (conversations that started there).
         const customer = await this.customerOf(op.ref, signal);
@@ -84,12 +90,18 @@ export class HelpScoutHelpdesk implements HelpdeskCapability {
 
   async findWrite(op: HelpdeskWrite, knownThreadIds: ReadonlySet<string>, signal?: AbortSignal): Promise<WriteOutcome | null> {
     if (op.kind === 'create') return this.findCreate(op, signal);
+    if (op.kind === 'incident' && op.note === null) {
+      // Tags only: landed when the conversation carries exactly the incident tag it should.
+      const conversation = await this.reads.conversation(op.ref.externalId, signal);
+      const tags = conversation ? tagNames(conversation.tags) : [];
+      return conversation && sameTags(incidentTags(tags, op.incident?.number ?? null), tags) ? { threadIds: [] } : null;
+    }
     const expected =
       op.kind === 'append'
         ? { types: ['customer', 'chat'], text: appendPlan(op.messages).text }
         : op.kind === 'reply'
           ? { types: ['reply', 'message'], text: singleThreadText(op) }
-          : { types: ['note'], text: singleThreadText(op) };
+          : { types: ['note'], text: op.kind === 'incident' ? fitThread(op.note!) : singleThreadText(op) };
     const threads = await this.reads.threads(op.ref.externalId, signal);
     // Newest first: the write we are looking for is the latest one matching that is not recorded
     // yet. By type and text only: Help Scout does not promise `source.type: "api"` on threads.
@@ -249,6 +261,21 @@ export class HelpScoutHelpdesk implements HelpdeskCapability {
     // so once it is found the tags are known to be there too.
     await this.client.set('PUT', `/conversations/${op.ref.externalId}/tags`, { tags: triageTags(tagNames(conversation.tags), op) }, signal);
     return { threadIds: [await this.postThread(op.ref, 'notes', { text: threadBody(singleThreadText(op)) }, signal)] };
+  }
+
+  /**
+   * The incident as a tag (`incident-<number>`, replacing any other `incident-*` tag: a conversation
+   * is in one incident), then, the first time for this incident, a private note for agents linking
+   * its page. Tags first, as for triage: once findWrite sees the note, the tags are there too.
+   */
+  private async incident(op: Extract<HelpdeskWrite, { kind: 'incident' }>, signal?: AbortSignal): Promise<WriteOutcome> {
+    const conversation = await this.reads.conversation(op.ref.externalId, signal);
+    if (!conversation) throw new VendorError('not_found', `helpscout conversation ${op.ref.externalId} is gone`, { status: 404 });
+    const tags = tagNames(conversation.tags);
+    const wanted = incidentTags(tags, op.incident?.number ?? null);
+    if (!sameTags(wanted, tags)) await this.client.set('PUT', `/conversations/${op.ref.externalId}/tags`, { tags: wanted }, signal);
+    if (op.note === null) return { threadIds: [] };
+    return { threadIds: [await this.postThread(op.ref, 'notes', { text: threadBody(fitThread(op.note)) }, signal)] };
   }
 
   private async postThread(ref: ConversationRef, kind: 'customer' | 'chats' | 'notes' | 'reply', body: Record<string, unknown>, signal?: AbortSignal): Promise<string> {

@@ -265,6 +265,23 @@ export function triageTags(existing: readonly string[], op: Extract<HelpdeskWrit
   return [...new Set([...kept, ...added, urgency])];
 }
 
+/** The conversation's tags with the incident's (`incident-<number>`) in place of any other incident tag; none for null. */
+export function incidentTags(existing: readonly string[], incidentNumber: number | null): string[] {
+  const kept = existing.map((t) => t.toLowerCase()).filter((t) => !/^incident-\d+$/.test(t));
+  return [...new Set([...kept, ...(incidentNumber === null ? [] : [`incident-${incidentNumber}`])])];
+}
+
+export function sameTags(a: readonly string[], b: readonly string[]): boolean {
+  const left = new Set(a.map((t) => t.toLowerCase()));
+  const right = new Set(b.map((t) => t.toLowerCase()));
+  return left.size === right.size && [...left].every((t) => right.has(t));
+}
+
+/** A note of the hub's own, within a thread's size limit. */
+export function fitThread(text: string): string {
+  return fitText(text, MAX_THREAD_BODY_BYTES);
+}
+
 export async function attachmentsJson(inline: readonly SyncedAttachment[]): Promise<{ fileName: string; mimeType: string; data: string }[]> {
   const files = [];
   for (const attachment of inline) {

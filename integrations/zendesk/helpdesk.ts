@@ -90,6 +90,10 @@ export class ZendeskHelpdesk implements HelpdeskCapability {
         return this.safeUpdate(op.ref.externalId, (ticket) => ({ priority: op.level, tags: triageTagSet(ticket.tags ?? [], op), comment: { body: op.note, public: false } }), signal);
       case 'reply':
         return this.comment(op.ref.externalId, { comment: { body: op.text, public: true } }, signal);
+      case 'incident':
+        // Zendesk's own mechanism is a problem ticket with linked incidents (issue 26); until that is
+        // built the adapter declares no incidentLinks and the engine sends none.
+        throw new VendorError('rejected', 'zendesk does not link hub incidents yet', { status: 400 });
     }
   }
 
@@ -339,6 +343,8 @@ export class ZendeskHelpdesk implements HelpdeskCapability {
         const apiUserId = await this.ensureApiUserId(signal);
         return { body: op.text, accepts: (c) => c.public && (apiUserId === null || c.author_id === apiUserId) };
       }
+      case 'incident':
+        return { body: op.note ?? '', accepts: (c) => !c.public && op.note !== null };
     }
   }
 

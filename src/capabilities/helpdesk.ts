@@ -84,7 +84,23 @@ export type HelpdeskWrite =
       note: string;
     }
   /** A public reply from the hub, for conversations that started in the helpdesk (the helpdesk mails it). */
-  | { kind: 'reply'; ref: ConversationRef; key: string; text: string };
+  | { kind: 'reply'; ref: ConversationRef; key: string; text: string }
+  /**
+   * The hub incident this conversation belongs to now (null: none any more, after a split): the
+   * adapter marks it the vendor's way (Help Scout: the tag `incident-<number>`, replacing any other
+   * `incident-*` tag). `note` is a private note for agents, sent once per conversation and incident.
+   * Only sent to adapters whose traits say `incidentLinks`.
+   */
+  | { kind: 'incident'; ref: ConversationRef; key: string; incident: IncidentLink | null; note: string | null };
+
+/** A hub incident as a helpdesk conversation is linked to it. */
+export interface IncidentLink {
+  id: string;
+  number: number;
+  title: string;
+  /** Its page on the hub's dashboard (null without HUB_PUBLIC_URL). */
+  url: string | null;
+}
 
 export interface WriteOutcome {
   /** Set by `create`: the vendor's conversation/ticket id. */
@@ -170,6 +186,8 @@ export interface HelpdeskTraits {
   searchLagMs: number;
   /** Who mails agent replies to the customer for conversations the hub created (ARCHITECTURE §6). */
   replyDelivery: { chat: 'hub' | 'helpdesk'; email: 'hub' | 'helpdesk' };
+  /** How the adapter shows a conversation's hub incident (`incident` writes); absent: not shown. */
+  incidentLinks?: 'tags';
 }
 
 export interface HelpdeskCapability {

@@ -160,7 +160,7 @@ export interface RateBucketsTable {
 
 /** The write in flight for a conversation, recorded before the call so a lost response can be looked up. */
 export interface PendingWrite {
-  kind: 'create' | 'append' | 'note' | 'triage' | 'reply';
+  kind: 'create' | 'append' | 'note' | 'triage' | 'reply' | 'incident';
   /** Message ids (create/append) or the note/triage/reply key. */
   items: string[];
   /** When the write was planned; after an unknown outcome, when the failure was seen (the request left no later). */
@@ -181,6 +181,8 @@ export interface SyncConversationsTable {
   lease_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   pending_write: ColumnType<PendingWrite | null, string | null | undefined, string | null>;
   triage_pushed: Nullable<string>;
+  /** The hub incident the helpdesk shows this conversation in (null: none), for adapters with incidentLinks. */
+  incident_pushed: Nullable<string>;
   last_error: Nullable<string>;
   created_at: Timestamp;
   updated_at: Timestamp;

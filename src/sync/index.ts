@@ -27,6 +27,8 @@ export interface SyncDeps {
   ingest(inbound: InboundMessage): Promise<IngestResult>;
   reply(outbound: OutboundReply): Promise<ReplyResult>;
   attachmentUrl(id: string): string | null;
+  /** The dashboard page of a hub incident (null without HUB_PUBLIC_URL), linked from the helpdesk. */
+  incidentUrl?(incidentId: string): string | null;
 }
 
 export interface HelpdeskSync {
@@ -94,6 +96,7 @@ export function createHelpdeskSync(deps: SyncDeps): HelpdeskSync {
         budgetMs: deps.config.pushBudgetSeconds * 1000,
         helpdeskFor,
         attachmentUrl: deps.attachmentUrl,
+        ...(deps.incidentUrl ? { incidentUrl: deps.incidentUrl } : {}),
       }),
       'sync.pull': syncPullJob({
         store: deps.store,

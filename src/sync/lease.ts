@@ -20,6 +20,7 @@ export interface SyncStateRow {
   metadata: Record<string, unknown>;
   pending_write: PendingWrite | null;
   triage_pushed: string | null;
+  incident_pushed: string | null;
 }
 
 /**
@@ -78,12 +79,12 @@ export class SyncLease {
   async state(): Promise<SyncStateRow> {
     const row = await this.store.db
       .selectFrom('sync_conversations')
-      .select(['external_id', 'metadata', 'pending_write', 'triage_pushed', 'lease_owner'])
+      .select(['external_id', 'metadata', 'pending_write', 'triage_pushed', 'incident_pushed', 'lease_owner'])
       .where('integration_id', '=', this.integrationId)
       .where('conversation_id', '=', this.conversationId)
       .executeTakeFirst();
     if (!row || row.lease_owner !== this.owner) this.lost();
-    return { external_id: row!.external_id, metadata: row!.metadata ?? {}, pending_write: row!.pending_write, triage_pushed: row!.triage_pushed };
+    return { external_id: row!.external_id, metadata: row!.metadata ?? {}, pending_write: row!.pending_write, triage_pushed: row!.triage_pushed, incident_pushed: row!.incident_pushed };
   }
 
   async setPending(pending: PendingWrite | null): Promise<void> {
@@ -111,7 +112,8 @@ export class SyncLease {
    * are recorded even if the lease was lost meanwhile (they are true either way); only the
    * lease-owned fields are fenced.
    */
-  async recordOutcome(pending: PendingWrite, outcome: WriteOutcome, triageLevel?: string): Promise<void> {
+  async recordOutcome(pending: PendingWrite, outcome: WriteOutcome, facts: RecordedFacts = {}): Promise<void> {
+    const { triageLevel } = facts;
     const threadId = outcome.threadIds[0] ?? null;
     const stillMine = await this.store.transaction(async (tx) => {
       if (pending.items.length > 0) {
@@ -127,6 +129,7 @@ export class SyncLease {
           external_id = COALESCE(external_id, ${outcome.externalId ?? null}),
           metadata = metadata || ${metadata}::jsonb,
           triage_pushed = COALESCE(${triageLevel ?? null}, triage_pushed),
+          ${'incidentPushed' in facts ? sql`incident_pushed = ${facts.incidentPushed ?? null}::uuid,` : sql``}
           updated_at = now()
         WHERE integration_id = ${this.integrationId} AND conversation_id = ${this.conversationId}`.execute(tx);
       const cleared = await sql`
@@ -161,4 +164,11 @@ export class SyncLease {
     this.controller.abort(new LeaseLostError(this.conversationId));
     throw new LeaseLostError(this.conversationId);
   }
+}
+
+/** What a write settled besides its items: the urgency the helpdesk now shows, the incident it shows the conversation in. */
+export interface RecordedFacts {
+  triageLevel?: string;
+  /** Present (null included) only for an incident write. */
+  incidentPushed?: string | null;
 }

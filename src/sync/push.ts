@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
-import type { ConversationRef, HelpdeskCapability, HelpdeskWrite, SyncedAttachment, SyncedMessage, WriteOutcome } from '../capabilities/helpdesk.js';
+import type { ConversationRef, HelpdeskCapability, HelpdeskWrite, IncidentLink, SyncedAttachment, SyncedMessage, WriteOutcome } from '../capabilities/helpdesk.js';
 import type { JobContext, JobRequest } from '../jobs/catalog.js';
 import type { JobQueue } from '../jobs/queue.js';
 import type { AttachmentRef, PendingWrite } from '../store/schema.js';
 import type { Store } from '../store/store.js';
 import type { IntegrationStates } from './integration-state.js';
 import { deviceFacts } from '../conversations/device-facts.js';
-import { SyncLease, LeaseLostError } from './lease.js';
+import { SyncLease, LeaseLostError, type RecordedFacts } from './lease.js';
 import { isVendorError, type VendorError } from '../vendors/error.js';
 import { attachmentBytesRemoved, attachmentRemoved } from '../privacy/retention/removed-attachment.js';
 
@@ -37,6 +37,8 @@ export interface PushDeps {
   runDeadlineMs?: number;
   /** Link for an attachment too large for the vendor (null: no public URL configured). */
   attachmentUrl(id: string): string | null;
+  /** The dashboard page of a hub incident, for the note that links a conversation to it (null without a public URL). */
+  incidentUrl?(incidentId: string): string | null;
   /** The helpdesk a conversation routes to (a push for any other is ignored). */
   helpdeskFor(conversation: { channel: 'chat' | 'email' | 'helpdesk'; source: string }): string | null;
   clock?: () => number;
@@ -140,7 +142,7 @@ export function syncPushJob(deps: PushDeps) {
         throw error;
       }
       await lease.release({ dirty: false });
-      if (!(await hasPending(deps.store, integrationId, conversationId))) return;
+      if (!(await hasPending(deps.store, integrationId, conversationId, helpdesk.traits.incidentLinks !== undefined))) return;
     }
     await deps.queue.enqueue([pushRequest(integrationId, conversationId)]);
   };
@@ -189,9 +191,18 @@ async function pushWhileLeased(
       continue;
     }
     const triage = await triageToPush(deps.store, conversationId, state.triage_pushed);
-    if (!triage) return 'done';
-    const op: HelpdeskWrite = { kind: 'triage', ref, key: `triage:${conversationId}:${triage.level}`, level: triage.level, tags: [`urgency-${triage.level}`], note: triage.note };
-    await perform(deps, helpdesk, lease, op, { kind: 'triage', items: [op.key], startedAt: new Date(clock()).toISOString(), text: op.note }, conversationId, triage.level);
+    if (triage) {
+      const op: HelpdeskWrite = { kind: 'triage', ref, key: `triage:${conversationId}:${triage.level}`, level: triage.level, tags: [`urgency-${triage.level}`], note: triage.note };
+      await perform(deps, helpdesk, lease, op, { kind: 'triage', items: [op.key], startedAt: new Date(clock()).toISOString(), text: op.note }, conversationId, { triageLevel: triage.level });
+      continue;
+    }
+    if (!helpdesk.traits.incidentLinks) return 'done';
+    const incident = await incidentToPush(deps, integrationId, conversationId, state.incident_pushed);
+    if (!incident) return 'done';
+    const op: HelpdeskWrite = { kind: 'incident', ref, key: incident.key, incident: incident.link, note: incident.note };
+    await perform(deps, helpdesk, lease, op, { kind: 'incident', items: [op.key], startedAt: new Date(clock()).toISOString(), ...(incident.note ? { text: incident.note } : {}) }, conversationId, {
+      incidentPushed: incident.link?.id ?? null,
+    });
   }
 }
 
@@ -240,7 +251,7 @@ async function perform(
   op: HelpdeskWrite,
   pending: PendingWrite,
   conversationId: string,
-  triageLevel?: string,
+  facts?: RecordedFacts,
 ): Promise<void> {
   await lease.setPending(pending);
   let outcome: WriteOutcome;
@@ -263,7 +274,7 @@ async function perform(
     throw rateLimitedToRetry(error);
   }
   await deps.states.succeeded(lease.integrationId);
-  await lease.recordOutcome(pending, outcome, triageLevel);
+  await lease.recordOutcome(pending, outcome, facts);
 }
 
 /** A write was sent but its answer never came: find what landed before anything else is sent. */
@@ -294,8 +305,8 @@ async function resolvePending(
   await deps.states.succeeded(lease.integrationId);
   if (found) {
     deps.log.info({ conversationId, op: op.kind }, 'a write whose answer was lost had landed; recorded it');
-    const level = op.kind === 'triage' ? op.level : undefined;
-    await lease.recordOutcome(pending, found, level);
+    const recorded: RecordedFacts = op.kind === 'triage' ? { triageLevel: op.level } : op.kind === 'incident' ? { incidentPushed: op.incident?.id ?? null } : {};
+    await lease.recordOutcome(pending, found, recorded);
     return;
   }
   const age = clock() - Date.parse(pending.startedAt);
@@ -320,6 +331,14 @@ async function rebuild(
   const channel = facts.channel === 'email' ? 'email' : 'chat';
   const customer = { email: facts.email, name: facts.name, verified: facts.verified, contactId: facts.contactId };
   if (pending.kind === 'note' && pending.text !== undefined) return ref ? { kind: 'note', ref, key: pending.items[0]!, text: pending.text } : null;
+  if (pending.kind === 'incident') {
+    if (!ref) return null;
+    // The key names the incident (or none); its number and title are read again, the note is as sent.
+    const incidentId = pending.items[0]!.split(':').at(-1)!;
+    const link = incidentId === 'none' ? null : await incidentLink(deps, incidentId);
+    if (incidentId !== 'none' && !link) return null;
+    return { kind: 'incident', ref, key: pending.items[0]!, incident: link, note: pending.text ?? null };
+  }
   if (pending.kind === 'triage') {
     if (!ref) return null;
     const level = pending.items[0]!.split(':').at(-1) as 'urgent' | 'high' | 'normal' | 'low';
@@ -396,9 +415,17 @@ async function pendingMessages(store: Store, integrationId: string, conversation
 }
 
 /** Whether anything is left to push (messages, or a triage call not yet at the vendor). */
-export async function hasPending(store: Store, integrationId: string, conversationId: string): Promise<boolean> {
+export async function hasPending(store: Store, integrationId: string, conversationId: string, incidentLinks = false): Promise<boolean> {
+  const incidentMoved = incidentLinks
+    ? sql`OR EXISTS (
+        SELECT 1 FROM sync_conversations s LEFT JOIN incident_conversations m ON m.conversation_id = s.conversation_id
+        WHERE s.integration_id = ${integrationId} AND s.conversation_id = ${conversationId} AND s.external_id IS NOT NULL
+          AND m.incident_id IS DISTINCT FROM s.incident_pushed
+      )`
+    : sql``;
   const result = await sql<{ pending: boolean }>`
     SELECT (EXISTS (SELECT 1 ${pendingQuery(store, integrationId, conversationId)})
+      ${incidentMoved}
       OR EXISTS (
         SELECT 1 FROM triage_results t JOIN sync_conversations s ON s.conversation_id = t.conversation_id AND s.integration_id = ${integrationId}
         WHERE t.conversation_id = ${conversationId} AND s.external_id IS NOT NULL
@@ -454,6 +481,39 @@ async function helpdeskNoteToPush(store: Store, integrationId: string, conversat
       AND NOT EXISTS (SELECT 1 FROM sync_pushed p WHERE p.integration_id = ${integrationId} AND p.item_id = n.key)
     ORDER BY n.created_at LIMIT 1`.execute(store.db);
   return row.rows[0] ?? null;
+}
+
+/**
+ * The incident this conversation should be shown in at the helpdesk, when that differs from what
+ * it shows: its incident now (after merges and splits, wherever it was moved), or none. The note
+ * for agents goes once per conversation and incident, so a conversation split off and merged back
+ * is re-tagged without a second note.
+ */
+async function incidentToPush(
+  deps: PushDeps,
+  integrationId: string,
+  conversationId: string,
+  pushed: string | null,
+): Promise<{ key: string; link: IncidentLink | null; note: string | null } | null> {
+  const member = await deps.store.db.selectFrom('incident_conversations').select('incident_id').where('conversation_id', '=', conversationId).executeTakeFirst();
+  const wanted = member?.incident_id ?? null;
+  if (wanted === pushed) return null;
+  if (!wanted) return { key: `incident:${conversationId}:none`, link: null, note: null };
+  const link = await incidentLink(deps, wanted);
+  if (!link) return null;
+  const key = `incident:${conversationId}:${wanted}`;
+  const noted = await deps.store.db.selectFrom('sync_pushed').select('item_id').where('integration_id', '=', integrationId).where('item_id', '=', key).executeTakeFirst();
+  return { key, link, note: noted ? null : incidentNote(link) };
+}
+
+async function incidentLink(deps: PushDeps, incidentId: string): Promise<IncidentLink | null> {
+  const row = await deps.store.db.selectFrom('incidents').select(['id', 'number', 'title']).where('id', '=', incidentId).executeTakeFirst();
+  return row ? { id: row.id, number: row.number, title: row.title, url: deps.incidentUrl?.(row.id) ?? null } : null;
+}
+
+function incidentNote(link: IncidentLink): string {
+  const where = link.url ? `the incident's page on Support Hub: ${link.url}` : "the incident's page on the Support Hub dashboard";
+  return `Support Hub: this conversation is part of incident #${link.number}, ${link.title}. Every affected customer is told about it from ${where} (updates, and the follow-up when it is resolved there); reply here only for what is this customer's own.`;
 }
 
 /**

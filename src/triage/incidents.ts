@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { OutboundReply, ReplyResult } from '../conversations/reply.js';
+import type { JobRequest } from '../jobs/catalog.js';
 import type { JobQueue } from '../jobs/queue.js';
 import type { HubDatabase } from '../store/schema.js';
 import type { AlsoInTransaction, Store, Tx } from '../store/store.js';
@@ -24,6 +25,8 @@ export interface IncidentsDeps {
   templates: TextTemplates;
   engine: EscalationEngine;
   reply(outbound: OutboundReply): Promise<ReplyResult>;
+  /** Jobs that bring a conversation's helpdesk copy up to date (its incident tag and note move with it). */
+  helpdeskJobs?(conversationId: string): JobRequest[];
 }
 
 const INCIDENT_SOURCE = 'hub:incident';
@@ -109,7 +112,14 @@ export class Incidents {
       .values({ conversation_id: conversationId, incident_id: incident.id, added_at: now, added_by: created ? ADDED_BY_FIRST_REPORT : ADDED_BY_CLUSTER })
       .execute();
     await this.publishIfReported(tx, incident.id, now);
+    await this.toHelpdesk(tx, [conversationId]);
     return { ...ref(incident, created), created };
+  }
+
+  /** Queues the pushes that show conversations in their (new) incident at the helpdesk, with the change. */
+  private async toHelpdesk(tx: Tx, conversationIds: string[]): Promise<void> {
+    const jobs = conversationIds.flatMap((id) => this.deps.helpdeskJobs?.(id) ?? []);
+    if (jobs.length > 0) await this.deps.queue.enqueueIn(tx, jobs);
   }
 
   /**
@@ -365,7 +375,8 @@ export class Incidents {
       const target = both.find((i) => i.id === intoId);
       if (!from || !target) throw new HubError(404, 'no_such_incident', 'no such incident');
       if (from.status !== 'open' || target.status !== 'open') throw new HubError(409, 'incident_not_open', 'both incidents must be open');
-      await tx.updateTable('incident_conversations').set({ incident_id: intoId, added_by: `merge by ${by}` }).where('incident_id', '=', fromId).execute();
+      const moved = await tx.updateTable('incident_conversations').set({ incident_id: intoId, added_by: `merge by ${by}` }).where('incident_id', '=', fromId).returning('conversation_id').execute();
+      await this.toHelpdesk(tx, moved.map((m) => m.conversation_id));
       await tx.updateTable('incidents').set({ status: 'merged', merged_into: intoId, next_update_at: null }).where('id', '=', fromId).execute();
       this.bannerCache = null;
       await tx.updateTable('incidents').set({ last_seen_at: this.deps.clock() }).where('id', '=', intoId).execute();
@@ -398,6 +409,7 @@ export class Incidents {
         .values({ id, category: source.category, title: `${source.title} (split from #${source.number})`, status: 'open', opened_at: now, last_seen_at: now, next_update_at: source.next_update_at })
         .execute();
       await tx.updateTable('incident_conversations').set({ incident_id: id, added_by: `split by ${by}` }).where('conversation_id', 'in', conversationIds).execute();
+      await this.toHelpdesk(tx, conversationIds);
       const level = await tx.selectFrom('escalations').select(['level', 'category']).where('incident_id', '=', incidentId).executeTakeFirst();
       const policy = level ? this.deps.engine.policyFor(level.level, level.category) : null;
       const opened = policy && level ? await this.deps.engine.openIn(tx, { incidentId: id, level: level.level, category: level.category, title: `${source.title} (split from #${source.number})` }, policy) : null;

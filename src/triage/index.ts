@@ -96,7 +96,19 @@ export function createTriageResponse(deps: {
     if (error instanceof TeamsError) throw new ConfigError(error.problems);
     throw error;
   }
-  const incidents = new Incidents({ store, queue, log, clock, config: config.incidents, acknowledge: config.acknowledge, teamTimeZone: config.team.timeZone, templates, engine, reply: deps.reply });
+  const incidents = new Incidents({
+    store,
+    queue,
+    log,
+    clock,
+    config: config.incidents,
+    acknowledge: config.acknowledge,
+    teamTimeZone: config.team.timeZone,
+    templates,
+    engine,
+    reply: deps.reply,
+    helpdeskJobs: deps.pushJobs,
+  });
   const acknowledger = new Acknowledger({
     store,
     log,

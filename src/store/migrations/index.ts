@@ -13,6 +13,7 @@ import { escalationReplied } from './0012_escalation_replied.js';
 import { privacy } from './0013_privacy.js';
 import { incidentBanner } from './0014_incident_banner.js';
 import { teamPromises } from './0015_team_promises.js';
+import { incidentLinks } from './0016_incident_links.js';
 
 /**
  * Versioned migrations, applied in order at start and by `npm run migrate`. Append only: never
@@ -25,6 +26,6 @@ export interface Migration {
   statements: string[];
 }
 
-export const migrations: Migration[] = [core, chat, triage, email, imap, mailMessageRef, sync, escalation, dashboard, syncThreads, staffDevices, escalationReplied, privacy, incidentBanner, teamPromises];
+export const migrations: Migration[] = [core, chat, triage, email, imap, mailMessageRef, sync, escalation, dashboard, syncThreads, staffDevices, escalationReplied, privacy, incidentBanner, teamPromises, incidentLinks];
 
 export const latestVersion = Math.max(...migrations.map((m) => m.version));
