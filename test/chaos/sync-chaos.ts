@@ -13,6 +13,11 @@
  *   chaos replies sent=N lost=0 duplicated=0 out_of_order=0
  * and exits 1 unless both are clean.
  *
+ * Against Help Scout every conversation opens with an outage report, so all of them join one hub
+ * incident (200 conversations in the full run) and the sync engine must tag each one
+ * `incident-<number>` with one private note, through the same faults and kills:
+ *   chaos incident conversations=N untagged=0 mistagged=0 notes_missing=0 notes_duplicated=0
+ *
  * Settings: CHAOS_N (2000), CHAOS_KILLS (3), CHAOS_VENDOR (helpscout | zendesk), CHAOS_SEED,
  * CHAOS_READING (unfriendly | friendly: how the fake reads what the vendor's material leaves open),
  * CHAOS_DATABASE_URL (run the hub on a PostgreSQL server instead of PGlite), CHAOS_DEADLINE_S.
@@ -54,6 +59,9 @@ const DEADLINE_MS = Number(process.env['CHAOS_DEADLINE_S'] ?? 600) * 1000;
 const CONVERSATIONS = Math.max(5, Math.round(N / 10));
 const REPLIES_PER_CONVERSATION = 2;
 const SENDERS = 12;
+/** Help Scout shows hub incidents (tags and a note); Zendesk's problem tickets are not built yet. */
+const OUTAGE = VENDOR === 'helpscout';
+const INCIDENT_NOTE = 'Support Hub: this conversation is part of incident #';
 
 let rngState = SEED || 1;
 const random = () => {
@@ -122,7 +130,9 @@ async function main(): Promise<number> {
   let hubDown = false;
   const customers: Customer[] = [];
   for (let i = 0; i < CONVERSATIONS; i++) {
-    const texts = Array.from({ length: Math.floor(N / CONVERSATIONS) + (i < N % CONVERSATIONS ? 1 : 0) }, (_, k) => `chaos c${i} m${k} ${randomUUID().slice(0, 8)}`);
+    const texts = Array.from({ length: Math.floor(N / CONVERSATIONS) + (i < N % CONVERSATIONS ? 1 : 0) }, (_, k) =>
+      OUTAGE && k === 0 ? `Your site is down, nobody can log in! urgent (chaos c${i} ${randomUUID().slice(0, 8)})` : `chaos c${i} m${k} ${randomUUID().slice(0, 8)}`,
+    );
     customers.push({ index: i, sdk: new Sdk(base), conversationId: null, texts, replies: [], repliesSent: 0 });
   }
   for (const customer of customers) await retry(() => customer.sdk.identify(`chaos-${SEED}-${customer.index}`, { email: `chaos${customer.index}@example.com` }), () => hubDown);
@@ -212,7 +222,7 @@ async function main(): Promise<number> {
     const done = customers.every((c) => c.repliesSent >= REPLIES_PER_CONVERSATION);
     if (done) {
       const vendorOk = customers.every((c) => c.texts.every((text) => vendorTexts(fake, c).includes(text)));
-      if (vendorOk && (await repliesAtCustomer(customers)).every((r) => r.missing === 0)) break;
+      if (vendorOk && incidentReport(fake, customers).untagged === 0 && (await repliesAtCustomer(customers)).every((r) => r.missing === 0)) break;
     }
     if (Date.now() > deadline) {
       log('deadline reached before convergence; reporting what is there');
@@ -260,14 +270,43 @@ async function main(): Promise<number> {
   log(`vendor saw ${stats.requests} requests: ${JSON.stringify(stats.byStatus)}; webhooks sent ${stats.webhooksSent}; vendor notifications ${fake.notifications().length}`);
   console.log(`chaos messages sent=${messageReport.sent} lost=${messageReport.lost} duplicated=${messageReport.duplicated} out_of_order=${messageReport.outOfOrder}`);
   console.log(`chaos replies sent=${replyReport.sent} lost=${replyReport.lost} duplicated=${replyReport.duplicated} out_of_order=${replyReport.outOfOrder}`);
+  const incident = incidentReport(fake, customers);
+  if (OUTAGE) console.log(`chaos incident conversations=${incident.conversations} untagged=${incident.untagged} mistagged=${incident.mistagged} notes_missing=${incident.notesMissing} notes_duplicated=${incident.notesDuplicated}`);
 
   hub.child.kill('SIGTERM');
   await hub.exited;
   await fake.close();
   if (process.env['CHAOS_KEEP']) log(`data kept in ${dataDir}`);
   else rmSync(dataDir, { recursive: true, force: true });
-  const clean = [messageReport, replyReport].every((r) => r.lost === 0 && r.duplicated === 0 && r.outOfOrder === 0) && replyReport.sent > 0;
+  const clean =
+    [messageReport, replyReport].every((r) => r.lost === 0 && r.duplicated === 0 && r.outOfOrder === 0) &&
+    replyReport.sent > 0 &&
+    incident.untagged + incident.mistagged + incident.notesMissing + incident.notesDuplicated === 0;
   return clean ? 0 : 1;
+}
+
+/**
+ * The incident as Help Scout shows it: every conversation tagged with the one incident all the
+ * outage reports joined (the most common incident tag), with exactly one incident note.
+ */
+function incidentReport(fake: FakeHelpdesk, customers: Customer[]) {
+  const report = { conversations: 0, untagged: 0, mistagged: 0, notesMissing: 0, notesDuplicated: 0 };
+  if (!OUTAGE) return report;
+  const remotes = customers.map((c) => fake.conversations().find((r) => r.hubConversationId === c.conversationId) ?? null);
+  const tagsOf = (remote: (typeof remotes)[number]) => (remote?.tags ?? []).filter((t) => /^incident-\d+$/.test(t));
+  const counts = new Map<string, number>();
+  for (const remote of remotes) for (const tag of tagsOf(remote)) counts.set(tag, (counts.get(tag) ?? 0) + 1);
+  const expected = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? null;
+  for (const remote of remotes) {
+    report.conversations++;
+    const tags = tagsOf(remote);
+    if (tags.length === 0) report.untagged++;
+    else if (tags.length > 1 || tags[0] !== expected) report.mistagged++;
+    const notes = (remote?.threads ?? []).filter((t) => t.kind === 'note' && t.text.startsWith(INCIDENT_NOTE)).length;
+    if (notes === 0) report.notesMissing++;
+    if (notes > 1) report.notesDuplicated++;
+  }
+  return report;
 }
 
 /** The customer's messages as the vendor holds them, thread after thread (combined threads carry several). */
