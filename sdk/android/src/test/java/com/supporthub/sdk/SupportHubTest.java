@@ -1,0 +1,327 @@
+package com.supporthub.sdk;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.UUID;
+import org.json.JSONArray;
+import org.json.JSONObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The SDK driven the way an app drives it, against a real hub process. */
+class SupportHubTest {
+    static TestHub hub;
+    private final List<SupportHub> clients = new ArrayList<SupportHub>();
+    private final List<Recorder> recorders = new ArrayList<Recorder>();
+    private final List<CutProxy> proxies = new ArrayList<CutProxy>();
+
+    @BeforeAll
+    static void startHub() throws Exception {
+        hub = new TestHub();
+    }
+
+    @AfterAll
+    static void stopHub() throws Exception {
+        if (hub != null) hub.close();
+    }
+
+    @AfterEach
+    void cleanUp() throws Exception {
+        for (SupportHub client : clients) client.shutdown();
+        for (Recorder recorder : recorders) recorder.shutdown();
+        for (CutProxy proxy : proxies) proxy.close();
+        for (Recorder recorder : recorders) assertEquals(Collections.emptyList(), recorder.wrongThread, "every callback runs on the app's executor");
+    }
+
+    private Recorder recorder() {
+        Recorder recorder = new Recorder();
+        recorders.add(recorder);
+        return recorder;
+    }
+
+    private CutProxy proxy() throws Exception {
+        CutProxy proxy = new CutProxy(hub.port);
+        proxies.add(proxy);
+        return proxy;
+    }
+
+    private SupportHub client(String url, Storage storage, Recorder recorder) {
+        SupportHub client = SupportHub.configure(url, TestHub.APP_ID)
+                .storage(storage)
+                .callbackExecutor(recorder.executor())
+                .device(new DeviceContext("Android 14", "4.2.0", "Pixel 8", "wifi", "de-DE", "Europe/Berlin"))
+                .sendRetryDelays(200, 1000)
+                .reconnectDelays(200, 1000)
+                .requestTimeout(5000)
+                .build();
+        client.setListener(recorder);
+        clients.add(client);
+        return client;
+    }
+
+    private static String newUser() {
+        return "user-" + UUID.randomUUID();
+    }
+
+    /** What the hub stored in a conversation, read by another session of the same user. */
+    private static JSONArray storedMessages(Session session, String conversationId) throws Exception {
+        return hub.v1("GET", "/v1/conversations/" + conversationId + "/messages?limit=200", session.token, null).getJSONArray("messages");
+    }
+
+    private static int countWithClientId(JSONArray messages, String clientId) {
+        int count = 0;
+        for (int i = 0; i < messages.length(); i++) if (clientId.equals(messages.optJSONObject(i).optString("client_id"))) count++;
+        return count;
+    }
+
+    @Test
+    void identifiesWithTheSignedIdentityTokenAndItsEmailIsVerified() throws Exception {
+        Recorder app = recorder();
+        String userId = newUser();
+        SupportHub client = client(hub.url(), new Storage.Memory(), app);
+        Session session = client.identify(Identity.token(Proofs.identityToken(userId, "ada@example.com", "Ada")));
+        assertEquals(userId, session.user.id);
+        assertEquals("identified", session.user.kind);
+        assertEquals("ada@example.com", session.user.email);
+        assertTrue(session.user.verified, "the identity token signs the email");
+    }
+
+    @Test
+    void identifiesWithUserHashWhichProvesTheIdOnlyAndReusesTheStoredSession() throws Exception {
+        Recorder app = recorder();
+        String userId = newUser();
+        Storage storage = new Storage.Memory();
+        Session session = client(hub.url(), storage, app).identify(Identity.userHash(userId, "bob@example.com", "Bob", Proofs.userHash(userId)));
+        assertEquals(userId, session.user.id);
+        assertFalse(session.user.verified, "user_hash proves the id, not the email");
+
+        // The next app start with the same storage reuses the session instead of signing in again.
+        Session again = client(hub.url(), storage, app).identify(Identity.userHash(userId, "bob@example.com", "Bob", Proofs.userHash(userId)));
+        assertEquals(session.token, again.token);
+
+        SupportHubException wrongHash = assertThrows(SupportHubException.class,
+                () -> client(hub.url(), new Storage.Memory(), app).identify(Identity.userHash(userId, null, null, Proofs.userHash("someone-else"))));
+        assertEquals(401, wrongHash.status);
+        assertEquals("identity_not_verified", wrongHash.code);
+    }
+
+    @Test
+    void anAnonymousVisitorChatsAndSeesTheConversationsOwnPromise() throws Exception {
+        Recorder app = recorder();
+        SupportHub client = client(hub.url(), new Storage.Memory(), app);
+        Session session = client.identify(Identity.anonymous());
+        assertTrue(session.user.isAnonymous());
+        assertFalse(session.user.verified);
+
+        PendingMessage pending = client.startConversation("Login", "I cannot log in", null);
+        app.await("the first message acknowledged", 30000, r -> r.sent.size() == 1);
+        assertEquals(pending.clientId, app.sent.get(0).clientId);
+        String conversationId = app.sent.get(0).conversationId;
+
+        List<Conversation> conversations = client.conversations();
+        assertEquals(1, conversations.size());
+        assertEquals(conversationId, conversations.get(0).id);
+        Conversation conversation = client.conversation(conversationId);
+        assertNotNull(conversation.firstReply, "hubs since first_reply always send it");
+        assertNull(conversation.firstReply.answeredAt);
+        assertTrue(client.pendingMessages().isEmpty());
+    }
+
+    @Test
+    void aSendWhoseAnswerIsLostIsRetriedWithTheSameClientIdAndStoredOnce() throws Exception {
+        Recorder app = recorder();
+        CutProxy network = proxy();
+        SupportHub client = client(network.url(), new Storage.Memory(), app);
+        Session session = client.identify(Identity.token(Proofs.identityToken(newUser(), null, null)));
+        client.startConversation(null, "first", null);
+        app.await("the conversation", 30000, r -> r.sent.size() == 1);
+        String conversationId = app.sent.get(0).conversationId;
+
+        // The network dies after the hub received the message: the hub stores it, the phone never hears.
+        network.set(CutProxy.Mode.LOSE_ANSWERS);
+        PendingMessage pending = client.send(conversationId, "sent while the network died", null);
+        long deadline = System.currentTimeMillis() + 30000;
+        while (network.lostAnswers.get() == 0 && System.currentTimeMillis() < deadline) Thread.sleep(20);
+        assertTrue(network.lostAnswers.get() > 0, "an answer was lost");
+        assertEquals(1, countWithClientId(storedMessages(session, conversationId), pending.clientId), "the hub stored it before the answer was lost");
+        assertEquals(1, client.pendingMessages().size(), "still queued: not acknowledged");
+
+        network.set(CutProxy.Mode.PASS);
+        app.await("the retry acknowledged", 30000, r -> r.sent.size() == 2);
+        assertEquals(pending.clientId, app.sent.get(1).clientId);
+        assertEquals(1, countWithClientId(storedMessages(session, conversationId), pending.clientId), "exactly one message stored");
+        assertTrue(client.pendingMessages().isEmpty());
+    }
+
+    @Test
+    void messagesQueuedOfflineSurviveAProcessRestartAndAreSentOnce(@TempDir File dir) throws Exception {
+        String userId = newUser();
+        String token = Proofs.identityToken(userId, null, null);
+        CutProxy network = proxy();
+        Recorder before = recorder();
+        SupportHub first = client(network.url(), new Storage.Files(dir), before);
+        first.identify(Identity.token(token));
+
+        network.set(CutProxy.Mode.REFUSE);
+        PendingMessage queued = first.startConversation(null, "written in a tunnel", null);
+        Thread.sleep(600); // a few failed attempts
+        assertEquals(1, first.pendingMessages().size());
+        first.shutdown(); // the process dies with the message unsent
+
+        network.set(CutProxy.Mode.PASS);
+        Recorder after = recorder();
+        SupportHub second = client(network.url(), new Storage.Files(dir), after);
+        assertEquals(1, second.pendingMessages().size(), "the queue was read back from storage");
+        Session session = second.identify(Identity.token(token));
+        after.await("the queued message acknowledged", 30000, r -> r.sent.size() == 1);
+        assertEquals(queued.clientId, after.sent.get(0).clientId);
+        assertEquals(1, countWithClientId(storedMessages(session, after.sent.get(0).conversationId), queued.clientId));
+        assertTrue(second.pendingMessages().isEmpty());
+    }
+
+    @Test
+    void agentRepliesArriveLiveAndAfterAHubRestartTheStreamCatchesUpInOrder(@TempDir File dir) throws Exception {
+        String token = Proofs.identityToken(newUser(), "cat@example.com", "Cat");
+        CutProxy network = proxy();
+        Recorder app = recorder();
+        SupportHub client = client(network.url(), new Storage.Files(dir), app);
+        client.identify(Identity.token(token));
+        client.startConversation(null, "hello, anyone there?", null);
+        app.await("the conversation", 30000, r -> r.sent.size() == 1);
+        String conversationId = app.sent.get(0).conversationId;
+
+        client.connect();
+        app.await("the stream open", 30000, r -> r.states.contains(ConnectionState.OPEN));
+        app.await("the replayed own message", 30000, r -> r.texts().contains("hello, anyone there?"));
+        hub.agentReply(conversationId, "Hi, Ada here");
+        app.await("the agent's reply, live", 60000, r -> r.texts().contains("Hi, Ada here"));
+        Message live = app.messages.get(app.messages.size() - 1);
+        assertEquals("agent", live.authorKind);
+        assertTrue(live.isFromTeam());
+
+        // The hub dies; while it is down and after it is back, the phone cannot reach it.
+        network.set(CutProxy.Mode.REFUSE);
+        hub.kill();
+        app.await("reconnecting", 30000, r -> r.states.get(r.states.size() - 1) == ConnectionState.RECONNECTING);
+        hub.start();
+        hub.agentReply(conversationId, "reply one while you were away");
+        hub.agentReply(conversationId, "reply two while you were away");
+        int before;
+        synchronized (app) {
+            before = app.messages.size();
+        }
+        network.set(CutProxy.Mode.PASS);
+        app.await("the catch-up", 60000, r -> r.texts().contains("reply two while you were away"));
+        Thread.sleep(500); // anything duplicated would arrive now
+        synchronized (app) {
+            assertEquals(Arrays.asList("reply one while you were away", "reply two while you were away"), app.texts().subList(before, app.messages.size()), "in order, each once");
+        }
+        assertEquals(ConnectionState.OPEN, app.states.get(app.states.size() - 1));
+
+        // The app's process restarts: the stored cursor resumes after the last message it had.
+        client.shutdown();
+        hub.agentReply(conversationId, "reply three, app closed");
+        Recorder restarted = recorder();
+        SupportHub again = client(network.url(), new Storage.Files(dir), restarted);
+        again.identify(Identity.token(token));
+        again.connect();
+        restarted.await("catch-up from the stored cursor", 60000, r -> r.states.contains(ConnectionState.OPEN) && r.texts().contains("reply three, app closed"));
+        assertEquals(Collections.singletonList("reply three, app closed"), restarted.texts(), "only what came after the stored cursor");
+    }
+
+    @Test
+    void anAttachmentOverTheHubsLimitIsATypedErrorAndOneWithinItIsSent() throws Exception {
+        Recorder app = recorder();
+        SupportHub client = client(hub.url(), new Storage.Memory(), app);
+        client.identify(Identity.anonymous());
+
+        byte[] tooLarge = pdf(TestHub.ATTACHMENT_MAX_BYTES + 1024);
+        SupportHubException.AttachmentRejectedException error = assertThrows(SupportHubException.AttachmentRejectedException.class,
+                () -> client.uploadAttachment("big.pdf", tooLarge, "application/pdf"));
+        assertTrue(error.isTooLarge());
+        assertEquals(413, error.status);
+        assertEquals("payload_too_large", error.code);
+
+        SupportHubException notPdf = assertThrows(SupportHubException.AttachmentRejectedException.class,
+                () -> client.uploadAttachment("fake.pdf", "just text".getBytes("UTF-8"), "application/pdf"));
+        assertEquals(415, notPdf.status);
+
+        Attachment attachment = client.uploadAttachment("receipt.pdf", pdf(2048), "application/pdf");
+        assertEquals("application/pdf", attachment.contentType);
+        client.startConversation(null, "my receipt", Collections.singletonList(attachment.id));
+        app.await("the message with its attachment", 30000, r -> r.sent.size() == 1);
+        assertEquals(attachment.id, app.sent.get(0).attachments.get(0).id);
+    }
+
+    private static byte[] pdf(int size) throws Exception {
+        byte[] bytes = new byte[size];
+        Arrays.fill(bytes, (byte) ' ');
+        byte[] head = "%PDF-1.4\n".getBytes("US-ASCII");
+        System.arraycopy(head, 0, bytes, 0, head.length);
+        byte[] tail = "\n%%EOF\n".getBytes("US-ASCII");
+        System.arraycopy(tail, 0, bytes, size - tail.length, tail.length);
+        return bytes;
+    }
+
+    @Test
+    void availabilityNeedsNoSessionAndAnswersForTheTopicAsync() throws Exception {
+        Recorder app = recorder();
+        SupportHub client = client(hub.url(), new Storage.Memory(), app);
+        final List<Object> results = new ArrayList<Object>();
+        client.availability("Europe/Berlin", "payment_failure", new Callback<Availability>() {
+            public void onSuccess(Availability result) {
+                if (!Thread.currentThread().getName().equals("app-main")) app.wrongThread.add("availability callback");
+                synchronized (results) {
+                    results.add(result);
+                    results.notifyAll();
+                }
+            }
+
+            public void onError(SupportHubException error) {
+                synchronized (results) {
+                    results.add(error);
+                    results.notifyAll();
+                }
+            }
+        });
+        synchronized (results) {
+            long deadline = System.currentTimeMillis() + 30000;
+            while (results.isEmpty() && System.currentTimeMillis() < deadline) results.wait(200);
+        }
+        assertEquals(1, results.size());
+        Availability availability = (Availability) results.get(0);
+        assertEquals("open", availability.status, "staffed around the clock in this test");
+        assertNotNull(availability.expectedReplyText);
+        assertEquals("Europe/Berlin", availability.timeZone);
+        assertNull(availability.incident, "no incident was published");
+    }
+
+    @Test
+    void theDeviceContextIsTheV1DeviceObject() throws Exception {
+        JSONObject contract = new JSONObject(new String(java.nio.file.Files.readAllBytes(new File(hub.root, "src/channels/chat/openapi.json").toPath()), "UTF-8"));
+        JSONObject properties = contract.getJSONObject("components").getJSONObject("schemas").getJSONObject("Device").getJSONObject("properties");
+        JSONObject device = DeviceContext.of("Android 14", "4.2.0", "Pixel 8", "cellular").toJson();
+        for (java.util.Iterator<String> keys = device.keys(); keys.hasNext(); ) {
+            String key = keys.next();
+            assertTrue(properties.has(key), key + " is a v1 Device field");
+        }
+        assertEquals(properties.length(), device.length(), "every v1 Device field is sent");
+        assertEquals("android", device.getString("platform"));
+        assertEquals(SupportHub.SDK_VERSION, device.getString("sdkVersion"));
+        assertNotEquals(JSONObject.NULL, device.get("timeZone"));
+    }
+}
