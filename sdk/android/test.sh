@@ -28,4 +28,4 @@ java -Dhub.root="$root" -Dsdk.classes="$build/main" \
   -jar "$jars/junit-platform-console-standalone.jar" \
   --class-path "$main_cp:$build/main:$build/test" \
   --scan-class-path "$build/test" \
-  --disable-banner --details=tree --details-theme=ascii --fail-if-no-tests "$@"
+  --disable-banner --disable-ansi-colors --details=tree --details-theme=ascii --fail-if-no-tests "$@"

@@ -265,6 +265,7 @@ async function deleteFootprint(tx: Tx, footprint: Footprint): Promise<string[]> 
     sql`DELETE FROM messages WHERE conversation_id = ${conv}`,
     sql`DELETE FROM conversations WHERE id = ${conv}`,
     sql`DELETE FROM attachments WHERE contact_id = ${contact}`,
+    sql`DELETE FROM chat_push_tokens WHERE contact_id = ${contact}`,
     sql`DELETE FROM chat_sessions WHERE contact_id = ${contact}`,
     sql`DELETE FROM incident_banner_views WHERE contact_id = ${contact}`,
     sql`DELETE FROM contacts WHERE id = ${contact}`,

@@ -80,6 +80,9 @@ async function personDocument(db: Kysely<HubDatabase>, footprint: Footprint, gen
   const sessions = contactIds.length
     ? await db.selectFrom('chat_sessions').select(['app_id', 'user_kind', 'device', 'created_at', 'expires_at', 'revoked_at']).where('contact_id', 'in', contactIds).orderBy('created_at').execute()
     : [];
+  const pushTokens = contactIds.length
+    ? await db.selectFrom('chat_push_tokens').select(['app_id', 'platform', 'token', 'updated_at']).where('contact_id', 'in', contactIds).orderBy('updated_at').execute()
+    : [];
   const contacts = contactIds.length ? await db.selectFrom('contacts').selectAll().where('id', 'in', contactIds).orderBy('created_at').execute() : [];
   const bannersSeen = contactIds.length
     ? await db
@@ -103,6 +106,8 @@ async function personDocument(db: Kysely<HubDatabase>, footprint: Footprint, gen
       lastUpdated: c.updated_at,
     })),
     devicesAndSessions: sessions.map((s) => ({ app: s.app_id, kind: s.user_kind, device: s.device, started: s.created_at, expires: s.expires_at, ended: s.revoked_at })),
+    // Devices the app registered for push notifications of unread replies (PUT /v1/push-token).
+    pushDevices: pushTokens.map((p) => ({ app: p.app_id, platform: p.platform, token: p.token, registered: p.updated_at })),
     // The chat window showed them a notice about a known problem (counted to see whether it helped).
     incidentNoticesSeen: bannersSeen.map((b) => ({ incident: b.number, title: b.public_title ?? b.title, seen: b.seen_at })),
     counts: footprint.counts,

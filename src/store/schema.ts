@@ -102,6 +102,15 @@ export interface ChatSessionsTable {
   revoked_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
+export interface ChatPushTokensTable {
+  app_id: string;
+  token: string;
+  platform: string;
+  contact_id: string;
+  session_id: string;
+  updated_at: Timestamp;
+}
+
 export interface AttachmentsTable {
   id: string;
   contact_id: string;
@@ -422,6 +431,7 @@ export interface HubDatabase {
   ops_probes: OpsProbesTable;
   hub_migrations: HubMigrationsTable;
   chat_sessions: ChatSessionsTable;
+  chat_push_tokens: ChatPushTokensTable;
   attachments: AttachmentsTable;
   triage_results: TriageResultsTable;
   mail_message_ids: MailMessageIdsTable;

@@ -87,9 +87,13 @@ describe.each(backends)('customer data rights on %s', (backend) => {
 
   const db = () => t.hub.store.db;
 
+  const pushToken = (person: typeof LEE, clientId: string) => `fcm-${person.user}-${clientId}`;
+
   async function chatAs(person: typeof LEE, text: string, clientId: string): Promise<string> {
     const sdk = new Sdk(base);
     await sdk.identify(person.user, { email: person.email, name: person.name });
+    // The app registered the phone for push notifications (PUT /v1/push-token): a device token is theirs too.
+    expect((await sdk.call('PUT', '/v1/push-token', { token: pushToken(person, clientId), platform: 'android' })).status).toBe(204);
     const res = await sdk.startConversation(text, clientId);
     expect(res.status).toBe(201);
     return res.body['conversation']['id'] as string;
@@ -203,6 +207,7 @@ describe.each(backends)('customer data rights on %s', (backend) => {
     expect(documents.find((d) => d['id'] === lee.conversations[1])!['incident']).toMatchObject({ status: 'open' });
     const person = JSON.parse(files.get('person.json')!.toString()) as { devicesAndSessions: { device: Record<string, unknown> }[] };
     expect(person.devicesAndSessions[0]!.device).toMatchObject({ platform: 'ios', model: 'iPhone15,2' });
+    expect((person as unknown as { pushDevices: { token: string }[] }).pushDevices.map((d) => d.token)).toContain(pushToken(LEE, 'lee-1'));
     expect(files.get('README.txt')!.toString()).toContain('Your data held by our support system');
 
     // Nothing of the other person.
@@ -223,7 +228,7 @@ describe.each(backends)('customer data rights on %s', (backend) => {
     const ids = await personIds(lee.conversations, footprint.contacts.map((c) => c.id));
     // Their address, name, chat identity, every id, the address the helpdesk knew their chat by, and their words.
     const words = ['the payroll export is broken', 'My payslip for November', 'We are on it, Lee'];
-    const needles = [LEE.email, LEE.name, `acme:${LEE.user}`, ...ids, ...footprint.contacts.map((c) => helpdeskChatAddress(c.id)), ...words];
+    const needles = [LEE.email, LEE.name, `acme:${LEE.user}`, pushToken(LEE, 'lee-1'), ...ids, ...footprint.contacts.map((c) => helpdeskChatAddress(c.id)), ...words];
     expect((await whereMentioned(db(), needles)).length).toBeGreaterThan(10);
     const samBefore = await personSnapshot(sam.conversations);
     // Lee's own escalation, and the incident's if it has one (it quotes the first reports, Lee's among them).

@@ -144,6 +144,22 @@ export function chatApiRouter(deps: ChatApiDeps): Router {
     res.status(204).end();
   });
 
+  // API 1.2: the device's push token, so the unread-reply push webhook can name the devices to
+  // notify (openapi.json `registerPushToken`). A token is one app install: whoever registers it
+  // last owns it, and revoking the registering session drops it.
+  const pushTokenBody = z.object({ token: z.string().trim().min(1).max(4096), platform: z.enum(['android', 'ios']) });
+  router.put('/v1/push-token', resolveApp, requireUser, async (req, res) => {
+    const { token, platform } = pushTokenBody.parse(req.body ?? {});
+    const { contactId, sessionId } = user(req);
+    const values = { app_id: req.chatApp!.id, token, platform, contact_id: contactId, session_id: sessionId, updated_at: now() };
+    await store.db
+      .insertInto('chat_push_tokens')
+      .values(values)
+      .onConflict((oc) => oc.columns(['app_id', 'token']).doUpdateSet({ platform, contact_id: contactId, session_id: sessionId, updated_at: values.updated_at }))
+      .execute();
+    res.status(204).end();
+  });
+
   router.delete('/v1/sessions/current', resolveApp, requireUser, async (req, res) => {
     await revokeSession(store, user(req).sessionId, now(), deps.sessions);
     await deps.revoked?.(user(req).sessionId);

@@ -62,6 +62,7 @@ export function unreadCheckJob(deps: {
         'm.author_name',
         'm.created_at',
         'c.id as conversation_id',
+        'c.contact_id',
         'c.source',
         'c.subject',
         'k.identity_kind',
@@ -78,6 +79,15 @@ export function unreadCheckJob(deps: {
     if (app.pushWebhookUrl) {
       const url = app.pushWebhookUrl;
       await once(`chat.push:${messageId}`, async () => {
+        // The person's registered devices (PUT /v1/push-token), read when the event is sent so a
+        // device that signed out since the reply is not notified; [] when the app registers none.
+        const devices = await deps.store.db
+          .selectFrom('chat_push_tokens')
+          .select(['token', 'platform'])
+          .where('app_id', '=', app.id)
+          .where('contact_id', '=', row.contact_id)
+          .orderBy('updated_at', 'desc')
+          .execute();
         const body = JSON.stringify({
           id: `evt_unread_${messageId}`,
           type: 'chat.reply.unread',
@@ -86,6 +96,7 @@ export function unreadCheckJob(deps: {
           user: { id: row.identity_key.slice(app.id.length + 1), kind: row.identity_kind === 'chat' ? 'identified' : 'anonymous' },
           conversation_id: row.conversation_id,
           message: { id: row.id, author: { kind: row.author_kind, name: row.author_name }, preview: row.text.slice(0, 200), created_at: row.created_at.toISOString() },
+          push_tokens: devices.map((d) => ({ token: d.token, platform: d.platform })),
         });
         const response = await post(url, {
           method: 'POST',

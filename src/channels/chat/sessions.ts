@@ -183,6 +183,8 @@ export async function authenticate(
 
 export async function revokeSession(store: Store, sessionId: string, now: Date = new Date(), cache?: SessionCache): Promise<void> {
   await store.db.updateTable('chat_sessions').set({ revoked_at: now }).where('id', '=', sessionId).execute();
+  // The device signed out: its pushes must stop naming this person (PUT /v1/push-token).
+  await store.db.deleteFrom('chat_push_tokens').where('session_id', '=', sessionId).execute();
   cache?.evictSession(sessionId);
 }
 

@@ -14,6 +14,7 @@ import { privacy } from './0013_privacy.js';
 import { incidentBanner } from './0014_incident_banner.js';
 import { teamPromises } from './0015_team_promises.js';
 import { incidentLinks } from './0016_incident_links.js';
+import { chatPushTokens } from './0017_chat_push_tokens.js';
 
 /**
  * Versioned migrations, applied in order at start and by `npm run migrate`. Append only: never
@@ -26,6 +27,6 @@ export interface Migration {
   statements: string[];
 }
 
-export const migrations: Migration[] = [core, chat, triage, email, imap, mailMessageRef, sync, escalation, dashboard, syncThreads, staffDevices, escalationReplied, privacy, incidentBanner, teamPromises, incidentLinks];
+export const migrations: Migration[] = [core, chat, triage, email, imap, mailMessageRef, sync, escalation, dashboard, syncThreads, staffDevices, escalationReplied, privacy, incidentBanner, teamPromises, incidentLinks, chatPushTokens];
 
 export const latestVersion = Math.max(...migrations.map((m) => m.version));

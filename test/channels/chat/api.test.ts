@@ -278,6 +278,42 @@ describe('in-app chat API v1', () => {
     });
   });
 
+  describe('push tokens (API 1.2)', () => {
+    it('the unread-reply push event lists the devices the user registered; a signed-out device drops out; bad input is a 400 that stores nothing', async () => {
+      const phone = Sdk.forServer(server);
+      await phone.identify('push-user');
+      const tablet = Sdk.forServer(server);
+      await tablet.identify('push-user');
+      expect((await phone.call('PUT', '/v1/push-token', { token: 'fcm-phone-1', platform: 'android' })).status).toBe(204);
+      // Registering again (every app start does) changes nothing but the time.
+      expect((await phone.call('PUT', '/v1/push-token', { token: 'fcm-phone-1', platform: 'android' })).status).toBe(204);
+      expect((await tablet.call('PUT', '/v1/push-token', { token: 'apns-tablet-1', platform: 'ios' })).status).toBe(204);
+
+      const before = await t.hub.store.db.selectFrom('chat_push_tokens').select('token').execute();
+      for (const bad of [{ token: '', platform: 'android' }, { token: 'x', platform: 'windows' }, { platform: 'android' }, { token: 'x'.repeat(4097), platform: 'ios' }]) {
+        const res = await phone.call('PUT', '/v1/push-token', bad);
+        expect(res.status, JSON.stringify(bad)).toBe(400);
+        expect(res.body['error']['code']).toBe('invalid_request');
+      }
+      expect((await new Sdk(phone.baseUrl).call('PUT', '/v1/push-token', { token: 'anon', platform: 'android' })).status).toBe(401);
+      expect(await t.hub.store.db.selectFrom('chat_push_tokens').select('token').execute()).toEqual(before);
+
+      const start = await phone.startConversation('push me', 'push-1');
+      const id = start.body['conversation']['id'];
+      const first = await reply(id, 'push-r1', 'Unread on both devices');
+      const push = await waitFor(() => pushes.find((p) => p.body['message']['id'] === first.message.id), 40_000, 'push event');
+      expect(push.signatureOk).toBe(true);
+      expect(push.body['push_tokens']).toEqual(expect.arrayContaining([{ token: 'fcm-phone-1', platform: 'android' }, { token: 'apns-tablet-1', platform: 'ios' }]));
+      expect(push.body['push_tokens']).toHaveLength(2);
+
+      // The tablet signs out: its token goes with its session.
+      expect((await tablet.call('DELETE', '/v1/sessions/current')).status).toBe(204);
+      const second = await reply(id, 'push-r2', 'Unread on the phone');
+      const next = await waitFor(() => pushes.find((p) => p.body['message']['id'] === second.message.id), 40_000, 'second push event');
+      expect(next.body['push_tokens']).toEqual([{ token: 'fcm-phone-1', platform: 'android' }]);
+    });
+  });
+
   describe('attachments', () => {
     it('stores an upload whose bytes match its type, and serves it only to its owner', async () => {
       const sdk = Sdk.forServer(server);

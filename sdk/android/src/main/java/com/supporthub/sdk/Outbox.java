@@ -2,6 +2,7 @@ package com.supporthub.sdk;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.json.JSONArray;
@@ -82,11 +83,15 @@ final class Outbox {
         attempt = 0;
         if (draining || scheduled || queue.isEmpty()) return;
         scheduled = true;
-        scheduler.execute(new Runnable() {
-            public void run() {
-                drain();
-            }
-        });
+        try {
+            scheduler.execute(new Runnable() {
+                public void run() {
+                    drain();
+                }
+            });
+        } catch (RejectedExecutionException shutDown) {
+            // The SDK was shut down; the queue stays in storage for the next start.
+        }
     }
 
     private void drain() {
@@ -155,10 +160,14 @@ final class Outbox {
         attempt++;
         if (scheduled) return;
         scheduled = true;
-        scheduler.schedule(new Runnable() {
-            public void run() {
-                drain();
-            }
-        }, delay, TimeUnit.MILLISECONDS);
+        try {
+            scheduler.schedule(new Runnable() {
+                public void run() {
+                    drain();
+                }
+            }, delay, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException shutDown) {
+            // The SDK was shut down; the queue stays in storage for the next start.
+        }
     }
 }

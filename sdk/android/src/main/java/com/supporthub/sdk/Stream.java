@@ -3,6 +3,7 @@ package com.supporthub.sdk;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.Random;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -62,7 +63,7 @@ final class Stream {
     }
 
     void start() {
-        loop.execute(new Runnable() {
+        run(new Runnable() {
             public void run() {
                 if (!stopped) return;
                 stopped = false;
@@ -74,7 +75,7 @@ final class Stream {
     }
 
     void stop() {
-        loop.execute(new Runnable() {
+        run(new Runnable() {
             public void run() {
                 if (stopped) return;
                 stopped = true;
@@ -87,7 +88,7 @@ final class Stream {
 
     /** Connect again now, e.g. when Android reports the network is back. */
     void reconnectNow() {
-        loop.execute(new Runnable() {
+        run(new Runnable() {
             public void run() {
                 if (stopped) return;
                 attempt = 0;
@@ -124,7 +125,7 @@ final class Stream {
 
     void forgetCursor() {
         storage.remove(cursorKey);
-        loop.execute(new Runnable() {
+        run(new Runnable() {
             public void run() {
                 seen.clear();
             }
@@ -190,9 +191,18 @@ final class Stream {
         });
     }
 
+    /** On the loop; after {@code shutdown()} there is nothing left to do, so the task is dropped. */
+    private void run(Runnable task) {
+        try {
+            loop.execute(task);
+        } catch (RejectedExecutionException shutDown) {
+            // The SDK was shut down: a late socket callback or a second stop() has nothing to change.
+        }
+    }
+
     /** Runs on the loop, and only while {@code generation} is still this socket's. */
     private void onLoop(final int mine, final Runnable task) {
-        loop.execute(new Runnable() {
+        run(new Runnable() {
             public void run() {
                 if (mine == generation && !stopped) task.run();
             }

@@ -9,6 +9,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import okhttp3.HttpUrl;
@@ -133,7 +134,11 @@ public final class SupportHub {
         });
         this.io = Executors.newCachedThreadPool(daemon("supporthub-io"));
         this.sendLoop = Executors.newSingleThreadScheduledExecutor(daemon("supporthub-send"));
-        this.streamLoop = Executors.newSingleThreadScheduledExecutor(daemon("supporthub-stream"));
+        ScheduledThreadPoolExecutor loop = new ScheduledThreadPoolExecutor(1, daemon("supporthub-stream"));
+        // After shutdown() the pending stop runs, but no scheduled reconnect or heartbeat may follow it.
+        loop.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+        loop.setContinueExistingPeriodicTasksAfterShutdownPolicy(false);
+        this.streamLoop = loop;
         this.outbox = new Outbox(api, b.storage, "supporthub." + b.appId + ".outbox", sendLoop, events, b.retryBaseDelayMs, b.retryMaxDelayMs);
         this.stream = new Stream(api, b.storage, streamLoop, events, new Runnable() {
             public void run() {
@@ -335,6 +340,35 @@ public final class SupportHub {
             throw new IllegalStateException(e);
         }
         api.call("POST", "/v1/incident-views", body, true);
+    }
+
+    // ── Push ──
+
+    /**
+     * Registers this device's push token ({@code PUT /v1/push-token}, API 1.2) for the signed-in
+     * user: the hub's {@code chat.reply.unread} push webhook then lists it in {@code push_tokens},
+     * and the app's backend sends the FCM notification (README "Android"). Call it after
+     * {@link #identify} and whenever FCM issues a new token; {@link #logout()} drops it at the hub.
+     */
+    public void registerPushToken(String token) throws SupportHubException {
+        if (token == null || token.trim().isEmpty()) throw new IllegalArgumentException("token is empty");
+        JSONObject body = new JSONObject();
+        try {
+            body.put("token", token);
+            body.put("platform", DeviceContext.PLATFORM);
+        } catch (JSONException e) {
+            throw new IllegalStateException(e);
+        }
+        api.call("PUT", "/v1/push-token", body, true);
+    }
+
+    public void registerPushToken(final String token, Callback<Void> callback) {
+        async(new Callable<Void>() {
+            public Void call() throws SupportHubException {
+                registerPushToken(token);
+                return null;
+            }
+        }, callback);
     }
 
     // ── Live stream ──

@@ -93,7 +93,9 @@ class SupportHubTest {
         Recorder app = recorder();
         String userId = newUser();
         SupportHub client = client(hub.url(), new Storage.Memory(), app);
-        Session session = client.identify(Identity.token(Proofs.identityToken(userId, "ada@example.com", "Ada")));
+        Answer<Session> answer = new Answer<Session>();
+        client.identify(Identity.token(Proofs.identityToken(userId, "ada@example.com", "Ada")), answer);
+        Session session = answer.get();
         assertEquals(userId, session.user.id);
         assertEquals("identified", session.user.kind);
         assertEquals("ada@example.com", session.user.email);
@@ -308,6 +310,56 @@ class SupportHubTest {
         assertNotNull(availability.expectedReplyText);
         assertEquals("Europe/Berlin", availability.timeZone);
         assertNull(availability.incident, "no incident was published");
+    }
+
+    @Test
+    void theRegisteredPushTokenReachesThePushWebhookAndLogoutDropsIt() throws Exception {
+        Recorder app = recorder();
+        String userId = newUser();
+        SupportHub client = client(hub.url(), new Storage.Memory(), app);
+        client.identify(Identity.token(Proofs.identityToken(userId, null, null)));
+        String fcmToken = "fcm-" + UUID.randomUUID();
+        Answer<Void> registered = new Answer<Void>();
+        client.registerPushToken(fcmToken, registered);
+        registered.get();
+        client.startConversation(null, "please push me", null);
+        app.await("the conversation", 30000, r -> r.sent.size() == 1);
+        String conversationId = app.sent.get(0).conversationId;
+
+        hub.agentReply(conversationId, "Answer while the app sleeps");
+        JSONObject push = awaitPush(conversationId, 1);
+        assertTrue(push.getString("signature").startsWith("t="), "signed X-Hub-Signature");
+        JSONObject event = push.getJSONObject("body");
+        assertEquals("chat.reply.unread", event.getString("type"));
+        assertEquals(userId, event.getJSONObject("user").getString("id"));
+        JSONArray tokens = event.getJSONArray("push_tokens");
+        assertEquals(1, tokens.length());
+        assertEquals(fcmToken, tokens.getJSONObject(0).getString("token"));
+        assertEquals("android", tokens.getJSONObject(0).getString("platform"));
+
+        // Signed out on this phone: the next push names no device of it.
+        Session old = client.session();
+        client.logout();
+        assertNull(client.session());
+        Session other = client.identify(Identity.token(Proofs.identityToken(userId, null, null)));
+        assertNotEquals(old.token, other.token);
+        hub.agentReply(conversationId, "Second answer");
+        JSONObject second = awaitPush(conversationId, 2);
+        assertEquals(0, second.getJSONObject("body").getJSONArray("push_tokens").length());
+    }
+
+    private static JSONObject awaitPush(String conversationId, int nth) throws Exception {
+        long deadline = System.currentTimeMillis() + 60000;
+        while (System.currentTimeMillis() < deadline) {
+            JSONArray pushes = hub.pushes();
+            int seen = 0;
+            for (int i = 0; i < pushes.length(); i++) {
+                JSONObject push = pushes.getJSONObject(i);
+                if (conversationId.equals(push.getJSONObject("body").optString("conversation_id")) && ++seen == nth) return push;
+            }
+            Thread.sleep(250);
+        }
+        throw new AssertionError("push " + nth + " for " + conversationId + " never arrived; hub log:\n" + hub.hubLog());
     }
 
     @Test

@@ -72,7 +72,7 @@ final class TestHub implements AutoCloseable {
         env.put("CHAT_APP_REQUESTS_PER_SECOND", "500");
         env.put("CHAT_SESSION_MESSAGES_PER_MINUTE", "600");
         env.put("CHAT_PUSH_WEBHOOK_URL", deskInfo.getString("pushUrl"));
-        env.put("CHAT_UNREAD_NOTIFY_AFTER_SECONDS", "1");
+        env.put("CHAT_UNREAD_NOTIFY_AFTER_SECONDS", "5");
         // The tests count the messages they sent; an acknowledgement would add the team's own.
         env.put("ACK_ENABLED", "false");
         env.put("TEAM_BUSINESS_HOURS", "mon-sun 00:00-24:00");
