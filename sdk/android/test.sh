@@ -23,9 +23,13 @@ mkdir -p "$build/main" "$build/test"
 javac --release 8 -Xlint:all -Werror -encoding UTF-8 -cp "$main_cp" -d "$build/main" $(find "$here/src/main/java" -name '*.java')
 javac --release 8 -encoding UTF-8 -cp "$main_cp:$build/main:$jars/junit-platform-console-standalone.jar" -d "$build/test" $(find "$here/src/test/java" -name '*.java')
 
+# With selectors (--select-method …) run just those; the launcher refuses a scan beside them.
+select=(--scan-class-path "$build/test")
+if [ "$#" -gt 0 ]; then select=(); fi
+
 cd "$here"
 java -Dhub.root="$root" -Dsdk.classes="$build/main" \
   -jar "$jars/junit-platform-console-standalone.jar" \
   --class-path "$main_cp:$build/main:$build/test" \
-  --scan-class-path "$build/test" \
+  "${select[@]}" \
   --disable-banner --disable-ansi-colors --details=tree --details-theme=ascii --fail-if-no-tests "$@"

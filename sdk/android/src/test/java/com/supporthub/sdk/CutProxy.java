@@ -21,6 +21,8 @@ final class CutProxy implements AutoCloseable {
     private final ServerSocket server;
     private final int target;
     private volatile Mode mode = Mode.PASS;
+    /** Bytes stop flowing but no connection closes: a half-open TCP connection (a dead Wi-Fi). */
+    private volatile boolean frozen;
     private final List<Socket> open = new CopyOnWriteArrayList<Socket>();
     /** Answers thrown away in LOSE_ANSWERS mode. */
     final AtomicInteger lostAnswers = new AtomicInteger();
@@ -39,6 +41,10 @@ final class CutProxy implements AutoCloseable {
 
     String url() {
         return "http://127.0.0.1:" + server.getLocalPort();
+    }
+
+    void freeze(boolean on) {
+        frozen = on;
     }
 
     /** Sets the mode and drops every connection open now (a network change does). */
@@ -82,6 +88,7 @@ final class CutProxy implements AutoCloseable {
                             lostAnswers.incrementAndGet();
                             break;
                         }
+                        if (frozen) continue; // swallowed: neither side hears anything, neither side is closed
                         out.write(buffer, 0, n);
                         out.flush();
                     }

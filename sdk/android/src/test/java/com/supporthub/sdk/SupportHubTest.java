@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.UUID;
 import org.json.JSONArray;
 import org.json.JSONObject;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -31,12 +30,7 @@ class SupportHubTest {
 
     @BeforeAll
     static void startHub() throws Exception {
-        hub = new TestHub();
-    }
-
-    @AfterAll
-    static void stopHub() throws Exception {
-        if (hub != null) hub.close();
+        hub = TestHub.shared();
     }
 
     @AfterEach
@@ -246,6 +240,50 @@ class SupportHubTest {
     }
 
     @Test
+    void aRevokedSessionClosesTheStreamWith4401AndTheSdkRenewsItAndResumes() throws Exception {
+        Recorder app = recorder();
+        SupportHub client = client(hub.url(), new Storage.Memory(), app);
+        client.identify(Identity.token(Proofs.identityToken(newUser(), null, null)));
+        client.startConversation(null, "still there?", null);
+        app.await("the conversation", 30000, r -> r.sent.size() == 1);
+        String conversationId = app.sent.get(0).conversationId;
+        client.connect();
+        app.await("the stream open", 30000, r -> r.states.contains(ConnectionState.OPEN));
+
+        // Revoked elsewhere (the hub closes the session's sockets with 4401): a new session, same user.
+        Session revoked = client.session();
+        hub.v1("DELETE", "/v1/sessions/current", revoked.token, null);
+        app.await("reopened after 4401", 30000, r -> r.states.lastIndexOf(ConnectionState.OPEN) > r.states.indexOf(ConnectionState.RECONNECTING) && r.states.contains(ConnectionState.RECONNECTING));
+        assertNotEquals(revoked.token, client.session().token);
+        assertEquals(revoked.user.id, client.session().user.id);
+        hub.agentReply(conversationId, "after the renewal");
+        app.await("the reply on the renewed stream", 60000, r -> r.texts().contains("after the renewal"));
+        assertEquals(1, Collections.frequency(app.texts(), "still there?"), "the replay after renewal repeats nothing");
+    }
+
+    @Test
+    void heartbeatsKeepAQuietStreamOpenAndASilentConnectionIsReplaced() throws Exception {
+        Recorder app = recorder();
+        CutProxy network = proxy();
+        SupportHub client = SupportHub.configure(network.url(), TestHub.APP_ID).storage(new Storage.Memory()).callbackExecutor(app.executor())
+                .heartbeat(400).reconnectDelays(100, 300).build();
+        clients.add(client);
+        client.setListener(app);
+        client.identify(Identity.anonymous());
+        client.connect();
+        app.await("the stream open", 30000, r -> r.states.contains(ConnectionState.OPEN));
+        // Quiet for many heartbeat periods: the SDK's pings are answered, so it keeps the connection.
+        Thread.sleep(2500);
+        assertEquals(Collections.singletonList(ConnectionState.OPEN), app.states.subList(app.states.indexOf(ConnectionState.OPEN), app.states.size()));
+
+        // The connection goes silent without closing: after two periods the SDK gives up on it.
+        network.freeze(true);
+        app.await("the silent connection dropped", 10000, r -> r.states.get(r.states.size() - 1) == ConnectionState.RECONNECTING);
+        network.freeze(false);
+        app.await("open again", 30000, r -> r.states.get(r.states.size() - 1) == ConnectionState.OPEN);
+    }
+
+    @Test
     void anAttachmentOverTheHubsLimitIsATypedErrorAndOneWithinItIsSent() throws Exception {
         Recorder app = recorder();
         SupportHub client = client(hub.url(), new Storage.Memory(), app);
@@ -310,6 +348,11 @@ class SupportHubTest {
         assertNotNull(availability.expectedReplyText);
         assertEquals("Europe/Berlin", availability.timeZone);
         assertNull(availability.incident, "no incident was published");
+
+        client.identify(Identity.anonymous());
+        SupportHubException gone = assertThrows(SupportHubException.class, () -> client.reportIncidentView(UUID.randomUUID().toString()));
+        assertEquals(404, gone.status);
+        assertEquals("incident_not_shown", gone.code);
     }
 
     @Test

@@ -40,7 +40,25 @@ final class TestHub implements AutoCloseable {
     private Process hub;
     private File log;
 
-    TestHub() throws Exception {
+    private static TestHub shared;
+
+    /** One hub for every test class of the run (a start costs seconds); stopped when the JVM exits. */
+    static synchronized TestHub shared() throws Exception {
+        if (shared == null) {
+            final TestHub hub = new TestHub();
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try {
+                    hub.close();
+                } catch (Exception ignored) {
+                    // exiting anyway
+                }
+            }));
+            shared = hub;
+        }
+        return shared;
+    }
+
+    private TestHub() throws Exception {
         dataDir = java.nio.file.Files.createTempDirectory("supporthub-android-").toFile();
         port = freePort();
         ProcessBuilder deskBuilder = new ProcessBuilder("node", "--import", "tsx", "test/sdk/agent-desk.ts").directory(root).redirectError(new File(dataDir, "desk.log"));
@@ -77,6 +95,10 @@ final class TestHub implements AutoCloseable {
         env.put("ACK_ENABLED", "false");
         env.put("TEAM_BUSINESS_HOURS", "mon-sun 00:00-24:00");
         env.put("SYNC_HELPDESK", "helpscout");
+        // The recorded v1 transcripts (test/channels/chat/transcripts) were made for this second app.
+        File config = new File(dataDir, "hub-config.json");
+        java.nio.file.Files.write(config.toPath(), "{\"chat\":{\"apps\":[{\"id\":\"transcript-app\",\"identitySecret\":\"transcript-secret\",\"allowAnonymous\":true}]}}".getBytes(StandardCharsets.UTF_8));
+        env.put("HUB_CONFIG", config.getPath());
         JSONObject helpscout = deskInfo.getJSONObject("helpscoutEnv");
         for (Iterator<String> keys = helpscout.keys(); keys.hasNext(); ) {
             String key = keys.next();
