@@ -69,6 +69,22 @@ final class Outbox {
         kick();
     }
 
+    /**
+     * Keeps only what {@code userId} wrote (or what was queued before anyone signed in): another
+     * person signing in on this device must never send the previous one's words as theirs.
+     */
+    synchronized void keepOnlyFrom(String userId) {
+        boolean changed = false;
+        for (java.util.Iterator<PendingMessage> it = queue.iterator(); it.hasNext(); ) {
+            PendingMessage pending = it.next();
+            if (pending.userId != null && !pending.userId.equals(userId)) {
+                it.remove();
+                changed = true;
+            }
+        }
+        if (changed) persist();
+    }
+
     synchronized List<PendingMessage> pending() {
         return new ArrayList<PendingMessage>(queue);
     }

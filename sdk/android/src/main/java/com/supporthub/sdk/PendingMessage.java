@@ -16,9 +16,12 @@ public final class PendingMessage {
     public final String subject;
     public final String text;
     public final List<String> attachmentIds;
+    /** Whose message it is (the session's user when queued; null when queued before any session). */
+    final String userId;
 
-    PendingMessage(String clientId, String conversationId, String subject, String text, List<String> attachmentIds) {
+    PendingMessage(String clientId, String userId, String conversationId, String subject, String text, List<String> attachmentIds) {
         this.clientId = clientId;
+        this.userId = userId;
         this.conversationId = conversationId;
         this.subject = subject;
         this.text = text;
@@ -32,6 +35,7 @@ public final class PendingMessage {
     JSONObject toJson() throws JSONException {
         JSONObject json = new JSONObject();
         json.put("client_id", clientId);
+        json.put("user_id", Json.orNull(userId));
         json.put("conversation_id", Json.orNull(conversationId));
         json.put("subject", Json.orNull(subject));
         json.put("text", text);
@@ -43,7 +47,7 @@ public final class PendingMessage {
         List<String> ids = new ArrayList<String>();
         JSONArray array = json.optJSONArray("attachments");
         for (int i = 0; array != null && i < array.length(); i++) ids.add(array.getString(i));
-        return new PendingMessage(json.getString("client_id"), Json.string(json, "conversation_id"), Json.string(json, "subject"), json.getString("text"), ids);
+        return new PendingMessage(json.getString("client_id"), Json.string(json, "user_id"), Json.string(json, "conversation_id"), Json.string(json, "subject"), json.getString("text"), ids);
     }
 
     /** The v1 {@code NewMessage} body. */

@@ -166,12 +166,8 @@ public final class SupportHub {
      * Messages queued before (or in an earlier process) go out now.
      */
     public Session identify(Identity identity) throws SupportHubException {
-        Session previous = api.restoreSession();
         Session session = api.identify(identity);
-        if (previous != null && !previous.user.id.equals(session.user.id)) {
-            // Another person on this device: nothing of the previous one's may be sent as theirs.
-            outbox.clear();
-        }
+        outbox.keepOnlyFrom(session.user.id);
         outbox.kick();
         return session;
     }
@@ -256,7 +252,8 @@ public final class SupportHub {
         if (text == null || text.trim().isEmpty()) throw new IllegalArgumentException("text must not be blank (v1 NewMessage)");
         List<String> ids = attachmentIds == null ? Collections.<String>emptyList() : attachmentIds;
         if (ids.size() > 10) throw new IllegalArgumentException("at most 10 attachments per message (v1 NewMessage)");
-        PendingMessage pending = new PendingMessage(UUID.randomUUID().toString(), conversationId, subject, text, ids);
+        Session current = api.restoreSession();
+        PendingMessage pending = new PendingMessage(UUID.randomUUID().toString(), current == null ? null : current.user.id, conversationId, subject, text, ids);
         outbox.add(pending);
         return pending;
     }

@@ -190,6 +190,27 @@ class SupportHubTest {
     }
 
     @Test
+    void whatOnePersonQueuedIsNeverSentAsAnotherWhoSignsInOnTheDevice(@TempDir File dir) throws Exception {
+        CutProxy network = proxy();
+        Recorder first = recorder();
+        SupportHub before = client(network.url(), new Storage.Files(dir), first);
+        before.identify(Identity.token(Proofs.identityToken(newUser(), null, null)));
+        network.set(CutProxy.Mode.REFUSE);
+        before.startConversation(null, "private words of the first user", null);
+        before.shutdown();
+
+        network.set(CutProxy.Mode.PASS);
+        Recorder second = recorder();
+        SupportHub after = client(network.url(), new Storage.Files(dir), second);
+        assertEquals(1, after.pendingMessages().size());
+        after.identify(Identity.token(Proofs.identityToken(newUser(), null, null)));
+        assertTrue(after.pendingMessages().isEmpty(), "dropped, not sent as the second user");
+        Thread.sleep(500);
+        assertEquals(0, after.conversations().size());
+        assertTrue(second.sent.isEmpty());
+    }
+
+    @Test
     void agentRepliesArriveLiveAndAfterAHubRestartTheStreamCatchesUpInOrder(@TempDir File dir) throws Exception {
         String token = Proofs.identityToken(newUser(), "cat@example.com", "Cat");
         CutProxy network = proxy();
