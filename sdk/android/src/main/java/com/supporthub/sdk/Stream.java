@@ -42,6 +42,7 @@ final class Stream {
 
     private WebSocket socket;
     private Session socketSession;
+    private String socketCursor;
     private int generation;
     private int attempt;
     private boolean stopped = true;
@@ -138,7 +139,13 @@ final class Stream {
         try {
             session = api.sessionForCall();
         } catch (SupportHubException e) {
-            // No session yet and none could be made (hub unreachable): try again later.
+            if (e.status == 401 && api.identity() == null) {
+                // connect() before identify(), or after logout(): nobody to connect as.
+                stopped = true;
+                setState(ConnectionState.CLOSED_UNAUTHORIZED, 0);
+                return;
+            }
+            // No session could be made (hub unreachable, 5xx): try again later.
             scheduleReconnect(0, 0);
             return;
         }
@@ -147,6 +154,7 @@ final class Stream {
         if (cursor != null) url.addQueryParameter("cursor", cursor);
         final int mine = ++generation;
         socketSession = session;
+        socketCursor = cursor;
         lastFrameAt = System.currentTimeMillis();
         // OkHttp takes http(s) URLs for WebSockets and upgrades them (RFC 6455 §4.1).
         socket = api.http.newWebSocket(new Request.Builder().url(url.build()).build(), new WebSocketListener() {
@@ -266,8 +274,15 @@ final class Stream {
             scheduleReconnect(code, 0);
             return;
         }
+        if (code == BAD_REQUEST && socketCursor != null && socketSession != null) {
+            // v1 4400 includes "a cursor this API did not issue" (a restored backup, another hub):
+            // the stored cursor is the one thing to change, so drop it and retry once without it.
+            storage.remove(cursorKey);
+            scheduleReconnect(code, 0);
+            return;
+        }
         if (code == BAD_REQUEST) {
-            // v1: "do not retry unchanged". Nothing here would change by itself, so stop and say why.
+            // v1: "do not retry unchanged". Nothing else here would change by itself, so stop and say why.
             stopped = true;
             setState(ConnectionState.CLOSED_BAD_REQUEST, code);
             return;

@@ -283,6 +283,31 @@ class SupportHubTest {
     }
 
     @Test
+    void aStoredCursorTheHubDidNotIssueIsDroppedAfter4400AndTheStreamOpensWithoutIt() throws Exception {
+        Recorder app = recorder();
+        Storage storage = new Storage.Memory();
+        SupportHub client = client(hub.url(), storage, app);
+        Session session = client.identify(Identity.anonymous());
+        client.startConversation(null, "before the bad cursor", null);
+        app.await("sent", 30000, r -> r.sent.size() == 1);
+        storage.set("supporthub." + TestHub.APP_ID + ".cursor", new JSONObject().put("user", session.user.id).put("cursor", "not-a-cursor-of-this-hub").toString());
+        client.connect();
+        app.await("open after dropping the cursor", 30000, r -> r.states.contains(ConnectionState.OPEN) && r.texts().contains("before the bad cursor"));
+
+        assertEquals(1, Collections.frequency(app.texts(), "before the bad cursor"));
+    }
+
+    @Test
+    void connectingBeforeIdentifyingStopsAsUnauthorizedInsteadOfRetryingForever() throws Exception {
+        Recorder app = recorder();
+        SupportHub client = client(hub.url(), new Storage.Memory(), app);
+        client.connect();
+        app.await("stopped", 30000, r -> r.states.contains(ConnectionState.CLOSED_UNAUTHORIZED));
+        Thread.sleep(500);
+        assertEquals(Arrays.asList(ConnectionState.CONNECTING, ConnectionState.CLOSED_UNAUTHORIZED), app.states);
+    }
+
+    @Test
     void heartbeatsKeepAQuietStreamOpenAndASilentConnectionIsReplaced() throws Exception {
         Recorder app = recorder();
         CutProxy network = proxy();
