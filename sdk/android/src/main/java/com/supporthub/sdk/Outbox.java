@@ -25,6 +25,8 @@ final class Outbox {
     private final long baseDelayMs;
     private final long maxDelayMs;
     private final List<PendingMessage> queue = new ArrayList<PendingMessage>();
+    /** Starters acknowledged in this process: client_id → the conversation the hub created. */
+    private final java.util.Map<String, String> startedConversations = new java.util.HashMap<String, String>();
     private boolean draining;
     private boolean scheduled;
     private int attempt;
@@ -61,6 +63,26 @@ final class Outbox {
         }
         if (queue.isEmpty()) storage.remove(key);
         else storage.set(key, array.toString());
+    }
+
+    /**
+     * Adds a follow-up of the conversation {@code starterClientId} opens: as it is while the starter
+     * waits in the queue, into the created conversation once it was acknowledged. False when this
+     * queue never had that starter (refused, or from another user).
+     */
+    synchronized boolean add(PendingMessage pending, String starterClientId) {
+        String created = startedConversations.get(starterClientId);
+        if (created != null) {
+            add(pending.inConversation(created));
+            return true;
+        }
+        for (PendingMessage queued : queue) {
+            if (queued.clientId.equals(starterClientId)) {
+                add(pending);
+                return true;
+            }
+        }
+        return false;
     }
 
     synchronized void add(PendingMessage pending) {
@@ -133,6 +155,11 @@ final class Outbox {
                     JSONObject conversation = answer.optJSONObject("conversation");
                     synchronized (this) {
                         queue.remove(head);
+                        if (head.startsConversation()) startedConversations.put(head.clientId, stored.conversationId);
+                        // Follow-ups written before this conversation existed now know where they go.
+                        for (int i = 0; i < queue.size(); i++) {
+                            if (head.clientId.equals(queue.get(i).afterClientId)) queue.set(i, queue.get(i).inConversation(stored.conversationId));
+                        }
                         persist();
                         attempt = 0;
                     }
@@ -146,11 +173,16 @@ final class Outbox {
                         if (e.status != 401 || api.identity() != null) retryLater(e.retryAfterSeconds);
                         return;
                     }
+                    List<PendingMessage> orphans = new ArrayList<PendingMessage>();
                     synchronized (this) {
                         queue.remove(head);
+                        // A conversation that was refused takes the follow-ups written into it along.
+                        for (PendingMessage pending : queue) if (head.clientId.equals(pending.afterClientId)) orphans.add(pending);
+                        queue.removeAll(orphans);
                         persist();
                     }
                     events.sendFailed(head, e);
+                    for (PendingMessage orphan : orphans) events.sendFailed(orphan, e);
                 }
             }
         } finally {

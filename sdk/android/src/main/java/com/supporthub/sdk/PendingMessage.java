@@ -16,10 +16,17 @@ public final class PendingMessage {
     public final String subject;
     public final String text;
     public final List<String> attachmentIds;
+    /** For a follow-up written before its conversation was acknowledged: the starter's client_id. */
+    final String afterClientId;
     /** Whose message it is (the session's user when queued; null when queued before any session). */
     final String userId;
 
     PendingMessage(String clientId, String userId, String conversationId, String subject, String text, List<String> attachmentIds) {
+        this(clientId, userId, conversationId, null, subject, text, attachmentIds);
+    }
+
+    PendingMessage(String clientId, String userId, String conversationId, String afterClientId, String subject, String text, List<String> attachmentIds) {
+        this.afterClientId = afterClientId;
         this.clientId = clientId;
         this.userId = userId;
         this.conversationId = conversationId;
@@ -29,7 +36,12 @@ public final class PendingMessage {
     }
 
     boolean startsConversation() {
-        return conversationId == null;
+        return conversationId == null && afterClientId == null;
+    }
+
+    /** The same message, now that its conversation exists. */
+    PendingMessage inConversation(String id) {
+        return new PendingMessage(clientId, userId, id, null, subject, text, attachmentIds);
     }
 
     JSONObject toJson() throws JSONException {
@@ -37,6 +49,7 @@ public final class PendingMessage {
         json.put("client_id", clientId);
         json.put("user_id", Json.orNull(userId));
         json.put("conversation_id", Json.orNull(conversationId));
+        json.put("after_client_id", Json.orNull(afterClientId));
         json.put("subject", Json.orNull(subject));
         json.put("text", text);
         json.put("attachments", new JSONArray(attachmentIds));
@@ -47,7 +60,7 @@ public final class PendingMessage {
         List<String> ids = new ArrayList<String>();
         JSONArray array = json.optJSONArray("attachments");
         for (int i = 0; array != null && i < array.length(); i++) ids.add(array.getString(i));
-        return new PendingMessage(json.getString("client_id"), Json.string(json, "user_id"), Json.string(json, "conversation_id"), Json.string(json, "subject"), json.getString("text"), ids);
+        return new PendingMessage(json.getString("client_id"), Json.string(json, "user_id"), Json.string(json, "conversation_id"), Json.string(json, "after_client_id"), Json.string(json, "subject"), json.getString("text"), ids);
     }
 
     /** The v1 {@code NewMessage} body. */

@@ -248,13 +248,29 @@ public final class SupportHub {
         return enqueue(conversationId, null, text, attachmentIds);
     }
 
+    /**
+     * Queues a follow-up in a conversation that {@code starter} (from {@link #startConversation})
+     * opens and the hub has not acknowledged yet, e.g. written offline: it goes out right after the
+     * starter, into the conversation the hub created for it.
+     */
+    public PendingMessage send(PendingMessage starter, String text, List<String> attachmentIds) {
+        if (starter.conversationId != null) return send(starter.conversationId, text, attachmentIds);
+        if (!starter.startsConversation()) throw new IllegalArgumentException("not a message that starts a conversation");
+        return enqueue(null, starter.clientId, null, text, attachmentIds);
+    }
+
     private PendingMessage enqueue(String conversationId, String subject, String text, List<String> attachmentIds) {
+        return enqueue(conversationId, null, subject, text, attachmentIds);
+    }
+
+    private PendingMessage enqueue(String conversationId, String afterClientId, String subject, String text, List<String> attachmentIds) {
         if (text == null || text.trim().isEmpty()) throw new IllegalArgumentException("text must not be blank (v1 NewMessage)");
         List<String> ids = attachmentIds == null ? Collections.<String>emptyList() : attachmentIds;
         if (ids.size() > 10) throw new IllegalArgumentException("at most 10 attachments per message (v1 NewMessage)");
         Session current = api.restoreSession();
-        PendingMessage pending = new PendingMessage(UUID.randomUUID().toString(), current == null ? null : current.user.id, conversationId, subject, text, ids);
-        outbox.add(pending);
+        PendingMessage pending = new PendingMessage(UUID.randomUUID().toString(), current == null ? null : current.user.id, conversationId, afterClientId, subject, text, ids);
+        if (afterClientId == null) outbox.add(pending);
+        else if (!outbox.add(pending, afterClientId)) throw new IllegalArgumentException("that conversation was refused or is not this device's; send to a conversation id");
         return pending;
     }
 

@@ -174,18 +174,26 @@ class SupportHubTest {
 
         network.set(CutProxy.Mode.REFUSE);
         PendingMessage queued = first.startConversation(null, "written in a tunnel", null);
+        PendingMessage followUp = first.send(queued, "and a second thought", null);
         Thread.sleep(600); // a few failed attempts
-        assertEquals(1, first.pendingMessages().size());
+        assertEquals(2, first.pendingMessages().size());
         first.shutdown(); // the process dies with the message unsent
 
         network.set(CutProxy.Mode.PASS);
         Recorder after = recorder();
         SupportHub second = client(network.url(), new Storage.Files(dir), after);
-        assertEquals(1, second.pendingMessages().size(), "the queue was read back from storage");
+        assertEquals(2, second.pendingMessages().size(), "the queue was read back from storage");
         Session session = second.identify(Identity.token(token));
-        after.await("the queued message acknowledged", 30000, r -> r.sent.size() == 1);
+        after.await("the queued messages acknowledged", 30000, r -> r.sent.size() == 2);
         assertEquals(queued.clientId, after.sent.get(0).clientId);
-        assertEquals(1, countWithClientId(storedMessages(session, after.sent.get(0).conversationId), queued.clientId));
+        assertEquals(followUp.clientId, after.sent.get(1).clientId);
+        assertEquals(after.sent.get(0).conversationId, after.sent.get(1).conversationId, "the follow-up went into the conversation the first one opened");
+        JSONArray stored = storedMessages(session, after.sent.get(0).conversationId);
+        assertEquals(1, countWithClientId(stored, queued.clientId));
+        assertEquals(1, countWithClientId(stored, followUp.clientId));
+        assertEquals("written in a tunnel", stored.optJSONObject(0).optString("text"));
+        assertEquals("and a second thought", stored.optJSONObject(1).optString("text"), "in the order written");
+        assertEquals(1, second.conversations().size());
         assertTrue(second.pendingMessages().isEmpty());
     }
 
