@@ -320,14 +320,14 @@ class SupportHubTest {
         Recorder app = recorder();
         CutProxy network = proxy();
         SupportHub client = SupportHub.configure(network.url(), TestHub.APP_ID).storage(new Storage.Memory()).callbackExecutor(app.executor())
-                .heartbeat(400).reconnectDelays(100, 300).build();
+                .heartbeat(1000).reconnectDelays(100, 300).build();
         clients.add(client);
         client.setListener(app);
         client.identify(Identity.anonymous());
         client.connect();
         app.await("the stream open", 30000, r -> r.states.contains(ConnectionState.OPEN));
         // Quiet for many heartbeat periods: the SDK's pings are answered, so it keeps the connection.
-        Thread.sleep(2500);
+        Thread.sleep(4000); // four periods: the SDK pinged, the hub answered each time
         assertEquals(Collections.singletonList(ConnectionState.OPEN), app.states.subList(app.states.indexOf(ConnectionState.OPEN), app.states.size()));
 
         // The connection goes silent without closing: after two periods the SDK gives up on it.
