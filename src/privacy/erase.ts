@@ -243,6 +243,12 @@ async function deleteFootprint(tx: Tx, footprint: Footprint): Promise<string[]> 
   const escalationIds = (await sql<{ id: string }>`SELECT id FROM escalations WHERE conversation_id = ${conv}`.execute(tx)).rows.map((r) => r.id);
   const esc = sql`ANY(${escalationIds}::uuid[])`;
   const everyId = [...contactIds, ...conversationIds, ...messageIds, ...attachmentIds, ...escalationIds];
+  // A pull names the helpdesk's conversation, not ours (its singleton key is `<integration>:<external id>`):
+  // one running now would fail on the rows that are going and leave their ids in its error.
+  const pullKeys = (
+    await sql<{ key: string }>`SELECT integration_id || ':' || external_id AS key FROM sync_conversations WHERE conversation_id = ${conv} AND external_id IS NOT NULL`.execute(tx)
+  ).rows.map((r) => r.key);
+  const jobKeys = [...everyId, ...pullKeys];
 
   // Acknowledgements: the counts the promise report and ETA history need, under ids naming nothing.
   await sql`
@@ -274,8 +280,8 @@ async function deleteFootprint(tx: Tx, footprint: Footprint): Promise<string[]> 
   ];
   for (const statement of statements) await statement.execute(tx);
   await forgetInAuditLog(tx, everyId, footprint);
-  await dropJobsNaming(tx, everyId, 'waiting');
-  return (await runningJobsNaming(tx, everyId)) > 0 ? everyId : [];
+  await dropJobsNaming(tx, jobKeys, 'waiting');
+  return (await runningJobsNaming(tx, jobKeys)) > 0 ? jobKeys : [];
 }
 
 /**
@@ -294,7 +300,8 @@ async function forgetInAuditLog(tx: Tx, ids: string[], footprint: Footprint): Pr
  * Jobs that name the person's rows (a push, a delivery, a triage) would only find nothing; their
  * payloads hold the ids, so they go — waiting ones with the hub's copy, finished ones (pg-boss
  * keeps them, then archives them) too. Top-level payload values only: every payload in
- * src/jobs/catalog.ts is flat. `all` also takes jobs marked running: by then they have had their
+ * src/jobs/catalog.ts is flat; and singleton keys, which is how a pull names the helpdesk's
+ * conversation (`<integration>:<external id>`). `all` also takes jobs marked running: by then they have had their
  * chance to end (letRunningJobsEnd), and one still "running" is most likely held by a process
  * that died — its retry after expiry would run on rows that no longer exist.
  */
@@ -306,7 +313,7 @@ async function dropJobsNaming(tx: Tx, ids: string[], which: 'waiting' | 'all'): 
 }
 
 function naming(ids: string[]) {
-  return sql`CASE WHEN jsonb_typeof(data) = 'object' THEN EXISTS (SELECT 1 FROM jsonb_each_text(data) kv WHERE kv.value = ANY(${ids}::text[])) ELSE false END`;
+  return sql`(singleton_key = ANY(${ids}::text[]) OR CASE WHEN jsonb_typeof(data) = 'object' THEN EXISTS (SELECT 1 FROM jsonb_each_text(data) kv WHERE kv.value = ANY(${ids}::text[])) ELSE false END)`;
 }
 
 async function runningJobsNaming(db: Kysely<HubDatabase>, ids: string[]): Promise<number> {

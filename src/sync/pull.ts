@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
+import { HubError } from '../errors.js';
 import type { HelpdeskCapability, HelpdeskThread } from '../capabilities/helpdesk.js';
 import type { InboundMessage, IngestResult } from '../conversations/inbound.js';
 import type { OutboundReply, ReplyResult } from '../conversations/reply.js';
@@ -75,6 +76,12 @@ export function syncPullJob(deps: PullDeps) {
       }
       if (isVendorError(error) && error.kind === 'not_found') {
         deps.log.info({ integrationId, externalId }, 'helpdesk conversation no longer exists; nothing to pull');
+        return;
+      }
+      // Our conversation went while this pull read the helpdesk (an erasure): nothing left to bring
+      // up to date, and an error naming it must not be kept in the job's output.
+      if (error instanceof HubError && error.code === 'conversation_not_found') {
+        deps.log.info({ integrationId, externalId }, 'the hub conversation is gone; nothing to pull');
         return;
       }
       throw error;

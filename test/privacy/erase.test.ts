@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { sql } from 'kysely';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { github } from '../../integrations/github/index.js';
@@ -237,6 +238,16 @@ describe.each(backends)('customer data rights on %s', (backend) => {
     ).map((r) => r.url!);
     expect(issueUrls).toHaveLength(2);
 
+    // A pull of one of Lee's helpdesk conversations waiting to run: it names the helpdesk's id, not
+    // ours, and would fail on the erased rows (keeping their ids in its error); it goes too.
+    const leeAtHelpScout = await db().selectFrom('sync_conversations').select(['integration_id', 'external_id']).where('conversation_id', '=', lee.conversations[0]!).executeTakeFirstOrThrow();
+    const pullKey = `${leeAtHelpScout.integration_id}:${leeAtHelpScout.external_id}`;
+    await t.hub.queue.enqueue([{ name: 'sync.pull', data: { integrationId: leeAtHelpScout.integration_id, externalId: leeAtHelpScout.external_id! }, singletonKey: pullKey, startAfter: new Date(Date.now() + 3_600_000) }]);
+    const waitingPull = (await sql<{ id: string }>`SELECT id FROM pgboss.job WHERE singleton_key = ${pullKey} AND state = 'created'`.execute(db())).rows[0]!.id;
+    // (The helpdesk's own deletion webhooks may queue new pulls afterwards; those find nothing.)
+    const pullsWaiting = async () => Number((await sql<{ n: number }>`SELECT count(*)::int AS n FROM pgboss.job WHERE id = ${waitingPull}`.execute(db())).rows[0]!.n);
+    expect(await pullsWaiting()).toBe(1);
+
     const { requestId } = await t.hub.privacy.requestErasure({
       query: { email: LEE.email },
       confirm: LEE.email,
@@ -249,6 +260,7 @@ describe.each(backends)('customer data rights on %s', (backend) => {
     }, 60_000, 'the erasure to finish');
 
     expect(await whereMentioned(db(), needles)).toEqual([]);
+    expect(await pullsWaiting()).toBe(0);
     expect(filesMentioning(t.database.dataDir, [LEE.email, LEE.name, ...words])).toEqual([]);
     expect(await personSnapshot(sam.conversations)).toEqual(samBefore);
 
