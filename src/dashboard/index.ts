@@ -85,7 +85,7 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
   );
   router.use(accountRoutes({ store, teamTimeZone: config.team.timeZone }));
   router.use(privacyRoutes({ store, privacy: deps.privacy, pseudonymKey: deps.pseudonymKey, teamTimeZone: config.team.timeZone }));
-  router.use(reportRoutes({ store, config, secretPaths: deps.secretPaths, registry: deps.registry, sync: deps.sync, metrics: deps.metrics, teamTimeZone: config.team.timeZone, clock: deps.clock }));
+  router.use(reportRoutes({ store, config, secretPaths: deps.secretPaths, registry: deps.registry, sync: deps.sync, metrics: deps.metrics, teamTimeZone: config.team.timeZone, teams: deps.triage.teams, clock: deps.clock }));
   router.use('/dashboard', (req, _res, next) => next(notFound(`There is no page at ${req.baseUrl}${req.path}.`)));
   router.use('/dashboard', dashboardErrors);
   return {

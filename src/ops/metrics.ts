@@ -27,6 +27,18 @@ export interface BannerCounts {
   avoided: number;
 }
 
+/**
+ * One answer of `load` per second, shared by the gauges that read it in one scrape; a failure
+ * answers `fallback` (a scrape while the database is unreachable still answers).
+ */
+function sharedForASecond<T>(load: () => Promise<T>, fallback: T): () => Promise<T> {
+  let last: { at: number; value: Promise<T> } | null = null;
+  return () => {
+    if (!last || Date.now() - last.at > 1000) last = { at: Date.now(), value: load().catch(() => fallback) };
+    return last.value;
+  };
+}
+
 /** Prometheus metrics of one hub (its own registry, so tests can run several hubs in a process). */
 export class HubMetrics {
   readonly registry = new Registry();
@@ -103,58 +115,43 @@ export class HubMetrics {
       },
     });
     // Judged promises only: kept (first reply in time) or broken (late, or unanswered past due).
-    // Both gauges below read one query per scrape: the answer is shared for a second.
-    let last: { at: number; counts: Promise<PromiseCounts[]> } | null = null;
-    const judged = (): Promise<PromiseCounts[]> => {
-      if (!last || Date.now() - last.at > 1000) {
-        last = { at: Date.now(), counts: (metrics.promises?.() ?? Promise.resolve([])).catch(() => []) };
-      }
-      return last.counts;
+    // All four gauges below read one query per scrape: the answer is shared for a second.
+    const judged = sharedForASecond(() => metrics.promises?.() ?? Promise.resolve([]), [] as PromiseCounts[]);
+    const promiseGauges = (by: 'level' | 'team', counts: { name: string; help: string }, ratio: { name: string; help: string }) => {
+      new Gauge({
+        ...counts,
+        labelNames: [by, 'outcome'] as const,
+        registers: [this.registry],
+        async collect() {
+          this.reset();
+          for (const [key, row] of sumBy(await judged(), by)) {
+            this.set({ [by]: key, outcome: 'kept' }, row.kept);
+            this.set({ [by]: key, outcome: 'broken' }, row.broken);
+          }
+        },
+      });
+      new Gauge({
+        ...ratio,
+        labelNames: [by] as const,
+        registers: [this.registry],
+        async collect() {
+          this.reset();
+          for (const [key, row] of sumBy(await judged(), by)) if (row.kept + row.broken > 0) this.set({ [by]: key }, row.kept / (row.kept + row.broken));
+        },
+      });
     };
-    new Gauge({
-      name: 'hub_acknowledgement_promises',
-      help: 'First-reply promises made in acknowledgements, by urgency level and outcome (kept, broken)',
-      labelNames: ['level', 'outcome'] as const,
-      registers: [this.registry],
-      async collect() {
-        this.reset();
-        for (const [level, row] of sumBy(await judged(), 'level')) {
-          this.set({ level, outcome: 'kept' }, row.kept);
-          this.set({ level, outcome: 'broken' }, row.broken);
-        }
-      },
-    });
-    new Gauge({
-      name: 'hub_team_promises',
-      help: 'First-reply promises made in acknowledgements, by the team whose time was promised and outcome (kept, broken)',
-      labelNames: ['team', 'outcome'] as const,
-      registers: [this.registry],
-      async collect() {
-        this.reset();
-        for (const [team, row] of sumBy(await judged(), 'team')) {
-          this.set({ team, outcome: 'kept' }, row.kept);
-          this.set({ team, outcome: 'broken' }, row.broken);
-        }
-      },
-    });
-    new Gauge({
-      name: 'hub_team_promises_kept_ratio',
-      help: 'Share of judged first-reply promises that were kept, by the team whose time was promised',
-      labelNames: ['team'] as const,
-      registers: [this.registry],
-      async collect() {
-        this.reset();
-        for (const [team, row] of sumBy(await judged(), 'team')) if (row.kept + row.broken > 0) this.set({ team }, row.kept / (row.kept + row.broken));
-      },
-    });
-    // The status banner's three figures come from one query per scrape, shared like the promises'.
-    let lastBanner: { at: number; counts: Promise<BannerCounts | null> } | null = null;
-    const banner = (): Promise<BannerCounts | null> => {
-      if (!lastBanner || Date.now() - lastBanner.at > 1000) {
-        lastBanner = { at: Date.now(), counts: (metrics.banner?.() ?? Promise.resolve(null)).catch(() => null) };
-      }
-      return lastBanner.counts;
-    };
+    promiseGauges(
+      'level',
+      { name: 'hub_acknowledgement_promises', help: 'First-reply promises made in acknowledgements, by urgency level and outcome (kept, broken)' },
+      { name: 'hub_acknowledgement_promises_kept_ratio', help: 'Share of judged first-reply promises that were kept, by urgency level' },
+    );
+    promiseGauges(
+      'team',
+      { name: 'hub_team_promises', help: 'First-reply promises made in acknowledgements, by the team whose time was promised and outcome (kept, broken)' },
+      { name: 'hub_team_promises_kept_ratio', help: 'Share of judged first-reply promises that were kept, by the team whose time was promised' },
+    );
+    // The status banner's three figures come from one query per scrape, shared the same way.
+    const banner = sharedForASecond(() => metrics.banner?.() ?? Promise.resolve(null), null as BannerCounts | null);
     const bannerGauge = (name: string, help: string, pick: (c: BannerCounts) => number) =>
       new Gauge({
         name,
@@ -168,16 +165,6 @@ export class HubMetrics {
     bannerGauge('hub_incident_banner_views', 'Contacts whose widget showed an incident banner (once per incident and contact)', (c) => c.views);
     bannerGauge('hub_incident_banner_wrote', 'Contacts who saw an incident banner and wrote in anyway while it was up', (c) => c.wrote);
     bannerGauge('hub_incident_contacts_avoided', 'Contacts who saw an incident banner and did not write before the incident was resolved', (c) => c.avoided);
-    new Gauge({
-      name: 'hub_acknowledgement_promises_kept_ratio',
-      help: 'Share of judged first-reply promises that were kept, by urgency level',
-      labelNames: ['level'] as const,
-      registers: [this.registry],
-      async collect() {
-        this.reset();
-        for (const [level, row] of sumBy(await judged(), 'level')) if (row.kept + row.broken > 0) this.set({ level }, row.kept / (row.kept + row.broken));
-      },
-    });
   }
 
   bannerFrom(source: () => Promise<BannerCounts>): void {

@@ -12,7 +12,7 @@ import { integrationHealth } from '../reports/integration-health.js';
 import { correctionsCsv, lexiconSuggestions } from '../reports/lexicon-suggestions.js';
 import { audit } from '../audit.js';
 import { promiseKeeping } from '../reports/promise-keeping.js';
-import { DEFAULT_TEAM } from '../../team/teams.js';
+import type { Teams } from '../../team/teams.js';
 import { redactorFor } from '../reports/redaction.js';
 import { renderPage, requirePermission, staffOf } from '../web.js';
 
@@ -26,6 +26,8 @@ export interface ReportRoutesDeps {
   /** What /metrics counts, shown per integration on the Integrations page. */
   metrics: HubMetrics;
   teamTimeZone: string;
+  /** Who answers which categories (their names head the Promises page's per-team tables). */
+  teams: Teams;
   clock: () => Date;
 }
 
@@ -48,8 +50,7 @@ export function reportRoutes(deps: ReportRoutesDeps): Router {
   });
 
   router.get('/dashboard/promises', async (_req, res) => {
-    const teams = [{ id: DEFAULT_TEAM, name: 'Default team' }, ...Object.entries(deps.config.teams).map(([id, t]) => ({ id, name: t.name ?? id }))];
-    const report = await promiseKeeping({ store: deps.store, zone, now: deps.clock(), teams });
+    const report = await promiseKeeping({ store: deps.store, zone, now: deps.clock(), teams: deps.teams.all });
     renderPage(res, 'promises', { title: 'Reply-time promises', section: 'promises', zone, percent, ...report });
   });
 

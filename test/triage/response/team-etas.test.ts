@@ -159,9 +159,9 @@ describe.each(backends)('ETAs per team on %s', (backend) => {
     expect(metrics).toMatch(/^hub_team_promises\{team="billing",outcome="kept"\} 26$/m);
     expect(metrics).toMatch(/^hub_team_promises\{team="technical",outcome="broken"\} 1$/m);
 
-    const admin = await createStaff(t.hub, 'viewer');
+    const viewer = await createStaff(t.hub, 'viewer');
     const staff = new StaffClient(base);
-    expect((await staff.login(admin.email, admin.password)).status).toBe(303);
+    expect((await staff.login(viewer.email, viewer.password)).status).toBe(303);
     const page = await staff.page('/dashboard/promises');
     expect(page).toContain('Per team');
     expect(page).toMatch(/<tr data-team="billing">[\s\S]*?Billing \(US\)[\s\S]*?<td data-label="Kept">26<\/td>/);
