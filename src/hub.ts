@@ -1,3 +1,4 @@
+import { HubError } from './errors.js';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -133,6 +134,14 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
       reply: (r) => replier!.reply(r),
       attachmentUrl: (id) => fileLinks?.url(id) ?? null,
       incidentUrl: (id) => (config.http.publicUrl ? `${config.http.publicUrl.replace(/\/$/, '')}/dashboard/incidents/${id}` : null),
+      // Solved at the helpdesk (an agent solved the Zendesk problem): resolved here once; a repeat finds it resolved.
+      resolveIncident: async (incidentId, by) => {
+        try {
+          await triage.incidents.resolve(incidentId, null, by);
+        } catch (error) {
+          if (!(error instanceof HubError && error.status === 409)) throw error;
+        }
+      },
     });
     ingestor = new Ingestor({
       store,
@@ -174,6 +183,7 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
       clock,
       reply: (r) => replier!.reply(r),
       pushJobs: (conversationId) => sync.jobsOnTriage(conversationId),
+      incidentJobs: (incidentId) => sync.jobsOnIncident(incidentId),
       maxBodyBytes: config.http.bodyLimitBytes,
     });
     const retention = retentionSchedule({ store, queue, log, config: config.retention, clock });

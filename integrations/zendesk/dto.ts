@@ -43,6 +43,10 @@ export const ticketDto = z.looseObject({
   subject: z.string().nullish(),
   status: z.string(),
   priority: z.string().nullish(),
+  // TicketObject: "problem", "incident", "question", "task" or null; `problem_id` links an incident to its problem.
+  type: z.string().nullish(),
+  problem_id: z.number().nullish(),
+  assignee_id: z.number().nullish(),
   requester_id: z.number(),
   tags: z.array(z.string()).nullish(),
   created_at: z.string(),

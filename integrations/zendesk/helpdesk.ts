@@ -29,6 +29,7 @@ import {
   threadOf,
   triageTagSet,
 } from './mapper.js';
+import { ZendeskProblems } from './problems.js';
 import { triggersMailingHubTickets } from './triggers.js';
 import { isZendeskTestDelivery, parseZendeskWebhook, verifyZendeskWebhook } from './webhook.js';
 
@@ -52,6 +53,8 @@ export interface ZendeskHelpdeskOptions {
  */
 export class ZendeskHelpdesk implements HelpdeskCapability {
   readonly traits: HelpdeskTraits;
+  /** A hub incident is a problem ticket its members' tickets link to (problems.ts). */
+  readonly problems: ZendeskProblems;
   private readonly client: ZendeskClient;
   /** The hub's own Zendesk user: learned from the first write's audit or from /users/me. */
   private apiUserId: number | null = null;
@@ -66,7 +69,9 @@ export class ZendeskHelpdesk implements HelpdeskCapability {
       searchLagMs: options.searchLagMs,
       // With the requester triggers excluding hub_delivered, Zendesk mails nobody: the hub delivers.
       replyDelivery: { chat: 'hub', email: 'hub' },
+      incidentLinks: 'problem',
     };
+    this.problems = new ZendeskProblems(this.client, (signal) => this.ensureApiUserId(signal));
   }
 
   async write(op: HelpdeskWrite, signal?: AbortSignal): Promise<WriteOutcome> {
@@ -90,10 +95,15 @@ export class ZendeskHelpdesk implements HelpdeskCapability {
         return this.safeUpdate(op.ref.externalId, (ticket) => ({ priority: op.level, tags: triageTagSet(ticket.tags ?? [], op), comment: { body: op.note, public: false } }), signal);
       case 'reply':
         return this.comment(op.ref.externalId, { comment: { body: op.text, public: true } }, signal);
-      case 'incident':
-        // Zendesk's own mechanism is a problem ticket with linked incidents (issue 26); until that is
-        // built the adapter declares no incidentLinks and the engine sends none.
-        throw new VendorError('rejected', 'zendesk does not link hub incidents yet', { status: 400 });
+      case 'incident': {
+        const { write } = await this.problems.link(op, signal);
+        if (!write) return { threadIds: [] };
+        if (!op.note) {
+          this.learnApiUser(write);
+          return { threadIds: [] };
+        }
+        return this.updated(op.ref.externalId, write);
+      }
     }
   }
 
@@ -110,6 +120,7 @@ export class ZendeskHelpdesk implements HelpdeskCapability {
         throw error;
       }
     }
+    if (op.kind === 'incident') return this.problems.findLink(op, knownThreadIds, signal);
     const { comments } = await this.client.comments(op.ref.externalId, signal);
     const wanted = await this.expectedComment(op, signal);
     const match = comments.filter((c) => !knownThreadIds.has(String(c.id)) && wanted.accepts(c) && commentMatches(c, wanted.body)).at(-1);
@@ -329,7 +340,7 @@ export class ZendeskHelpdesk implements HelpdeskCapability {
   }
 
   /** What the comment a lost write added looks like: its body, and who may have written it. */
-  private async expectedComment(op: Exclude<HelpdeskWrite, { kind: 'create' }>, signal?: AbortSignal): Promise<{ body: string; accepts(c: ZendeskComment): boolean }> {
+  private async expectedComment(op: Exclude<HelpdeskWrite, { kind: 'create' | 'incident' }>, signal?: AbortSignal): Promise<{ body: string; accepts(c: ZendeskComment): boolean }> {
     switch (op.kind) {
       case 'append': {
         const requesterId = await this.requesterId(op.ref, signal);
@@ -343,8 +354,6 @@ export class ZendeskHelpdesk implements HelpdeskCapability {
         const apiUserId = await this.ensureApiUserId(signal);
         return { body: op.text, accepts: (c) => c.public && (apiUserId === null || c.author_id === apiUserId) };
       }
-      case 'incident':
-        return { body: op.note ?? '', accepts: (c) => !c.public && op.note !== null };
     }
   }
 

@@ -175,10 +175,27 @@ export function threadOf(comment: ZendeskComment, context: ThreadContext): Helpd
   };
 }
 
+/**
+ * A hub incident's problem ticket carries `hub-incident:<incident id>` as its external_id, so it
+ * is never taken for a conversation of ours (whose external_id is the bare conversation id) and a
+ * lost create is found by the incident.
+ */
+const PROBLEM_PREFIX = 'hub-incident:';
+
+export function problemExternalId(incidentId: string): string {
+  return `${PROBLEM_PREFIX}${incidentId}`;
+}
+
+export function incidentIdOf(externalId: string | null | undefined): string | null {
+  return externalId?.startsWith(PROBLEM_PREFIX) ? externalId.slice(PROBLEM_PREFIX.length) : null;
+}
+
 export function conversationInfo(ticket: ZendeskTicket, requester: ZendeskUser | undefined): HelpdeskConversationInfo {
+  const hubIncidentId = incidentIdOf(ticket.external_id);
   return {
     externalId: String(ticket.id),
-    hubConversationId: ticket.external_id?.trim() ? ticket.external_id : null,
+    hubConversationId: ticket.external_id?.trim() && !hubIncidentId ? ticket.external_id : null,
+    ...(hubIncidentId ? { hubIncidentId } : {}),
     subject: ticket.subject ?? null,
     status: canonicalStatus(ticket.status) ?? 'open',
     customer: { email: requester?.email ?? null, name: requester?.name ?? null, ...(requester?.verified === true ? { verified: true } : {}) },

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { HelpdeskWebhookEvent } from '../../src/capabilities/helpdesk.js';
 import type { RawRequest, VerifyResult } from '../../src/capabilities/webhook.js';
 import { HubError } from '../../src/errors.js';
-import { canonicalStatus } from './mapper.js';
+import { canonicalStatus, incidentIdOf } from './mapper.js';
 
 /** ARCHITECTURE §7: Zendesk signatures are accepted for five minutes either side of our clock. */
 export const SIGNATURE_TOLERANCE_MS = 5 * 60 * 1000;
@@ -93,7 +93,9 @@ export function parseZendeskWebhook(request: RawRequest, apiUserId: number | nul
   if (!payload.type.startsWith(TICKET_EVENT)) return { deliveryId: payload.id, events: [] };
   const { detail } = payload;
   const externalId = detail.id;
-  const hubConversationId = detail.external_id !== null && detail.external_id !== undefined && String(detail.external_id).trim() ? String(detail.external_id) : null;
+  const externalIdField = detail.external_id !== null && detail.external_id !== undefined && String(detail.external_id).trim() ? String(detail.external_id) : null;
+  // A hub incident's problem ticket is not a conversation of ours (mapper.ts, problemExternalId).
+  const hubConversationId = incidentIdOf(externalIdField) ? null : externalIdField;
   const base = { externalId, hubConversationId, ...(apiUserId !== null && detail.actor_id === String(apiUserId) ? { byHub: true } : {}) };
   const type = payload.type.slice(TICKET_EVENT.length);
   switch (type) {

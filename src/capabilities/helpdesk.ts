@@ -88,7 +88,8 @@ export type HelpdeskWrite =
   /**
    * The hub incident this conversation belongs to now (null: none any more, after a split): the
    * adapter marks it the vendor's way (Help Scout: the tag `incident-<number>`, replacing any other
-   * `incident-*` tag). `note` is a private note for agents, sent once per conversation and incident.
+   * `incident-*` tag; Zendesk: `type: incident` linked by `problem_id` to the incident's problem
+   * ticket). `note` is a private note for agents, sent once per conversation and incident.
    * Only sent to adapters whose traits say `incidentLinks`.
    */
   | { kind: 'incident'; ref: ConversationRef; key: string; incident: IncidentLink | null; note: string | null };
@@ -100,6 +101,31 @@ export interface IncidentLink {
   title: string;
   /** Its page on the hub's dashboard (null without HUB_PUBLIC_URL). */
   url: string | null;
+  /** The helpdesk's own record of the incident (Zendesk's problem ticket id), for `incidentLinks: 'problem'`. */
+  problemId?: string;
+}
+
+/**
+ * A hub incident as one helpdesk record that the member conversations link to (Zendesk's problem
+ * ticket), for adapters whose traits say `incidentLinks: 'problem'`. The engine (src/sync/problem.ts)
+ * owns when: it makes the record before linking any member, and solves it only once no member
+ * links to it any more or the incident was resolved (solving a Zendesk problem solves its incidents).
+ */
+export interface HelpdeskProblems {
+  /** Makes the record, keyed by the incident so a retried call makes no second one; its vendor id. */
+  open(problem: IncidentProblem, signal?: AbortSignal): Promise<string>;
+  /** The record an earlier `open` made (its answer lost), or null. May lag like any lookup (traits.searchLagMs). */
+  find(incidentId: string, signal?: AbortSignal): Promise<string | null>;
+  /** Solves it with a private note for agents; nothing when it is solved already. */
+  solve(problemId: string, note: string, signal?: AbortSignal): Promise<void>;
+}
+
+export interface IncidentProblem {
+  incidentId: string;
+  number: number;
+  title: string;
+  /** Private description for agents: what the incident is, where its page is. */
+  body: string;
 }
 
 export interface WriteOutcome {
@@ -130,6 +156,8 @@ export interface HelpdeskConversationInfo {
   externalId: string;
   /** Our conversation id when the hub created it (Help Scout tag, Zendesk external_id); null when it started in the helpdesk. */
   hubConversationId: string | null;
+  /** The hub incident whose problem record this is (Zendesk: external_id `hub-incident:<id>`); absent for a conversation. */
+  hubIncidentId?: string | null;
   subject: string | null;
   status: 'open' | 'pending' | 'closed';
   /** `verified`: the helpdesk itself says the customer's email is verified (Zendesk: the user's `verified`); absent = not known. */
@@ -186,12 +214,18 @@ export interface HelpdeskTraits {
   searchLagMs: number;
   /** Who mails agent replies to the customer for conversations the hub created (ARCHITECTURE §6). */
   replyDelivery: { chat: 'hub' | 'helpdesk'; email: 'hub' | 'helpdesk' };
-  /** How the adapter shows a conversation's hub incident (`incident` writes); absent: not shown. */
-  incidentLinks?: 'tags';
+  /**
+   * How the adapter shows a conversation's hub incident (`incident` writes); absent: not shown.
+   * `tags`: on the conversation alone. `problem`: as a link to one helpdesk record per incident
+   * (`problems`), which the engine makes first.
+   */
+  incidentLinks?: 'tags' | 'problem';
 }
 
 export interface HelpdeskCapability {
   readonly traits: HelpdeskTraits;
+  /** Present exactly when `traits.incidentLinks` is `problem`. */
+  readonly problems?: HelpdeskProblems;
   write(op: HelpdeskWrite, signal?: AbortSignal): Promise<WriteOutcome>;
   /**
    * After a write whose outcome is unknown (timeout, connection reset, 5xx): what of it the vendor

@@ -66,6 +66,16 @@ export const jobCatalog = {
     // database hiccuped — resume promptly rather than after a doubling delay.
     backoff: false,
   }),
+  /** A hub incident's problem record at a helpdesk (Zendesk's problem ticket): made, then solved (src/sync/problem.ts). */
+  'sync.problem': job({
+    schema: z.object({ integrationId: z.string().min(1), incidentId: z.uuid() }),
+    retryLimit: 20,
+    retryDelaySeconds: 5,
+    expireInSeconds: 60,
+    policy: 'short',
+    // Vendor trouble is handed on by the job itself, as for sync.push.
+    backoff: false,
+  }),
   /** Read a helpdesk conversation back: new agent replies to deliver, status, imports (src/sync/pull.ts). */
   'sync.pull': job({
     // `attempt`: how many times in a row the vendor was unavailable for this pull (backoff).

@@ -180,6 +180,21 @@ export interface PendingWrite {
 
 type Nullable<T> = ColumnType<T | null, T | null | undefined, T | null>;
 
+/** A hub incident's problem record at a helpdesk with `incidentLinks: 'problem'` (src/sync/problem.ts). */
+export interface SyncProblemsTable {
+  integration_id: string;
+  incident_id: string;
+  /** The vendor's id of the problem ticket (null until made). */
+  external_id: Nullable<string>;
+  /** A create was sent and its answer not recorded: look it up by the incident before sending again. */
+  create_started_at: Nullable<Date>;
+  solved_at: Nullable<Date>;
+  lease_owner: Nullable<string>;
+  lease_until: Nullable<Date>;
+  last_error: Nullable<string>;
+  updated_at: Timestamp;
+}
+
 export interface SyncConversationsTable {
   integration_id: string;
   conversation_id: string;
@@ -439,6 +454,7 @@ export interface HubDatabase {
   integration_state: IntegrationStateTable;
   rate_buckets: RateBucketsTable;
   sync_conversations: SyncConversationsTable;
+  sync_problems: SyncProblemsTable;
   sync_pushed: SyncPushedTable;
   acknowledgements: AcknowledgementsTable;
   incidents: IncidentsTable;

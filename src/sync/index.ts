@@ -12,6 +12,7 @@ import type { Store } from '../store/store.js';
 import { routeFor, type SyncConfig } from './config.js';
 import { IntegrationStates, type IntegrationHealth } from './integration-state.js';
 import { syncPullJob } from './pull.js';
+import { problemRequest, syncProblemJob } from './problem.js';
 import { pushRequest, syncPushJob } from './push.js';
 import { Reconciler } from './reconcile.js';
 import { helpdeskWebhookRouter, pullRequest } from './webhooks.js';
@@ -29,6 +30,8 @@ export interface SyncDeps {
   attachmentUrl(id: string): string | null;
   /** The dashboard page of a hub incident (null without HUB_PUBLIC_URL), linked from the helpdesk. */
   incidentUrl?(incidentId: string): string | null;
+  /** An incident's problem record was solved at the helpdesk (an agent solved the Zendesk problem): resolve it in the hub. */
+  resolveIncident?(incidentId: string, by: string): Promise<void>;
 }
 
 export interface HelpdeskSync {
@@ -40,9 +43,11 @@ export interface HelpdeskSync {
   jobsOnReply(message: Message, conversation: Conversation): JobRequest[];
   /** Triage hook: a new or raised call is pushed (note, tags, priority). */
   jobsOnTriage(conversationId: string): JobRequest[];
+  /** Incidents hook: an incident was resolved or merged away; its problem records follow (problem.ts). */
+  jobsOnIncident(incidentId: string): JobRequest[];
   /** Delivery for conversations that started in a helpdesk: the helpdesk reaches the customer (via the push). */
   helpdeskChannel: ChannelDelivery;
-  handlers: { 'sync.push': JobHandler<'sync.push'>; 'sync.pull': JobHandler<'sync.pull'> };
+  handlers: { 'sync.push': JobHandler<'sync.push'>; 'sync.pull': JobHandler<'sync.pull'>; 'sync.problem': JobHandler<'sync.problem'> };
   router: Router;
   states: IntegrationStates;
   reconciler: Reconciler;
@@ -54,6 +59,7 @@ export interface HelpdeskSync {
 export function createHelpdeskSync(deps: SyncDeps): HelpdeskSync {
   const helpdesks = new Map<string, HelpdeskCapability>(deps.registry.all('helpdesk').map((h) => [h.integrationId, h.instance]));
   const enabled = [...helpdesks.keys()];
+  const withProblems = [...helpdesks].filter(([, h]) => h.problems).map(([id]) => id);
   const states = new IntegrationStates(deps.store, deps.log);
   const conversationIds = new Map<string, string | null>();
   const helpdeskFor = (conversation: Pick<Conversation, 'channel' | 'source'>): string | null => {
@@ -80,6 +86,8 @@ export function createHelpdeskSync(deps: SyncDeps): HelpdeskSync {
     // Narrowing by configured routes would be wrong: a conversation imported from any enabled
     // helpdesk routes to that one, whatever SYNC_HELPDESK says.
     jobsOnTriage: (conversationId) => enabled.map((id) => pushRequest(id, conversationId)),
+    // A helpdesk that never made a problem for the incident finds nothing to do (one read).
+    jobsOnIncident: (incidentId) => withProblems.map((id) => problemRequest(id, incidentId)),
     helpdeskChannel: {
       channel: 'helpdesk',
       // The push sends the hub's message as a public reply through the helpdesk API, which mails it.
@@ -98,6 +106,15 @@ export function createHelpdeskSync(deps: SyncDeps): HelpdeskSync {
         attachmentUrl: deps.attachmentUrl,
         ...(deps.incidentUrl ? { incidentUrl: deps.incidentUrl } : {}),
       }),
+      'sync.problem': syncProblemJob({
+        store: deps.store,
+        queue: deps.queue,
+        log: deps.log,
+        states,
+        helpdesks,
+        processTag: deps.processTag,
+        ...(deps.incidentUrl ? { incidentUrl: deps.incidentUrl } : {}),
+      }),
       'sync.pull': syncPullJob({
         store: deps.store,
         log: deps.log,
@@ -106,6 +123,7 @@ export function createHelpdeskSync(deps: SyncDeps): HelpdeskSync {
         ingest: deps.ingest,
         reply: deps.reply,
         importHelpdeskConversations: deps.config.importHelpdeskConversations,
+        resolveIncident: (incidentId, by) => deps.resolveIncident?.(incidentId, by) ?? Promise.resolve(),
         later: (integrationId, externalId, delayMs, attempt) =>
           deps.queue.enqueue([{ ...pullRequest(integrationId, externalId, attempt), startAfter: new Date(Date.now() + delayMs) }]),
       }),
@@ -124,7 +142,7 @@ export function createHelpdeskSync(deps: SyncDeps): HelpdeskSync {
 /** Replays failed sync jobs, requeues every dirty conversation and forces a reconciliation round. */
 export async function replaySync(deps: { queue: JobQueue; store: Store; sync: HelpdeskSync }): Promise<{ retried: number; requeued: number }> {
   let retried = 0;
-  for (const queueName of ['sync.push', 'sync.pull'] as const) {
+  for (const queueName of ['sync.push', 'sync.pull', 'sync.problem'] as const) {
     for (const job of await deps.queue.listFailed(queueName, 10_000)) {
       if (await deps.queue.retry(queueName, job.id)) retried++;
     }

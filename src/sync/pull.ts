@@ -7,6 +7,7 @@ import type { OutboundReply, ReplyResult } from '../conversations/reply.js';
 import type { Store } from '../store/store.js';
 import type { IntegrationStates } from './integration-state.js';
 import { isVendorError } from '../vendors/error.js';
+import { incidentOfProblem } from './problem.js';
 
 export interface PullDeps {
   store: Store;
@@ -16,6 +17,8 @@ export interface PullDeps {
   ingest(inbound: InboundMessage): Promise<IngestResult>;
   reply(outbound: OutboundReply): Promise<ReplyResult>;
   importHelpdeskConversations: boolean;
+  /** An incident's problem record was found solved at the helpdesk: resolve the hub incident (409 when it is not open is fine). */
+  resolveIncident(incidentId: string, by: string): Promise<void>;
   /** Hands a pull on for later (rate budget spent, vendor down) without failing the job; `attempt` counts failures in a row. */
   later(integrationId: string, externalId: string, delayMs: number, attempt?: number): Promise<void>;
 }
@@ -92,8 +95,15 @@ export function syncPullJob(deps: PullDeps) {
 async function pull(deps: PullDeps, helpdesk: HelpdeskCapability, integrationId: string, externalId: string): Promise<void> {
   let link = await linkOf(deps.store, integrationId, externalId);
   if (!link) {
+    const problem = helpdesk.problems ? await incidentOfProblem(deps.store, integrationId, externalId) : null;
+    if (problem) return pullProblem(deps, helpdesk, integrationId, externalId, problem);
     const info = await helpdesk.conversation(externalId);
     if (!info) return;
+    // An incident's problem record whose create answer is not recorded yet: its job records it,
+    // and a solve seen now is seen again by the next webhook or poll. Never imported as a conversation.
+    if (info.hubIncidentId) return;
+    // An external id that is not one of our conversation ids (another tool's ticket) is not ours.
+    if (info.hubConversationId && !UUID.test(info.hubConversationId)) info.hubConversationId = null;
     if (info.hubConversationId) {
       const ours = await deps.store.db.selectFrom('conversations').select('id').where('id', '=', info.hubConversationId).executeTakeFirst();
       if (!ours) return; // Another hub's conversation in a shared helpdesk account: not ours to touch.
@@ -144,6 +154,30 @@ async function pull(deps: PullDeps, helpdesk: HelpdeskCapability, integrationId:
       });
     }
   }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A hub incident's problem record changed at the helpdesk: when an agent solved it there, the hub
+ * incident is resolved — once: the resolve itself is conditional on the incident being open, so a
+ * redelivered webhook or the next poll changes nothing, and each customer's follow-up is sent by
+ * the resolve's own job (deduplicated per conversation). Our own solve (the hub resolved first)
+ * reads the same and finds the incident resolved already.
+ */
+async function pullProblem(
+  deps: PullDeps,
+  helpdesk: HelpdeskCapability,
+  integrationId: string,
+  externalId: string,
+  problem: { incidentId: string; solvedAt: Date | null },
+): Promise<void> {
+  const incident = await deps.store.db.selectFrom('incidents').select('status').where('id', '=', problem.incidentId).executeTakeFirst();
+  if (incident?.status !== 'open') return;
+  const info = await helpdesk.conversation(externalId);
+  if (info?.status !== 'closed') return;
+  deps.log.info({ integrationId, externalId, incidentId: problem.incidentId }, 'incident problem solved at the helpdesk; resolving the incident');
+  await deps.resolveIncident(problem.incidentId, `${integrationId} (problem ${externalId} solved)`);
 }
 
 interface Link {

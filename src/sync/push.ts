@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
-import type { ConversationRef, HelpdeskCapability, HelpdeskWrite, IncidentLink, SyncedAttachment, SyncedMessage, WriteOutcome } from '../capabilities/helpdesk.js';
+import type { ConversationRef, HelpdeskCapability, HelpdeskTraits, HelpdeskWrite, IncidentLink, SyncedAttachment, SyncedMessage, WriteOutcome } from '../capabilities/helpdesk.js';
 import type { JobContext, JobRequest } from '../jobs/catalog.js';
 import type { JobQueue } from '../jobs/queue.js';
 import type { AttachmentRef, PendingWrite } from '../store/schema.js';
@@ -11,6 +11,7 @@ import { deviceFacts } from '../conversations/device-facts.js';
 import { SyncLease, LeaseLostError, type RecordedFacts } from './lease.js';
 import { isVendorError, type VendorError } from '../vendors/error.js';
 import { attachmentBytesRemoved, attachmentRemoved } from '../privacy/retention/removed-attachment.js';
+import { problemRequest } from './problem.js';
 
 /**
  * `sync.push`: brings one conversation up to date at its helpdesk. Under a lease (one pusher per
@@ -142,7 +143,7 @@ export function syncPushJob(deps: PushDeps) {
         throw error;
       }
       await lease.release({ dirty: false });
-      if (!(await hasPending(deps.store, integrationId, conversationId, helpdesk.traits.incidentLinks !== undefined))) return;
+      if (!(await hasPending(deps.store, integrationId, conversationId, helpdesk.traits.incidentLinks))) return;
     }
     await deps.queue.enqueue([pushRequest(integrationId, conversationId)]);
   };
@@ -197,7 +198,7 @@ async function pushWhileLeased(
       continue;
     }
     if (!helpdesk.traits.incidentLinks) return 'done';
-    const incident = await incidentToPush(deps, integrationId, conversationId, state.incident_pushed);
+    const incident = await incidentToPush(deps, helpdesk, integrationId, conversationId, state.incident_pushed);
     if (!incident) return 'done';
     const op: HelpdeskWrite = { kind: 'incident', ref, key: incident.key, incident: incident.link, note: incident.note };
     await perform(deps, helpdesk, lease, op, { kind: 'incident', items: [op.key], startedAt: new Date(clock()).toISOString(), ...(incident.note ? { text: incident.note } : {}) }, conversationId, {
@@ -289,7 +290,7 @@ async function resolvePending(
   conversationId: string,
   clock: () => number,
 ): Promise<void> {
-  const op = await rebuild(deps, pending, externalId, metadata, facts, conversationId);
+  const op = await rebuild(deps, lease.integrationId, pending, externalId, metadata, facts, conversationId);
   if (!op) {
     // Nothing left to look for (the items were recorded meanwhile); clear and carry on.
     await lease.setPending(null);
@@ -321,6 +322,7 @@ async function resolvePending(
 /** The same write as the one recorded as pending (writes are deterministic in their inputs). */
 async function rebuild(
   deps: PushDeps,
+  integrationId: string,
   pending: PendingWrite,
   externalId: string | null,
   metadata: Record<string, unknown>,
@@ -335,7 +337,7 @@ async function rebuild(
     if (!ref) return null;
     // The key names the incident (or none); its number and title are read again, the note is as sent.
     const incidentId = pending.items[0]!.split(':').at(-1)!;
-    const link = incidentId === 'none' ? null : await incidentLink(deps, incidentId);
+    const link = incidentId === 'none' ? null : await incidentLink(deps, integrationId, incidentId);
     if (incidentId !== 'none' && !link) return null;
     return { kind: 'incident', ref, key: pending.items[0]!, incident: link, note: pending.text ?? null };
   }
@@ -414,13 +416,21 @@ async function pendingMessages(store: Store, integrationId: string, conversation
   return result.rows;
 }
 
-/** Whether anything is left to push (messages, or a triage call not yet at the vendor). */
-export async function hasPending(store: Store, integrationId: string, conversationId: string, incidentLinks = false): Promise<boolean> {
+/**
+ * Whether anything is left to push (messages, a triage call or an incident link not yet at the
+ * vendor). With `problem` links, an incident whose problem record is not made yet is not pending
+ * here: the record's job queues this push again once it exists (problem.ts).
+ */
+export async function hasPending(store: Store, integrationId: string, conversationId: string, incidentLinks?: HelpdeskTraits['incidentLinks']): Promise<boolean> {
+  const problemMade =
+    incidentLinks === 'problem'
+      ? sql`AND (m.incident_id IS NULL OR EXISTS (SELECT 1 FROM sync_problems p WHERE p.integration_id = ${integrationId} AND p.incident_id = m.incident_id AND p.external_id IS NOT NULL))`
+      : sql``;
   const incidentMoved = incidentLinks
     ? sql`OR EXISTS (
         SELECT 1 FROM sync_conversations s LEFT JOIN incident_conversations m ON m.conversation_id = s.conversation_id
         WHERE s.integration_id = ${integrationId} AND s.conversation_id = ${conversationId} AND s.external_id IS NOT NULL
-          AND m.incident_id IS DISTINCT FROM s.incident_pushed
+          AND m.incident_id IS DISTINCT FROM s.incident_pushed ${problemMade}
       )`
     : sql``;
   const result = await sql<{ pending: boolean }>`
@@ -491,6 +501,7 @@ async function helpdeskNoteToPush(store: Store, integrationId: string, conversat
  */
 async function incidentToPush(
   deps: PushDeps,
+  helpdesk: HelpdeskCapability,
   integrationId: string,
   conversationId: string,
   pushed: string | null,
@@ -499,16 +510,28 @@ async function incidentToPush(
   const wanted = member?.incident_id ?? null;
   if (wanted === pushed) return null;
   if (!wanted) return { key: `incident:${conversationId}:none`, link: null, note: null };
-  const link = await incidentLink(deps, wanted);
+  const link = await incidentLink(deps, integrationId, wanted);
   if (!link) return null;
+  if (helpdesk.traits.incidentLinks === 'problem' && !link.problemId) {
+    // Linked to the incident's problem record, which is made first: its job queues this push
+    // again once it exists (a singleton: thirty reports ask for it once).
+    await deps.queue.enqueue([problemRequest(integrationId, wanted)]);
+    return null;
+  }
   const key = `incident:${conversationId}:${wanted}`;
   const noted = await deps.store.db.selectFrom('sync_pushed').select('item_id').where('integration_id', '=', integrationId).where('item_id', '=', key).executeTakeFirst();
   return { key, link, note: noted ? null : incidentNote(link) };
 }
 
-async function incidentLink(deps: PushDeps, incidentId: string): Promise<IncidentLink | null> {
-  const row = await deps.store.db.selectFrom('incidents').select(['id', 'number', 'title']).where('id', '=', incidentId).executeTakeFirst();
-  return row ? { id: row.id, number: row.number, title: row.title, url: deps.incidentUrl?.(row.id) ?? null } : null;
+async function incidentLink(deps: PushDeps, integrationId: string, incidentId: string): Promise<IncidentLink | null> {
+  const row = await deps.store.db
+    .selectFrom('incidents as i')
+    .leftJoin('sync_problems as p', (join) => join.onRef('p.incident_id', '=', 'i.id').on('p.integration_id', '=', integrationId))
+    .select(['i.id', 'i.number', 'i.title', 'p.external_id as problem_id'])
+    .where('i.id', '=', incidentId)
+    .executeTakeFirst();
+  if (!row) return null;
+  return { id: row.id, number: row.number, title: row.title, url: deps.incidentUrl?.(row.id) ?? null, ...(row.problem_id ? { problemId: row.problem_id } : {}) };
 }
 
 function incidentNote(link: IncidentLink): string {

@@ -27,6 +27,8 @@ export interface IncidentsDeps {
   reply(outbound: OutboundReply): Promise<ReplyResult>;
   /** Jobs that bring a conversation's helpdesk copy up to date (its incident tag and note move with it). */
   helpdeskJobs?(conversationId: string): JobRequest[];
+  /** Jobs that bring the incident's own helpdesk records (Zendesk's problem ticket) up to date: solved on resolve or merge. */
+  problemJobs?(incidentId: string): JobRequest[];
 }
 
 const INCIDENT_SOURCE = 'hub:incident';
@@ -171,7 +173,7 @@ export class Incidents {
         .executeTakeFirst();
       if (!row) return false;
       this.bannerCache = null;
-      await this.deps.queue.enqueueIn(tx, [{ name: 'incident.notify', data: { incidentId, kind: 'resolved', round: 0, text } }]);
+      await this.deps.queue.enqueueIn(tx, [{ name: 'incident.notify', data: { incidentId, kind: 'resolved', round: 0, text } }, ...(this.deps.problemJobs?.(incidentId) ?? [])]);
       await also?.(tx);
       return true;
     });
@@ -378,6 +380,9 @@ export class Incidents {
       const moved = await tx.updateTable('incident_conversations').set({ incident_id: intoId, added_by: `merge by ${by}` }).where('incident_id', '=', fromId).returning('conversation_id').execute();
       await this.toHelpdesk(tx, moved.map((m) => m.conversation_id));
       await tx.updateTable('incidents').set({ status: 'merged', merged_into: intoId, next_update_at: null }).where('id', '=', fromId).execute();
+      // Its problem record is solved once its members link to the surviving incident's (src/sync/problem.ts).
+      const problems = this.deps.problemJobs?.(fromId) ?? [];
+      if (problems.length > 0) await this.deps.queue.enqueueIn(tx, problems);
       this.bannerCache = null;
       await tx.updateTable('incidents').set({ last_seen_at: this.deps.clock() }).where('id', '=', intoId).execute();
       await also?.(tx);

@@ -61,6 +61,8 @@ export function createTriageResponse(deps: {
   reply(outbound: OutboundReply): Promise<ReplyResult>;
   /** Push jobs for these conversations' new helpdesk notes (sync). */
   pushJobs(conversationId: string): JobRequest[];
+  /** Jobs that bring an incident's own helpdesk records (Zendesk problem tickets) up to date (sync). */
+  incidentJobs?(incidentId: string): JobRequest[];
   maxBodyBytes: number;
 }): TriageResponse {
   const { config, store, queue, log, clock } = deps;
@@ -108,6 +110,7 @@ export function createTriageResponse(deps: {
     engine,
     reply: deps.reply,
     helpdeskJobs: deps.pushJobs,
+    ...(deps.incidentJobs ? { problemJobs: deps.incidentJobs } : {}),
   });
   const acknowledger = new Acknowledger({
     store,

@@ -15,6 +15,7 @@ import { incidentBanner } from './0014_incident_banner.js';
 import { teamPromises } from './0015_team_promises.js';
 import { incidentLinks } from './0016_incident_links.js';
 import { chatPushTokens } from './0017_chat_push_tokens.js';
+import { incidentProblems } from './0018_incident_problems.js';
 
 /**
  * Versioned migrations, applied in order at start and by `npm run migrate`. Append only: never
@@ -27,6 +28,6 @@ export interface Migration {
   statements: string[];
 }
 
-export const migrations: Migration[] = [core, chat, triage, email, imap, mailMessageRef, sync, escalation, dashboard, syncThreads, staffDevices, escalationReplied, privacy, incidentBanner, teamPromises, incidentLinks, chatPushTokens];
+export const migrations: Migration[] = [core, chat, triage, email, imap, mailMessageRef, sync, escalation, dashboard, syncThreads, staffDevices, escalationReplied, privacy, incidentBanner, teamPromises, incidentLinks, chatPushTokens, incidentProblems];
 
 export const latestVersion = Math.max(...migrations.map((m) => m.version));

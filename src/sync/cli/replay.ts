@@ -32,7 +32,7 @@ async function main(): Promise<number> {
   }
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   const failed: { id: string; queue: string; error: string | null; retryCount: number; data: unknown }[] = [];
-  for (const queue of ['sync.push', 'sync.pull']) {
+  for (const queue of ['sync.push', 'sync.pull', 'sync.problem']) {
     const response = await fetch(`${base}/admin/jobs/failed?queue=${queue}`, { headers });
     if (!response.ok) {
       console.error(`sync:replay: ${base} answered ${response.status}: ${await response.text()}`);

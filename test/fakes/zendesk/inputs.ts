@@ -19,6 +19,8 @@ const ticketInput = z.looseObject({
   tags: z.array(z.string()).optional(),
   priority: z.string().nullable().optional(),
   type: z.string().nullable().optional(),
+  problem_id: z.number().int().nullable().optional(),
+  assignee_id: z.number().int().nullable().optional(),
   status: z.string().optional(),
   // TicketObject: write-only `safe_update` ("a value of false has the same effect as true") and `updated_stamp`.
   safe_update: z.union([z.boolean(), z.string()]).optional(),

@@ -59,6 +59,10 @@ export interface ZdTicket {
   status: ZdStatus;
   priority: ZdPriority | null;
   type: (typeof TICKET_TYPES)[number] | null;
+  /** For `type: incident`: the problem ticket it is linked to. */
+  problem_id: number | null;
+  /** A problem with at least one incident linked (kept by the state as links change). */
+  has_incidents: boolean;
   requester_id: number;
   submitter_id: number;
   assignee_id: number | null;
@@ -113,6 +117,7 @@ export function ticketJson(ticket: ZdTicket, baseUrl: string): Record<string, un
     status: ticket.status,
     priority: ticket.priority,
     type: ticket.type,
+    problem_id: ticket.problem_id,
     requester_id: ticket.requester_id,
     submitter_id: ticket.submitter_id,
     assignee_id: ticket.assignee_id,
@@ -125,7 +130,7 @@ export function ticketJson(ticket: ZdTicket, baseUrl: string): Record<string, un
     custom_fields: [],
     via: { channel: ticket.via.channel, source: { from: {}, to: {}, rel: null } },
     is_public: ticket.comments.some((c) => c.public),
-    has_incidents: false,
+    has_incidents: ticket.has_incidents,
     allow_attachments: true,
     allow_channelback: false,
     from_messaging_channel: false,

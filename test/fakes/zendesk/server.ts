@@ -56,6 +56,11 @@ export interface FakeZendesk extends FakeHelpdesk {
   /** The raw ticket as the fake holds it (comments included), for assertions on tags/priority/authors. */
   ticket(id: string): ZdTicket | null;
   user(id: number): ZdUser | null;
+  /** Problem tickets, oldest first, and the incident tickets linked to one. */
+  problems(): ZdTicket[];
+  incidentsOf(problemId: string): ZdTicket[];
+  /** An agent solves a ticket in the Zendesk UI, optionally with a comment (a solved problem solves its incidents). */
+  agentSolve(ticketId: string, comment?: { body: string; public: boolean }): void;
   /** What the account still holds of an address: users (soft-deleted included), tickets, soft-deleted tickets. */
   remnantsOf(email: string): { users: number[]; tickets: number[]; deletedTickets: number[] };
   setJobDelay(ms: number): void;
@@ -194,6 +199,9 @@ export async function startFakeZendesk(options: FakeZendeskOptions = {}): Promis
     },
     ticket: (id) => state.tickets.get(Number(id)) ?? null,
     user: (id) => state.users.get(id) ?? null,
+    problems: () => [...state.tickets.values()].filter((t) => t.type === 'problem').sort((a, b) => a.id - b.id),
+    incidentsOf: (problemId) => state.incidentsOf(Number(problemId)),
+    agentSolve: (ticketId, comment) => void state.agentUpdate(ticketOf(ticketId).id, agent(), { status: 'solved', ...(comment ? { comment } : {}) }),
     remnantsOf: (email) => erasure.remnantsOf(email),
     setJobDelay: (ms) => void (jobDelayMs = ms),
     notifications: () => [...mail.sent],

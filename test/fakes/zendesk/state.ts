@@ -98,6 +98,8 @@ export class ZendeskState {
       status: (input.status as ZdStatus | undefined) ?? 'new',
       priority: (input.priority as ZdPriority | null | undefined) ?? null,
       type: (input.type as ZdTicket['type'] | undefined) ?? null,
+      problem_id: null,
+      has_incidents: false,
       requester_id: requester.id,
       submitter_id: actor.id,
       assignee_id: null,
@@ -110,6 +112,8 @@ export class ZendeskState {
       updatedMs: now,
       comments: [],
     };
+    this.checkLink(ticket.type, input.problem_id ?? null);
+    ticket.problem_id = input.problem_id ?? null;
     const audit = this.audit(ticket, actor, channel);
     for (const field of ['subject', 'status', 'priority', 'type', 'requester_id', 'tags'] as const) {
       audit.events.push({ id: this.nextEventId++, type: 'Create', field_name: field, value: ticket[field] });
@@ -119,6 +123,7 @@ export class ZendeskState {
     ticket.description = comment.plain_body;
     this.tickets.set(ticket.id, ticket);
     this.reindex(ticket);
+    if (ticket.problem_id !== null) this.relink(ticket.problem_id);
     this.listener.ticketCreated(ticket, comment, actor);
     this.listener.commentAdded(ticket, comment, actor);
     return { ticket, audit };
@@ -136,8 +141,16 @@ export class ZendeskState {
       // Assumed body (the document gives the status only).
       throw new ZdApiError(409, { error: 'UpdateConflict', description: 'Safe Update prevented the update due to outdated ticket data. Please fetch the latest ticket data and try again.' });
     }
+    const type = input.type !== undefined ? (input.type as ZdTicket['type']) : ticket.type;
+    const problemId = input.problem_id !== undefined ? input.problem_id : ticket.problem_id;
+    if (input.type !== undefined || input.problem_id !== undefined) this.checkLink(type, problemId, ticket);
+    if (input.assignee_id != null && !this.users.has(input.assignee_id)) throw recordInvalid('assignee', 'Assignee: is invalid');
     const audit = this.audit(ticket, actor, channel);
     const change = (field: string, previous: unknown, value: unknown) => audit.events.push({ id: this.nextEventId++, type: 'Change', field_name: field, value, previous_value: previous });
+    if (type !== ticket.type) change('type', ticket.type, (ticket.type = type));
+    const formerProblem = ticket.problem_id;
+    if (problemId !== ticket.problem_id) change('problem_id', ticket.problem_id, (ticket.problem_id = problemId));
+    if (input.assignee_id !== undefined && input.assignee_id !== ticket.assignee_id) change('assignee_id', ticket.assignee_id, (ticket.assignee_id = input.assignee_id));
     // `tags` sets the whole list; `additional_tags`/`remove_tags` are not documented for a single
     // ticket's update and are ignored, as Zendesk ignores any property it does not know.
     const tags = input.tags ? normaliseTags(input.tags) : [...ticket.tags];
@@ -157,9 +170,52 @@ export class ZendeskState {
     if (!input.status && comment?.public && byRequesterThemselves && ['pending', 'solved'].includes(status)) status = 'open';
     if (status !== previous) change('status', previous, (ticket.status = status));
     this.touch(ticket);
+    for (const problem of new Set([formerProblem, ticket.problem_id])) if (problem !== null) this.relink(problem);
     if (comment) this.listener.commentAdded(ticket, comment, actor);
     if (ticket.status !== previous) this.listener.statusChanged(ticket, previous, actor);
+    if (ticket.type === 'problem' && ticket.status === 'solved' && previous !== 'solved') this.solveIncidentsOf(ticket, comment, actor, channel);
     return { ticket, audit };
+  }
+
+  /** The incident tickets linked to a problem, oldest first. */
+  incidentsOf(problemId: number): ZdTicket[] {
+    return [...this.tickets.values()].filter((t) => t.problem_id === problemId).sort((a, b) => a.id - b.id);
+  }
+
+  /**
+   * `problem_id` must name a problem ticket, and only an incident links to one (TicketObject:
+   * "For tickets of type incident, the ID of the problem the incident is linked to"). Zendesk's
+   * answer to a broken link is not documented; the unfriendly reading refuses it (422).
+   */
+  private checkLink(type: ZdTicket['type'], problemId: number | null, ticket?: ZdTicket): void {
+    if (problemId === null) return;
+    const problem = this.tickets.get(problemId);
+    if (!problem || problem.type !== 'problem') throw recordInvalid('problem_id', 'Problem: is not a problem ticket');
+    if (type !== 'incident') throw recordInvalid('problem_id', 'Problem: can only be set on an incident');
+    if (ticket && problem.id === ticket.id) throw recordInvalid('problem_id', 'Problem: cannot link a ticket to itself');
+  }
+
+  private relink(problemId: number): void {
+    const problem = this.tickets.get(problemId);
+    if (!problem) return;
+    const has = this.incidentsOf(problemId).length > 0;
+    if (problem.has_incidents !== has) {
+      problem.has_incidents = has;
+      this.reindex(problem);
+    }
+  }
+
+  /**
+   * Solving a problem solves its linked incidents, and the comment that solved it is added to each
+   * of them, public or private as written (support.zendesk.com › "Working with problem and
+   * incident tickets"; the API's behaviour is not documented: assumed the same as the agent's UI).
+   */
+  private solveIncidentsOf(problem: ZdTicket, comment: ZdComment | null, actor: ZdUser, channel: ZdChannel): void {
+    for (const incident of this.incidentsOf(problem.id)) {
+      if (incident.status === 'solved' || incident.status === 'closed') continue;
+      const copy = comment ? { body: comment.plain_body, public: comment.public, author_id: comment.author_id } : undefined;
+      this.updateTicket(incident.id, { ticket: { status: 'solved', ...(copy ? { comment: copy } : {}) } }, actor, channel);
+    }
   }
 
   upload(fileName: string, contentType: string, size: number, token: string | null): { token: string; attachment: ZdAttachment; attachments: ZdAttachment[] } {
