@@ -112,6 +112,7 @@ async function bringUpToDate(
     .executeTakeFirst();
   if (!incident) return;
   const state = await row.state();
+  deps.log.debug({ integrationId: row.integrationId, incidentId, status: incident.status, problemId: state.external_id }, 'incident problem record run');
   if (state.external_id === null) {
     // Never made while open: nothing at the helpdesk to show or to solve.
     if (incident.status !== 'open') return;
@@ -128,12 +129,14 @@ async function bringUpToDate(
     }
     await row.created(problemId);
     deps.log.info({ integrationId: row.integrationId, incidentId, problemId }, 'incident shown at the helpdesk as a problem');
-    // Its members were waiting for it: link them now (routed pushes; others drop out harmlessly).
-    const members = await deps.store.db.selectFrom('incident_conversations').select('conversation_id').where('incident_id', '=', incidentId).execute();
-    await deps.queue.enqueue(members.map((m) => pushRequest(row.integrationId, m.conversation_id)));
+  }
+  if (incident.status === 'open') {
+    // Its members were waiting for it: link them now. Also when it existed already — a member whose
+    // push looked while the create was in flight asked for this run and links only when queued.
+    await linkWaitingMembers(deps, row.integrationId, incidentId);
     return;
   }
-  if (incident.status === 'open' || state.solved_at) return;
+  if (state.solved_at || state.external_id === null) return;
   if (incident.status === 'merged') {
     const { linked } = await deps.store.db
       .selectFrom('sync_conversations')
@@ -147,6 +150,16 @@ async function bringUpToDate(
   await problems.solve(state.external_id, solveNote(incident), signal);
   await row.solved(new Date(clock()));
   deps.log.info({ integrationId: row.integrationId, incidentId, problemId: state.external_id }, 'incident problem solved at the helpdesk');
+}
+
+/** Queues the push of every member the helpdesk does not show in the incident yet (routed pushes; others drop out harmlessly). */
+async function linkWaitingMembers(deps: ProblemDeps, integrationId: string, incidentId: string): Promise<void> {
+  const waiting = await sql<{ conversation_id: string }>`
+    SELECT m.conversation_id FROM incident_conversations m
+    LEFT JOIN sync_conversations s ON s.conversation_id = m.conversation_id AND s.integration_id = ${integrationId}
+    WHERE m.incident_id = ${incidentId} AND s.incident_pushed IS DISTINCT FROM m.incident_id`.execute(deps.store.db);
+  await deps.queue.enqueue(waiting.rows.map((m) => pushRequest(integrationId, m.conversation_id)));
+  deps.log.debug({ integrationId, incidentId, waiting: waiting.rows.length }, 'pushes queued for members not linked yet');
 }
 
 function problemBody(deps: ProblemDeps, incident: { id: string; number: number; title: string }): string {

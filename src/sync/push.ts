@@ -516,6 +516,7 @@ async function incidentToPush(
     // Linked to the incident's problem record, which is made first: its job queues this push
     // again once it exists (a singleton: thirty reports ask for it once).
     await deps.queue.enqueue([problemRequest(integrationId, wanted)]);
+    deps.log.debug({ integrationId, conversationId, incidentId: wanted }, 'incident link waits for the incident problem record');
     return null;
   }
   const key = `incident:${conversationId}:${wanted}`;

@@ -13,10 +13,11 @@
  *   chaos replies sent=N lost=0 duplicated=0 out_of_order=0
  * and exits 1 unless both are clean.
  *
- * Against Help Scout every conversation opens with an outage report, so all of them join one hub
- * incident (200 conversations in the full run) and the sync engine must tag each one
- * `incident-<number>` with one private note, through the same faults and kills:
- *   chaos incident conversations=N untagged=0 mistagged=0 notes_missing=0 notes_duplicated=0
+ * Every conversation opens with an outage report, so all of them join one hub incident (200
+ * conversations in the full run), and the sync engine must show each one in it the vendor's way,
+ * with one private note, through the same faults and kills — Help Scout: the tag
+ * `incident-<number>`; Zendesk: an incident ticket linked to the incident's one problem ticket:
+ *   chaos incident conversations=N untagged=0 mistagged=0 notes_missing=0 notes_duplicated=0 records=1
  *
  * Settings: CHAOS_N (2000), CHAOS_KILLS (3), CHAOS_VENDOR (helpscout | zendesk), CHAOS_SEED,
  * CHAOS_READING (unfriendly | friendly: how the fake reads what the vendor's material leaves open),
@@ -59,8 +60,6 @@ const DEADLINE_MS = Number(process.env['CHAOS_DEADLINE_S'] ?? 600) * 1000;
 const CONVERSATIONS = Math.max(5, Math.round(N / 10));
 const REPLIES_PER_CONVERSATION = 2;
 const SENDERS = 12;
-/** Help Scout shows hub incidents (tags and a note); Zendesk's problem tickets are not built yet. */
-const OUTAGE = VENDOR === 'helpscout';
 const INCIDENT_NOTE = 'Support Hub: this conversation is part of incident #';
 
 let rngState = SEED || 1;
@@ -131,7 +130,7 @@ async function main(): Promise<number> {
   const customers: Customer[] = [];
   for (let i = 0; i < CONVERSATIONS; i++) {
     const texts = Array.from({ length: Math.floor(N / CONVERSATIONS) + (i < N % CONVERSATIONS ? 1 : 0) }, (_, k) =>
-      OUTAGE && k === 0 ? `Your site is down, nobody can log in! urgent (chaos c${i} ${randomUUID().slice(0, 8)})` : `chaos c${i} m${k} ${randomUUID().slice(0, 8)}`,
+      k === 0 ? `Your site is down, nobody can log in! urgent (chaos c${i} ${randomUUID().slice(0, 8)})` : `chaos c${i} m${k} ${randomUUID().slice(0, 8)}`,
     );
     customers.push({ index: i, sdk: new Sdk(base), conversationId: null, texts, replies: [], repliesSent: 0 });
   }
@@ -217,7 +216,8 @@ async function main(): Promise<number> {
       const atVendor = customers.reduce((n, c) => n + c.texts.filter((text) => vendorTexts(fake, c).includes(text)).length, 0);
       const replied = customers.reduce((n, c) => n + c.repliesSent, 0);
       const delivered = (await repliesAtCustomer(customers)).reduce((n, r) => n + r.sent - r.missing, 0);
-      log(`progress: ${atVendor}/${N} messages at the vendor, ${replied}/${customers.length * REPLIES_PER_CONVERSATION} agent replies sent, ${delivered} at the customer`);
+      const shown = incidentReport(fake, customers);
+      log(`progress: ${atVendor}/${N} messages at the vendor, ${replied}/${customers.length * REPLIES_PER_CONVERSATION} agent replies sent, ${delivered} at the customer, ${shown.conversations - shown.untagged}/${shown.conversations} shown in the incident`);
     }
     const done = customers.every((c) => c.repliesSent >= REPLIES_PER_CONVERSATION);
     if (done) {
@@ -267,11 +267,16 @@ async function main(): Promise<number> {
     shapes.set(shape, (shapes.get(shape) ?? 0) + 1);
   }
   if (shapes.size > 0) log(`vendor calls by shape: ${JSON.stringify(Object.fromEntries([...shapes.entries()].sort((a, b) => b[1] - a[1])))}`);
+  // Writes per conversation (failed ones included): what a per-conversation limit (Zendesk: 30 updates per ticket per 10 minutes) sees.
+  const writesPer = new Map<string, number>();
+  for (const r of recorded) if (r.method !== 'GET') writesPer.set(r.path.split('?')[0]!, (writesPer.get(r.path.split('?')[0]!) ?? 0) + 1);
+  const busiest = [...writesPer.entries()].filter(([path]) => /\/\d+(\/|$)/.test(path)).sort((a, b) => b[1] - a[1])[0];
+  if (busiest) log(`busiest conversation at the vendor: ${busiest[1]} writes to ${busiest[0]}`);
   log(`vendor saw ${stats.requests} requests: ${JSON.stringify(stats.byStatus)}; webhooks sent ${stats.webhooksSent}; vendor notifications ${fake.notifications().length}`);
   console.log(`chaos messages sent=${messageReport.sent} lost=${messageReport.lost} duplicated=${messageReport.duplicated} out_of_order=${messageReport.outOfOrder}`);
   console.log(`chaos replies sent=${replyReport.sent} lost=${replyReport.lost} duplicated=${replyReport.duplicated} out_of_order=${replyReport.outOfOrder}`);
   const incident = incidentReport(fake, customers);
-  if (OUTAGE) console.log(`chaos incident conversations=${incident.conversations} untagged=${incident.untagged} mistagged=${incident.mistagged} notes_missing=${incident.notesMissing} notes_duplicated=${incident.notesDuplicated}`);
+  console.log(`chaos incident conversations=${incident.conversations} untagged=${incident.untagged} mistagged=${incident.mistagged} notes_missing=${incident.notesMissing} notes_duplicated=${incident.notesDuplicated} records=${incident.records}`);
 
   hub.child.kill('SIGTERM');
   await hub.exited;
@@ -281,19 +286,21 @@ async function main(): Promise<number> {
   const clean =
     [messageReport, replyReport].every((r) => r.lost === 0 && r.duplicated === 0 && r.outOfOrder === 0) &&
     replyReport.sent > 0 &&
-    incident.untagged + incident.mistagged + incident.notesMissing + incident.notesDuplicated === 0;
+    incident.untagged + incident.mistagged + incident.notesMissing + incident.notesDuplicated === 0 &&
+    incident.records <= 1;
   return clean ? 0 : 1;
 }
 
 /**
- * The incident as Help Scout shows it: every conversation tagged with the one incident all the
- * outage reports joined (the most common incident tag), with exactly one incident note.
+ * The incident as the helpdesk shows it: every conversation linked to the one incident all the
+ * outage reports joined (the most common link: Help Scout's tag, Zendesk's problem ticket), with
+ * exactly one incident note; and at most one incident record (Zendesk: problem ticket) made.
  */
 function incidentReport(fake: FakeHelpdesk, customers: Customer[]) {
-  const report = { conversations: 0, untagged: 0, mistagged: 0, notesMissing: 0, notesDuplicated: 0 };
-  if (!OUTAGE) return report;
-  const remotes = customers.map((c) => fake.conversations().find((r) => r.hubConversationId === c.conversationId) ?? null);
-  const tagsOf = (remote: (typeof remotes)[number]) => (remote?.tags ?? []).filter((t) => /^incident-\d+$/.test(t));
+  const all = fake.conversations();
+  const report = { conversations: 0, untagged: 0, mistagged: 0, notesMissing: 0, notesDuplicated: 0, records: all.filter((c) => c.isIncidentRecord).length };
+  const remotes = customers.map((c) => all.find((r) => r.hubConversationId === c.conversationId) ?? null);
+  const tagsOf = (remote: (typeof remotes)[number]) => remote?.incidentLinks ?? [];
   const counts = new Map<string, number>();
   for (const remote of remotes) for (const tag of tagsOf(remote)) counts.set(tag, (counts.get(tag) ?? 0) + 1);
   const expected = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? null;

@@ -186,6 +186,24 @@ describe('Zendesk conformance: the adapter and the fake against Zendesk Support 
       found!.threadIds.forEach((id) => known.add(id));
     }
 
+    // Incidents as problem tickets: open (and find it again by the incident), link a member with a
+    // note, a lost link looked up, unlink, solve (assigning the API user), solving twice is nothing.
+    const incidentId = randomUUID();
+    const problemId = await zendesk.problems.open({ incidentId, number: 7, title: 'Service outage', body: 'Support Hub incident #7: Service outage.' });
+    expect(await zendesk.problems.find(incidentId)).toBe(problemId);
+    const link = { id: incidentId, number: 7, title: 'Service outage', url: null, problemId };
+    await zendesk.write({ kind: 'incident', ref: files, key: `incident:${files.conversationId}:${incidentId}`, incident: link, note: 'Support Hub: this conversation is part of incident #7' });
+    const lostLink: HelpdeskWrite = { kind: 'incident', ref: plain, key: `incident:${plain.conversationId}:${incidentId}`, incident: link, note: 'Support Hub: this conversation is part of incident #7' };
+    await lostWrite(lostLink, { method: 'PUT' });
+    expect((await zendesk.findWrite(lostLink, known))?.threadIds).toHaveLength(1);
+    expect(fake.incidentsOf(problemId).map((t) => String(t.id)).sort()).toEqual([files.externalId, plain.externalId].sort());
+    await zendesk.write({ kind: 'incident', ref: files, key: `incident:${files.conversationId}:none`, incident: null, note: null });
+    expect(fake.ticket(files.externalId)).toMatchObject({ type: null, problem_id: null });
+    await zendesk.problems.solve(problemId, 'Support Hub: the incident was resolved.');
+    await zendesk.problems.solve(problemId, 'Support Hub: the incident was resolved.');
+    expect(fake.ticket(problemId)).toMatchObject({ status: 'solved', assignee_id: fake.apiUserId });
+    expect(await zendesk.conversation(problemId)).toMatchObject({ hubConversationId: null, hubIncidentId: incidentId });
+
     // Reads: threads, conversation (found and not found), the reconciliation poll.
     const threads = await zendesk.threads(plain.externalId);
     expect(threads.some((t) => t.kind === 'agent' && !t.byHub)).toBe(true);

@@ -49,6 +49,13 @@ export interface FakeConversationView {
   tags: string[];
   priority: string | null;
   threads: FakeThreadView[];
+  /**
+   * The incident records the conversation is linked to, the vendor's way: Help Scout its
+   * `incident-<n>` tags; Zendesk `problem-<id>` for an incident ticket linked to a problem.
+   */
+  incidentLinks: string[];
+  /** The vendor's own record of an incident (a Zendesk problem ticket), not a conversation. */
+  isIncidentRecord: boolean;
 }
 
 /** An email the vendor itself sent to a customer (its own notification of an agent reply, auto-reply, …). */

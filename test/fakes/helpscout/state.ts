@@ -286,6 +286,8 @@ export class HelpScoutState {
       status: conversation.status === 'active' ? 'open' : conversation.status === 'pending' ? 'pending' : 'closed',
       tags: [...conversation.tags],
       priority: null,
+      incidentLinks: conversation.tags.filter((t) => /^incident-\d+$/.test(t)),
+      isIncidentRecord: false,
       threads: [...conversation.threads].sort((a, b) => a.createdAt - b.createdAt || a.id - b.id).map((t) => threadView(t)),
     };
   }

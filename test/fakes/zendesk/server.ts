@@ -151,6 +151,8 @@ export async function startFakeZendesk(options: FakeZendeskOptions = {}): Promis
     status: canonicalStatus(ticket.status),
     tags: [...ticket.tags],
     priority: ticket.priority,
+    incidentLinks: ticket.type === 'incident' && ticket.problem_id !== null ? [`problem-${ticket.problem_id}`] : [],
+    isIncidentRecord: ticket.type === 'problem',
     threads: ticket.comments.map((c): FakeThreadView => {
       const author = userOf(c.author_id);
       const kind = !c.public ? 'note' : c.author_id === ticket.requester_id ? 'customer' : author.role !== 'end-user' ? 'agent' : 'other';
