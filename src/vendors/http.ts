@@ -216,13 +216,19 @@ export class VendorHttp {
    * After a 429 every budget the request drew from waits — except the account-wide one when the
    * vendor says the account still has room (`remaining` > 0): then a narrower limit (an endpoint's,
    * a ticket's) refused it, and pausing the whole account for one ticket would stall every other.
+   * And the other way round: when the vendor says the account is spent (`remaining` 0), the
+   * account's limit explains the 429, so a per-object budget (one ticket's) is not paused — a pause
+   * is a debt that takes its saved burst too, and the ticket would then get one update a minute
+   * or so long after the account recovered.
    */
   private async pauseBudgets(request: VendorRequest, ms: number, remaining: number | null): Promise<void> {
     const rate = this.options.budgets?.rate;
     if (!rate) return;
     const accountHasRoom = remaining !== null && remaining > 0;
+    const accountSpent = remaining === 0;
     for (const { budget, bucket } of this.drawnBy(request, this.buckets)) {
       if (budget.accountWide && accountHasRoom) continue;
+      if (budget.scope && accountSpent) continue;
       await rate.pause(bucket, ms);
     }
   }

@@ -217,7 +217,7 @@ async function main(): Promise<number> {
       const replied = customers.reduce((n, c) => n + c.repliesSent, 0);
       const delivered = (await repliesAtCustomer(customers)).reduce((n, r) => n + r.sent - r.missing, 0);
       const shown = incidentReport(fake, customers);
-      log(`progress: ${atVendor}/${N} messages at the vendor, ${replied}/${customers.length * REPLIES_PER_CONVERSATION} agent replies sent, ${delivered} at the customer, ${shown.conversations - shown.untagged}/${shown.conversations} shown in the incident`);
+      log(`progress: ${atVendor}/${N} messages at the vendor, ${replied}/${customers.length * REPLIES_PER_CONVERSATION} agent replies sent, ${delivered} at the customer, ${shown.conversations - shown.untagged}/${shown.conversations} shown in the incident${shown.firstUntagged ? ` (not yet: ${shown.firstUntagged})` : ''}`);
     }
     const done = customers.every((c) => c.repliesSent >= REPLIES_PER_CONVERSATION);
     if (done) {
@@ -298,7 +298,7 @@ async function main(): Promise<number> {
  */
 function incidentReport(fake: FakeHelpdesk, customers: Customer[]) {
   const all = fake.conversations();
-  const report = { conversations: 0, untagged: 0, mistagged: 0, notesMissing: 0, notesDuplicated: 0, records: all.filter((c) => c.isIncidentRecord).length };
+  const report = { conversations: 0, untagged: 0, mistagged: 0, notesMissing: 0, notesDuplicated: 0, records: all.filter((c) => c.isIncidentRecord).length, firstUntagged: null as string | null };
   const remotes = customers.map((c) => all.find((r) => r.hubConversationId === c.conversationId) ?? null);
   const tagsOf = (remote: (typeof remotes)[number]) => remote?.incidentLinks ?? [];
   const counts = new Map<string, number>();
@@ -307,8 +307,10 @@ function incidentReport(fake: FakeHelpdesk, customers: Customer[]) {
   for (const remote of remotes) {
     report.conversations++;
     const tags = tagsOf(remote);
-    if (tags.length === 0) report.untagged++;
-    else if (tags.length > 1 || tags[0] !== expected) report.mistagged++;
+    if (tags.length === 0) {
+      report.untagged++;
+      report.firstUntagged ??= remote?.hubConversationId ?? null;
+    } else if (tags.length > 1 || tags[0] !== expected) report.mistagged++;
     const notes = (remote?.threads ?? []).filter((t) => t.kind === 'note' && t.text.startsWith(INCIDENT_NOTE)).length;
     if (notes === 0) report.notesMissing++;
     if (notes > 1) report.notesDuplicated++;

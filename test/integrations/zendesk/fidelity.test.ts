@@ -180,6 +180,25 @@ describe('Zendesk as the vendor documents it', () => {
     }
   });
 
+  it('4. a 429 from the account-wide limit pauses the account, not the tickets: a ticket keeps its saved burst', async () => {
+    // 20 per minute per ticket: a burst of 15, then one every 12 s. maxRateWaitMs 3 s: a ticket
+    // whose burst a 429 had taken would refuse the second note (rate_limited) instead of sending it.
+    const burst = await startHarness(db.store, { env: { ZENDESK_PER_TICKET_UPDATE_LIMIT: '20/60' }, overrides: { maxRateWaitMs: 3000 } });
+    try {
+      const ref = await created(burst.zendesk);
+      // The account runs out (another integration spent it): 429s with X-Rate-Limit-Remaining 0.
+      burst.fake.setRateLimit({ limit: 1, windowMs: 1000 });
+      await burst.zendesk.conversation(ref.externalId);
+      await burst.zendesk.write({ kind: 'note', ref, key: 'n0', text: 'note 0' });
+      expect(burst.fake.stats().byStatus[429] ?? 0).toBeGreaterThan(0);
+      burst.fake.setRateLimit(null);
+      for (let i = 1; i <= 5; i++) await burst.zendesk.write({ kind: 'note', ref, key: `n${i}`, text: `note ${i}` });
+      expect(burst.fake.ticket(ref.externalId)!.comments.filter((c) => !c.public)).toHaveLength(6);
+    } finally {
+      await burst.close();
+    }
+  });
+
   it('4. the Incremental Ticket Export keeps to its 10 requests a minute', async () => {
     const exporting = await startHarness(db.store, { env: { ZENDESK_EXPORT_RATE_LIMIT: '3/2' }, overrides: { maxRateWaitMs: 5000 } });
     try {
