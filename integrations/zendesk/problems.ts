@@ -41,7 +41,14 @@ export class ZendeskProblems implements HelpdeskProblems {
   }
 
   async solve(problemId: string, note: string, signal?: AbortSignal): Promise<void> {
-    const { ticket } = await this.client.showTicket(problemId, signal);
+    let ticket: ZendeskTicket;
+    try {
+      ({ ticket } = await this.client.showTicket(problemId, signal));
+    } catch (error) {
+      // Deleted in Zendesk: nothing left to solve.
+      if (isVendorError(error) && error.kind === 'not_found') return;
+      throw error;
+    }
     if (ticket.status === 'solved' || ticket.status === 'closed') return;
     // "A ticket's status can't be set to Solved … without an assignee" (About native system ticket
     // rules): an unassigned problem is assigned to the API user as it is solved.

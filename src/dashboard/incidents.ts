@@ -6,7 +6,7 @@ import { escalationView } from './conversation.js';
 export async function incidentDetail(store: Store, incidentId: string) {
   const incident = await store.db.selectFrom('incidents').selectAll().where('id', '=', incidentId).executeTakeFirst();
   if (!incident) return null;
-  const [conversations, others, escalation, banner] = await Promise.all([
+  const [conversations, others, escalation, banner, helpdeskRecords] = await Promise.all([
     store.db
       .selectFrom('incident_conversations as m')
       .innerJoin('conversations as c', 'c.id', 'm.conversation_id')
@@ -22,7 +22,9 @@ export async function incidentDetail(store: Store, incidentId: string) {
     store.db.selectFrom('incidents').select(['id', 'number', 'title']).where('status', '=', 'open').where('id', '<>', incidentId).orderBy('number', 'desc').limit(100).execute(),
     store.db.selectFrom('escalations').select('id').where('incident_id', '=', incidentId).executeTakeFirst(),
     bannerOutcomes(store, incidentId),
+    // Its own record at a helpdesk with problem tickets (Zendesk), for staff to find it there.
+    store.db.selectFrom('sync_problems').select(['integration_id', 'external_id', 'solved_at', 'last_error']).where('incident_id', '=', incidentId).orderBy('integration_id').execute(),
   ]);
   const customers = new Set(conversations.map((c) => c.contact_id)).size;
-  return { incident, conversations, customers, others, banner, defaultBannerMessage: DEFAULT_BANNER_MESSAGE, escalation: escalation ? await escalationView(store, escalation.id) : null };
+  return { incident, conversations, customers, others, banner, helpdeskRecords, defaultBannerMessage: DEFAULT_BANNER_MESSAGE, escalation: escalation ? await escalationView(store, escalation.id) : null };
 }

@@ -3,6 +3,7 @@ import { zendesk } from '../../integrations/zendesk/index.js';
 import { pullRequest } from '../../src/sync/webhooks.js';
 import { startFakeZendesk, type FakeZendesk } from '../fakes/zendesk/server.js';
 import { backends } from '../support/backends.js';
+import { createStaff, StaffClient } from '../support/dashboard.js';
 import { startTestHub, waitFor, type TestHub } from '../support/hub.js';
 import { chatMessage } from '../support/inbound.js';
 
@@ -98,6 +99,11 @@ describe.each(backends)('incidents as Zendesk problem tickets on %s', (backend) 
     expect(await t.hub.store.db.selectFrom('conversations').select('id').where('channel', '=', 'helpdesk').execute()).toEqual([]);
     await waitFor(async () => (await ticketOf(question)) !== null, 30_000, 'the unrelated question at Zendesk');
     expect((await ticketOf(question))!).toMatchObject({ type: null, problem_id: null });
+    // Staff find it in Zendesk from the incident's page.
+    const account = await createStaff(t.hub, 'triage');
+    const staff = new StaffClient(base);
+    expect((await staff.login(account.email, account.password)).status).toBe(303);
+    expect(await (await staff.get(`/dashboard/incidents/${incident.id}`)).text()).toContain(`In zendesk: problem ticket #${problemId}`);
     // No customer was mailed by Zendesk about any of it (the hub delivers), and one problem only.
     expect(fake.notifications()).toEqual([]);
     expect(fake.problems()).toHaveLength(1);
