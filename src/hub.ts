@@ -1,4 +1,3 @@
-import { HubError } from './errors.js';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -7,6 +6,7 @@ import { buildApp } from './app.js';
 import type { AnyIntegration } from './capabilities/integration.js';
 import { IntegrationRegistry } from './capabilities/registry.js';
 import { ConfigError, type LoadedConfig } from './config.js';
+import { HubError } from './errors.js';
 import { FileLinks } from './http/file-links.js';
 import { createHelpdeskSync, replaySync, type HelpdeskSync } from './sync/index.js';
 import { routingProblems } from './sync/config.js';
