@@ -175,8 +175,9 @@ function firstMessageId(value: string | undefined): string | null {
   if (!value) return null;
   const bracketed = /<[^<>\s]+>/.exec(value);
   if (bracketed) return bracketed[0];
-  const bare = value.trim().split(/\s+/)[0] ?? '';
-  return bare === '' ? null : `<${bare.replace(/^<|>$/g, '')}>`;
+  // A header cut short ("Message-ID: <") has no id left once its brackets are gone: none, not "<>".
+  const bare = (value.trim().split(/\s+/)[0] ?? '').replace(/^<|>$/g, '');
+  return bare === '' ? null : `<${bare}>`;
 }
 
 function toAttachment(attachment: Attachment, maxAttachmentBytes: number): MailAttachment {

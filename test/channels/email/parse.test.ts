@@ -25,6 +25,15 @@ describe('parseMail', () => {
     expect(syntheticMessageId(Buffer.concat([raw, Buffer.from('x')]))).not.toBe(first.messageId);
   });
 
+  it('gives a mail whose Message-ID header was cut short ("<" alone) a synthetic one, never "<>"', async () => {
+    // Found by the fuzz test (a truncated FreeScout seed): "<>" would thread unrelated mail together.
+    for (const header of ['<', '<>', ' < ']) {
+      const mail = await parseMail(Buffer.from(`From: a@customer.example\r\nTo: support@hub.example\r\nMessage-ID: ${header}\r\nSubject: hi\r\n\r\nhello\r\n`));
+      expect(mail.messageId).toMatch(/^<[0-9a-f]{64}@synthetic\.invalid>$/);
+      expect(mail.syntheticMessageId).toBe(true);
+    }
+  });
+
   it('lowercases addresses and drops quotes around display names', async () => {
     const mail = await fixture('reply-gmail.eml');
     expect(mail.from).toEqual({ address: 'ann.lee@gmail.com', name: 'Ann Lee' });
