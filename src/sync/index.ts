@@ -75,6 +75,8 @@ export function createHelpdeskSync(deps: SyncDeps): HelpdeskSync {
     const target = helpdeskFor(conversation);
     return target ? [pushRequest(target, conversation.id)] : [];
   };
+  // What every sync job shares: the store and queue, the helpdesks and their health, this process.
+  const jobDeps = { store: deps.store, queue: deps.queue, log: deps.log, states, helpdesks, processTag: deps.processTag, ...(deps.incidentUrl ? { incidentUrl: deps.incidentUrl } : {}) };
   const reconciler = new Reconciler({ store: deps.store, queue: deps.queue, log: deps.log, states, helpdesks, intervalMs: deps.config.reconcileSeconds * 1000 });
   return {
     helpdeskFor,
@@ -94,27 +96,8 @@ export function createHelpdeskSync(deps: SyncDeps): HelpdeskSync {
       deliver: async () => {},
     },
     handlers: {
-      'sync.push': syncPushJob({
-        store: deps.store,
-        queue: deps.queue,
-        log: deps.log,
-        states,
-        helpdesks,
-        processTag: deps.processTag,
-        budgetMs: deps.config.pushBudgetSeconds * 1000,
-        helpdeskFor,
-        attachmentUrl: deps.attachmentUrl,
-        ...(deps.incidentUrl ? { incidentUrl: deps.incidentUrl } : {}),
-      }),
-      'sync.problem': syncProblemJob({
-        store: deps.store,
-        queue: deps.queue,
-        log: deps.log,
-        states,
-        helpdesks,
-        processTag: deps.processTag,
-        ...(deps.incidentUrl ? { incidentUrl: deps.incidentUrl } : {}),
-      }),
+      'sync.push': syncPushJob({ ...jobDeps, budgetMs: deps.config.pushBudgetSeconds * 1000, helpdeskFor, attachmentUrl: deps.attachmentUrl }),
+      'sync.problem': syncProblemJob(jobDeps),
       'sync.pull': syncPullJob({
         store: deps.store,
         log: deps.log,

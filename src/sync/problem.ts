@@ -8,6 +8,7 @@ import type { Store } from '../store/store.js';
 import { isVendorError } from '../vendors/error.js';
 import type { IntegrationStates } from './integration-state.js';
 import { pushRequest } from './push.js';
+import { rateLimitedToRetry, RetryLater } from './retry-later.js';
 
 /**
  * `sync.problem`: a hub incident's own record at a helpdesk whose traits say `incidentLinks:
@@ -46,15 +47,6 @@ export function problemRequest(integrationId: string, incidentId: string, startA
 const LEASE_MS = 60_000;
 const RUN_DEADLINE_MS = 25_000;
 
-class ComeBack extends Error {
-  constructor(
-    readonly delayMs: number,
-    reason: string,
-  ) {
-    super(reason);
-  }
-}
-
 export function syncProblemJob(deps: ProblemDeps) {
   const clock = deps.clock ?? Date.now;
   return async (payload: { integrationId: string; incidentId: string }, context: JobContext): Promise<void> => {
@@ -82,9 +74,9 @@ export function syncProblemJob(deps: ProblemDeps) {
     } catch (error) {
       const reason = error instanceof Error ? error.message.slice(0, 500) : String(error).slice(0, 500);
       await row.release(reason);
-      if (error instanceof ComeBack) return later(error.delayMs);
-      if (isVendorError(error) && error.kind === 'rate_limited') return later(error.retryAfterMs ?? 5000);
-      if (isVendorError(error) && (error.kind === 'unavailable' || error.outcomeUnknown)) return later(1000 + Math.random() * 3000);
+      const retry = rateLimitedToRetry(error);
+      if (retry instanceof RetryLater) return later(retry.delayMs);
+      if (isVendorError(error) && error.outcomeUnknown) return later(1000 + Math.random() * 3000);
       if (signal.aborted) return later(500);
       if (isVendorError(error) && error.kind === 'auth') {
         await deps.states.authFailed(integrationId, error.message, new Date());
@@ -121,7 +113,7 @@ async function bringUpToDate(
       // A create was sent and its answer lost: did it land?
       problemId = await problems.find(incidentId, signal);
       const age = clock() - new Date(state.create_started_at).getTime();
-      if (!problemId && age < helpdesk.traits.searchLagMs) throw new ComeBack(Math.min(helpdesk.traits.searchLagMs - age + 500, 60_000), 'problem create outcome unknown; waiting for the vendor search');
+      if (!problemId && age < helpdesk.traits.searchLagMs) throw new RetryLater(Math.min(helpdesk.traits.searchLagMs - age + 500, 60_000), 'problem create outcome unknown; waiting for the vendor search');
     }
     if (!problemId) {
       await row.createStarted(new Date(clock()));
@@ -145,7 +137,7 @@ async function bringUpToDate(
       .where('incident_pushed', '=', incidentId)
       .executeTakeFirstOrThrow();
     // Solving it now would solve the tickets still linked to it: wait for their re-link.
-    if (Number(linked) > 0) throw new ComeBack(3000, `${linked} conversations still link to the merged incident's problem`);
+    if (Number(linked) > 0) throw new RetryLater(3000, `${linked} conversations still link to the merged incident's problem`);
   }
   await problems.solve(state.external_id, solveNote(incident), signal);
   await row.solved(new Date(clock()));

@@ -9,9 +9,10 @@ import type { Store } from '../store/store.js';
 import type { IntegrationStates } from './integration-state.js';
 import { deviceFacts } from '../conversations/device-facts.js';
 import { SyncLease, LeaseLostError, type RecordedFacts } from './lease.js';
-import { isVendorError, type VendorError } from '../vendors/error.js';
+import { isVendorError } from '../vendors/error.js';
 import { attachmentBytesRemoved, attachmentRemoved } from '../privacy/retention/removed-attachment.js';
 import { problemRequest } from './problem.js';
+import { rateLimitedToRetry, RetryLater } from './retry-later.js';
 
 /**
  * `sync.push`: brings one conversation up to date at its helpdesk. Under a lease (one pusher per
@@ -64,16 +65,6 @@ interface ConversationFacts {
   email: string | null;
   name: string | null;
   verified: boolean;
-}
-
-/** Thrown to hand a conversation back for a later try without failing (burning) the job. */
-class RetryLater extends Error {
-  constructor(
-    readonly delayMs: number,
-    reason: string,
-  ) {
-    super(reason);
-  }
 }
 
 export function syncPushJob(deps: PushDeps) {
@@ -557,17 +548,6 @@ async function markDirty(store: Store, integrationId: string, conversationId: st
   await sql`
     INSERT INTO sync_conversations (integration_id, conversation_id, dirty) VALUES (${integrationId}, ${conversationId}, true)
     ON CONFLICT (integration_id, conversation_id) DO UPDATE SET dirty = true, updated_at = now()`.execute(store.db);
-}
-
-/**
- * Vendor trouble that passes — still rate limited after waiting, or unavailable — is handed on to
- * a fresh job a few seconds later rather than failed: pg-boss's doubling backoff would push a busy
- * conversation's next try minutes away, and outages must not burn a conversation's retries.
- */
-function rateLimitedToRetry(error: unknown): unknown {
-  if (isVendorError(error) && (error as VendorError).kind === 'rate_limited') return new RetryLater((error as VendorError).retryAfterMs ?? 5000, error.message);
-  if (isVendorError(error) && (error as VendorError).kind === 'unavailable') return new RetryLater(1000 + Math.random() * 3000, error.message);
-  return error;
 }
 
 function describe(error: unknown): string {
