@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { integrations } from '../integrations/index.js';
@@ -12,6 +11,7 @@ import { startFakeGitHub, type FakeGitHub } from '../test/fakes/github/index.js'
 import { startFakeHelpScout, type FakeHelpScout } from '../test/fakes/helpscout/index.js';
 import { startFakeStripe, type FakeStripe } from '../test/fakes/stripe/index.js';
 import { startFakeZendesk, type FakeZendesk } from '../test/fakes/zendesk/index.js';
+import { freePort } from '../test/support/free-port.js';
 import { smtpSink } from '../test/support/smtp-sink.js';
 import { startAgentConsole } from './agent-console.js';
 import { startCustomerSite, type DemoCustomer } from './customer-site.js';
@@ -159,16 +159,3 @@ function seedStripe(stripe: FakeStripe): DemoCustomer[] {
   });
 }
 
-/** `preferred` when it is free, else any free port. */
-async function freePort(preferred: number): Promise<number> {
-  const tryPort = (port: number) =>
-    new Promise<number | null>((resolve) => {
-      const server = createServer();
-      server.once('error', () => resolve(null));
-      server.listen(port, '127.0.0.1', () => {
-        const bound = (server.address() as { port: number }).port;
-        server.close(() => resolve(bound));
-      });
-    });
-  return (await tryPort(preferred)) ?? (await tryPort(0))!;
-}

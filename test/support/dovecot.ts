@@ -1,10 +1,11 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect, type AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
+import { freePort } from './free-port.js';
 import { waitFor } from './hub.js';
 
 /** Debian's dovecot-imapd (`.ci/run` installs it); suites using it skip where it is missing. */
@@ -12,14 +13,6 @@ export const DOVECOT = '/usr/sbin/dovecot';
 /** Every user of the throwaway dovecot logs in with this password. */
 export const PASSWORD = 'imap-test-password';
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** A throwaway dovecot (maildir under a temp dir, any user with PASSWORD), run in the foreground. */
 export async function startDovecot() {

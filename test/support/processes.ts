@@ -88,16 +88,7 @@ export function killAll(): void {
   live.clear();
 }
 
-export async function freePort(): Promise<number> {
-  const net = await import('node:net');
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from './free-port.js';
 
 /**
  * Runs one of the project's command-line scripts to its end as an operator would (`npm run …`):
