@@ -1,10 +1,11 @@
-import express, { Router, type Request, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { IntegrationRegistry } from '../capabilities/registry.js';
 import type { SidebarAppCapability, SidebarAppCustomer } from '../capabilities/sidebar-app.js';
-import { HubError, parseInput, unauthorized } from '../errors.js';
+import { HubError, parseInput, parseJsonBody, unauthorized } from '../errors.js';
 import { bearerToken } from '../http/bearer.js';
 import { selfOnlyPageCsp } from '../http/csp.js';
+import { readSmallBody } from '../http/small-body.js';
 import { uniqueAddresses } from './addresses.js';
 import type { SidebarAppAssets } from './app-client/build.js';
 import { CustomerBindings, mintPageToken, mintPanelToken, readToken, tokenKey } from './app-token.js';
@@ -64,6 +65,8 @@ function framedHeaders(res: Response, app: Pick<SidebarAppCapability, 'frameAnce
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
+/** A card request is a view name, a few addresses and a name. */
+const CARD_REQUEST_LIMIT = 16 * 1024;
 const CARD_VIEWS = new WeakMap<SidebarCard, { sidebar?: string; panel?: string }>();
 
 /**
@@ -77,14 +80,17 @@ function cardJsonStart(card: SidebarCard, view: 'sidebar' | 'panel'): string {
   return (views[view] ??= `{"html":${JSON.stringify(renderCardView({ card, full: view === 'panel', badgeClass: (tone: Tone) => BADGE_CLASS[tone] ?? 'badge', compactLabels: SIDEBAR_LABELS }).trim())},"kind":${JSON.stringify(card.kind)}`);
 }
 
-/** res.end, not res.send: an ETag (a hash of every answer) is no use on a no-store answer. */
+/**
+ * res.end, not res.send: an ETag (a hash of every answer) is no use on a no-store answer. A string
+ * body, not a Buffer: Node writes the headers and a string body as one chunk (one write(2) and no
+ * Buffer per answer), where a Buffer body goes out as a second chunk through writev.
+ */
 function sendNoStore(res: Response, status: number, contentType: string, body: string): void {
-  const bytes = Buffer.from(body);
   res.statusCode = status;
   res.setHeader('Cache-Control', 'no-store');
   res.setHeader('Content-Type', contentType);
-  res.setHeader('Content-Length', bytes.length);
-  res.end(bytes);
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
 }
 
 export function helpScoutAppRouter(deps: HelpScoutAppRouterDeps): Router {
@@ -144,13 +150,14 @@ export function helpScoutAppRouter(deps: HelpScoutAppRouterDeps): Router {
   router.get('/sidebar/helpscout/app/app.js', asset(assets.script, 'text/javascript; charset=utf-8'));
   router.get('/sidebar/helpscout/app/app.css', asset(assets.stylesheet, 'text/css; charset=utf-8'));
 
-  router.post('/sidebar/helpscout/app/card', express.json({ limit: '16kb', type: () => true }), async (req, res) => {
+  router.post('/sidebar/helpscout/app/card', async (req, res) => {
     const capability = app();
     if (!capability) throw new HubError(404, 'not_configured', 'no Help Scout sidebar app is configured (HELPSCOUT_APP_SECRET)');
     const check = readToken(keyOf(capability), bearerToken(req.get('authorization')) ?? undefined);
     if (!check.ok) throw unauthorized(check.reason, 'invalid_card_token');
     const token = check.token;
-    const asked = parseInput(cardRequest, req.body ?? {}, 'card request', 'invalid_card_request');
+    const body = await readSmallBody(req, CARD_REQUEST_LIMIT);
+    const asked = parseInput(cardRequest, body.length === 0 ? {} : parseJsonBody(body, 'the card request', 'malformed_json'), 'card request', 'invalid_card_request');
     res.set('Cache-Control', 'no-store');
 
     let customer: SidebarAppCustomer;

@@ -158,10 +158,10 @@ function subjectOf(sidebar: SidebarCapability, request: RawRequest): SidebarSubj
 }
 
 // The card service hands back the same card object while it is reusable, so its rendering (and
-// its bytes) are reused too.
+// its length in bytes) is reused too.
 interface Rendered {
   answer: SidebarResponse;
-  bytes: Buffer;
+  length: number;
 }
 const rendered = new WeakMap<SidebarCapability, WeakMap<SidebarCard, Rendered>>();
 
@@ -171,20 +171,20 @@ function renderedCard(sidebar: SidebarCapability, card: SidebarCard): Rendered {
   let done = byCard.get(card);
   if (!done) {
     const answer = sidebar.respond(card);
-    byCard.set(card, (done = { answer, bytes: Buffer.from(answer.body) }));
+    byCard.set(card, (done = { answer, length: Buffer.byteLength(answer.body) }));
   }
   return done;
 }
 
 function send(res: Response, answer: SidebarResponse | Rendered): void {
-  const { status, contentType } = 'bytes' in answer ? answer.answer : answer;
-  const bytes = 'bytes' in answer ? answer.bytes : Buffer.from(answer.body);
-  // res.end, not res.send: an ETag (a hash of every card) is no use on a no-store answer.
+  const { status, contentType, body } = 'length' in answer ? answer.answer : answer;
+  // res.end, not res.send: an ETag (a hash of every card) is no use on a no-store answer. A string
+  // body goes out with the headers as one chunk (one write), where a Buffer is a second one.
   res.statusCode = status;
   res.setHeader('Cache-Control', 'no-store');
   res.setHeader('Content-Type', contentType);
-  res.setHeader('Content-Length', bytes.length);
-  res.end(bytes);
+  res.setHeader('Content-Length', 'length' in answer ? answer.length : Buffer.byteLength(body));
+  res.end(body);
 }
 
 /** HubErrors keep their status; body-parser's client errors (too large, aborted) keep theirs. */

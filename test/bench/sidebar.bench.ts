@@ -6,9 +6,10 @@
  *
  * 1. Warm cache: BENCH_WARM signed bodies (one address each, so one card = one lookup), each card
  *    requested once first. autocannon (10 connections, cycling those bodies) at full speed on the
- *    hub → rps; then on a bare Express route returning a constant JSON in its own process
- *    (bare-route.ts), the baseline in the same run → baseline_rps, ratio; then at a fixed 500
- *    req/s on the hub → p50/p99. Each measurement follows a short warm-up run of its own.
+ *    hub → rps, and on a bare Express route returning a constant JSON in its own process
+ *    (bare-route.ts), the baseline in the same run → baseline_rps, ratio: the two in alternating
+ *    slices (bare, hub, bare, hub, … five of each), so the machine's drift falls on both; then at
+ *    a fixed 500 req/s on the hub → p50/p99. Each measurement follows a short warm-up of its own.
  * 2. Misses at 100 ms Stripe latency: BENCH_MISSES customers never asked for, four at a time and
  *    begun no faster than 15 a second (Stripe's per-endpoint limit is 25/s) →
  *    miss_p99_ms, and from the fake's request log the longest chain of Stripe calls one lookup
@@ -18,8 +19,9 @@
  * 4. The App Developer Platform app (issue 24) on the same warm customers: each connection loads
  *    the signed page `GET /sidebar/helpscout/app?…` and then makes its data call
  *    `POST /sidebar/helpscout/app/card` with the page's token, in turn → app_rps (both kinds of
- *    request counted) beside the bare route measured again right before it (minutes pass between
- *    the phases, and a shared machine's speed drifts), and p50/p99 per request at 500 req/s.
+ *    request counted) beside the bare route measured again in slices alternating with it (minutes
+ *    pass between the phases, and a shared machine's speed drifts), and p50/p99 per request at
+ *    500 req/s.
  *
  * Each full-speed run also prints the server's CPU µs per request (from /proc on Linux), which
  * moves far less with a noisy neighbour than req/s does.
@@ -280,6 +282,48 @@ async function measure(base: string, customers: BenchCustomer[], options: { over
   return withCpu(options.pid, () => load(base, customers, { ...options, durationS: DURATION_S }));
 }
 
+/** How many alternating slices a full-speed comparison with the bare route is cut into. */
+const SLICES = 5;
+
+/**
+ * Full-speed throughput of the hub beside the bare route, taken in alternating slices (bare,
+ * hub, bare, hub, …) of DURATION_S / SLICES seconds each, after a warm-up of each. This machine's
+ * speed drifts by tens of percent within a minute (the bare route alone measured 5,500 and
+ * 7,900 req/s minutes apart in one run): measured one after the other, the ratio was as much the
+ * drift as the hub; alternating puts the same drift on both sides of it. rps = all requests over
+ * all slice time; CPU per request over all slices; p50 the median slice's, p99 the worst slice's.
+ */
+async function sideBySide(
+  hub: { run: (durationS: number) => Promise<LoadResult>; pid: number | undefined },
+  bare: { run: (durationS: number) => Promise<LoadResult>; pid: number | undefined },
+): Promise<{ hub: LoadResult & { cpuUsPerRequest: number | null }; bare: LoadResult & { cpuUsPerRequest: number | null } }> {
+  await bare.run(WARMUP_S);
+  await hub.run(WARMUP_S);
+  const slices = { hub: [] as (LoadResult & { cpuUsPerRequest: number | null })[], bare: [] as (LoadResult & { cpuUsPerRequest: number | null })[] };
+  const sliceS = Math.max(1, Math.round(DURATION_S / SLICES));
+  for (let i = 0; i < SLICES; i++) {
+    slices.bare.push(await withCpu(bare.pid, () => bare.run(sliceS)));
+    slices.hub.push(await withCpu(hub.pid, () => hub.run(sliceS)));
+  }
+  return { hub: combined(slices.hub), bare: combined(slices.bare) };
+}
+
+function combined(slices: (LoadResult & { cpuUsPerRequest: number | null })[]): LoadResult & { cpuUsPerRequest: number | null } {
+  const total = slices.reduce((sum, r) => sum + r.total, 0);
+  const cpuKnown = slices.every((r) => r.cpuUsPerRequest !== null);
+  const cpuUsPerRequest = cpuKnown && total > 0 ? Math.round(slices.reduce((sum, r) => sum + r.cpuUsPerRequest! * r.total, 0) / total) : null;
+  const p50s = slices.map((r) => r.p50).sort((a, b) => a - b);
+  return {
+    rps: slices.reduce((sum, r) => sum + r.rps, 0) / slices.length,
+    p50: p50s[Math.floor(p50s.length / 2)]!,
+    p99: Math.max(...slices.map((r) => r.p99)),
+    problems: slices.reduce((sum, r) => sum + r.problems, 0),
+    total,
+    cpuUsPerRequest,
+    detail: `requests=${total} slices=${slices.map((r) => r.rps.toFixed(0)).join('/')} problems=${slices.reduce((sum, r) => sum + r.problems, 0)} cpu_us_per_request=${cpuUsPerRequest ?? 'n/a'}`,
+  };
+}
+
 /** The signed page URL (path and query) Help Scout would load for this customer's conversation. */
 function appPagePath(customer: BenchCustomer, index: number): string {
   const params: [string, string][] = [
@@ -432,10 +476,10 @@ async function run(): Promise<boolean> {
     fake.requests.length = 0;
 
     const hubPid = hub.pid;
-    const hubMax = await measure(hub.base, warm, { verify: true, pid: hubPid });
+    const bareSide = { run: (durationS: number) => load(bareRoute.base, warm, { durationS }), pid: bareRoute.child.pid };
+    const { hub: hubMax, bare: bareMax } = await sideBySide({ run: (durationS) => load(hub!.base, warm, { durationS, verify: true }), pid: hubPid }, bareSide);
     log(`warm hub, max throughput: rps=${hubMax.rps.toFixed(0)} p50_ms=${hubMax.p50} p99_ms=${hubMax.p99} ${hubMax.detail}`);
-    const bareMax = await measure(bareRoute.base, warm, { pid: bareRoute.child.pid });
-    log(`bare Express route, max throughput: rps=${bareMax.rps.toFixed(0)} p50_ms=${bareMax.p50} p99_ms=${bareMax.p99} ${bareMax.detail}`);
+    log(`bare Express route, same slices: rps=${bareMax.rps.toFixed(0)} p50_ms=${bareMax.p50} p99_ms=${bareMax.p99} ${bareMax.detail}`);
     const fixed = await measure(hub.base, warm, { overallRate: FIXED_RATE, verify: true });
     log(`warm hub at ${FIXED_RATE} req/s: achieved=${fixed.rps.toFixed(0)} p50_ms=${fixed.p50} p99_ms=${fixed.p99} ${fixed.detail}`);
     const warmStripeCalls = fake.requests.length;
@@ -456,12 +500,10 @@ async function run(): Promise<boolean> {
 
     // The App Developer Platform app on the same warm cards (no Stripe call expected either).
     fake.requests.length = 0;
-    // Its baseline again, right before it: minutes after the first, on a shared machine.
-    const bareBeforeApp = await measure(bareRoute.base, warm, { pid: bareRoute.child.pid });
-    log(`bare Express route again, max throughput: rps=${bareBeforeApp.rps.toFixed(0)} p50_ms=${bareBeforeApp.p50} p99_ms=${bareBeforeApp.p99} ${bareBeforeApp.detail}`);
-    await loadApp(hub.base, warm, { durationS: WARMUP_S });
-    const appMax = await withCpu(hubPid, () => loadApp(hub!.base, warm, { durationS: DURATION_S }));
+    // Its baseline again, in slices alternating with it.
+    const { hub: appMax, bare: bareBeforeApp } = await sideBySide({ run: (durationS) => loadApp(hub!.base, warm, { durationS }), pid: hubPid }, bareSide);
     log(`warm app (page + card call), max throughput: rps=${appMax.rps.toFixed(0)} p50_ms=${appMax.p50} p99_ms=${appMax.p99} ${appMax.detail}`);
+    log(`bare Express route, same slices: rps=${bareBeforeApp.rps.toFixed(0)} p50_ms=${bareBeforeApp.p50} p99_ms=${bareBeforeApp.p99} ${bareBeforeApp.detail}`);
     await loadApp(hub.base, warm, { durationS: WARMUP_S, overallRate: FIXED_RATE });
     const appFixed = await loadApp(hub.base, warm, { durationS: DURATION_S, overallRate: FIXED_RATE });
     log(`warm app at ${FIXED_RATE} req/s: achieved=${appFixed.rps.toFixed(0)} p50_ms=${appFixed.p50} p99_ms=${appFixed.p99} ${appFixed.detail}`);

@@ -122,6 +122,20 @@ describe('Help Scout sidebar app: signed page, card token, data rules', () => {
     expect(world.callsFor('other@pancake.example')).toBe(0);
   });
 
+
+  it('answers a bad card request body with a clear 4xx and binds nothing: malformed JSON, too large, compressed', async () => {
+    seedStripeCustomer(world.fake, 'body@pancake.example', 'Body Waffles');
+    const token = pageToken(await (await page(world.host.signedUrl(conversationFor(506, { email: 'body@pancake.example' })))).text());
+    const post = (body: string, headers: Record<string, string> = {}) =>
+      fetch(`${world.base}/sidebar/helpscout/app/card`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...headers }, body });
+    const errorOf = async (response: Response) => ({ status: response.status, code: ((await response.json()) as { error: { code: string } }).error.code });
+    expect(await errorOf(await post('{"email": "body@pancake'))).toEqual({ status: 400, code: 'malformed_json' });
+    expect(await errorOf(await post(JSON.stringify({ email: 'body@pancake.example', name: 'x'.repeat(17_000) })))).toEqual({ status: 413, code: 'body_too_large' });
+    expect(await errorOf(await post('{}', { 'content-encoding': 'gzip' }))).toEqual({ status: 415, code: 'unsupported_encoding' });
+    expect(world.callsFor('body@pancake.example')).toBe(0);
+    // None of them bound the token: the first good request is for whoever it names.
+    expect((await askCard(world.base, token, { email: 'body@pancake.example' })).status).toBe(200);
+  });
   it('refuses an expired card token, and shows no card in a mailbox the app is not enabled for', async () => {
     const expired = mintPageToken(tokenKey(APP_SECRET), { conversationId: '510', mailboxId: '85' }, Date.now() - 11 * 60_000);
     const refused = await askCard(world.base, expired, { email: 'expired@pancake.example' });
