@@ -55,7 +55,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     const dataDir = mkdtempSync(join(tmpdir(), 'support-hub-demo-'));
     stack.push(() => rmSync(dataDir, { recursive: true, force: true }));
     // The fake GitHub's issue links (html_url) open in the agent console, not at github.com.
-    const consolePort = await freePort(0);
+    const consolePort = await freePort();
     const [helpscout, zendesk, stripe, github, outbox] = await Promise.all([startFakeHelpScout(), startFakeZendesk(), startFakeStripe(), startFakeGitHub({ htmlBase: `http://127.0.0.1:${consolePort}/github` }), smtpSink()]);
     stack.push(() => helpscout.close(), () => zendesk.close(), () => stripe.close(), () => github.close(), () => outbox.close());
     const customers = seedStripe(stripe);

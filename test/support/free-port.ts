@@ -12,7 +12,7 @@ import { createServer } from 'node:net';
  * another explicit choice like this one can, and it is tried before being returned.
  */
 export async function freePort(preferred?: number): Promise<number> {
-  if (preferred !== undefined && (await tryListen(preferred))) return preferred;
+  if (preferred !== undefined && preferred > 0 && (await tryListen(preferred))) return preferred;
   const [low] = ephemeralRange();
   const floor = Math.min(20_000, low - 2_000);
   for (let attempt = 0; attempt < 50; attempt++) {
