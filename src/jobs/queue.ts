@@ -20,8 +20,6 @@ const BATCH_SIZE = 10;
  * fetches a second on an idle hub, ~8% of a core on the embedded store.
  */
 const WORKER_SAFETY_POLL_SECONDS = 30;
-/** The due-work watch's longest pause while nothing is due (see watchDueWork). */
-const WATCH_IDLE_MAX_MS = 5_000;
 
 export interface QueueOptions {
   /** Workers per queue in this process (0 = enqueue only, e.g. a CLI). */
@@ -62,6 +60,7 @@ export class JobQueue {
   private readonly nextWorker = new Map<JobName, number>();
   private wakeScheduled = false;
   private watchTimer: NodeJS.Timeout | null = null;
+  private watching = false;
   private started = false;
   private workersRunning = false;
   private lastError: Error | null = null;
@@ -108,64 +107,30 @@ export class JobQueue {
   }
 
   /**
-   * The due-work watch: one read-only query per tick for the whole process — which queues have a
-   * job ready to fetch (the same predicate as pg-boss's fetch), and how soon the next waiting one
-   * comes due — and a wake for each due queue. It finds what a local wake() cannot: jobs other
-   * processes enqueued, retries and delayed jobs coming due. While a queue stays due (its woken
-   * worker was busy), the next tick wakes its next worker, so nothing waits for the workers' slow
-   * safety polling.
-   *
-   * Its pace: every POLL interval (0.5 s) while work is due or was just done; with nothing due it
-   * stretches (doubling) up to WATCH_IDLE_MAX_MS, but never past the next waiting job's start.
-   * On the embedded store each tick plans a query over every queue's partition (a file-size
-   * probe per relation): at a fixed 0.5 s the idle hub spent ~3% of a core on it.
+   * The due-work watch: one read-only query per interval for the whole process — which queues
+   * have a job ready to fetch (the same predicate as pg-boss's fetch) — and a wake for each of
+   * them. It finds what a local wake() cannot: jobs other processes enqueued, retries and delayed
+   * jobs coming due. While a queue stays due (its woken worker was busy), the next tick wakes its
+   * next worker, so nothing waits for the workers' slow safety polling.
    */
   private watchDueWork(): void {
     const everyMs = (this.options.pollingIntervalSeconds ?? 0.5) * 1000;
-    let idleTicks = 0;
     const tick = async () => {
-      this.watchTimer = null;
-      if (!this.workersRunning) return;
-      let nextMs = everyMs;
+      if (!this.workersRunning || this.watching) return;
+      this.watching = true;
       try {
-        const rows = await sql<{ name: string; due: boolean; wait_ms: number | string | null }>`
-          SELECT name, bool_or(start_after < now()) AS due,
-                 extract(epoch FROM min(start_after) - now()) * 1000 AS wait_ms
-          FROM ${sql.table(`${BOSS_SCHEMA}.job`)}
-          WHERE state < 'active'
-          GROUP BY name`.execute(this.store.db);
-        const known = rows.rows.filter((row) => row.name in jobCatalog);
-        const due = known.filter((row) => row.due).map((row) => row.name as JobName);
-        this.wake(due);
-        if (due.length > 0 || this.workedSinceTick) idleTicks = 0;
-        else idleTicks++;
-        const soonest = Math.min(...known.map((row) => Number(row.wait_ms ?? Infinity)));
-        nextMs = Math.max(everyMs, Math.min(everyMs * 2 ** idleTicks, WATCH_IDLE_MAX_MS, Math.max(0, soonest)));
+        const due = await sql<{ name: string }>`
+          SELECT DISTINCT name FROM ${sql.table(`${BOSS_SCHEMA}.job`)}
+          WHERE state < 'active' AND start_after < now()`.execute(this.store.db);
+        this.wake(due.rows.map((row) => row.name).filter((name): name is JobName => name in jobCatalog));
       } catch (error) {
         if (this.workersRunning) this.log.warn({ err: error }, 'job queue: the due-work check failed; workers fall back to their own polling');
+      } finally {
+        this.watching = false;
       }
-      this.workedSinceTick = false;
-      if (this.workersRunning) this.scheduleWatch(nextMs, tick);
     };
-    this.watchTick = tick;
-    this.scheduleWatch(everyMs, tick);
-  }
-
-  private workedSinceTick = false;
-  private watchTick: (() => Promise<void>) | null = null;
-  private watchDueAt = Infinity;
-
-  private scheduleWatch(ms: number, tick: () => Promise<void>): void {
-    if (this.watchTimer) clearTimeout(this.watchTimer);
-    this.watchDueAt = Date.now() + ms;
-    this.watchTimer = setTimeout(() => void tick(), ms);
+    this.watchTimer = setInterval(() => void tick(), everyMs);
     this.watchTimer.unref();
-  }
-
-  /** A job enqueued here to start later: the watch looks again by then at the latest. */
-  private watchBy(startAfter: Date): void {
-    const ms = Math.max(0, startAfter.getTime() - Date.now());
-    if (this.watchTick && this.watchTimer && Date.now() + ms < this.watchDueAt) this.scheduleWatch(ms, this.watchTick);
   }
 
   /** Enqueue inside the caller's transaction (the transactional outbox). */
@@ -183,10 +148,7 @@ export class JobQueue {
     await this.boss.insert(jobs as PgBoss.JobInsert[], { db: this.store.jobsDbFor(tx) as PgBoss.Db });
     // Every queue written to is woken once the caller's transaction commits — a caller cannot
     // forget one (a reply's settle and escalation jobs once waited for the due-work watch).
-    afterCommit(tx, () => {
-      this.wake(requests.map((r) => r.name));
-      for (const request of requests) if (request.startAfter) this.watchBy(request.startAfter);
-    });
+    afterCommit(tx, () => this.wake(requests.map((r) => r.name)));
   }
 
   /** Enqueue on its own (no surrounding state change). */
@@ -231,8 +193,6 @@ export class JobQueue {
         { batchSize, includeMetadata: true, pollingIntervalSeconds: Math.max(WORKER_SAFETY_POLL_SECONDS, this.options.pollingIntervalSeconds ?? 0) },
         async (jobs: PgBoss.Job<unknown>[]) => {
           await this.runBatch(name, jobs, handlers);
-          // Work just done may have left retries or follow-ups due soon: the watch keeps its quick pace.
-          if (jobs.length > 0) this.workedSinceTick = true;
           if (jobs.length === batchSize) {
             // More are probably waiting: fetch again without the pause, and bring in a sibling.
             this.boss.notifyWorker(id);
@@ -363,7 +323,7 @@ export class JobQueue {
     if (!this.started) return;
     this.started = false;
     this.workersRunning = false;
-    if (this.watchTimer) clearTimeout(this.watchTimer);
+    if (this.watchTimer) clearInterval(this.watchTimer);
     this.watchTimer = null;
     await this.boss.stop({ graceful: true, timeout: timeoutMs, close: true, wait: true });
   }
