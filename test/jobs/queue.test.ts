@@ -52,7 +52,9 @@ describe.each(backends)('durable jobs on %s', (backend) => {
     const jobId = job.rows[0]!.id;
     // Exhaust the retries now rather than wait for the backoff.
     await sql`UPDATE pgboss.job SET retry_limit = 0 WHERE id = ${jobId}`.execute(t.hub.store.db);
-    const failed = await waitFor(async () => (await t.hub.queue.listFailed('message.deliver')).find((j) => j.id === jobId), 30_000, 'failed job');
+    // Generous waits: a run that failed before the UPDATE above waits out pg-boss's backoff
+    // (retry_delay × 2^n, 10–20 s for the first) before it runs again, slower on a loaded CI.
+    const failed = await waitFor(async () => (await t.hub.queue.listFailed('message.deliver')).find((j) => j.id === jobId), 90_000, 'failed job');
     expect(failed.error).toContain('customer channel unavailable');
     expect(failed.data).toEqual({ messageId: sent.message.id });
     expect(await t.hub.queue.retry('message.deliver', jobId)).toBe(true);
@@ -64,7 +66,7 @@ describe.each(backends)('durable jobs on %s', (backend) => {
     await waitFor(async () => {
       const again = (await t.hub.queue.listFailed('message.deliver')).find((j) => j.id === jobId);
       return again && again.failedAt! > failed.failedAt!;
-    }, 30_000, 'the replayed job to run');
+    }, 90_000, 'the replayed job to run');
     expect(await t.hub.queue.retry('message.deliver', '00000000-0000-4000-8000-000000000000')).toBe(false);
   });
 
