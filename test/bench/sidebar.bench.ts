@@ -234,7 +234,7 @@ function processCpuMs(pid: number | undefined): number | null {
 }
 
 /** Runs `work` and adds the hub's CPU µs per request it made (`cpu_us_per_request=…` in detail). */
-async function withCpu(pid: number | undefined, work: () => Promise<LoadResult>): Promise<LoadResult & { cpuUsPerRequest: number | null }> {
+async function withCpu(pid: number | undefined, work: () => Promise<LoadResult>): Promise<Measured> {
   const before = processCpuMs(pid);
   const result = await work();
   const after = processCpuMs(pid);
@@ -277,10 +277,13 @@ function loadResult(result: autocannon.Result): LoadResult {
 }
 
 /** Warms the route up, then measures (the server's CPU per request too, when its pid is given). */
-async function measure(base: string, customers: BenchCustomer[], options: { overallRate?: number; verify?: boolean; pid?: number | undefined } = {}): Promise<LoadResult & { cpuUsPerRequest: number | null }> {
+async function measure(base: string, customers: BenchCustomer[], options: { overallRate?: number; verify?: boolean; pid?: number | undefined } = {}): Promise<Measured> {
   await load(base, customers, { ...options, durationS: WARMUP_S });
   return withCpu(options.pid, () => load(base, customers, { ...options, durationS: DURATION_S }));
 }
+
+/** A load run with the server's CPU µs per request (null where /proc is not there). */
+type Measured = LoadResult & { cpuUsPerRequest: number | null };
 
 /** How many alternating slices a full-speed comparison with the bare route is cut into. */
 const SLICES = 5;
@@ -296,10 +299,10 @@ const SLICES = 5;
 async function sideBySide(
   hub: { run: (durationS: number) => Promise<LoadResult>; pid: number | undefined },
   bare: { run: (durationS: number) => Promise<LoadResult>; pid: number | undefined },
-): Promise<{ hub: LoadResult & { cpuUsPerRequest: number | null }; bare: LoadResult & { cpuUsPerRequest: number | null } }> {
+): Promise<{ hub: Measured; bare: Measured }> {
   await bare.run(WARMUP_S);
   await hub.run(WARMUP_S);
-  const slices = { hub: [] as (LoadResult & { cpuUsPerRequest: number | null })[], bare: [] as (LoadResult & { cpuUsPerRequest: number | null })[] };
+  const slices = { hub: [] as Measured[], bare: [] as Measured[] };
   const sliceS = Math.max(1, Math.round(DURATION_S / SLICES));
   for (let i = 0; i < SLICES; i++) {
     slices.bare.push(await withCpu(bare.pid, () => bare.run(sliceS)));
@@ -308,7 +311,7 @@ async function sideBySide(
   return { hub: combined(slices.hub), bare: combined(slices.bare) };
 }
 
-function combined(slices: (LoadResult & { cpuUsPerRequest: number | null })[]): LoadResult & { cpuUsPerRequest: number | null } {
+function combined(slices: Measured[]): Measured {
   const total = slices.reduce((sum, r) => sum + r.total, 0);
   const cpuKnown = slices.every((r) => r.cpuUsPerRequest !== null);
   const cpuUsPerRequest = cpuKnown && total > 0 ? Math.round(slices.reduce((sum, r) => sum + r.cpuUsPerRequest! * r.total, 0) / total) : null;

@@ -13,7 +13,7 @@ import { createServer } from 'node:net';
  */
 export async function freePort(preferred?: number): Promise<number> {
   if (preferred !== undefined && preferred > 0 && (await tryListen(preferred))) return preferred;
-  const [low] = ephemeralRange();
+  const low = ephemeralStart();
   const floor = Math.min(20_000, low - 2_000);
   for (let attempt = 0; attempt < 50; attempt++) {
     const port = floor + Math.floor(Math.random() * (low - floor));
@@ -22,14 +22,15 @@ export async function freePort(preferred?: number): Promise<number> {
   throw new Error(`no free port found between ${floor} and ${low - 1}`);
 }
 
-function ephemeralRange(): [number, number] {
+/** The first port of the kernel's ephemeral range. */
+function ephemeralStart(): number {
   try {
-    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
-    if (low && high && low > 3_000) return [low, high];
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    if (low > 3_000) return low;
   } catch {
     // Not Linux: macOS and Windows start theirs at 49152.
   }
-  return [49_152, 65_535];
+  return 49_152;
 }
 
 function tryListen(port: number): Promise<boolean> {
