@@ -5,6 +5,7 @@ import { errorHandler, notFoundHandler } from './http/errors.js';
 import { httpMetrics } from './http/metrics-middleware.js';
 import { requestContext } from './http/request-context.js';
 import type { HubMetrics } from './ops/metrics.js';
+import { queryStats } from './store/query-stats.js';
 
 export interface AppParts {
   log: Logger;
@@ -46,6 +47,8 @@ export function buildApp(parts: AppParts): express.Express {
   app.get('/favicon.ico', (_req, res) => {
     res.status(204).end();
   });
+  // HUB_QUERY_STATS_FILE: a request's queries count as `request` (src/store/query-stats.ts).
+  if (queryStats) app.use((_req, _res, next) => queryStats!.within('request', next));
   app.use(requestContext(parts.log, httpMetrics(parts.metrics)));
   app.use(securityHeaders());
   for (const router of parts.rawBodyRouters) app.use(router);

@@ -10,6 +10,7 @@ import {
   type JobName,
   type JobRequest,
 } from './catalog.js';
+import { queryStats } from '../store/query-stats.js';
 
 const BOSS_SCHEMA = 'pgboss';
 /** Jobs fetched per worker poll; they run concurrently. */
@@ -20,6 +21,11 @@ const BATCH_SIZE = 10;
  * fetches a second on an idle hub, ~8% of a core on the embedded store.
  */
 const WORKER_SAFETY_POLL_SECONDS = 30;
+
+/** Delayed jobs due within this are woken by a local timer when due; later ones by the due-work watch. */
+const SOON_MS = 60_000;
+const WAKE_SLOT_MS = 25;
+const DUE_SLACK_MS = 10;
 
 export interface QueueOptions {
   /** Workers per queue in this process (0 = enqueue only, e.g. a CLI). */
@@ -59,6 +65,8 @@ export class JobQueue {
   private readonly pendingWakes = new Set<JobName>();
   private readonly nextWorker = new Map<JobName, number>();
   private wakeScheduled = false;
+  /** Queues to wake at a time slot (ms since the epoch): jobs that come due shortly (wakeAt). */
+  private readonly dueWakes = new Map<number, Set<JobName>>();
   private watchTimer: NodeJS.Timeout | null = null;
   private watching = false;
   private started = false;
@@ -147,8 +155,38 @@ export class JobQueue {
     });
     await this.boss.insert(jobs as PgBoss.JobInsert[], { db: this.store.jobsDbFor(tx) as PgBoss.Db });
     // Every queue written to is woken once the caller's transaction commits — a caller cannot
-    // forget one (a reply's settle and escalation jobs once waited for the due-work watch).
-    afterCommit(tx, () => this.wake(requests.map((r) => r.name)));
+    // forget one (a reply's settle and escalation jobs once waited for the due-work watch). A job
+    // due shortly is woken when it comes due (a sync push's coalescing window), not at the next
+    // tick of the watch, which would add up to its interval to the wait.
+    afterCommit(tx, () => {
+      const now = Date.now();
+      const dueNow: JobName[] = [];
+      for (const request of requests) {
+        const wait = request.startAfter ? request.startAfter.getTime() - now : 0;
+        if (wait <= 0) dueNow.push(request.name);
+        else if (wait <= SOON_MS) this.wakeAt(request.name, request.startAfter!.getTime());
+      }
+      this.wake(dueNow);
+    });
+  }
+
+  /**
+   * Wakes a queue's worker when a job comes due (plus a little, so the database's clock agrees).
+   * Timers are shared per 25 ms slot: a burst of delayed jobs costs a handful of timers.
+   */
+  private wakeAt(name: JobName, dueAt: number): void {
+    const slot = Math.ceil((dueAt + DUE_SLACK_MS) / WAKE_SLOT_MS) * WAKE_SLOT_MS;
+    const names = this.dueWakes.get(slot);
+    if (names) {
+      names.add(name);
+      return;
+    }
+    this.dueWakes.set(slot, new Set([name]));
+    setTimeout(() => {
+      const due = this.dueWakes.get(slot);
+      this.dueWakes.delete(slot);
+      if (due && this.workersRunning) this.wake(due);
+    }, Math.max(0, slot - Date.now())).unref();
   }
 
   /** Enqueue on its own (no surrounding state change). */
@@ -192,7 +230,7 @@ export class JobQueue {
         name,
         { batchSize, includeMetadata: true, pollingIntervalSeconds: Math.max(WORKER_SAFETY_POLL_SECONDS, this.options.pollingIntervalSeconds ?? 0) },
         async (jobs: PgBoss.Job<unknown>[]) => {
-          await this.runBatch(name, jobs, handlers);
+          await (queryStats ? queryStats.within(`job:${name}`, () => this.runBatch(name, jobs, handlers)) : this.runBatch(name, jobs, handlers));
           if (jobs.length === batchSize) {
             // More are probably waiting: fetch again without the pause, and bring in a sibling.
             this.boss.notifyWorker(id);

@@ -12,6 +12,7 @@ import {
   type QueryResult,
   type TransactionSettings,
 } from 'kysely';
+import { queryStats } from './query-stats.js';
 
 /**
  * PGlite is one connection in this process. Everything that talks to it — Kysely queries, our
@@ -143,9 +144,14 @@ export function pgliteJobsDb(pglite: PGlite, gate: PgliteGate) {
     async executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] } | { rows: unknown[] }[] | undefined> {
       return gate.run(async () => {
         if (pglite.closed) return undefined;
-        if (values && values.length > 0) return pglite.query(text, values);
-        const results: Results[] = await pglite.exec(text);
-        return results.length === 1 ? results[0]! : results;
+        const started = performance.now();
+        try {
+          if (values && values.length > 0) return await pglite.query(text, values);
+          const results: Results[] = await pglite.exec(text);
+          return results.length === 1 ? results[0]! : results;
+        } finally {
+          queryStats?.record(text, performance.now() - started);
+        }
       });
     },
   };

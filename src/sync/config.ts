@@ -19,6 +19,12 @@ export const syncSchema = z
     importHelpdeskConversations: envBoolean.default(true),
     /** Longest one push job works on a conversation before handing on to a fresh job (bounded by job expiry). */
     pushBudgetSeconds: int(1, 25).default(15),
+    /**
+     * Lines of one conversation arriving within this many milliseconds of its first unsent one go
+     * to the helpdesk as one write (one thread or comment): calls per line fall as chat gets busier,
+     * and Zendesk's 30 updates per ticket per 10 minutes last longer. A lone line waits at most this.
+     */
+    coalesceMs: int(0, 5000).default(200),
   })
   .prefault({});
 
@@ -27,6 +33,11 @@ export type SyncConfig = z.infer<typeof syncSchema>;
 export const syncEnv = [
   { env: 'SYNC_HELPDESK', path: ['sync', 'helpdesk'], description: 'Helpdesk every source syncs to (`helpscout`, `zendesk`, `none`); per-source routes: `sync.routes` in the file' },
   { env: 'SYNC_RECONCILE_SECONDS', path: ['sync', 'reconcileSeconds'], description: 'Seconds between polls that find agent replies whose webhook never arrived' },
+  {
+    env: 'SYNC_COALESCE_MS',
+    path: ['sync', 'coalesceMs'],
+    description: 'Lines of one conversation within this many ms go to the helpdesk as one write (0: each at once)',
+  },
   {
     env: 'SYNC_IMPORT_HELPDESK_CONVERSATIONS',
     path: ['sync', 'importHelpdeskConversations'],

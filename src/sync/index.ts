@@ -71,9 +71,13 @@ export function createHelpdeskSync(deps: SyncDeps): HelpdeskSync {
     conversationIds.set(conversation.source, routed);
     return routed;
   };
+  // What the conversation's own activity asks for (a line, an acknowledgement, a triage call)
+  // waits out the coalescing window, so a burst becomes one write; the singleton push drops the
+  // requests that come while one waits (pushRequest).
+  const windowEnd = () => (deps.config.coalesceMs > 0 ? new Date(Date.now() + deps.config.coalesceMs) : undefined);
   const pushFor = (conversation: Conversation): JobRequest[] => {
     const target = helpdeskFor(conversation);
-    return target ? [pushRequest(target, conversation.id)] : [];
+    return target ? [pushRequest(target, conversation.id, windowEnd())] : [];
   };
   // What every sync job shares: the store and queue, the helpdesks and their health, this process.
   const jobDeps = { store: deps.store, queue: deps.queue, log: deps.log, states, helpdesks, processTag: deps.processTag, ...(deps.incidentUrl ? { incidentUrl: deps.incidentUrl } : {}) };
@@ -87,7 +91,7 @@ export function createHelpdeskSync(deps: SyncDeps): HelpdeskSync {
     // route before touching anything (push.ts), so the others cost one read and leave no trace.
     // Narrowing by configured routes would be wrong: a conversation imported from any enabled
     // helpdesk routes to that one, whatever SYNC_HELPDESK says.
-    jobsOnTriage: (conversationId) => enabled.map((id) => pushRequest(id, conversationId)),
+    jobsOnTriage: (conversationId) => enabled.map((id) => pushRequest(id, conversationId, windowEnd())),
     // A helpdesk that never made a problem for the incident finds nothing to do (one read).
     jobsOnIncident: (incidentId) => withProblems.map((id) => problemRequest(id, incidentId)),
     helpdeskChannel: {

@@ -140,8 +140,13 @@ export function syncPushJob(deps: PushDeps) {
   };
 }
 
-export function pushRequest(integrationId: string, conversationId: string): JobRequest {
-  return { name: 'sync.push', data: { integrationId, conversationId }, singletonKey: `${integrationId}:${conversationId}` };
+/**
+ * One queued push per conversation and helpdesk (the queue's `short` policy drops a second one
+ * while the first waits). `startAfter` opens a coalescing window: what arrives before it starts
+ * joins the same push, and so the same write.
+ */
+export function pushRequest(integrationId: string, conversationId: string, startAfter?: Date): JobRequest {
+  return { name: 'sync.push', data: { integrationId, conversationId }, singletonKey: `${integrationId}:${conversationId}`, ...(startAfter ? { startAfter } : {}) };
 }
 
 async function pushWhileLeased(
@@ -156,7 +161,8 @@ async function pushWhileLeased(
 ): Promise<'done' | 'more'> {
   for (;;) {
     if (clock() - started > deps.budgetMs) return 'more';
-    await lease.renew();
+    // The lease's own timer keeps it renewed; reading the state checks we still hold it (every
+    // write after is fenced by the owner too), so a round costs no separate renewal.
     const state = await lease.state();
     if (state.pending_write) {
       await resolvePending(deps, helpdesk, lease, state.pending_write, state.external_id, state.metadata, facts, conversationId, clock);

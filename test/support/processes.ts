@@ -68,8 +68,9 @@ export async function startHubProcess(env: Record<string, string>, options: { ex
 }
 
 /** Runs the real entry point, as `npm start` does. */
-export function startMain(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: root, env: { ...baseEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts the hub (`src/main.ts`) in its own process; `nodeArgs` go to node before the script (e.g. `--cpu-prof`). */
+export function startMain(env: Record<string, string>, nodeArgs: readonly string[] = []): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts'], { cwd: root, env: { ...baseEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
