@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import nodemailer from 'nodemailer';
@@ -54,6 +55,9 @@ export function describeHelpdeskContract(name: string, options: HelpdeskContract
           MAIL_FROM: 'Acme Support <support@acme.example>',
           SYNC_RECONCILE_SECONDS: '2',
           JOBS_MAINTENANCE_INTERVAL_SECONDS: '2',
+          // Wide enough that a burst of follow-ups sent one after another falls in one window even
+          // on a loaded machine (the window test below); every other test just waits a little more.
+          SYNC_COALESCE_MS: '1000',
           ...options.env,
         },
       });
@@ -124,6 +128,36 @@ export function describeHelpdeskContract(name: string, options: HelpdeskContract
       expect(positions.every((p) => p >= 0)).toBe(true);
       expect([...positions].sort((a, b) => a - b)).toEqual(positions);
       for (let i = 1; i <= 6; i++) expect(text.split(`line ${i}`).length - 1).toBe(1);
+    });
+
+    it('follow-ups sent within the coalescing window reach the vendor as one write', async () => {
+      const sdk = new Sdk(hubUrl);
+      await sdk.identify(`user-${randomUUID()}`, { email: 'burst-customer@example.com' });
+      const start = await sdk.startConversation('burst opener', 'w-0');
+      const conversationId = start.body['conversation']['id'] as string;
+      await waitFor(() => customerTexts(conversationId).includes('burst opener'), 30_000, 'conversation at the vendor');
+      // Let the opener's own follow-ups (acknowledgement, device, triage) finish first: a line
+      // arriving while one of their pushes waits joins that push, which is the window working.
+      await waitFor(
+        async () => {
+          const queued = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'sync.push' AND state < 'completed' AND singleton_key LIKE ${`%${conversationId}`}`.execute(t.hub.store.db);
+          const synced = await t.hub.store.db.selectFrom('sync_conversations').select(['triage_pushed', 'dirty']).where('conversation_id', '=', conversationId).executeTakeFirst();
+          return queued.rows[0]!.n === 0 && synced?.triage_pushed && !synced.dirty ? true : null;
+        },
+        30_000,
+        'the opener settled at the vendor',
+      );
+      for (let i = 1; i <= 4; i++) {
+        const sent = await sdk.call('POST', `/v1/conversations/${conversationId}/messages`, { text: `burst line ${i}`, client_id: `w-${i}` });
+        expect(sent.status).toBe(201);
+      }
+      await waitFor(() => customerTexts(conversationId).includes('burst line 4'), 30_000, 'the burst at the vendor');
+      const customerThreads = (atVendor(conversationId)?.threads ?? []).filter((th) => th.kind === 'customer');
+      const burst = customerThreads.filter((th) => th.text.includes('burst line'));
+      // One thread (comment) with the four lines in order, not four: a lone line would have gone at once.
+      expect(burst).toHaveLength(1);
+      const text = burst[0]!.text;
+      expect([1, 2, 3, 4].map((i) => text.indexOf(`burst line ${i}`))).toEqual([...[1, 2, 3, 4].map((i) => text.indexOf(`burst line ${i}`))].sort((a, b) => a - b));
     });
 
     it('email: the reply reaches the customer once — mailed by the hub (threaded to their mail) or by the helpdesk, as the adapter says', async () => {
