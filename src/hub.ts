@@ -37,6 +37,7 @@ import { createPrivacy, type PrivacyService } from './privacy/index.js';
 import { logPseudonymKey } from './ops/log-pseudonyms.js';
 import { migrate } from './store/migrate.js';
 import { openStore, type Store } from './store/store.js';
+import { startEmbeddedVacuum } from './store/embedded-vacuum.js';
 
 export interface HubOptions {
   integrations: readonly AnyIntegration[];
@@ -224,6 +225,9 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
       options.workers === false ? Promise.resolve() : privacy.resumeUnfinished().catch((error: unknown) => log.warn({ err: error }, 'resuming unfinished erasures failed; their jobs retry'));
     opened.push({ close: () => resuming });
     opened.push({ close: () => retention.stop() });
+    // The embedded store has no autovacuum of its own (src/store/embedded-vacuum.ts).
+    const vacuum = options.workers === false ? null : startEmbeddedVacuum(store, log);
+    opened.push({ close: async () => vacuum?.stop() });
 
     // The embeddable chat widget is bundled at start (milliseconds when its sources are unchanged).
     const widget = await buildWidget();
@@ -274,6 +278,7 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
       await sync.stop();
       triage.stop();
       await retention.stop();
+      await vacuum?.stop();
       await Promise.race([Promise.all([ingestor!.drain(), replier!.drain()]), sleep(remaining() / 3)]);
       // Running jobs finish or are handed back (failed → retried) within the budget.
       await queue.stop(Math.max(1000, remaining() - 1500)).catch((error: Error) => log.warn({ err: error }, 'job queue stop'));
