@@ -85,6 +85,12 @@ export class JobQueue {
       maintenanceIntervalSeconds: options.maintenanceIntervalSeconds,
       // Cron scheduling is not used; the clock monitor would only add polling.
       schedule: false,
+      // Completed jobs move to the archive after 5 minutes instead of pg-boss's 12 hours: the job
+      // table stays the size of the work in hand, so fetches and the due-work watch do not slow as
+      // the day goes on. Failed jobs stay for the default 12 hours, where `sync:replay` and the
+      // dashboard find them.
+      archiveCompletedAfterSeconds: 300,
+      archiveFailedAfterSeconds: 12 * 3600,
     } as PgBoss.ConstructorOptions);
     this.boss.on('error', (error: Error) => {
       this.lastError = error;
