@@ -34,6 +34,11 @@ export class QueryStats {
     this.totals.set(key, total);
   }
 
+  /** Starts counting afresh (a bench measuring only its steady state). */
+  reset(): void {
+    this.totals.clear();
+  }
+
   /** Kysely's `log` option. */
   readonly kyselyLog = (event: LogEvent): void => this.record(event.query.sql, event.queryDurationMillis);
 

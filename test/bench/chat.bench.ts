@@ -113,7 +113,8 @@ async function benchHub() {
     console.log(`setup backlog drained in ${((performance.now() - drainStarted) / 1000).toFixed(1)} s`);
     deliveries.length = 0;
     deliveredAt.length = 0;
-    const before = await hub.call<Stats>({ type: 'stats', reset: true });
+    // HUB_QUERY_STATS_FILE then counts the measured minutes only.
+    const before = await hub.call<Stats>({ type: 'stats', reset: true, resetQueryStats: true });
     console.log(`${before.sockets} sockets connected; hub RSS ${fmt(before.rssBytes / 1e6)} MB; running ${SECONDS} s`);
     const acks: number[] = [];
     const ackedAt: number[] = [];
@@ -166,6 +167,18 @@ async function benchHub() {
       `hub memory: rss ${fmt(before.rssBytes / 1e6)} → ${fmt(after.rssBytes / 1e6)} MB, ` +
         `heap used ${fmt(before.heapUsedBytes / 1e6)} → ${fmt(after.heapUsedBytes / 1e6)} MB, heap total ${fmt(before.heapTotalBytes / 1e6)} → ${fmt(after.heapTotalBytes / 1e6)} MB`,
     );
+    if (process.env['BENCH_EXPLAIN']) {
+      // What the job queue's fetch does on the hub's store after the run.
+      const plan = await hub.call<Record<string, string>[]>({
+        type: 'query',
+        sql: `EXPLAIN (ANALYZE, BUFFERS) WITH next as (SELECT id FROM pgboss.job WHERE name = 'acknowledgement.settle' AND state < 'active' AND start_after < now() ORDER BY priority desc, created_on, id LIMIT 10 FOR UPDATE SKIP LOCKED) SELECT * FROM next`,
+      });
+      console.log(plan.map((r) => r['QUERY PLAN']).join('\n'));
+      const tables = await hub.call<Record<string, unknown>[]>({ type: 'query', sql: `SELECT relname, n_live_tup, n_dead_tup, last_vacuum, last_analyze FROM pg_stat_all_tables WHERE schemaname = 'pgboss' ORDER BY n_live_tup DESC LIMIT 8` });
+      console.log(tables);
+      const counts = await hub.call<Record<string, unknown>[]>({ type: 'query', sql: `SELECT name, state, count(*) FROM pgboss.job GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 12` });
+      console.log(counts);
+    }
     for (const client of clients) client.socket.close();
     return {
       msgsPerS: (acks.length + deliveries.length) / SECONDS,
