@@ -10,7 +10,7 @@ import {
   type JobName,
   type JobRequest,
 } from './catalog.js';
-import { queryStats } from '../store/query-stats.js';
+import { countQueriesAs } from '../store/query-stats.js';
 
 const BOSS_SCHEMA = 'pgboss';
 /** Jobs fetched per worker poll; they run concurrently. */
@@ -236,7 +236,7 @@ export class JobQueue {
         name,
         { batchSize, includeMetadata: true, pollingIntervalSeconds: Math.max(WORKER_SAFETY_POLL_SECONDS, this.options.pollingIntervalSeconds ?? 0) },
         async (jobs: PgBoss.Job<unknown>[]) => {
-          await (queryStats ? queryStats.within(`job:${name}`, () => this.runBatch(name, jobs, handlers)) : this.runBatch(name, jobs, handlers));
+          await countQueriesAs(`job:${name}`, () => this.runBatch(name, jobs, handlers));
           if (jobs.length === batchSize) {
             // More are probably waiting: fetch again without the pause, and bring in a sibling.
             this.boss.notifyWorker(id);

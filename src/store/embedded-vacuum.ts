@@ -46,18 +46,21 @@ export interface EmbeddedVacuum {
 export function startEmbeddedVacuum(store: Store, log: Logger, everyMs = 10_000): EmbeddedVacuum {
   let running: Promise<string[]> | null = null;
   let stopped = false;
+  let targetSet = false;
   const pass = async (): Promise<string[]> => {
     const stats = await sql<TableStats>`
       SELECT schemaname, relname, n_live_tup::int, n_dead_tup::int, n_mod_since_analyze::int
       FROM pg_stat_all_tables WHERE schemaname IN ('public', 'pgboss')
       ORDER BY n_dead_tup DESC`.execute(store.db);
     const done: string[] = [];
-    if (stats.rows.length > 0) await sql`SET default_statistics_target = ${sql.lit(STATISTICS_TARGET)}`.execute(store.db);
     for (const table of stats.rows) {
       if (stopped) break;
       const vacuum = table.n_dead_tup > VACUUM_THRESHOLD + VACUUM_SCALE * table.n_live_tup;
       const analyze = table.n_mod_since_analyze > ANALYZE_THRESHOLD + ANALYZE_SCALE * table.n_live_tup;
       if (!vacuum && !analyze) continue;
+      // A session setting: once is enough on the embedded store's one connection.
+      if (!targetSet) await sql`SET default_statistics_target = ${sql.lit(STATISTICS_TARGET)}`.execute(store.db);
+      targetSet = true;
       const name = sql.table(`${table.schemaname}.${table.relname}`);
       await (vacuum ? sql`VACUUM (ANALYZE) ${name}` : sql`ANALYZE ${name}`).execute(store.db);
       done.push(`${vacuum ? 'vacuum' : 'analyze'} ${table.schemaname}.${table.relname}`);

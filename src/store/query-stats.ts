@@ -64,3 +64,11 @@ export class QueryStats {
 const file = process.env['HUB_QUERY_STATS_FILE'];
 /** The process's query statistics, or null (the default: not collected). */
 export const queryStats: QueryStats | null = file ? new QueryStats(file) : null;
+
+/** Runs `work` with its queries counted under `kind` when statistics are collected; else just runs it. */
+export function countQueriesAs<T>(kind: string, work: () => T): T {
+  return queryStats ? queryStats.within(kind, work) : work();
+}
+
+/** The Kysely options that feed the statistics (none when they are off). */
+export const kyselyQueryStats = queryStats ? { log: queryStats.kyselyLog } : {};

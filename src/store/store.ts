@@ -9,7 +9,7 @@ import { CompiledQuery, Kysely, PostgresDialect, type Transaction } from 'kysely
 import pg from 'pg';
 import { acquireDataDirLock, type DataDirLock } from './datadir-lock.js';
 import { pgliteDialect, pgliteJobsDb, PgliteGate } from './pglite-driver.js';
-import { queryStats } from './query-stats.js';
+import { kyselyQueryStats } from './query-stats.js';
 import type { HubDatabase } from './schema.js';
 
 export type Backend = 'pglite' | 'postgres';
@@ -112,7 +112,7 @@ async function openPglite(options: StoreOptions): Promise<Store> {
 
 function pgliteStore(pglite: PGlite, dataDir: string, lock: DataDirLock | null): Store {
   const gate = new PgliteGate();
-  const db = new Kysely<HubDatabase>({ dialect: pgliteDialect(pglite, gate), ...(queryStats ? { log: queryStats.kyselyLog } : {}) });
+  const db = new Kysely<HubDatabase>({ dialect: pgliteDialect(pglite, gate), ...kyselyQueryStats });
   return {
     backend: 'pglite',
     db,
@@ -148,7 +148,7 @@ async function openPostgres(databaseUrl: string, options: StoreOptions): Promise
   // Fail at start, with the server's own words, rather than on the first request.
   const client = await pool.connect();
   client.release();
-  const db = new Kysely<HubDatabase>({ dialect: new PostgresDialect({ pool }), ...(queryStats ? { log: queryStats.kyselyLog } : {}) });
+  const db = new Kysely<HubDatabase>({ dialect: new PostgresDialect({ pool }), ...kyselyQueryStats });
   const dataDir = resolve(options.dataDir);
   return {
     backend: 'postgres',

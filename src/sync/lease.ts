@@ -121,23 +121,23 @@ export class SyncLease {
     // clearing the pending write is the owner's, and `mine` reports whether it still was.
     const pushed =
       pending.items.length > 0
-        ? sql`, pushed AS (
+        ? sql`WITH pushed AS (
             INSERT INTO sync_pushed (integration_id, item_id, conversation_id, thread_id)
             VALUES ${sql.join(pending.items.map((item, i) => sql`(${this.integrationId}, ${item}, ${this.conversationId}, ${outcome.threadIds[i] ?? threadId})`))}
             ON CONFLICT (integration_id, item_id) DO NOTHING)`
         : sql``;
     const result = await sql<{ mine: boolean }>`
-      WITH owner AS (SELECT ${this.owner}::text AS id)${pushed}
+      ${pushed}
       UPDATE sync_conversations SET
         external_id = COALESCE(external_id, ${outcome.externalId ?? null}),
         metadata = metadata || ${metadata}::jsonb,
         triage_pushed = COALESCE(${triageLevel ?? null}, triage_pushed),
         ${'incidentPushed' in facts ? sql`incident_pushed = ${facts.incidentPushed ?? null}::uuid,` : sql``}
-        pending_write = CASE WHEN lease_owner = (SELECT id FROM owner) THEN NULL ELSE pending_write END,
-        last_error = CASE WHEN lease_owner = (SELECT id FROM owner) THEN NULL ELSE last_error END,
+        pending_write = CASE WHEN lease_owner = ${this.owner} THEN NULL ELSE pending_write END,
+        last_error = CASE WHEN lease_owner = ${this.owner} THEN NULL ELSE last_error END,
         updated_at = now()
       WHERE integration_id = ${this.integrationId} AND conversation_id = ${this.conversationId}
-      RETURNING lease_owner IS NOT DISTINCT FROM (SELECT id FROM owner) AS mine`.execute(this.store.db);
+      RETURNING lease_owner IS NOT DISTINCT FROM ${this.owner} AS mine`.execute(this.store.db);
     if (result.rows[0]?.mine !== true) this.lost();
   }
 
