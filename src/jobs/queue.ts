@@ -20,7 +20,17 @@ const BATCH_SIZE = 10;
  * otherwise run its fetch query per worker per interval — 11 queues of 4 to 12 workers were ~47
  * fetches a second on an idle hub, ~8% of a core on the embedded store.
  */
-const WORKER_SAFETY_POLL_SECONDS = 30;
+const WORKER_SAFETY_POLL_SECONDS = 120;
+/**
+ * On the embedded store the due-work watch backs off while it finds nothing due, up to this: one
+ * process owns the data directory (datadir-lock.ts), so every job it could find was enqueued here
+ * and woken already, except a failed job's retry and a job delayed by more than SOON_MS. Each
+ * tick plans a query over every queue's partition (~6 ms on PGlite): at 0.5 s that was over 1%
+ * of a core on an idle hub. Any wake sets it back to the base interval, and a failure keeps it
+ * there until the retry's latest due time (pg-boss's backoff with jitter: between delay × 2^n and
+ * twice that, node_modules/pg-boss/src/plans.js failJobs).
+ */
+const EMBEDDED_IDLE_WATCH_MAX_MS = 4_000;
 
 /** Delayed jobs due within this are woken by a local timer when due; later ones by the due-work watch. */
 const SOON_MS = 60_000;
@@ -68,6 +78,10 @@ export class JobQueue {
   /** Queues to wake at a time slot (ms since the epoch): jobs that come due shortly (wakeAt). */
   private readonly dueWakes = new Map<number, Set<JobName>>();
   private watchTimer: NodeJS.Timeout | null = null;
+  private watchDelayMs = 0;
+  private watchDueAt = 0;
+  /** Until then the watch keeps its base interval (a failed job's retry is due by then). */
+  private watchCloseUntil = 0;
   private watching = false;
   private started = false;
   private workersRunning = false;
@@ -128,23 +142,61 @@ export class JobQueue {
    * next worker, so nothing waits for the workers' slow safety polling.
    */
   private watchDueWork(): void {
-    const everyMs = (this.options.pollingIntervalSeconds ?? 0.5) * 1000;
+    const baseMs = this.watchBaseMs();
+    this.watchDelayMs = baseMs;
+    const backsOff = this.store.backend === 'pglite';
     const tick = async () => {
-      if (!this.workersRunning || this.watching) return;
-      this.watching = true;
-      try {
-        const due = await sql<{ name: string }>`
-          SELECT DISTINCT name FROM ${sql.table(`${BOSS_SCHEMA}.job`)}
-          WHERE state < 'active' AND start_after < now()`.execute(this.store.db);
-        this.wake(due.rows.map((row) => row.name).filter((name): name is JobName => name in jobCatalog));
-      } catch (error) {
-        if (this.workersRunning) this.log.warn({ err: error }, 'job queue: the due-work check failed; workers fall back to their own polling');
-      } finally {
-        this.watching = false;
+      this.watchTimer = null;
+      if (!this.workersRunning) return;
+      let found = true;
+      if (!this.watching) {
+        this.watching = true;
+        try {
+          const due = await sql<{ name: string }>`
+            SELECT DISTINCT name FROM ${sql.table(`${BOSS_SCHEMA}.job`)}
+            WHERE state < 'active' AND start_after < now()`.execute(this.store.db);
+          found = due.rows.length > 0;
+          this.wake(due.rows.map((row) => row.name).filter((name): name is JobName => name in jobCatalog));
+        } catch (error) {
+          if (this.workersRunning) this.log.warn({ err: error }, 'job queue: the due-work check failed; workers fall back to their own polling');
+        } finally {
+          this.watching = false;
+        }
       }
+      if (!this.workersRunning) return;
+      // A wake during the query already set the delay back to the base.
+      if (backsOff && !found && Date.now() > this.watchCloseUntil) this.watchDelayMs = Math.min(EMBEDDED_IDLE_WATCH_MAX_MS, this.watchDelayMs * 2);
+      this.scheduleWatch(this.watchDelayMs);
     };
-    this.watchTimer = setInterval(() => void tick(), everyMs);
+    this.watchTick = tick;
+    this.scheduleWatch(baseMs);
+  }
+
+  private watchTick: (() => Promise<void>) | null = null;
+
+  /** The due-work watch's current interval in ms (longer while an embedded store's hub is idle). */
+  get dueWatchIntervalMs(): number {
+    return this.watchDelayMs;
+  }
+
+  private watchBaseMs(): number {
+    return (this.options.pollingIntervalSeconds ?? 0.5) * 1000;
+  }
+
+  private scheduleWatch(delayMs: number): void {
+    if (this.watchTimer) clearTimeout(this.watchTimer);
+    this.watchDueAt = Date.now() + delayMs;
+    this.watchTimer = setTimeout(() => void this.watchTick?.(), delayMs);
     this.watchTimer.unref();
+  }
+
+  /** Work is moving (a wake, a failure): the watch goes back to its base interval (and keeps it until `untilMs`). */
+  private watchClosely(untilMs = 0): void {
+    if (untilMs > this.watchCloseUntil) this.watchCloseUntil = untilMs;
+    const baseMs = this.watchBaseMs();
+    if (this.watchDelayMs <= baseMs) return;
+    this.watchDelayMs = baseMs;
+    if (this.watchTimer && this.watchDueAt > Date.now() + baseMs) this.scheduleWatch(baseMs);
   }
 
   /** Enqueue inside the caller's transaction (the transactional outbox). */
@@ -208,6 +260,7 @@ export class JobQueue {
    */
   wake(names: Iterable<JobName>): void {
     for (const name of names) this.pendingWakes.add(name);
+    if (this.pendingWakes.size > 0) this.watchClosely();
     if (this.wakeScheduled) return;
     this.wakeScheduled = true;
     setImmediate(() => {
@@ -265,7 +318,7 @@ export class JobQueue {
     const valid: { job: PgBoss.Job<unknown>; payload: unknown; context: JobContext }[] = [];
     for (const job of jobs) {
       const parsed = spec.schema.safeParse(job.data);
-      const retryCount = (job as PgBoss.Job<unknown> & { retryCount?: number }).retryCount ?? 0;
+      const retryCount = retryCountOf(job);
       if (parsed.success) valid.push({ job, payload: parsed.data, context: { jobId: job.id, name, retryCount } });
       else outcomes.set(job.id, new Error(`payload does not match the ${name} schema: ${parsed.error.message}`));
     }
@@ -299,6 +352,8 @@ export class JobQueue {
       }
       this.log.warn({ err: error, job: { id: job.id, name } }, 'job failed; it will be retried while retries remain');
       this.observer.onJobDone?.(name, 'failed', seconds);
+      // Its retry comes due later: the watch finds it, and must be looking by then.
+      this.watchClosely(Date.now() + latestRetryDelayMs(spec, retryCountOf(job)));
       await this.boss
         .fail(name, job.id, { message: error.message })
         .catch((failError: Error) => this.log.error({ err: failError }, 'could not record job failure'));
@@ -367,8 +422,16 @@ export class JobQueue {
     if (!this.started) return;
     this.started = false;
     this.workersRunning = false;
-    if (this.watchTimer) clearInterval(this.watchTimer);
+    if (this.watchTimer) clearTimeout(this.watchTimer);
     this.watchTimer = null;
     await this.boss.stop({ graceful: true, timeout: timeoutMs, close: true, wait: true });
   }
+}
+
+const retryCountOf = (job: PgBoss.Job<unknown>): number => (job as PgBoss.Job<unknown> & { retryCount?: number }).retryCount ?? 0;
+
+/** The longest pg-boss may set a failed job's retry off by (plans.js failJobs: backoff doubles, jitter up to 2×). */
+function latestRetryDelayMs(spec: { retryDelaySeconds: number; backoff?: boolean }, retryCount: number): number {
+  const seconds = spec.backoff === false ? spec.retryDelaySeconds : spec.retryDelaySeconds * 2 ** Math.min(16, retryCount + 1);
+  return seconds * 1000 + 1000;
 }

@@ -115,3 +115,42 @@ describe.each(backends)('jobs are woken by their commit on %s', (backend) => {
     expect(seen).toEqual(['inside', 'committed']);
   });
 });
+
+describe.each(backends)('the due-work watch on %s', (backend) => {
+  let t: TestHub;
+  let queue: JobQueue;
+  /** Per run of the probe: how long after its retry came due (the job's start_after) it started, ms. */
+  const lateness: number[] = [];
+  let runs = 0;
+  const BASE_MS = 200;
+  beforeAll(async () => {
+    t = await startTestHub(backend, { workers: false });
+    queue = new JobQueue(t.hub.store, pino({ level: 'silent' }), { concurrency: 1, maintenanceIntervalSeconds: 3600, pollingIntervalSeconds: BASE_MS / 1000 });
+    await queue.start({
+      'ops.probe': async (_payload: { probeId: string }, context: { jobId: string; retryCount: number }) => {
+        const row = await sql<{ late: number }>`SELECT (extract(epoch FROM now() - start_after) * 1000)::float8 AS late FROM pgboss.job WHERE id = ${context.jobId}`.execute(t.hub.store.db);
+        if (context.retryCount > 0) lateness.push(row.rows[0]!.late);
+        runs++;
+        // Fails three times: its retries come due 1–2, 2–4 and 4–8 s later (pg-boss's backoff with jitter).
+        if (context.retryCount < 3) throw new Error('not yet');
+      },
+    } as unknown as JobHandlers);
+  });
+  afterAll(async () => {
+    await queue?.stop(1000);
+    await t?.stop();
+  });
+
+  it('backs off while the embedded store is idle, and is watching when a failed job’s retry comes due', async () => {
+    // Idle: on the embedded store (one process owns it) the watch backs off; a server's stays.
+    await waitFor(() => queue.dueWatchIntervalMs >= 3_200 || (backend !== 'pglite' && runs === 0), 15_000, 'the idle watch to back off');
+    if (backend !== 'pglite') expect(queue.dueWatchIntervalMs).toBe(BASE_MS);
+    await queue.enqueue([{ name: 'ops.probe', data: { probeId: 'retried' } }]);
+    expect(queue.dueWatchIntervalMs).toBe(BASE_MS);
+    await waitFor(() => runs === 4, 40_000, 'the probe to run four times');
+    // Each retry started within about one base interval of coming due: the watch did not back off
+    // while one was pending (backed off, the third was found up to 1.6–3.2 s late).
+    expect(lateness).toHaveLength(3);
+    for (const ms of lateness) expect(ms).toBeLessThan(BASE_MS + 500);
+  });
+});
