@@ -210,11 +210,11 @@ export async function startHub(loaded: LoadedConfig, options: HubOptions): Promi
       bus,
       log,
       clock,
-      jobsOnStore: (message, conversation) => [
-        ...(channels.get(conversation.channel)?.jobsOnStore?.(message, conversation) ?? []),
-        ...sync.jobsOnReply(message, conversation),
-        ...triage.jobsOnReply(message, conversation),
+      jobsOnStore: async (tx, stored) => [
+        ...stored.flatMap(({ message, conversation }) => [...(channels.get(conversation.channel)?.jobsOnStore?.(message, conversation) ?? []), ...sync.jobsOnReply(message, conversation)]),
+        ...(await triage.jobsOnReplies(tx, stored)),
       ],
+      deliveredOnStore: (conversation) => channels.get(conversation.channel)?.deliveredOnStore === true,
     });
     sync.start();
     opened.push({ close: () => sync.stop() });

@@ -17,6 +17,12 @@ export interface ChannelDelivery {
    * (e.g. chat's check for a reply left unread), so they exist exactly when the message does.
    */
   jobsOnStore?(message: Message, conversation: Conversation): JobRequest[];
+  /**
+   * The channel hands an outbound message to its customers as it commits (chat: the event bus to
+   * open sockets, the client's cursor on its next connect), so it is delivered when stored: no
+   * delivery job is enqueued for it. `deliver` still serves jobs enqueued before.
+   */
+  deliveredOnStore?: boolean;
 }
 
 export interface OutboundDelivery {

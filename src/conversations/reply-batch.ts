@@ -19,7 +19,13 @@ const keyOf = (source: string, id: string) => `${source}\u0000${id}`;
  * customer's messages commit in the order their positions were assigned and a client resuming
  * "after position N" never skips one that committed late.
  */
-export async function writeReplyBatch(tx: Tx, items: readonly ParsedReply[], now: Date): Promise<(StoredReply | Error)[]> {
+export async function writeReplyBatch(
+  tx: Tx,
+  items: readonly ParsedReply[],
+  now: Date,
+  /** The conversation's channel delivers as the message commits (ChannelDelivery.deliveredOnStore). */
+  deliveredOnStore: (conversation: Conversation) => boolean = () => false,
+): Promise<(StoredReply | Error)[]> {
   const results: (StoredReply | Error)[] = new Array(items.length);
   const existing = await tx
     .selectFrom('messages')
@@ -69,8 +75,9 @@ export async function writeReplyBatch(tx: Tx, items: readonly ParsedReply[], now
             source_message_id: item.sourceMessageId,
             metadata: JSON.stringify(item.metadata),
             created_at: now,
-            // The helpdesk mails its own replies in conversations that started there (ARCHITECTURE §6).
-            delivered_at: item.deliveredBy === 'helpdesk' ? now : null,
+            // The helpdesk mails its own replies in conversations that started there (ARCHITECTURE §6);
+            // chat hands a reply to its customer as it commits.
+            delivered_at: item.deliveredBy === 'helpdesk' || deliveredOnStore(conversations.get(item.conversationId)!) ? now : null,
           };
         }),
       )

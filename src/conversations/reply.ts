@@ -4,7 +4,7 @@ import { parseInput } from '../errors.js';
 import type { JobQueue } from '../jobs/queue.js';
 import type { Conversation, Message } from '../store/schema.js';
 import type { JobRequest } from '../jobs/catalog.js';
-import type { Store } from '../store/store.js';
+import type { Store, Tx } from '../store/store.js';
 import type { EventBus, HubEvent } from './events.js';
 import { withTransientRetry } from './transient.js';
 import { GroupCommitter } from './group-commit.js';
@@ -42,16 +42,19 @@ export interface ReplierDeps {
   bus: EventBus;
   log: Logger;
   clock?: () => Date;
-  /** Channel jobs enqueued with the reply (ChannelDelivery.jobsOnStore). */
-  jobsOnStore?: (message: Message, conversation: Conversation) => JobRequest[];
+  /** Jobs enqueued with the stored replies, in their transaction (the channel's, sync's and triage's). */
+  jobsOnStore?: (tx: Tx, stored: readonly { message: Message; conversation: Conversation }[]) => Promise<JobRequest[]>;
+  /** The conversation's channel delivers as the reply commits: no delivery job (ChannelDelivery.deliveredOnStore). */
+  deliveredOnStore?: (conversation: Conversation) => boolean;
 }
 
 /**
  * `reply()`: stores an outbound message (an agent's reply from a helpdesk, or the hub's own) and
- * enqueues its delivery to the customer's channel in the same transaction; the event right after
- * commit lets an open chat socket show it at once, while the durable delivery job is the fallback
- * that makes it arrive anyway. The same (source, sourceMessageId) again returns the stored reply
- * and sends nothing. Concurrent replies share transactions (group commit).
+ * enqueues its delivery to the customer's channel in the same transaction (email: a durable
+ * delivery job). Chat needs none: the event right after commit shows it on open sockets, and a
+ * client that was away reads it from its cursor when it connects. The same (source,
+ * sourceMessageId) again returns the stored reply and sends nothing. Concurrent replies share
+ * transactions (group commit).
  */
 export class Replier {
   private readonly group: GroupCommitter<ParsedReply, ReplyResult>;
@@ -84,12 +87,12 @@ export class Replier {
     const now = this.deps.clock?.() ?? new Date();
     const committed = await withTransientRetry(() =>
       store.transaction(async (tx) => {
-        const results = await writeReplyBatch(tx, items, now);
+        const results = await writeReplyBatch(tx, items, now, this.deps.deliveredOnStore);
         const created = results.filter((r): r is StoredReply => !(r instanceof Error) && r.created);
-        const jobs: JobRequest[] = created.flatMap(({ message, conversation }) => [
-          ...(message.delivered_at ? [] : [{ name: 'message.deliver' as const, data: { messageId: message.id } }]),
-          ...(this.deps.jobsOnStore?.(message, conversation) ?? []),
-        ]);
+        const jobs: JobRequest[] = [
+          ...created.flatMap(({ message }) => (message.delivered_at ? [] : [{ name: 'message.deliver' as const, data: { messageId: message.id } }])),
+          ...(created.length > 0 && this.deps.jobsOnStore ? await this.deps.jobsOnStore(tx, created) : []),
+        ];
         await queue.enqueueIn(tx, jobs);
         const events: HubEvent[] = created.map(({ message, conversation }) => ({
           type: 'message.created',

@@ -10,7 +10,7 @@ import type { JobHandlers, JobRequest } from '../jobs/catalog.js';
 import type { JobQueue } from '../jobs/queue.js';
 import type { HubMetrics } from '../ops/metrics.js';
 import type { Message, Conversation } from '../store/schema.js';
-import type { Store } from '../store/store.js';
+import type { Store, Tx } from '../store/store.js';
 import { Acknowledger } from './acknowledge.js';
 import { EscalationEngine } from './escalation/engine.js';
 import { emailTarget } from './escalation/email-target.js';
@@ -20,6 +20,7 @@ import { acknowledgeLinkRouter, escalationWebhookRouter } from './escalation/rou
 import { bannerOutcomes, Incidents } from './incidents.js';
 import { DEFAULT_TEAM, Teams, TeamsError } from '../team/teams.js';
 import { respondJob } from './respond.js';
+import { triageJobsOnReplies } from './on-reply.js';
 import { triageStaffRouter } from './staff-api.js';
 import { TextTemplates } from './templates.js';
 
@@ -34,7 +35,8 @@ export interface TriageResponse {
   /** After a triage call is written: respond (escalate, cluster, acknowledge). */
   jobsOnTriage(conversationId: string, call: { first: boolean }): JobRequest[];
   /** With an agent reply: judge the acknowledgement's promise; stop escalations that run until replied. */
-  jobsOnReply(message: Message, conversation: Conversation): JobRequest[];
+  /** Jobs an agent's replies leave for triage, decided in the transaction storing them (on-reply.ts). */
+  jobsOnReplies(tx: Tx, stored: readonly { message: Message; conversation: Conversation }[]): Promise<JobRequest[]>;
   rawBodyRouters: Router[];
   routers: Router[];
   /** Due steps and incident updates, now (tests with a moved clock call this instead of waiting for the tick). */
@@ -167,13 +169,7 @@ export function createTriageResponse(deps: {
       'incident.notify': (payload) => incidents.notify(payload),
     },
     jobsOnTriage: (conversationId, call) => [{ name: 'triage.respond', data: { conversationId, acknowledge: call.first } }],
-    jobsOnReply: (message, conversation) =>
-      message.author_kind === 'agent'
-        ? [
-            { name: 'acknowledgement.settle', data: { conversationId: conversation.id, messageId: message.id } },
-            { name: 'escalation.replied', data: { conversationId: conversation.id, messageId: message.id } },
-          ]
-        : [],
+    jobsOnReplies: triageJobsOnReplies,
     rawBodyRouters: [escalationWebhookRouter({ targets, engine, store, maxBodyBytes: deps.maxBodyBytes })],
     routers: [acknowledgeLinkRouter({ links, engine, store, clock }), triageStaffRouter({ token: config.admin.token, store, incidents, engine })],
     tick,

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
 import type { HubEvent } from '../../src/conversations/events.js';
 import { backends } from '../support/backends.js';
 import { RecordingChannel, startTestHub, waitFor, type TestHub } from '../support/hub.js';
@@ -84,5 +85,53 @@ describe.each(backends)('reply() and channel delivery on %s', (backend) => {
     await expect(t.hub.reply({ conversationId: 'not-a-uuid', source: 's', sourceMessageId: 'x', authorKind: 'agent', text: 'x' })).rejects.toMatchObject({ status: 400 });
     const stored = await t.hub.store.db.selectFrom('messages').select('id').where('source_message_id', '=', 'thread-x').execute();
     expect(stored).toHaveLength(0);
+  });
+});
+
+describe.each(backends)('what an agent’s chat reply queues on %s', (backend) => {
+  let t: TestHub;
+  beforeAll(async () => {
+    // The real chat channel (no recording stand-in): it delivers as a reply commits.
+    t = await startTestHub(backend);
+  });
+  afterAll(() => t?.stop());
+
+  const jobsFor = async (messageId: string) =>
+    (await sql<{ name: string }>`SELECT name FROM pgboss.job WHERE data->>'messageId' = ${messageId} ORDER BY name`.execute(t.hub.store.db)).rows.map((r) => r.name);
+
+  it('no delivery job; the first reply settles the acknowledgement, later ones queue only the unread check', async () => {
+    const inbound = await t.hub.ingest(chatMessage({ id: 'q-1', user: 'quinn', text: 'How do I change the billing address on my invoices?' }));
+    const conversationId = inbound.conversation.id;
+    const ack = () => t.hub.store.db.selectFrom('acknowledgements').selectAll().where('conversation_id', '=', conversationId).executeTakeFirst();
+    await waitFor(async () => (await ack())?.decision === 'sent', 20_000, 'the acknowledgement');
+
+    const first = await t.hub.reply({ conversationId, source: 'helpdesk-test', sourceMessageId: 'q-thread-1', authorKind: 'agent', text: 'Under Settings › Billing.' });
+    // Delivered as it committed: open sockets got the event, a client away reads it from its cursor.
+    expect(first.message.delivered_at).toBeInstanceOf(Date);
+    expect(await jobsFor(first.message.id)).toEqual(['acknowledgement.settle', 'chat.unread-check']);
+    const judged = await waitFor(async () => ((await ack())?.first_reply_at ? await ack() : undefined), 20_000, 'the acknowledgement judged');
+    expect(judged!.kept).toBe(true);
+
+    // Nothing left to settle and no escalation: the second reply queues no triage job.
+    const second = await t.hub.reply({ conversationId, source: 'helpdesk-test', sourceMessageId: 'q-thread-2', authorKind: 'agent', text: 'And the VAT id beside it.' });
+    expect(second.message.delivered_at).toBeInstanceOf(Date);
+    expect(await jobsFor(second.message.id)).toEqual(['chat.unread-check']);
+    expect((await ack())!.first_reply_at).toEqual(judged!.first_reply_at);
+  });
+
+  it('a reply while the conversation has an open escalation queues its check', async () => {
+    const inbound = await t.hub.ingest(chatMessage({ id: 'q-2', user: 'rene', text: 'Could someone look at my account settings?' }));
+    const conversationId = inbound.conversation.id;
+    // Opened by hand: which messages triage escalates, and to whom, is not what this test is about.
+    await sql`INSERT INTO escalations (id, conversation_id, policy, title, level, status, opened_at)
+      VALUES (gen_random_uuid(), ${conversationId}, 'default', 'Account settings', 'high', 'open', now() - interval '1 minute')
+      ON CONFLICT (conversation_id) DO NOTHING`.execute(t.hub.store.db);
+    const reply = await t.hub.reply({ conversationId, source: 'helpdesk-test', sourceMessageId: 'q-thread-3', authorKind: 'agent', text: 'Looking now.' });
+    expect(await jobsFor(reply.message.id)).toContain('escalation.replied');
+    await waitFor(
+      () => t.hub.store.db.selectFrom('escalations').select('replied_at').where('conversation_id', '=', conversationId).where('replied_at', 'is not', null).executeTakeFirst(),
+      20_000,
+      'the escalation to record the reply',
+    );
   });
 });

@@ -16,6 +16,7 @@ import type { Mailer, OutboundMail } from '../../mail/mailer.js';
 export function chatDelivery(deps: { chat: ChatConfig }): ChannelDelivery {
   return {
     channel: 'chat',
+    deliveredOnStore: true,
     async deliver() {},
     jobsOnStore(message) {
       if (message.author_kind !== 'agent') return [];
