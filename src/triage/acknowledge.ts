@@ -144,9 +144,10 @@ export class Acknowledger {
   /**
    * The first agent reply judges the promise: kept when it came by the promised time. Its business
    * minutes (in the answering team's hours) become history for that team's later promises of the level.
+   * `db`: the reply's own transaction when it is judged as the reply is stored (triage/on-reply.ts).
    */
-  async settle(conversationId: string, repliedAt: Date): Promise<void> {
-    const row = await this.deps.store.db
+  async settle(conversationId: string, repliedAt: Date, db: Kysely<HubDatabase> = this.deps.store.db): Promise<void> {
+    const row = await db
       .selectFrom('acknowledgements')
       .select(['received_at', 'due_at', 'team'])
       .where('conversation_id', '=', conversationId)
@@ -155,7 +156,7 @@ export class Acknowledger {
       .executeTakeFirst();
     if (!row) return;
     const minutes = businessMinutesBetween(this.deps.teams.byId(row.team).hours, new Date(row.received_at), repliedAt);
-    await this.deps.store.db
+    await db
       .updateTable('acknowledgements')
       .set({ first_reply_at: repliedAt, first_reply_business_minutes: minutes, kept: row.due_at ? repliedAt.getTime() <= new Date(row.due_at).getTime() : null })
       .where('conversation_id', '=', conversationId)

@@ -20,7 +20,7 @@ import { acknowledgeLinkRouter, escalationWebhookRouter } from './escalation/rou
 import { bannerOutcomes, Incidents } from './incidents.js';
 import { DEFAULT_TEAM, Teams, TeamsError } from '../team/teams.js';
 import { respondJob } from './respond.js';
-import { triageJobsOnReplies } from './on-reply.js';
+import { triageOnReplies } from './on-reply.js';
 import { triageStaffRouter } from './staff-api.js';
 import { TextTemplates } from './templates.js';
 
@@ -169,7 +169,7 @@ export function createTriageResponse(deps: {
       'incident.notify': (payload) => incidents.notify(payload),
     },
     jobsOnTriage: (conversationId, call) => [{ name: 'triage.respond', data: { conversationId, acknowledge: call.first } }],
-    jobsOnReplies: triageJobsOnReplies,
+    jobsOnReplies: triageOnReplies(acknowledger),
     rawBodyRouters: [escalationWebhookRouter({ targets, engine, store, maxBodyBytes: deps.maxBodyBytes })],
     routers: [acknowledgeLinkRouter({ links, engine, store, clock }), triageStaffRouter({ token: config.admin.token, store, incidents, engine })],
     tick,

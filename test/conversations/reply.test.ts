@@ -99,7 +99,7 @@ describe.each(backends)('what an agent’s chat reply queues on %s', (backend) =
   const jobsFor = async (messageId: string) =>
     (await sql<{ name: string }>`SELECT name FROM pgboss.job WHERE data->>'messageId' = ${messageId} ORDER BY name`.execute(t.hub.store.db)).rows.map((r) => r.name);
 
-  it('no delivery job; the first reply settles the acknowledgement, later ones queue only the unread check', async () => {
+  it('no delivery job; the first reply judges the acknowledgement as it is stored, later ones queue only the unread check', async () => {
     const inbound = await t.hub.ingest(chatMessage({ id: 'q-1', user: 'quinn', text: 'How do I change the billing address on my invoices?' }));
     const conversationId = inbound.conversation.id;
     const ack = () => t.hub.store.db.selectFrom('acknowledgements').selectAll().where('conversation_id', '=', conversationId).executeTakeFirst();
@@ -108,15 +108,30 @@ describe.each(backends)('what an agent’s chat reply queues on %s', (backend) =
     const first = await t.hub.reply({ conversationId, source: 'helpdesk-test', sourceMessageId: 'q-thread-1', authorKind: 'agent', text: 'Under Settings › Billing.' });
     // Delivered as it committed: open sockets got the event, a client away reads it from its cursor.
     expect(first.message.delivered_at).toBeInstanceOf(Date);
-    expect(await jobsFor(first.message.id)).toEqual(['acknowledgement.settle', 'chat.unread-check']);
-    const judged = await waitFor(async () => ((await ack())?.first_reply_at ? await ack() : undefined), 20_000, 'the acknowledgement judged');
-    expect(judged!.kept).toBe(true);
+    expect(await jobsFor(first.message.id)).toEqual(['chat.unread-check']);
+    // Judged in the reply's own transaction: no job, no wait.
+    const judged = (await ack())!;
+    expect(judged.first_reply_at).toEqual(first.message.created_at);
+    expect(judged.kept).toBe(true);
 
-    // Nothing left to settle and no escalation: the second reply queues no triage job.
+    // Nothing left to judge and no escalation: the second reply queues no triage job.
     const second = await t.hub.reply({ conversationId, source: 'helpdesk-test', sourceMessageId: 'q-thread-2', authorKind: 'agent', text: 'And the VAT id beside it.' });
     expect(second.message.delivered_at).toBeInstanceOf(Date);
     expect(await jobsFor(second.message.id)).toEqual(['chat.unread-check']);
-    expect((await ack())!.first_reply_at).toEqual(judged!.first_reply_at);
+    expect((await ack())!.first_reply_at).toEqual(judged.first_reply_at);
+  });
+
+  it('a reply before the acknowledgement is decided queues the job that judges it once both are stored', async () => {
+    const inbound = await t.hub.ingest(chatMessage({ id: 'q-4', user: 'sam', text: 'Where do I find my invoices?' }));
+    const conversationId = inbound.conversation.id;
+    const ack = () => t.hub.store.db.selectFrom('acknowledgements').selectAll().where('conversation_id', '=', conversationId).executeTakeFirst();
+    const decided = await waitFor(async () => ((await ack())?.decision === 'sent' ? await ack() : undefined), 20_000, 'the acknowledgement');
+    // As if triage were still deciding it (on a server database, in a transaction the reply cannot see).
+    await t.hub.store.db.deleteFrom('acknowledgements').where('conversation_id', '=', conversationId).execute();
+    const reply = await t.hub.reply({ conversationId, source: 'helpdesk-test', sourceMessageId: 'q-thread-4', authorKind: 'agent', text: 'Under Billing.' });
+    expect(await jobsFor(reply.message.id)).toEqual(['acknowledgement.settle', 'chat.unread-check']);
+    await t.hub.store.db.insertInto('acknowledgements').values({ ...decided!, first_reply_at: null }).execute();
+    await waitFor(async () => (await ack())?.first_reply_at, 20_000, 'the job to judge the acknowledgement');
   });
 
   it('a reply while the conversation has an open escalation queues its check', async () => {
