@@ -148,17 +148,21 @@ export class Acknowledger {
    */
   async settle(conversationId: string, repliedAt: Date, db: Kysely<HubDatabase> = this.deps.store.db): Promise<void> {
     const row = await db
-      .selectFrom('acknowledgements')
-      .select(['received_at', 'due_at', 'team'])
-      .where('conversation_id', '=', conversationId)
-      .where('decision', '=', 'sent')
-      .where('first_reply_at', 'is', null)
+      .selectFrom('acknowledgements as a')
+      .innerJoin('conversations as c', 'c.id', 'a.conversation_id')
+      .select(['a.received_at', 'a.due_at', 'a.team', 'c.first_agent_reply_at'])
+      .where('a.conversation_id', '=', conversationId)
+      .where('a.decision', '=', 'sent')
+      .where('a.first_reply_at', 'is', null)
       .executeTakeFirst();
     if (!row) return;
-    const minutes = businessMinutesBetween(this.deps.teams.byId(row.team).hours, new Date(row.received_at), repliedAt);
+    // The conversation's first agent reply, whichever reply or job gets here first (an
+    // acknowledgement that committed after a reply's settle job looked is judged by a later one).
+    const first = row.first_agent_reply_at && new Date(row.first_agent_reply_at) < repliedAt ? new Date(row.first_agent_reply_at) : repliedAt;
+    const minutes = businessMinutesBetween(this.deps.teams.byId(row.team).hours, new Date(row.received_at), first);
     await db
       .updateTable('acknowledgements')
-      .set({ first_reply_at: repliedAt, first_reply_business_minutes: minutes, kept: row.due_at ? repliedAt.getTime() <= new Date(row.due_at).getTime() : null })
+      .set({ first_reply_at: first, first_reply_business_minutes: minutes, kept: row.due_at ? first.getTime() <= new Date(row.due_at).getTime() : null })
       .where('conversation_id', '=', conversationId)
       .where('first_reply_at', 'is', null)
       .execute();

@@ -121,7 +121,7 @@ describe.each(backends)('what an agent’s chat reply queues on %s', (backend) =
     expect((await ack())!.first_reply_at).toEqual(judged.first_reply_at);
   });
 
-  it('a reply before the acknowledgement is decided queues the job that judges it once both are stored', async () => {
+  it('a reply before the acknowledgement is decided queues the job that judges it after both committed', async () => {
     const inbound = await t.hub.ingest(chatMessage({ id: 'q-4', user: 'sam', text: 'Where do I find my invoices?' }));
     const conversationId = inbound.conversation.id;
     const ack = () => t.hub.store.db.selectFrom('acknowledgements').selectAll().where('conversation_id', '=', conversationId).executeTakeFirst();
@@ -130,8 +130,14 @@ describe.each(backends)('what an agent’s chat reply queues on %s', (backend) =
     await t.hub.store.db.deleteFrom('acknowledgements').where('conversation_id', '=', conversationId).execute();
     const reply = await t.hub.reply({ conversationId, source: 'helpdesk-test', sourceMessageId: 'q-thread-4', authorKind: 'agent', text: 'Under Billing.' });
     expect(await jobsFor(reply.message.id)).toEqual(['acknowledgement.settle', 'chat.unread-check']);
+    const settled = async () =>
+      (await sql<{ state: string }>`SELECT state::text FROM pgboss.job WHERE name = 'acknowledgement.settle' AND data->>'messageId' = ${reply.message.id}`.execute(t.hub.store.db)).rows[0]?.state;
+    await waitFor(async () => (await settled()) === 'completed', 20_000, 'the settle job to run');
+    // The acknowledgement committed after the job looked: still unjudged, the next reply judges
+    // it — by the conversation's first reply, not by itself.
     await t.hub.store.db.insertInto('acknowledgements').values({ ...decided!, first_reply_at: null }).execute();
-    await waitFor(async () => (await ack())?.first_reply_at, 20_000, 'the job to judge the acknowledgement');
+    await t.hub.reply({ conversationId, source: 'helpdesk-test', sourceMessageId: 'q-thread-5', authorKind: 'agent', text: 'Top right.' });
+    expect((await ack())!.first_reply_at).toEqual(reply.message.created_at);
   });
 
   it('a reply while the conversation has an open escalation queues its check', async () => {
