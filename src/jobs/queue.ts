@@ -82,7 +82,6 @@ export class JobQueue {
   private watchDueAt = 0;
   /** Until then the watch keeps its base interval (a failed job's retry is due by then). */
   private watchCloseUntil = 0;
-  private watching = false;
   private started = false;
   private workersRunning = false;
   private lastError: Error | null = null;
@@ -150,37 +149,29 @@ export class JobQueue {
    * next worker, so nothing waits for the workers' slow safety polling.
    */
   private watchDueWork(): void {
-    const baseMs = this.watchBaseMs();
-    this.watchDelayMs = baseMs;
-    const backsOff = this.store.backend === 'pglite';
-    const tick = async () => {
-      this.watchTimer = null;
-      if (!this.workersRunning) return;
-      let found = true;
-      if (!this.watching) {
-        this.watching = true;
-        try {
-          const due = await sql<{ name: string }>`
-            SELECT DISTINCT name FROM ${sql.table(`${BOSS_SCHEMA}.job`)}
-            WHERE state < 'active' AND start_after < now()`.execute(this.store.db);
-          found = due.rows.length > 0;
-          this.wake(due.rows.map((row) => row.name).filter((name): name is JobName => name in jobCatalog));
-        } catch (error) {
-          if (this.workersRunning) this.log.warn({ err: error }, 'job queue: the due-work check failed; workers fall back to their own polling');
-        } finally {
-          this.watching = false;
-        }
-      }
-      if (!this.workersRunning) return;
-      // A wake during the query already set the delay back to the base.
-      if (backsOff && !found && Date.now() > this.watchCloseUntil) this.watchDelayMs = Math.min(EMBEDDED_IDLE_WATCH_MAX_MS, this.watchDelayMs * 2);
-      this.scheduleWatch(this.watchDelayMs);
-    };
-    this.watchTick = tick;
-    this.scheduleWatch(baseMs);
+    this.watchDelayMs = this.watchBaseMs();
+    this.scheduleWatch(this.watchDelayMs);
   }
 
-  private watchTick: (() => Promise<void>) | null = null;
+  /** One tick: the next is scheduled only when this one is done, so two never overlap. */
+  private async watchOnce(): Promise<void> {
+    this.watchTimer = null;
+    if (!this.workersRunning) return;
+    let found = true;
+    try {
+      const due = await sql<{ name: string }>`
+        SELECT DISTINCT name FROM ${sql.table(`${BOSS_SCHEMA}.job`)}
+        WHERE state < 'active' AND start_after < now()`.execute(this.store.db);
+      found = due.rows.length > 0;
+      this.wake(due.rows.map((row) => row.name).filter((name): name is JobName => name in jobCatalog));
+    } catch (error) {
+      if (this.workersRunning) this.log.warn({ err: error }, 'job queue: the due-work check failed; workers fall back to their own polling');
+    }
+    if (!this.workersRunning) return;
+    // A wake during the query already set the delay back to the base.
+    if (this.store.backend === 'pglite' && !found && Date.now() > this.watchCloseUntil) this.watchDelayMs = Math.min(EMBEDDED_IDLE_WATCH_MAX_MS, this.watchDelayMs * 2);
+    this.scheduleWatch(this.watchDelayMs);
+  }
 
   /** The due-work watch's current interval in ms (longer while an embedded store's hub is idle). */
   get dueWatchIntervalMs(): number {
@@ -194,7 +185,7 @@ export class JobQueue {
   private scheduleWatch(delayMs: number): void {
     if (this.watchTimer) clearTimeout(this.watchTimer);
     this.watchDueAt = Date.now() + delayMs;
-    this.watchTimer = setTimeout(() => void this.watchTick?.(), delayMs);
+    this.watchTimer = setTimeout(() => void this.watchOnce(), delayMs);
     this.watchTimer.unref();
   }
 

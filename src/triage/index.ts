@@ -34,7 +34,6 @@ export interface TriageResponse {
   handlers: Pick<JobHandlers, 'triage.respond' | 'escalation.step' | 'escalation.notify' | 'escalation.replied' | 'acknowledgement.settle' | 'incident.notify'>;
   /** After a triage call is written: respond (escalate, cluster, acknowledge). */
   jobsOnTriage(conversationId: string, call: { first: boolean }): JobRequest[];
-  /** With an agent reply: judge the acknowledgement's promise; stop escalations that run until replied. */
   /** Jobs an agent's replies leave for triage, decided in the transaction storing them (on-reply.ts). */
   jobsOnReplies(tx: Tx, stored: readonly { message: Message; conversation: Conversation }[]): Promise<JobRequest[]>;
   rawBodyRouters: Router[];

@@ -42,9 +42,14 @@ export function triageOnReplies(acknowledger: Acknowledger) {
       FROM conversations c
       LEFT JOIN acknowledgements a ON a.conversation_id = c.id
       WHERE c.id IN (${sql.join(ids)})`.execute(tx);
+    const firstReply = new Map<string, Stored>();
+    for (const reply of replies) {
+      const known = firstReply.get(reply.conversation.id);
+      if (!known || reply.message.position < known.message.position) firstReply.set(reply.conversation.id, reply);
+    }
     const jobs: JobRequest[] = [];
     for (const row of waiting.rows) {
-      const first = replies.filter(({ conversation }) => conversation.id === row.id).reduce((a, b) => (b.message.position < a.message.position ? b : a));
+      const first = firstReply.get(row.id)!;
       const data = { conversationId: row.id, messageId: first.message.id };
       if (row.acknowledgement === 'unjudged') await acknowledger.settle(row.id, new Date(first.message.created_at), tx);
       else if (row.acknowledgement === 'none') jobs.push({ name: 'acknowledgement.settle', data });
